@@ -1,0 +1,27 @@
+import { createRequire } from 'node:module'
+import { defineProject } from 'vitest/config'
+
+const require = createRequire(import.meta.url)
+
+/**
+ * The cross-package suite runs twice: once on Express 5 and once on Express 4.
+ * For the Express 4 run the built packages are inlined so that their own
+ * `import express from 'express'` resolves to the same Express 4 the app uses.
+ */
+export function crossPackageProject(major: 4 | 5): ReturnType<typeof defineProject> {
+  return defineProject({
+    test: {
+      name: `e2e-express${major}`,
+      root: import.meta.dirname,
+      include: ['**/*.test.ts'],
+      exclude: ['**/node_modules/**'],
+      env: { CCFLOW_EXPRESS_MAJOR: String(major) },
+      server: {
+        deps: { inline: major === 4 ? [/@ccflow\//, /packages\/(issuer|guard)\/dist/] : [] },
+      },
+      testTimeout: 30_000,
+      hookTimeout: 30_000,
+    },
+    resolve: major === 4 ? { alias: { express: require.resolve('express4') } } : {},
+  })
+}
