@@ -1,0 +1,107 @@
+import type { JsonWebKey, KeyObject } from 'node:crypto'
+
+/**
+ * Tuning of the remote JWKS key set (used with `jwksUri` or `discover`).
+ */
+export interface RemoteKeySetOptions {
+  /**
+   * Milliseconds before a JWKS or metadata request is abandoned.
+   * @default 3000
+   */
+  timeout?: number
+  /**
+   * Seconds a fetched key set is fresh when the response has no usable `Cache-Control: max-age`.
+   * @default 600
+   */
+  cacheMaxAge?: number
+  /**
+   * Minimum seconds between two refetches triggered by an unknown `kid` (or a failed fetch).
+   * @default 30
+   */
+  cooldown?: number
+  /**
+   * Seconds the last-known-good key set is still used after it went stale while the key
+   * server fails.
+   * @default 3600
+   */
+  staleFor?: number
+  /**
+   * Largest JWKS or metadata response body accepted, in bytes.
+   * @default 262144
+   */
+  maxResponseBytes?: number
+}
+
+/** A JSON Web Key as accepted by `node:crypto` (public members only are used). */
+export type JsonWebKeyInput = JsonWebKey
+
+/**
+ * A static verification key: a PEM string (SPKI, PKCS#1 or X.509 certificate), a public JWK, a
+ * `KeyObject`, `{ key, kid?, alg? }` around one of those, or `{ secret, kid?, alg? }` for an HMAC
+ * shared secret of at least 32 bytes.
+ */
+export type StaticKeyInput =
+  | string
+  | JsonWebKeyInput
+  | KeyObject
+  | { key: string | JsonWebKeyInput | KeyObject; kid?: string; alg?: string }
+  | { secret: string | Uint8Array | KeyObject; kid?: string; alg?: string }
+
+/**
+ * Claims of an RFC 9068 access token, as read by the guard. Custom claims are allowed; extend
+ * this interface (or pass your own type to `requireToken<C>()`) to type them.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9068#section-2.2
+ */
+export interface AccessTokenClaims {
+  /** Issuer. */
+  iss: string
+  /** Subject: the client id for client-credentials tokens. */
+  sub?: string
+  /** Client id (RFC 9068 §2.2). */
+  client_id?: string
+  /** Audience(s). */
+  aud: string | string[]
+  /** Expiration time, seconds since the epoch. */
+  exp: number
+  /** Issued-at time, seconds since the epoch. */
+  iat?: number
+  /** Not-before time, seconds since the epoch. */
+  nbf?: number
+  /** Token id. */
+  jti?: string
+  /** Space-delimited scopes (RFC 9068 §2.2.3). */
+  scope?: string
+  /** Scopes as some issuers send them (array or space-delimited string). */
+  scp?: string | string[]
+  [claim: string]: unknown
+}
+
+/** The protected header of a verified token. */
+export interface JwtHeader {
+  /** Signature algorithm. */
+  alg: string
+  /** Media type, `at+jwt` for RFC 9068 access tokens. */
+  typ?: string
+  /** Key id. */
+  kid?: string
+  [parameter: string]: unknown
+}
+
+/**
+ * What the guard puts on `req.auth` after a successful verification.
+ *
+ * @typeParam C - the claims type, {@link AccessTokenClaims} by default.
+ */
+export interface AuthInfo<C = AccessTokenClaims> {
+  /** The raw bearer token. */
+  token: string
+  /** The token's protected header. */
+  header: JwtHeader
+  /** The verified claims. */
+  claims: C
+  /** Scopes granted by the token, read from the configured scope claims. */
+  scopes: string[]
+  /** `client_id` (or `azp`) claim, when present. */
+  clientId: string | undefined
+}
