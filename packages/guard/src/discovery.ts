@@ -1,0 +1,87 @@
+import {
+  type FetchLimits,
+  fetchJson,
+  KeySourceFetchError,
+  parseKeySourceUrl,
+} from './jwks-fetch.js'
+
+/**
+ * The metadata URLs tried for an issuer, in order.
+ *
+ * 1. RFC 8414 §3.1: `/.well-known/oauth-authorization-server` is inserted between the host and
+ *    the issuer's path, after removing a terminating `/`
+ *    (`https://h/tenant` → `https://h/.well-known/oauth-authorization-server/tenant`).
+ * 2. OpenID Connect Discovery 1.0 §4: `/.well-known/openid-configuration` is appended to the
+ *    issuer (`https://h/tenant/.well-known/openid-configuration`), which is where OIDC providers
+ *    (Keycloak, Auth0, Okta) publish it.
+ */
+export function wellKnownUrls(issuer: URL): [URL, URL] {
+  const path = issuer.pathname.replace(/\/$/, '')
+  const oauth = new URL(`/.well-known/oauth-authorization-server${path}`, issuer.origin)
+  const openid = new URL(`${issuer.origin}${path}/.well-known/openid-configuration`)
+  return [oauth, openid]
+}
+
+/**
+ * Checks an issuer identifier for discovery: a key source URL (https, or http on loopback)
+ * without query or fragment (RFC 8414 §2). Throws a TypeError naming the option.
+ */
+export function parseDiscoveryIssuer(issuer: unknown, optionName: string): URL {
+  const url = parseKeySourceUrl(issuer, optionName)
+  if (url.search !== '') {
+    throw new TypeError(`${optionName} must not contain a query to be used for discovery`)
+  }
+  return url
+}
+
+/**
+ * Reads the issuer's metadata and returns its `jwks_uri`.
+ *
+ * The RFC 8414 document is tried first; the OpenID document only when the first answers with a
+ * 4xx status (not published there). A 5xx, timeout or network failure is not a reason to ask
+ * elsewhere: the issuer is down and the caller retries later. The metadata's `issuer` must
+ * equal the configured issuer exactly, or the document is refused.
+ *
+ * @throws {KeySourceFetchError} when no valid metadata can be read.
+ * @see RFC 8414 §3.3 (issuer equality), OpenID Connect Discovery 1.0 §4.3
+ */
+export async function discoverJwksUri(
+  issuer: string,
+  issuerUrl: URL,
+  limits: FetchLimits,
+): Promise<URL> {
+  const [oauthUrl, openidUrl] = wellKnownUrls(issuerUrl)
+  let metadata: unknown
+  try {
+    metadata = (await fetchJson(oauthUrl, limits)).json
+  } catch (error) {
+    const notPublished =
+      error instanceof KeySourceFetchError &&
+      error.reason === 'http_status' &&
+      error.status !== undefined &&
+      error.status >= 400 &&
+      error.status < 500
+    if (!notPublished) throw error
+    metadata = (await fetchJson(openidUrl, limits)).json
+  }
+  return jwksUriFromMetadata(metadata, issuer)
+}
+
+function jwksUriFromMetadata(metadata: unknown, issuer: string): URL {
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+    throw new KeySourceFetchError('invalid_shape', 'issuer metadata is not a JSON object')
+  }
+  const record = metadata as Record<string, unknown>
+  // RFC 8414 §3.3: a different issuer value means the metadata MUST NOT be used, it may be
+  // an attempt to make us trust another issuer's keys.
+  if (record.issuer !== issuer) {
+    throw new KeySourceFetchError('issuer_mismatch', 'issuer metadata names a different issuer')
+  }
+  try {
+    return parseKeySourceUrl(record.jwks_uri, 'jwks_uri')
+  } catch (error) {
+    throw new KeySourceFetchError('invalid_shape', 'issuer metadata has no usable jwks_uri', {
+      cause: error,
+    })
+  }
+}
