@@ -1,0 +1,329 @@
+import { readFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { isSecretHash, isSecretId } from './secrets.js'
+
+/**
+ * One secret of a client. A client holds several during rotation.
+ */
+export interface ClientSecret {
+  /** Secret id, `[A-Za-z0-9-]{1,32}`; the prefix of a generated secret names it. */
+  id: string
+  /** Stored form from `hashClientSecret` (`$hmac-sha256$…` or `$scrypt$…`). */
+  hash: string
+  /** Expiry in epoch seconds; the secret is refused from this instant on. @default never */
+  expires_at?: number
+}
+
+/**
+ * A registered client. Field names follow RFC 7591 client metadata where one exists.
+ *
+ * @see RFC 7591 §2
+ */
+export interface Client {
+  /** The client identifier (RFC 6749 §2.2), printable ASCII. */
+  client_id: string
+  /** Human-readable name (RFC 7591). */
+  client_name?: string
+  /** Space-delimited scopes the client may request (RFC 6749 §3.3 scope tokens). */
+  scope: string
+  /** Scopes granted when a request names none; a subset of `scope`. @default `scope` */
+  default_scope?: string
+  /** The one authentication method allowed. @default either method */
+  token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post'
+  /** Grants the client may use (RFC 7591). @default `['client_credentials']` */
+  grant_types?: string[]
+  /** Allowed `aud` values (RFC 8707 resources); non-empty, unique. */
+  audiences: string[]
+  /** Audience when a request names none; one of `audiences`. @default `audiences[0]` */
+  default_audience?: string
+  /** Token lifetime in seconds, capped by the endpoint's `maxAccessTokenTtl`. @default the endpoint's `accessTokenTtl` */
+  access_token_ttl?: number
+  /** A disabled client cannot get tokens. @default false */
+  disabled?: boolean
+  /** At least one secret, with unique ids; several during rotation. */
+  secrets: ClientSecret[]
+}
+
+/**
+ * Where the token endpoint looks clients up. Implement it to read clients from a database.
+ */
+export interface ClientStore {
+  /** The client with this id, or `undefined` when there is none. */
+  findClient(clientId: string): Promise<Client | undefined>
+}
+
+const CLIENT_KEYS = new Set([
+  'client_id',
+  'client_name',
+  'scope',
+  'default_scope',
+  'token_endpoint_auth_method',
+  'grant_types',
+  'audiences',
+  'default_audience',
+  'access_token_ttl',
+  'disabled',
+  'secrets',
+])
+const SECRET_KEYS = new Set(['id', 'hash', 'expires_at'])
+const AUTH_METHODS = new Set(['client_secret_basic', 'client_secret_post'])
+// RFC 6749 Appendix A.1: client-id = *VSCHAR (%x20-7E).
+const CLIENT_ID = /^[\x20-\x7e]{1,255}$/
+// RFC 6749 §3.3: scope-token = 1*NQCHAR, NQCHAR = %x21 / %x23-5B / %x5D-7E.
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
+// Year 5138 in seconds; anything larger is almost surely milliseconds.
+const MAX_EPOCH_SECONDS = 1e11
+
+/**
+ * Checks one client record and returns a frozen copy holding only the known fields.
+ *
+ * Strict on purpose: a misspelt key (`audience` for `audiences`) would otherwise silently widen
+ * or narrow what a client may do.
+ *
+ * @example
+ * ```ts
+ * const client = validateClient(JSON.parse(text), 'clients.json[0]')
+ * ```
+ * @param where - Names the record in error messages. @default `'client'`
+ * @throws {TypeError} Naming the record and the field: unknown key, wrong type, malformed scope
+ *   token, duplicate or empty audience, `default_audience` not in `audiences`, `default_scope` not
+ *   within `scope`, no secrets, duplicate secret ids, or a hash not made by `hashClientSecret`.
+ * @see RFC 7591 §2, RFC 6749 §3.3
+ */
+export function validateClient(value: unknown, where = 'client'): Client {
+  if (!isPlainObject(value)) throw new TypeError(`${where} must be an object`)
+  const clientId = value.client_id
+  if (typeof clientId !== 'string' || !CLIENT_ID.test(clientId)) {
+    throw new TypeError(`${where}.client_id must be 1-255 printable ASCII characters`)
+  }
+  const at = `${where} (client_id ${JSON.stringify(clientId)})`
+  for (const key of Object.keys(value)) {
+    if (!CLIENT_KEYS.has(key)) throw new TypeError(`${at}: unknown key ${JSON.stringify(key)}`)
+  }
+
+  const scope = checkScope(value.scope, `${at}.scope`)
+  if (scope === undefined) throw new TypeError(`${at}.scope is required (a space-delimited string)`)
+  const client: Client = {
+    client_id: clientId,
+    scope,
+    audiences: checkAudiences(value.audiences, `${at}.audiences`),
+    secrets: checkSecrets(value.secrets, `${at}.secrets`),
+  }
+
+  if (value.client_name !== undefined) {
+    if (typeof value.client_name !== 'string') {
+      throw new TypeError(`${at}.client_name must be a string`)
+    }
+    client.client_name = value.client_name
+  }
+  const defaultScope = checkScope(value.default_scope, `${at}.default_scope`)
+  if (defaultScope !== undefined) {
+    const allowed = new Set(scope.split(' '))
+    for (const token of defaultScope === '' ? [] : defaultScope.split(' ')) {
+      if (!allowed.has(token)) {
+        throw new TypeError(
+          `${at}.default_scope holds ${JSON.stringify(token)}, which is not in scope`,
+        )
+      }
+    }
+    client.default_scope = defaultScope
+  }
+  if (value.token_endpoint_auth_method !== undefined) {
+    const method = value.token_endpoint_auth_method
+    if (typeof method !== 'string' || !AUTH_METHODS.has(method)) {
+      throw new TypeError(
+        `${at}.token_endpoint_auth_method must be 'client_secret_basic' or 'client_secret_post'`,
+      )
+    }
+    client.token_endpoint_auth_method = method as NonNullable<Client['token_endpoint_auth_method']>
+  }
+  if (value.grant_types !== undefined) {
+    const grants = value.grant_types
+    if (!Array.isArray(grants)) throw new TypeError(`${at}.grant_types must be an array`)
+    client.grant_types = grants.map((grant, i) => {
+      if (typeof grant !== 'string' || grant === '') {
+        throw new TypeError(`${at}.grant_types[${i}] must be a non-empty string`)
+      }
+      return grant
+    })
+  }
+  if (value.default_audience !== undefined) {
+    if (
+      typeof value.default_audience !== 'string' ||
+      !client.audiences.includes(value.default_audience)
+    ) {
+      throw new TypeError(`${at}.default_audience must be one of audiences`)
+    }
+    client.default_audience = value.default_audience
+  }
+  if (value.access_token_ttl !== undefined) {
+    const ttl = value.access_token_ttl
+    if (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl <= 0) {
+      throw new TypeError(`${at}.access_token_ttl must be a positive integer (seconds)`)
+    }
+    client.access_token_ttl = ttl
+  }
+  if (value.disabled !== undefined) {
+    if (typeof value.disabled !== 'boolean') throw new TypeError(`${at}.disabled must be a boolean`)
+    client.disabled = value.disabled
+  }
+  return deepFreeze(client)
+}
+
+/**
+ * A client store over a fixed list, checked once at creation.
+ *
+ * Lookups go through a `Map`, so ids such as `__proto__` or `toString` find nothing. The records
+ * handed out are frozen copies: the caller cannot change the store through them.
+ *
+ * @example
+ * ```ts
+ * app.use(tokenEndpoint({ issuer, keys, clients: staticClientStore([{ client_id: 'billing', … }]) }))
+ * ```
+ * @throws {TypeError} When `clients` is not an array, a record is invalid (see
+ *   {@link validateClient}), or two records share a `client_id`.
+ */
+export function staticClientStore(clients: readonly Client[]): ClientStore {
+  const map = buildMap(clients, 'clients')
+  return { findClient: (clientId) => Promise.resolve(lookUp(map, clientId)) }
+}
+
+/**
+ * A client store read from a JSON file holding an array of client records.
+ *
+ * The file is read and checked synchronously at creation, so a bad file stops the app at startup
+ * with the path and the field. `reload()` re-reads it (for example on `SIGHUP`); when the new
+ * content is invalid the previous clients stay in force and `reload()` rejects with the error.
+ *
+ * @example
+ * ```ts
+ * const clients = jsonFileClientStore('/etc/ccflow/clients.json')
+ * process.on('SIGHUP', () => clients.reload().catch((err) => console.error(err)))
+ * ```
+ * @throws {TypeError} When the file is not valid JSON, not an array, or holds an invalid record
+ *   (the message starts with the path). File-system errors (such as `ENOENT`) are thrown as is.
+ */
+export function jsonFileClientStore(path: string): ClientStore & { reload(): Promise<void> } {
+  if (typeof path !== 'string' || path === '') {
+    throw new TypeError('jsonFileClientStore: path must be a non-empty string')
+  }
+  let map = parseClientFile(readFileSync(path, 'utf8'), path)
+  // Serialise reloads so an older read can never overwrite the result of a newer one.
+  let pending: Promise<void> = Promise.resolve()
+  const reloadOnce = async (): Promise<void> => {
+    map = parseClientFile(await readFile(path, 'utf8'), path)
+  }
+  return {
+    findClient: (clientId) => Promise.resolve(lookUp(map, clientId)),
+    reload(): Promise<void> {
+      const next = pending.then(reloadOnce, reloadOnce)
+      pending = next.catch(() => undefined)
+      return next
+    },
+  }
+}
+
+function parseClientFile(text: string, path: string): Map<string, Client> {
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch (err) {
+    throw new TypeError(`${path}: not valid JSON (${(err as Error).message})`, { cause: err })
+  }
+  if (!Array.isArray(data)) throw new TypeError(`${path}: must hold a JSON array of clients`)
+  return buildMap(data, path)
+}
+
+function buildMap(clients: readonly unknown[], where: string): Map<string, Client> {
+  if (!Array.isArray(clients)) throw new TypeError(`${where} must be an array of clients`)
+  const map = new Map<string, Client>()
+  clients.forEach((value, i) => {
+    const client = validateClient(value, `${where}[${i}]`)
+    if (map.has(client.client_id)) {
+      throw new TypeError(`${where}[${i}]: duplicate client_id ${JSON.stringify(client.client_id)}`)
+    }
+    map.set(client.client_id, client)
+  })
+  return map
+}
+
+function lookUp(map: Map<string, Client>, clientId: string): Client | undefined {
+  return typeof clientId === 'string' ? map.get(clientId) : undefined
+}
+
+function checkScope(value: unknown, where: string): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string') throw new TypeError(`${where} must be a space-delimited string`)
+  if (value === '') return value
+  const seen = new Set<string>()
+  for (const token of value.split(' ')) {
+    if (!SCOPE_TOKEN.test(token)) {
+      throw new TypeError(
+        `${where} must be scope tokens (RFC 6749 §3.3: no '"', '\\' or control characters) separated by single spaces`,
+      )
+    }
+    if (seen.has(token)) throw new TypeError(`${where} repeats ${JSON.stringify(token)}`)
+    seen.add(token)
+  }
+  return value
+}
+
+function checkAudiences(value: unknown, where: string): string[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new TypeError(`${where} must be a non-empty array of strings`)
+  }
+  const seen = new Set<string>()
+  return value.map((aud, i) => {
+    if (typeof aud !== 'string' || aud === '') {
+      throw new TypeError(`${where}[${i}] must be a non-empty string`)
+    }
+    if (seen.has(aud)) throw new TypeError(`${where}[${i}] repeats ${JSON.stringify(aud)}`)
+    seen.add(aud)
+    return aud
+  })
+}
+
+function checkSecrets(value: unknown, where: string): ClientSecret[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new TypeError(`${where} must be a non-empty array of { id, hash }`)
+  }
+  const ids = new Set<string>()
+  return value.map((secret, i) => {
+    const at = `${where}[${i}]`
+    if (!isPlainObject(secret)) throw new TypeError(`${at} must be an object`)
+    for (const key of Object.keys(secret)) {
+      if (!SECRET_KEYS.has(key)) throw new TypeError(`${at}: unknown key ${JSON.stringify(key)}`)
+    }
+    const { id, hash, expires_at: expiresAt } = secret
+    if (!isSecretId(id)) throw new TypeError(`${at}.id must be 1-32 characters of [A-Za-z0-9-]`)
+    if (ids.has(id as string)) throw new TypeError(`${at}.id repeats ${JSON.stringify(id)}`)
+    ids.add(id as string)
+    // Never echo the hash: a plain-text secret pasted here by mistake must not reach the logs.
+    if (!isSecretHash(hash)) {
+      throw new TypeError(`${at}.hash must be a hash made by hashClientSecret (never the secret)`)
+    }
+    const out: ClientSecret = { id: id as string, hash: hash as string }
+    if (expiresAt !== undefined) {
+      // A value in milliseconds would silently mean "valid for 50 000 years".
+      if (typeof expiresAt !== 'number' || !(expiresAt >= 0 && expiresAt < MAX_EPOCH_SECONDS)) {
+        throw new TypeError(`${at}.expires_at must be a time in epoch seconds (not milliseconds)`)
+      }
+      out.expires_at = expiresAt
+    }
+    return out
+  })
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const proto = Object.getPrototypeOf(value) as unknown
+  return proto === Object.prototype || proto === null
+}
+
+function deepFreeze(client: Client): Client {
+  for (const secret of client.secrets) Object.freeze(secret)
+  Object.freeze(client.secrets)
+  Object.freeze(client.audiences)
+  if (client.grant_types) Object.freeze(client.grant_types)
+  return Object.freeze(client)
+}
