@@ -1,8 +1,9 @@
 // Remote JWKS cache for the verifier.
 //
 // Decision: our own ~300-line cache on node:crypto + the global fetch, not jwks-rsa.
-// - jwks-rsa 4 is ESM-only in its dependencies (jose) and needs require(esm); our CJS build must
-//   load under `node --no-experimental-require-module` (STYLE.md decision 2, jwks-rsa #493, #507).
+// - jwks-rsa 4 depends on jose 6, which is ESM-only, so it loads from CommonJS only through
+//   require(esm); our CJS build must load under `node --no-experimental-require-module` (STYLE.md
+//   decision 2; auth0/node-jwks-rsa #493, #507).
 // - jwks-rsa downloads the whole set for every unknown kid and answers its own rate limit with a
 //   500-style error; we want one request per cooldown for any flood of kids and a 503 with
 //   Retry-After when keys cannot be had, never a 401 or 500.
@@ -473,7 +474,7 @@ function resolveOptions(options: CreateRemoteKeySetOptions): ResolvedOptions {
     throw new TypeError('createRemoteKeySet options must be an object')
   }
   for (const name of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(name)) throw new TypeError(`Unknown remote key set option: ${name}`)
+    if (!KNOWN_OPTIONS.has(name)) throw new TypeError(`Unknown jwks option: ${name}`)
   }
   const { jwksUri, issuer, discover = false, onEvent } = options
   if (typeof discover !== 'boolean') throw new TypeError('discover must be a boolean')
