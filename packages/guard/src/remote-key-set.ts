@@ -1,6 +1,6 @@
 // Remote JWKS cache for the verifier.
 //
-// Decision: our own ~300-line cache on node:crypto + the global fetch, not jwks-rsa.
+// Decision: a small cache of our own on node:crypto + the global fetch, not jwks-rsa.
 // - jwks-rsa 4 depends on jose 6, which is ESM-only, so it loads from CommonJS only through
 //   require(esm); our CJS build must load under `node --no-experimental-require-module` (STYLE.md
 //   decision 2; auth0/node-jwks-rsa #493, #507).
