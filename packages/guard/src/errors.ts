@@ -14,6 +14,7 @@ export type UnauthorizedReason = 'missing_token' | 'unsupported_scheme'
 /** Reasons for a 400 `invalid_request`: the request itself is malformed. */
 export type InvalidRequestReason =
   | 'malformed_authorization'
+  | 'malformed_token_parameter'
   | 'multiple_authorization_headers'
   | 'multiple_token_locations'
   | 'body_token_disabled'
@@ -75,6 +76,7 @@ const DESCRIPTIONS: Readonly<Record<BearerErrorReason, string>> = {
   missing_token: 'A bearer token is required',
   unsupported_scheme: 'A bearer token is required',
   malformed_authorization: 'The Authorization header is malformed',
+  malformed_token_parameter: 'The access_token parameter is malformed',
   multiple_authorization_headers: 'The request has more than one Authorization header',
   multiple_token_locations: 'The request carries a token in more than one location',
   body_token_disabled: 'Tokens in the request body are not accepted',

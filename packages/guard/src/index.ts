@@ -1,1 +1,52 @@
-export const placeholder = 1
+/**
+ * @ccflow/guard: Express middleware that protects routes with RFC 9068 JWT bearer access tokens
+ * and the scopes they grant, answering with RFC 6750 errors.
+ *
+ * @example
+ * ```ts
+ * import { requireToken, requireScopes } from '@ccflow/guard'
+ *
+ * app.use('/api', requireToken({ issuer, audience, jwksUri }))
+ * app.get('/api/reports', requireScopes('reports:read'), handler)
+ * ```
+ * @module
+ */
+import './augment.js'
+
+export { requireToken } from './require-token.js'
+export type { TokenGuard } from './require-token.js'
+export { requireScopes, requireAnyScope } from './require-scopes.js'
+export { createTokenVerifier } from './verify.js'
+export type { TokenVerifier } from './verify.js'
+export { BearerJwtStrategy } from './passport-strategy.js'
+export type { BearerJwtStrategyOptions } from './passport-strategy.js'
+export {
+  BearerError,
+  UnauthorizedError,
+  InvalidRequestError,
+  InvalidTokenError,
+  InsufficientScopeError,
+  ServiceUnavailableError,
+  KeySourceUnavailableError,
+} from './errors.js'
+export type {
+  BearerErrorBody,
+  BearerErrorCode,
+  BearerErrorName,
+  BearerErrorOptions,
+  BearerErrorReason,
+  InvalidRequestReason,
+  InvalidTokenReason,
+  ServiceUnavailableOptions,
+  ServiceUnavailableReason,
+  UnauthorizedReason,
+} from './errors.js'
+export type { RequireTokenOptions, TokenVerifierOptions } from './options.js'
+export type {
+  AccessTokenClaims,
+  AuthInfo,
+  JsonWebKeyInput,
+  JwtHeader,
+  RemoteKeySetOptions,
+  StaticKeyInput,
+} from './types.js'

@@ -1,0 +1,159 @@
+import type { InvalidTokenReason } from './errors.js'
+import type { JwtHeader } from './types.js'
+
+/** A token that passed the cheap structural checks, before any cryptography. */
+export interface DecodedToken {
+  header: JwtHeader
+  payload: Record<string, unknown>
+}
+
+/** The checks {@link decodeToken} applies to the protected header. */
+export interface HeaderPolicy {
+  /** Algorithms accepted at all (never contains `none`). */
+  algorithms: ReadonlySet<string>
+  /** Normalised accepted `typ` values, or `undefined` to accept any (or none). */
+  types: ReadonlySet<string> | undefined
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/
+// Fatal: invalid UTF-8 is a malformed token, not a string with U+FFFD in it.
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+// ECDSA signatures are r || s of fixed width (RFC 7518 §3.4).
+const EC_SIGNATURE_BYTES: Readonly<Record<string, number>> = { ES256: 64, ES384: 96, ES512: 132 }
+
+/**
+ * Normalises a `typ` value for comparison. RFC 7515 §4.1.9: media types compare
+ * case-insensitively and `application/` may be omitted, so `AT+JWT` and `application/at+jwt`
+ * are the same type.
+ */
+export function normalizeType(typ: string): string {
+  const lower = typ.toLowerCase()
+  return lower.includes('/') ? lower : `application/${lower}`
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * True when a JSON text (already known to be valid) has an object with two members of the same
+ * name. `JSON.parse` keeps the last one silently and a reviver cannot see the first, so two
+ * parsers could disagree on `alg` or `aud` (RFC 7515 §5.2 lets us reject). Escaped names are
+ * compared after unescaping, so `"a"` and `"\u0061"` collide.
+ */
+export function hasDuplicateMembers(json: string): boolean {
+  const stack: (Set<string> | undefined)[] = []
+  let expectName = false
+  const length = json.length
+  let i = 0
+  while (i < length) {
+    const c = json.charCodeAt(i)
+    if (c === 0x22) {
+      let end = i + 1
+      let escaped = false
+      for (;;) {
+        const d = json.charCodeAt(end)
+        if (d === 0x5c) {
+          escaped = true
+          end += 2
+        } else if (d === 0x22 || Number.isNaN(d)) {
+          break
+        } else {
+          end += 1
+        }
+      }
+      const members = stack[stack.length - 1]
+      if (expectName && members !== undefined) {
+        const name = escaped
+          ? (JSON.parse(json.slice(i, end + 1)) as string)
+          : json.slice(i + 1, end)
+        if (members.has(name)) return true
+        members.add(name)
+        expectName = false
+      }
+      i = end + 1
+      continue
+    }
+    if (c === 0x7b) {
+      stack.push(new Set())
+      expectName = true
+    } else if (c === 0x5b) {
+      stack.push(undefined)
+      expectName = false
+    } else if (c === 0x7d || c === 0x5d) {
+      stack.pop()
+      expectName = false
+    } else if (c === 0x2c) {
+      expectName = stack[stack.length - 1] !== undefined
+    }
+    i += 1
+  }
+  return false
+}
+
+function decodeJsonSegment(segment: string): Record<string, unknown> | InvalidTokenReason {
+  if (!BASE64URL.test(segment) || segment.length % 4 === 1) return 'malformed'
+  let text: string
+  let value: unknown
+  try {
+    text = utf8.decode(Buffer.from(segment, 'base64url'))
+    value = JSON.parse(text)
+  } catch {
+    return 'malformed'
+  }
+  if (!isObject(value)) return 'malformed'
+  return hasDuplicateMembers(text) ? 'duplicate_member' : value
+}
+
+function zeroBytes(bytes: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i += 1) if (bytes[i] !== 0) return false
+  return true
+}
+
+/**
+ * The structural checks that run before any cryptography: exactly three base64url segments,
+ * header and payload JSON objects without duplicate member names, an accepted `alg`, no `crit`,
+ * an accepted `typ`, a string `kid`, and an ECDSA signature of the right width with non-zero
+ * r and s (the CVE-2022-21449 shape). `jku`, `x5u`, `x5c` and `jwk` are never read.
+ *
+ * @returns the decoded token, or the reason it is rejected.
+ */
+export function decodeToken(
+  token: string,
+  policy: HeaderPolicy,
+): DecodedToken | InvalidTokenReason {
+  const first = token.indexOf('.')
+  const second = first === -1 ? -1 : token.indexOf('.', first + 1)
+  // Five segments (a JWE) or any other count is malformed: only a JWS is an access token here.
+  if (second === -1 || token.indexOf('.', second + 1) !== -1) return 'malformed'
+
+  const header = decodeJsonSegment(token.slice(0, first))
+  if (typeof header === 'string') return header
+  const alg = header.alg
+  if (typeof alg !== 'string') return 'malformed'
+  if (!policy.algorithms.has(alg)) return 'unsupported_alg'
+  // RFC 7515 §4.1.11: a recipient that does not understand a listed extension must reject; we
+  // implement none, so any `crit` is rejected.
+  if (header.crit !== undefined) return 'crit_header'
+  if (policy.types !== undefined) {
+    const typ = header.typ
+    if (typeof typ !== 'string' || !policy.types.has(normalizeType(typ))) return 'bad_typ'
+  }
+  if (header.kid !== undefined && typeof header.kid !== 'string') return 'malformed'
+
+  const payload = decodeJsonSegment(token.slice(first + 1, second))
+  if (typeof payload === 'string') return payload
+
+  const signature = token.slice(second + 1)
+  if (!BASE64URL.test(signature) || signature.length % 4 === 1) return 'malformed'
+  const ecBytes = EC_SIGNATURE_BYTES[alg]
+  if (ecBytes !== undefined) {
+    const bytes = Buffer.from(signature, 'base64url')
+    const half = ecBytes / 2
+    if (bytes.length !== ecBytes || zeroBytes(bytes, 0, half) || zeroBytes(bytes, half, ecBytes)) {
+      return 'bad_signature'
+    }
+  }
+  return { header: header as JwtHeader, payload }
+}

@@ -1,0 +1,125 @@
+import type { Request } from 'express'
+import passportStrategy from 'passport-strategy'
+import { readBearerToken } from './bearer.js'
+import type { TokenLocations } from './bearer.js'
+import { bearerChallenge, BearerError } from './errors.js'
+import { resolveTransportOptions, resolveVerifierOptions } from './options.js'
+import type { TokenVerifierOptions } from './options.js'
+import type { AccessTokenClaims, AuthInfo } from './types.js'
+import { createVerifierCore } from './verify.js'
+import type { VerifierCore } from './verify.js'
+
+/** Options of {@link BearerJwtStrategy}: the verifier's, plus where tokens may be sent. */
+export interface BearerJwtStrategyOptions<C = AccessTokenClaims> extends TokenVerifierOptions<C> {
+  /**
+   * Extra token locations (RFC 6750 §2.2 form body, §2.3 query).
+   * @default { body: false, query: false }
+   */
+  tokenLocations?: { body?: boolean; query?: boolean }
+  /**
+   * A request without any token calls `this.pass()` (the next strategy or an anonymous route).
+   * @default false
+   */
+  credentialsOptional?: boolean
+}
+
+const STRATEGY_KEYS: ReadonlySet<string> = new Set([
+  'issuer',
+  'audience',
+  'keys',
+  'jwksUri',
+  'discover',
+  'jwks',
+  'algorithms',
+  'clockTolerance',
+  'maxTokenAge',
+  'allowedTypes',
+  'maxTokenLength',
+  'realm',
+  'scopeClaims',
+  'cache',
+  'isRevoked',
+  'tokenLocations',
+  'credentialsOptional',
+])
+
+/**
+ * A passport strategy (name `ccflow-bearer`) that verifies bearer JWT access tokens with exactly
+ * the rules of {@link requireToken}. On success `req.user` is the {@link AuthInfo} (and `req.auth`
+ * is set too, so {@link requireScopes} works after it); `info` is `{ scope }`. A token problem
+ * fails with the RFC 6750 challenge and its status (passport writes the header for 401); a key
+ * source or revocation outage is an error (503) for the app's error handler.
+ *
+ * @example
+ * ```ts
+ * passport.use(new BearerJwtStrategy({ issuer, audience, jwksUri }))
+ * app.get('/api/me', passport.authenticate('ccflow-bearer', { session: false }), handler)
+ * ```
+ * @throws {TypeError} for a missing, unknown or unsafe option (named in the message).
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
+ */
+export class BearerJwtStrategy extends passportStrategy.Strategy {
+  /** The passport strategy name. */
+  readonly name: string = 'ccflow-bearer'
+  /** Settles when the keys are loaded (see `TokenVerifier.ready`). */
+  readonly ready: Promise<void>
+  // Plain properties, not #private: passport calls authenticate() on Object.create(strategy),
+  // and private fields are not reachable through the prototype.
+  private readonly core: VerifierCore
+  private readonly locations: TokenLocations
+  private readonly optional: boolean
+
+  constructor(options: BearerJwtStrategyOptions) {
+    super()
+    const config = resolveVerifierOptions(options, STRATEGY_KEYS)
+    const transport = resolveTransportOptions(options as unknown as Record<string, unknown>)
+    this.core = createVerifierCore(config)
+    this.locations = { body: transport.body, query: transport.query }
+    this.optional = transport.credentialsOptional
+    this.ready = this.core.ready
+  }
+
+  /** Stops the remote key set; a no-op for static keys. */
+  close(): void {
+    this.core.close()
+  }
+
+  /** Called by passport for each request. */
+  override authenticate(req: Request): void {
+    const realm = this.core.config.realm
+    let result: AuthInfo | Promise<AuthInfo>
+    try {
+      const token = readBearerToken(req, this.locations, realm)
+      if (typeof token !== 'string') {
+        if (this.optional) this.pass()
+        else this.fail(bearerChallenge(realm), 401)
+        return
+      }
+      result = this.core.check(token)
+    } catch (error) {
+      this.reject(error)
+      return
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (auth) => this.accept(req, auth),
+        (error: unknown) => this.reject(error),
+      )
+    } else {
+      this.accept(req, result)
+    }
+  }
+
+  private accept(req: Request, auth: AuthInfo): void {
+    req.auth = auth
+    this.success(auth, { scope: auth.scopes.join(' ') })
+  }
+
+  private reject(error: unknown): void {
+    if (BearerError.is(error) && error.status !== 503) {
+      this.fail(error.headers['WWW-Authenticate'], error.status)
+    } else {
+      this.error(error instanceof Error ? error : new Error('Token verification failed'))
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import { NO_TOKEN, readBearerToken } from './bearer.js'
+import type { TokenLocations } from './bearer.js'
+import { fail, setContext } from './context.js'
+import type { GuardContext } from './context.js'
+import { UnauthorizedError } from './errors.js'
+import { REQUIRE_TOKEN_KEYS, resolveTransportOptions, resolveVerifierOptions } from './options.js'
+import type { RequireTokenOptions } from './options.js'
+import type { AccessTokenClaims, AuthInfo } from './types.js'
+import { createVerifierCore } from './verify.js'
+
+/** The middleware returned by {@link requireToken}. */
+export interface TokenGuard extends RequestHandler {
+  /**
+   * Settles when the keys are loaded: at once for static keys, after the first JWKS fetch for
+   * remote keys (rejecting with `KeySourceUnavailableError` if it failed). Requests that arrive
+   * earlier wait for that fetch; awaiting `ready` before `listen()` is optional.
+   */
+  readonly ready: Promise<void>
+  /** Stops the remote key set (aborts an in-flight fetch); a no-op for static keys. */
+  close(): void
+}
+
+/**
+ * Protects routes with RFC 9068 JWT bearer access tokens.
+ *
+ * Reads the token from `Authorization: Bearer` (RFC 6750 §2.1; body and query only when enabled),
+ * rejects malformed and oversized tokens before any cryptography, verifies the signature with an
+ * algorithm allow-list matched to the keys, requires `iss`, `aud` and `exp`, checks `nbf`, `iat`
+ * and `typ: at+jwt`, and sets `req.auth`. Verified tokens are cached (the time checks and
+ * `isRevoked` still run on every request). Errors are answered with an RFC 6750 challenge and a
+ * JSON body, or passed to `next(err)` with `passErrors`. CORS preflight requests pass untouched.
+ *
+ * @example
+ * ```ts
+ * app.use('/api', requireToken({
+ *   issuer: 'https://auth.example.com',
+ *   audience: 'https://api.example.com',
+ *   jwksUri: 'https://auth.example.com/jwks.json',
+ * }))
+ * app.get('/api/reports', requireScopes('reports:read'), (req, res) => {
+ *   res.json({ client: req.auth?.clientId })
+ * })
+ * ```
+ * @typeParam C - the claims type passed to `isRevoked`.
+ * @throws {TypeError} for a missing, unknown or unsafe option (named in the message).
+ * @see https://www.rfc-editor.org/rfc/rfc6750 (bearer token usage)
+ * @see https://www.rfc-editor.org/rfc/rfc9068 (JWT access token profile)
+ */
+export function requireToken<C extends AccessTokenClaims = AccessTokenClaims>(
+  options: RequireTokenOptions<C>,
+): TokenGuard {
+  const config = resolveVerifierOptions(options, REQUIRE_TOKEN_KEYS)
+  const transport = resolveTransportOptions(options as unknown as Record<string, unknown>)
+  const core = createVerifierCore(config)
+  const { realm } = config
+  const { credentialsOptional } = transport
+  const locations: TokenLocations = { body: transport.body, query: transport.query }
+  const context: GuardContext = { realm, passErrors: transport.passErrors }
+  const check = core.check
+
+  // The async tail is built once; the request travels as arguments, not in a fresh closure.
+  function resolved(req: Request, next: NextFunction, auth: AuthInfo): void {
+    req.auth = auth
+    next()
+  }
+
+  function requireTokenHandler(req: Request, res: Response, next: NextFunction): void {
+    // A CORS preflight carries no credentials by design (Fetch standard); the CORS middleware
+    // after us answers it.
+    if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+      next()
+      return
+    }
+    setContext(req, context)
+    let result: AuthInfo | Promise<AuthInfo>
+    try {
+      const token = readBearerToken(req, locations, realm)
+      if (typeof token !== 'string') {
+        if (credentialsOptional) {
+          next()
+          return
+        }
+        throw new UnauthorizedError(token === NO_TOKEN ? 'missing_token' : 'unsupported_scheme', {
+          realm,
+        })
+      }
+      result = check(token)
+    } catch (error) {
+      fail(error, context, res, next)
+      return
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (auth) => resolved(req, next, auth),
+        (error: unknown) => fail(error, context, res, next),
+      )
+      return
+    }
+    req.auth = result
+    next()
+  }
+
+  return Object.assign(requireTokenHandler, { ready: core.ready, close: core.close })
+}

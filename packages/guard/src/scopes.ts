@@ -1,0 +1,48 @@
+// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
+const SPACES = / +/
+
+/**
+ * The scopes a token grants, from the given claims in order: a space-delimited string (RFC 9068
+ * `scope`) or an array of strings (`scp` as Azure AD and Okta send it). Duplicates are dropped;
+ * values of any other type are ignored.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9068#section-2.2.3
+ */
+export function readScopes(
+  claims: Readonly<Record<string, unknown>>,
+  scopeClaims: readonly string[],
+): string[] {
+  let scopes: string[] | undefined
+  for (const name of scopeClaims) {
+    const value = claims[name]
+    let found: readonly unknown[]
+    if (typeof value === 'string') found = value.split(SPACES)
+    else if (Array.isArray(value)) found = value
+    else continue
+    for (const scope of found) {
+      if (typeof scope !== 'string' || scope === '') continue
+      scopes ??= []
+      if (!scopes.includes(scope)) scopes.push(scope)
+    }
+  }
+  return scopes ?? []
+}
+
+/**
+ * Checks the scopes a route requires, once at setup.
+ *
+ * @throws {TypeError} when the list is empty or a scope is not a valid RFC 6749 scope-token
+ * (not a string, empty, or holding whitespace, `"` or `\`).
+ */
+export function checkRequiredScopes(scopes: readonly unknown[], caller: string): string[] {
+  if (scopes.length === 0) throw new TypeError(`${caller}() needs at least one scope`)
+  for (const scope of scopes) {
+    if (typeof scope !== 'string' || !SCOPE_TOKEN.test(scope)) {
+      throw new TypeError(
+        `${caller}(): every scope must be a non-empty string without spaces, quotes or backslashes (RFC 6749 §3.3)`,
+      )
+    }
+  }
+  return [...new Set(scopes as string[])]
+}
