@@ -1,0 +1,374 @@
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  generateKeyPairSync,
+  KeyObject,
+  type JsonWebKey,
+} from 'node:crypto'
+
+/** JWS algorithms the issuer signs with. */
+export type SigningAlgorithm = 'RS256' | 'PS256' | 'ES256' | 'HS256'
+
+/**
+ * Role of a key during rotation. Only the `active` key signs; `next` (pre-published so that
+ * verifiers cache it before it signs) and `retired` (kept until its last token expires) are only
+ * published.
+ */
+export type SigningKeyStatus = 'active' | 'next' | 'retired'
+
+/**
+ * A signing key as configured.
+ *
+ * - `RS256`, `PS256`, `ES256`: `privateKey` as PEM (PKCS#8, PKCS#1 or SEC1, unencrypted), a
+ *   private JWK, or a private `KeyObject`.
+ * - `HS256`: a shared `secret` of at least 32 bytes (a string counts as UTF-8). Never published.
+ *
+ * `status` default: when no key is marked `active`, the first key without a status is active;
+ * the other keys are published but never sign.
+ */
+export type SigningKeyInput =
+  | {
+      kid: string
+      alg: 'RS256' | 'PS256' | 'ES256'
+      privateKey: string | JsonWebKey | KeyObject
+      status?: SigningKeyStatus
+    }
+  | { kid: string; alg: 'HS256'; secret: string | Buffer | KeyObject; status?: SigningKeyStatus }
+
+/** A public JWK as published in the JWKS: public members plus `kid`, `alg` and `use: 'sig'`. */
+export type PublicJwk = JsonWebKey & { kid: string; alg: string; use: 'sig' }
+
+/**
+ * Keys imported once at startup: the key that signs, and the JWKS that verifiers fetch.
+ *
+ * @see RFC 7517 §5 (JWK Set)
+ */
+export interface SigningKeySet {
+  /** The one key that signs new tokens. */
+  readonly active: { readonly kid: string; readonly alg: SigningAlgorithm; readonly key: KeyObject }
+  /** The public keys of every asymmetric key (active, next, retired); never an HS256 secret. */
+  readonly jwks: { readonly keys: readonly PublicJwk[] }
+  /** `jwks` serialised once, ready to send. */
+  readonly jwksJson: string
+}
+
+const ASYMMETRIC_ALGS = new Set(['RS256', 'PS256', 'ES256'])
+const STATUSES = new Set(['active', 'next', 'retired'])
+// RFC 3986 unreserved characters: safe in headers, logs, URLs and file names.
+const KID = /^[A-Za-z0-9._~-]{1,128}$/
+const MIN_RSA_BITS = 2048
+const MIN_HMAC_BYTES = 32
+
+/**
+ * Imports every configured key once, checks that each key fits its algorithm, and builds the
+ * public JWKS.
+ *
+ * Checks: RS256 and PS256 need an RSA key of at least 2048 bits (PS256 also takes an RSA-PSS key
+ * whose parameters allow SHA-256); ES256 needs an EC P-256 key; HS256 needs a secret of at least
+ * 32 bytes. Key ids are unique, 1–128 characters of `[A-Za-z0-9._~-]`, and exactly one key is
+ * active. The JWKS holds only public members (`kty`, `n`, `e` or `crv`, `x`, `y`) plus `kid`,
+ * `alg` and `use: 'sig'`.
+ *
+ * @example
+ * ```ts
+ * const keySet = importSigningKeys([
+ *   { kid: '2025-06', alg: 'ES256', privateKey: process.env.SIGNING_KEY_PEM! },
+ *   { kid: '2025-01', alg: 'ES256', privateKey: oldPem, status: 'retired' },
+ * ])
+ * ```
+ * @throws {TypeError} Naming the key (`keys[i]`) for an unknown field, a bad or duplicate kid, an
+ *   unreadable, public or encrypted key, a key that does not fit its algorithm, a short secret, or
+ *   when not exactly one key is active.
+ * @see RFC 7518 §3 (algorithms), RFC 7517 (JWK), RFC 9068 §4 (keys for access tokens)
+ */
+export function importSigningKeys(keys: readonly SigningKeyInput[]): SigningKeySet {
+  if (!Array.isArray(keys) || keys.length === 0) {
+    throw new TypeError('keys must be a non-empty array of signing keys')
+  }
+  const imported = keys.map((input: unknown, i) => importOne(input, `keys[${i}]`))
+
+  const kids = new Set<string>()
+  for (const [i, key] of imported.entries()) {
+    if (kids.has(key.kid)) throw new TypeError(`keys[${i}].kid repeats ${JSON.stringify(key.kid)}`)
+    kids.add(key.kid)
+  }
+
+  const marked = imported.filter((key) => key.status === 'active')
+  if (marked.length > 1) {
+    throw new TypeError(
+      `keys: exactly one key may be active, found ${marked.map((k) => JSON.stringify(k.kid)).join(', ')}`,
+    )
+  }
+  const active = marked[0] ?? imported.find((key) => key.status === undefined)
+  if (!active) throw new TypeError("keys: no active key (mark one status: 'active')")
+
+  const jwks = Object.freeze({
+    keys: Object.freeze(
+      imported.flatMap((key) => (key.publicJwk ? [Object.freeze(key.publicJwk)] : [])),
+    ),
+  })
+  return Object.freeze({
+    active: Object.freeze({ kid: active.kid, alg: active.alg, key: active.key }),
+    jwks,
+    jwksJson: JSON.stringify(jwks),
+  })
+}
+
+/**
+ * Generates a fresh key pair, for development and tests. Production issuers load keys from
+ * configuration so that every instance signs with the same keys.
+ *
+ * @example
+ * ```ts
+ * const key = generateSigningKey('ES256')
+ * app.use(tokenEndpoint({ issuer, clients, keys: [key] }))
+ * ```
+ * @param alg - @default `'RS256'` (the most widely supported)
+ * @param options.kid - @default the RFC 7638 JWK thumbprint of the public key
+ * @returns The key as a `KeyObject` (usable directly as a {@link SigningKeyInput}), its private
+ *   JWK (to store as configuration) and its public JWK, both with `kid`, `alg` and `use`.
+ * @throws {TypeError} For an unknown algorithm or a kid outside `[A-Za-z0-9._~-]{1,128}`.
+ * @see RFC 7638 (JWK thumbprint)
+ */
+export function generateSigningKey(
+  alg: 'RS256' | 'PS256' | 'ES256' = 'RS256',
+  options: { kid?: string } = {},
+): {
+  kid: string
+  alg: 'RS256' | 'PS256' | 'ES256'
+  privateKey: KeyObject
+  privateJwk: JsonWebKey
+  publicJwk: JsonWebKey
+} {
+  if (!ASYMMETRIC_ALGS.has(alg)) {
+    throw new TypeError("generateSigningKey: alg must be 'RS256', 'PS256' or 'ES256'")
+  }
+  const { privateKey } =
+    alg === 'ES256'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : generateKeyPairSync('rsa', { modulusLength: MIN_RSA_BITS })
+  const members = publicMembers(privateKey)
+  const kid = options.kid ?? thumbprint(members)
+  checkKid(kid, 'generateSigningKey: kid')
+  return {
+    kid,
+    alg,
+    privateKey,
+    privateJwk: { ...privateKey.export({ format: 'jwk' }), kid, alg, use: 'sig' },
+    publicJwk: { ...members, kid, alg, use: 'sig' },
+  }
+}
+
+interface ImportedKey {
+  kid: string
+  alg: SigningAlgorithm
+  status: SigningKeyStatus | undefined
+  key: KeyObject
+  publicJwk: PublicJwk | undefined
+}
+
+function importOne(input: unknown, where: string): ImportedKey {
+  if (!isPlainObject(input)) throw new TypeError(`${where} must be an object`)
+  const { kid, alg, status } = input
+  if (typeof alg !== 'string' || !(ASYMMETRIC_ALGS.has(alg) || alg === 'HS256')) {
+    throw new TypeError(`${where}.alg must be 'RS256', 'PS256', 'ES256' or 'HS256'`)
+  }
+  const material = alg === 'HS256' ? 'secret' : 'privateKey'
+  for (const key of Object.keys(input)) {
+    if (key !== 'kid' && key !== 'alg' && key !== 'status' && key !== material) {
+      throw new TypeError(`${where}: unknown key ${JSON.stringify(key)} for ${alg}`)
+    }
+  }
+  checkKid(kid, `${where}.kid`)
+  if (status !== undefined && (typeof status !== 'string' || !STATUSES.has(status))) {
+    throw new TypeError(`${where}.status must be 'active', 'next' or 'retired'`)
+  }
+  const base = { kid, status: status as SigningKeyStatus | undefined }
+
+  if (alg === 'HS256') {
+    return {
+      ...base,
+      alg,
+      key: importSecret(input.secret, `${where}.secret`),
+      publicJwk: undefined,
+    }
+  }
+  const asymmetricAlg = alg as 'RS256' | 'PS256' | 'ES256'
+  const key = checkKeyFitsAlg(
+    importPrivateKey(input.privateKey, `${where}.privateKey`, kid, asymmetricAlg),
+    asymmetricAlg,
+    `${where}.privateKey`,
+  )
+  return {
+    ...base,
+    alg: asymmetricAlg,
+    key,
+    publicJwk: { ...publicMembers(key), kid, alg: asymmetricAlg, use: 'sig' },
+  }
+}
+
+function checkKid(kid: unknown, where: string): asserts kid is string {
+  if (typeof kid !== 'string' || !KID.test(kid)) {
+    throw new TypeError(`${where} must be 1-128 characters of [A-Za-z0-9._~-]`)
+  }
+}
+
+function importPrivateKey(value: unknown, where: string, kid: string, alg: string): KeyObject {
+  if (value instanceof KeyObject) {
+    if (value.type !== 'private') throw new TypeError(`${where} must be a private key`)
+    return value
+  }
+  if (typeof value === 'string') {
+    if (!value.includes('-----BEGIN')) {
+      throw new TypeError(`${where} must be a PEM private key, a private JWK or a KeyObject`)
+    }
+    if (/-----BEGIN (?:RSA |EC )?PUBLIC KEY-----|-----BEGIN CERTIFICATE-----/.test(value)) {
+      throw new TypeError(
+        `${where} is a public key or certificate; the issuer needs the private key`,
+      )
+    }
+    // Checked up front: OpenSSL's error for a missing passphrase differs between Node versions.
+    if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(value)) {
+      throw new TypeError(
+        `${where} is encrypted; decrypt it with createPrivateKey({ key, passphrase }) and pass the KeyObject`,
+      )
+    }
+    return parseKey(() => createPrivateKey(value), where)
+  }
+  if (isPlainObject(value)) {
+    if (typeof value.d !== 'string') {
+      throw new TypeError(`${where} is a JWK without the private member "d"`)
+    }
+    // A JWK that names its own kid, alg or use must agree with the configuration.
+    if (value.kid !== undefined && value.kid !== kid) {
+      throw new TypeError(`${where}.kid differs from the key's kid`)
+    }
+    if (value.alg !== undefined && value.alg !== alg) {
+      throw new TypeError(`${where}.alg differs from the key's alg`)
+    }
+    if (value.use !== undefined && value.use !== 'sig') {
+      throw new TypeError(`${where}.use must be 'sig'`)
+    }
+    return parseKey(() => createPrivateKey({ key: value as JsonWebKey, format: 'jwk' }), where)
+  }
+  throw new TypeError(`${where} must be a PEM private key, a private JWK or a KeyObject`)
+}
+
+function parseKey(parse: () => KeyObject, where: string): KeyObject {
+  try {
+    return parse()
+  } catch (err) {
+    // The cause carries OpenSSL's reason; the message never includes key material.
+    throw new TypeError(`${where} could not be read as a private key`, { cause: err })
+  }
+}
+
+function checkKeyFitsAlg(
+  key: KeyObject,
+  alg: 'RS256' | 'PS256' | 'ES256',
+  where: string,
+): KeyObject {
+  const type = key.asymmetricKeyType
+  const details = key.asymmetricKeyDetails ?? {}
+  if (alg === 'ES256') {
+    if (type !== 'ec' || details.namedCurve !== 'prime256v1') {
+      throw new TypeError(`${where} must be an EC P-256 key for ES256`)
+    }
+    return key
+  }
+  const rsa = type === 'rsa' || (alg === 'PS256' && type === 'rsa-pss')
+  if (!rsa) throw new TypeError(`${where} must be an RSA key for ${alg}`)
+  if ((details.modulusLength ?? 0) < MIN_RSA_BITS) {
+    throw new TypeError(`${where} must be an RSA key of at least ${MIN_RSA_BITS} bits`)
+  }
+  if (type === 'rsa-pss') {
+    // An RSA-PSS key may restrict its own use; PS256 needs SHA-256, MGF1-SHA-256 and a salt of
+    // at most 32 bytes (RFC 7518 §3.5).
+    if (
+      (details.hashAlgorithm !== undefined && details.hashAlgorithm !== 'sha256') ||
+      (details.mgf1HashAlgorithm !== undefined && details.mgf1HashAlgorithm !== 'sha256') ||
+      (details.saltLength !== undefined && details.saltLength > 32)
+    ) {
+      throw new TypeError(`${where} is an RSA-PSS key whose parameters do not allow PS256`)
+    }
+    return rsaPssToRsa(key)
+  }
+  return key
+}
+
+/**
+ * Re-imports an RSA-PSS key as a plain RSA key. Node cannot export RSA-PSS keys as JWK, and
+ * jsonwebtoken refuses RSA-PSS keys without explicit parameters; the signature is the same.
+ */
+function rsaPssToRsa(key: KeyObject): KeyObject {
+  const der = key.export({ format: 'der', type: 'pkcs8' })
+  // PrivateKeyInfo ::= SEQUENCE { version INTEGER, algorithm AlgorithmIdentifier,
+  //                               privateKey OCTET STRING (an RSAPrivateKey, PKCS#1) }
+  const outer = readDer(der, 0, 0x30)
+  const version = readDer(der, outer.start, 0x02)
+  const algorithm = readDer(der, version.end, 0x30)
+  const privateKey = readDer(der, algorithm.end, 0x04)
+  return createPrivateKey({
+    key: der.subarray(privateKey.start, privateKey.end),
+    format: 'der',
+    type: 'pkcs1',
+  })
+}
+
+function readDer(der: Buffer, offset: number, tag: number): { start: number; end: number } {
+  if (der.readUInt8(offset) !== tag) throw new TypeError('unexpected DER structure in key')
+  let length = der.readUInt8(offset + 1)
+  let start = offset + 2
+  if (length & 0x80) {
+    const bytes = length & 0x7f
+    length = 0
+    for (let i = 0; i < bytes; i++) length = length * 256 + der.readUInt8(start + i)
+    start += bytes
+  }
+  return { start, end: start + length }
+}
+
+function importSecret(value: unknown, where: string): KeyObject {
+  let key: KeyObject
+  if (value instanceof KeyObject) {
+    if (value.type !== 'secret') throw new TypeError(`${where} must be a secret KeyObject`)
+    key = value
+  } else if (typeof value === 'string') {
+    key = createSecretKey(Buffer.from(value, 'utf8'))
+  } else if (Buffer.isBuffer(value)) {
+    // Copy, so later changes to the caller's buffer cannot change the key.
+    key = createSecretKey(Buffer.from(value))
+  } else {
+    throw new TypeError(`${where} must be a string, a Buffer or a secret KeyObject`)
+  }
+  // RFC 7518 §3.2: a key of the same size as the hash output or larger.
+  if ((key.symmetricKeySize ?? 0) < MIN_HMAC_BYTES) {
+    throw new TypeError(`${where} must be at least ${MIN_HMAC_BYTES} bytes for HS256`)
+  }
+  return key
+}
+
+/** Only the public members, picked by name so no private member can slip through. */
+function publicMembers(key: KeyObject): JsonWebKey {
+  const jwk = createPublicKey(key).export({ format: 'jwk' })
+  return jwk.kty === 'EC'
+    ? { kty: 'EC', crv: jwk.crv as string, x: jwk.x as string, y: jwk.y as string }
+    : { kty: 'RSA', n: jwk.n as string, e: jwk.e as string }
+}
+
+/** RFC 7638 §3: SHA-256 over the required members in lexicographic order. */
+function thumbprint(jwk: JsonWebKey): string {
+  const members =
+    jwk.kty === 'EC'
+      ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }
+      : { e: jwk.e, kty: jwk.kty, n: jwk.n }
+  return createHash('sha256').update(JSON.stringify(members)).digest('base64url')
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const proto = Object.getPrototypeOf(value) as unknown
+  return proto === Object.prototype || proto === null
+}
