@@ -1,0 +1,300 @@
+import { writeFile } from 'node:fs/promises'
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { generateClientSecret, hashClientSecret, type SecretHashAlgorithm } from './secrets.js'
+import { generateSigningKey } from './signing-keys.js'
+
+/** Where the CLI reads and writes; injected so tests need no real terminal. */
+export interface CliIo {
+  /** Standard input, read whole when a command needs a secret. */
+  stdin: AsyncIterable<string | Buffer>
+  stdout: { write(text: string): unknown }
+  stderr: { write(text: string): unknown }
+  /** The environment: `CCFLOW_CLIENT_SECRET` and `CCFLOW_SECRET_PEPPER` are read from here. */
+  env: Readonly<Record<string, string | undefined>>
+}
+
+/** A failure the user can fix; printed as one line, exit code 1. */
+class CliFailure extends Error {
+  override readonly name = 'CliFailure'
+}
+
+const MAX_STDIN_BYTES = 64 * 1024
+const TOKEN_REQUEST_TIMEOUT_MS = 10_000
+
+/**
+ * Runs the `ccflow` operator CLI and resolves with its exit code: 0 on success, 1 when the
+ * command failed, 2 on a usage error.
+ *
+ * Secrets are never taken from the command line (they would land in shell history and `ps`):
+ * `hash` and `token` read them from standard input or the environment.
+ *
+ * @example
+ * ```sh
+ * ccflow secret                       # a new client secret and its stored hash
+ * ccflow keygen --alg ES256 --out signing-keys.json
+ * CCFLOW_CLIENT_SECRET=... ccflow token --issuer http://127.0.0.1:4000 --client-id reporter
+ * ```
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const program = buildProgram(io)
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+    return 0
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end through here with exit code 0.
+      return err.exitCode === 0 ? 0 : 2
+    }
+    const message = err instanceof Error ? err.message : String(err)
+    io.stderr.write(`ccflow: ${message}\n`)
+    return 1
+  }
+}
+
+function buildProgram(io: CliIo): Command {
+  const program = new Command('ccflow')
+    .description('Operator tools for @ccflow/issuer: client secrets, signing keys, test tokens.')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => void io.stdout.write(text),
+      writeErr: (text) => void io.stderr.write(text),
+    })
+    .showHelpAfterError('(run with --help for usage)')
+
+  program
+    .command('secret')
+    .description(
+      'Generate a new client secret (shown once) and the hash to store in the client record.',
+    )
+    .option('--id <secretId>', 'secret id (the public prefix, [A-Za-z0-9-], up to 32)')
+    .addOption(hashAlgorithmOption())
+    .option('--json', 'print one JSON object instead of labelled lines')
+    .action(async (options: { id?: string; algorithm: SecretHashAlgorithm; json?: boolean }) => {
+      let generated: { secretId: string; secret: string }
+      try {
+        generated = generateClientSecret(options.id === undefined ? {} : { secretId: options.id })
+      } catch (err) {
+        throw new CliFailure(err instanceof Error ? err.message : 'could not generate a secret')
+      }
+      const hash = await hashClientSecret(generated.secret, hashOptions(options.algorithm, io))
+      const record = { id: generated.secretId, hash }
+      if (options.json === true) {
+        io.stdout.write(`${JSON.stringify({ client_secret: generated.secret, secret: record })}\n`)
+        return
+      }
+      io.stdout.write(
+        `client_secret       ${generated.secret}\n` +
+          `client_secret_hash  ${hash}\n` +
+          `secrets entry       ${JSON.stringify(record)}\n` +
+          '\nThe secret is shown once: hand it to the client now. Store only the hash.\n',
+      )
+    })
+
+  program
+    .command('hash')
+    .description('Read a client secret on standard input and print its stored hash.')
+    .addOption(hashAlgorithmOption())
+    .action(async (options: { algorithm: SecretHashAlgorithm }) => {
+      const secret = await readSecret(io)
+      io.stdout.write(`${await hashClientSecret(secret, hashOptions(options.algorithm, io))}\n`)
+    })
+
+  program
+    .command('keygen')
+    .description(
+      'Generate a signing key: a private JWKS for SIGNING_KEYS_FILE and the public JWKS.',
+    )
+    .addOption(
+      new Option('--alg <alg>', 'signing algorithm')
+        .choices(['RS256', 'PS256', 'ES256'])
+        .default('ES256'),
+    )
+    .option('--kid <kid>', 'key id (default: generated)')
+    .option(
+      '--out <file>',
+      'write the private JWKS to this file (mode 0600) and print the public JWKS',
+    )
+    .action(async (options: { alg: 'RS256' | 'PS256' | 'ES256'; kid?: string; out?: string }) => {
+      let key: ReturnType<typeof generateSigningKey>
+      try {
+        key = generateSigningKey(options.alg, options.kid === undefined ? {} : { kid: options.kid })
+      } catch (err) {
+        throw new CliFailure(err instanceof Error ? err.message : 'could not generate a key')
+      }
+      const privateJwks = { keys: [{ ...key.privateJwk, kid: key.kid, alg: key.alg }] }
+      const publicJwks = { keys: [{ ...key.publicJwk, kid: key.kid, alg: key.alg, use: 'sig' }] }
+      if (options.out === undefined) {
+        io.stdout.write(
+          `${JSON.stringify({ private: privateJwks, public: publicJwks }, null, 2)}\n`,
+        )
+        return
+      }
+      try {
+        await writeFile(options.out, `${JSON.stringify(privateJwks, null, 2)}\n`, {
+          mode: 0o600,
+          flag: 'wx',
+        })
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code
+        throw new CliFailure(
+          code === 'EEXIST'
+            ? `${options.out} already exists; choose another file (keys are never overwritten)`
+            : `cannot write ${options.out} (${code ?? 'error'})`,
+        )
+      }
+      io.stdout.write(`${JSON.stringify(publicJwks, null, 2)}\n`)
+      io.stderr.write(`private JWKS written to ${options.out}\n`)
+    })
+
+  program
+    .command('token')
+    .description(
+      'Fetch an access token through metadata discovery, for debugging. The client secret comes ' +
+        'from CCFLOW_CLIENT_SECRET or standard input, never from the command line.',
+    )
+    .requiredOption(
+      '--issuer <url>',
+      'issuer URL (its RFC 8414 metadata gives the token endpoint)',
+      parseUrl,
+    )
+    .requiredOption('--client-id <id>', 'client id')
+    .option('--scope <scope>', 'space-delimited scopes to request')
+    .option('--resource <uri...>', 'RFC 8707 resource indicator(s)')
+    .addOption(
+      new Option('--auth <method>', 'client authentication method')
+        .choices(['client_secret_basic', 'client_secret_post'])
+        .default('client_secret_basic'),
+    )
+    .action(async (options: TokenCommandOptions) => {
+      const secret = io.env.CCFLOW_CLIENT_SECRET ?? (await readSecret(io))
+      const response = await fetchToken(options, secret)
+      io.stdout.write(`${JSON.stringify(response, null, 2)}\n`)
+    })
+
+  return program
+}
+
+interface TokenCommandOptions {
+  issuer: URL
+  clientId: string
+  scope?: string
+  resource?: string[]
+  auth: 'client_secret_basic' | 'client_secret_post'
+}
+
+function hashAlgorithmOption(): Option {
+  return new Option(
+    '--algorithm <algorithm>',
+    'hash: hmac-sha256 for generated secrets, scrypt for human-chosen ones',
+  )
+    .choices(['hmac-sha256', 'scrypt'])
+    .default('hmac-sha256')
+}
+
+function hashOptions(
+  algorithm: SecretHashAlgorithm,
+  io: CliIo,
+): { algorithm: SecretHashAlgorithm; pepper?: string } {
+  const pepper = io.env.CCFLOW_SECRET_PEPPER
+  return pepper === undefined || pepper === '' ? { algorithm } : { algorithm, pepper }
+}
+
+function parseUrl(value: string): URL {
+  try {
+    const url = new URL(value)
+    if (url.protocol === 'https:' || url.protocol === 'http:') return url
+  } catch {
+    // fall through to the usage error
+  }
+  throw new InvalidArgumentError('expected an http(s) URL')
+}
+
+/** Reads a secret from standard input: one line, at most 64 KiB, trailing newline dropped. */
+async function readSecret(io: CliIo): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of io.stdin) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+    size += buffer.length
+    if (size > MAX_STDIN_BYTES) throw new CliFailure('the secret on standard input is too long')
+    chunks.push(buffer)
+  }
+  const secret = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '')
+  if (secret === '') throw new CliFailure('no secret on standard input')
+  if (/[\r\n]/.test(secret)) throw new CliFailure('the secret on standard input must be one line')
+  return secret
+}
+
+/** RFC 6749 §2.3.1: id and secret are form-urlencoded before they are joined for Basic. */
+function formEncode(value: string): string {
+  return encodeURIComponent(value).replace(/%20/g, '+')
+}
+
+async function getJson(
+  url: URL | string,
+  init: RequestInit,
+  what: string,
+): Promise<{ status: number; body: unknown }> {
+  let response: Response
+  try {
+    response = await fetch(url, {
+      ...init,
+      redirect: 'error',
+      signal: AbortSignal.timeout(TOKEN_REQUEST_TIMEOUT_MS),
+    })
+  } catch (err) {
+    const reason = err instanceof Error && err.name === 'TimeoutError' ? 'timed out' : 'failed'
+    throw new CliFailure(`${what} request to ${String(url)} ${reason}`)
+  }
+  const text = await response.text()
+  try {
+    return { status: response.status, body: JSON.parse(text) as unknown }
+  } catch {
+    throw new CliFailure(`${what} at ${String(url)} answered ${response.status} without JSON`)
+  }
+}
+
+async function fetchToken(options: TokenCommandOptions, secret: string): Promise<unknown> {
+  const issuer = options.issuer.href.replace(/\/$/, '')
+  const path = options.issuer.pathname === '/' ? '' : options.issuer.pathname.replace(/\/$/, '')
+  // RFC 8414 §3.1: the well-known segment goes between the host and the issuer's path.
+  const metadataUrl = new URL(`/.well-known/oauth-authorization-server${path}`, options.issuer)
+  const metadata = await getJson(metadataUrl, {}, 'metadata')
+  const fields = metadata.body as { issuer?: unknown; token_endpoint?: unknown }
+  if (metadata.status !== 200 || typeof fields.token_endpoint !== 'string') {
+    throw new CliFailure(`no usable metadata at ${metadataUrl.href} (status ${metadata.status})`)
+  }
+  if (fields.issuer !== issuer) {
+    // RFC 8414 §3.3: the metadata must name the issuer it was fetched for.
+    throw new CliFailure(`metadata at ${metadataUrl.href} names another issuer`)
+  }
+
+  const form = new URLSearchParams({ grant_type: 'client_credentials' })
+  if (options.scope !== undefined) form.set('scope', options.scope)
+  for (const resource of options.resource ?? []) form.append('resource', resource)
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
+  if (options.auth === 'client_secret_basic') {
+    const pair = `${formEncode(options.clientId)}:${formEncode(secret)}`
+    headers.authorization = `Basic ${Buffer.from(pair).toString('base64')}`
+  } else {
+    form.set('client_id', options.clientId)
+    form.set('client_secret', secret)
+  }
+  const answer = await getJson(
+    fields.token_endpoint,
+    { method: 'POST', headers, body: form },
+    'token',
+  )
+  if (answer.status !== 200) {
+    const error = (answer.body as { error?: unknown }).error
+    // Print the server's error code only when it has the RFC 6749 §5.2 shape, never free text.
+    const code =
+      typeof error === 'string' && /^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,64}$/.test(error)
+        ? ` ${error}`
+        : ''
+    throw new CliFailure(`token endpoint answered ${answer.status}${code}`)
+  }
+  return answer.body
+}

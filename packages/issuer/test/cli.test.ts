@@ -1,0 +1,275 @@
+import { generateKeyPairSync, type JsonWebKey } from 'node:crypto'
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { Readable } from 'node:stream'
+import { join } from 'node:path'
+import express from 'express'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCli, type CliIo } from '../src/cli.js'
+import { staticClientStore } from '../src/client-store.js'
+import { generateClientSecret, hashClientSecret, verifyClientSecret } from '../src/secrets.js'
+import { importSigningKeys } from '../src/signing-keys.js'
+import { tokenEndpoint } from '../src/token-endpoint.js'
+
+interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+async function run(
+  argv: string[],
+  options: { stdin?: string; env?: Record<string, string> } = {},
+): Promise<Run> {
+  let stdout = ''
+  let stderr = ''
+  const io: CliIo = {
+    stdin: Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]),
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: options.env ?? {},
+  }
+  const code = await runCli(argv, io)
+  return { code, stdout, stderr }
+}
+
+async function listen(
+  app: express.Express | ((req: never, res: never) => void),
+): Promise<{ server: Server; url: string }> {
+  const server = createServer(app as Parameters<typeof createServer>[1])
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }
+}
+
+describe('ccflow secret', () => {
+  it('prints a new prefixed secret and an hmac-sha256 hash that verifies it', async () => {
+    const result = await run(['secret'])
+    expect(result.code).toBe(0)
+    const secret = /client_secret\s+(\S+)/.exec(result.stdout)?.[1]
+    const hash = /client_secret_hash\s+(\S+)/.exec(result.stdout)?.[1]
+    expect(secret).toMatch(/^ccs_[A-Za-z0-9-]+_[A-Za-z0-9_-]{43}$/)
+    expect(hash).toMatch(/^\$hmac-sha256\$/)
+    expect(await verifyClientSecret(secret!, hash!)).toBe(true)
+  })
+
+  it('prints one JSON object with the secret and its secrets entry when --json is given', async () => {
+    const result = await run(['secret', '--json', '--id', 'k2026'])
+    expect(result.code).toBe(0)
+    const parsed = JSON.parse(result.stdout) as {
+      client_secret: string
+      secret: { id: string; hash: string }
+    }
+    expect(parsed.secret.id).toBe('k2026')
+    expect(parsed.client_secret.startsWith('ccs_k2026_')).toBe(true)
+    expect(await verifyClientSecret(parsed.client_secret, parsed.secret.hash)).toBe(true)
+  })
+
+  it('uses the pepper from CCFLOW_SECRET_PEPPER so the hash verifies only with it', async () => {
+    const pepper = 'p'.repeat(32)
+    const result = await run(['secret', '--json'], { env: { CCFLOW_SECRET_PEPPER: pepper } })
+    const parsed = JSON.parse(result.stdout) as { client_secret: string; secret: { hash: string } }
+    expect(await verifyClientSecret(parsed.client_secret, parsed.secret.hash, { pepper })).toBe(
+      true,
+    )
+    expect(await verifyClientSecret(parsed.client_secret, parsed.secret.hash)).toBe(false)
+  })
+
+  it('exits 1 with a one-line message when the secret id is not allowed', async () => {
+    const result = await run(['secret', '--id', 'has_underscore'])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/^ccflow: .+\n$/)
+  })
+})
+
+describe('ccflow hash', () => {
+  it('hashes the secret read on standard input with scrypt when asked', async () => {
+    const result = await run(['hash', '--algorithm', 'scrypt'], {
+      stdin: 'correct horse battery staple\n',
+    })
+    expect(result.code).toBe(0)
+    const hash = result.stdout.trim()
+    expect(hash).toMatch(/^\$scrypt\$/)
+    expect(await verifyClientSecret('correct horse battery staple', hash)).toBe(true)
+  })
+
+  it('exits 1 when standard input is empty', async () => {
+    const result = await run(['hash'], { stdin: '' })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain('no secret on standard input')
+  })
+
+  it('exits 1 when standard input holds more than one line', async () => {
+    const result = await run(['hash'], { stdin: 'one\ntwo\n' })
+    expect(result.code).toBe(1)
+  })
+
+  it('exits 2 on an unknown hash algorithm', async () => {
+    const result = await run(['hash', '--algorithm', 'md5'], { stdin: 'x' })
+    expect(result.code).toBe(2)
+  })
+})
+
+describe('ccflow keygen', () => {
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ccflow-cli-'))
+  })
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it.each(['RS256', 'PS256', 'ES256'] as const)(
+    'prints a private JWKS the issuer imports and a public JWKS for %s',
+    async (alg) => {
+      const result = await run(['keygen', '--alg', alg, '--kid', `k-${alg}`])
+      expect(result.code).toBe(0)
+      const { private: privateJwks, public: publicJwks } = JSON.parse(result.stdout) as {
+        private: { keys: (JsonWebKey & { kid: string; alg: string })[] }
+        public: { keys: (JsonWebKey & { kid: string })[] }
+      }
+      const [privateKey] = privateJwks.keys
+      expect(privateKey).toMatchObject({ kid: `k-${alg}`, alg })
+      expect(privateKey?.d).toBeTypeOf('string')
+      expect(publicJwks.keys[0]).not.toHaveProperty('d')
+      const keySet = importSigningKeys([{ kid: privateKey!.kid, alg, privateKey: privateKey! }])
+      expect(keySet.active.kid).toBe(`k-${alg}`)
+    },
+  )
+
+  it('writes the private JWKS with mode 0600 and prints only the public JWKS when --out is given', async () => {
+    const file = join(dir, 'keys.json')
+    const result = await run(['keygen', '--out', file])
+    expect(result.code).toBe(0)
+    expect(result.stdout).not.toContain('"d"')
+    expect((await stat(file)).mode & 0o777).toBe(0o600)
+    expect(JSON.parse(await readFile(file, 'utf8'))).toHaveProperty('keys.0.d')
+  })
+
+  it('refuses to overwrite an existing key file', async () => {
+    const file = join(dir, 'existing.json')
+    await writeFile(file, 'keep me')
+    const result = await run(['keygen', '--out', file])
+    expect(result.code).toBe(1)
+    expect(await readFile(file, 'utf8')).toBe('keep me')
+  })
+
+  it('exits 2 on an algorithm it does not offer', async () => {
+    expect((await run(['keygen', '--alg', 'HS256'])).code).toBe(2)
+  })
+})
+
+describe('ccflow token', () => {
+  let server: Server
+  let url: string
+  let secret: string
+
+  beforeAll(async () => {
+    const generated = generateClientSecret({ secretId: 'k1' })
+    secret = generated.secret
+    const hash = await hashClientSecret(secret)
+    const app = express()
+    const started = await listen(app)
+    server = started.server
+    url = started.url
+    app.use(
+      tokenEndpoint({
+        issuer: url,
+        clients: staticClientStore([
+          {
+            client_id: 'reporter',
+            scope: 'reports:read reports:write',
+            audiences: ['https://api.example'],
+            secrets: [{ id: 'k1', hash }],
+          },
+        ]),
+        keys: [{ kid: 'cli-test', alg: 'ES256', privateKey: generateKeyJwk() }],
+        rateLimit: false,
+      }),
+    )
+  })
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+  it('fetches a token through metadata discovery with the secret from the environment', async () => {
+    const result = await run(
+      ['token', '--issuer', url, '--client-id', 'reporter', '--scope', 'reports:read'],
+      {
+        env: { CCFLOW_CLIENT_SECRET: secret },
+      },
+    )
+    expect(result.code).toBe(0)
+    expect(JSON.parse(result.stdout)).toMatchObject({ token_type: 'Bearer', scope: 'reports:read' })
+  })
+
+  it('fetches a token with client_secret_post and the secret on standard input', async () => {
+    const result = await run(
+      ['token', '--issuer', url, '--client-id', 'reporter', '--auth', 'client_secret_post'],
+      {
+        stdin: `${secret}\n`,
+      },
+    )
+    expect(result.code).toBe(0)
+    expect(JSON.parse(result.stdout)).toHaveProperty('access_token')
+  })
+
+  it('exits 1 naming the RFC error when the secret is wrong', async () => {
+    const result = await run(['token', '--issuer', url, '--client-id', 'reporter'], {
+      env: { CCFLOW_CLIENT_SECRET: `${secret}x` },
+    })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toBe('ccflow: token endpoint answered 401 invalid_client\n')
+  })
+
+  it('exits 2 when a required option is missing', async () => {
+    expect((await run(['token', '--client-id', 'reporter'])).code).toBe(2)
+  })
+
+  it('exits 2 when the issuer is not an http(s) URL', async () => {
+    expect((await run(['token', '--issuer', 'ftp://x', '--client-id', 'a'])).code).toBe(2)
+  })
+
+  it('exits 1 when the metadata names another issuer', async () => {
+    const impostor = await listen((_req: never, res: never) => {
+      const response = res as unknown as import('node:http').ServerResponse
+      response.setHeader('content-type', 'application/json')
+      response.end(
+        JSON.stringify({ issuer: 'https://elsewhere.example', token_endpoint: `${url}/token` }),
+      )
+    })
+    try {
+      const result = await run(['token', '--issuer', impostor.url, '--client-id', 'reporter'], {
+        env: { CCFLOW_CLIENT_SECRET: secret },
+      })
+      expect(result.code).toBe(1)
+      expect(result.stderr).toContain('names another issuer')
+    } finally {
+      impostor.server.close()
+    }
+  })
+
+  it('exits 1 without a hang when nothing listens at the issuer', async () => {
+    const result = await run(['token', '--issuer', 'http://127.0.0.1:1', '--client-id', 'a'], {
+      env: { CCFLOW_CLIENT_SECRET: 'x' },
+    })
+    expect(result.code).toBe(1)
+  })
+})
+
+describe('ccflow --help', () => {
+  it('prints usage for each command and exits 0', async () => {
+    for (const command of [[], ['secret'], ['hash'], ['keygen'], ['token']]) {
+      const result = await run([...command, '--help'])
+      expect(result.code).toBe(0)
+      expect(result.stdout).toContain('Usage: ccflow')
+    }
+  })
+
+  it('exits 2 on an unknown command', async () => {
+    expect((await run(['frobnicate'])).code).toBe(2)
+  })
+})
+
+function generateKeyJwk(): JsonWebKey {
+  return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })
+}
