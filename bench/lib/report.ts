@@ -1,0 +1,201 @@
+// Turns the per-run samples into the table of issue 6: medians, ratios, goals; Markdown + JSON.
+import type { CheckResult } from './checks.js'
+import type { Kind, Target } from './targets.js'
+
+export interface Sample {
+  rps: number
+  p50Ms: number
+  p99Ms: number
+  /** VmHWM of the server process after the run, MB. */
+  peakMb: number
+}
+
+export interface TargetOutcome {
+  target: Target
+  samples: Sample[]
+  /** Why the target was excluded (failed check, start failure, errors under load). */
+  excluded?: string
+  failedChecks?: CheckResult[]
+}
+
+/** One row of bench/results/latest.json (the first seven fields are the issue's format). */
+export interface Row {
+  name: string
+  kind: Kind
+  rps: number
+  p50_ms: number
+  p99_ms: number
+  ratio_to_ceiling: number | null
+  rss_mb: number
+  ratio_to_best_peer: number | null
+  best_peer: string | null
+  role: Target['role']
+  alg: string | null
+  runs_rps: number[]
+  /** (max − min) / median of the runs' req/s: the noise to read the ratios against. */
+  spread: number | null
+}
+
+export interface Goal {
+  goal: string
+  target: string
+  versus: string
+  min: number
+  ratio: number | null
+  pass: boolean | null
+}
+
+export interface Report {
+  meta: Record<string, string | number | boolean>
+  targets: Row[]
+  excluded: { name: string; kind: Kind; reason: string }[]
+  goals: Goal[]
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  if (sorted.length === 0) return Number.NaN
+  return sorted.length % 2 === 1
+    ? (sorted[mid] ?? Number.NaN)
+    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2
+}
+
+const round = (value: number, digits: number): number => {
+  const f = 10 ** digits
+  return Math.round(value * f) / f
+}
+
+const CEILING = 'ceiling/express'
+
+/** The issue-6 targets, as ratios between two rows. */
+const GOALS: readonly Omit<Goal, 'ratio' | 'pass'>[] = [
+  {
+    goal: 'guard cache hit ≥ 0.95× ceiling',
+    target: 'guard/ccflow-rs256-reused',
+    versus: CEILING,
+    min: 0.95,
+  },
+  {
+    goal: 'guard cache hit ≥ 0.95× ceiling',
+    target: 'guard/ccflow-es256-reused',
+    versus: CEILING,
+    min: 0.95,
+  },
+  {
+    goal: 'guard cache miss RS256 ≥ 0.70× ceiling',
+    target: 'guard/ccflow-rs256-fresh',
+    versus: CEILING,
+    min: 0.7,
+  },
+  {
+    goal: 'guard cache miss RS256 ≥ 1.25× express-oauth2-jwt-bearer',
+    target: 'guard/ccflow-rs256-fresh',
+    versus: 'guard/express-oauth2-jwt-bearer-rs256',
+    min: 1.25,
+  },
+  {
+    goal: 'token endpoint ES256 + hmac ≥ 0.60× ceiling',
+    target: 'issuer/ccflow-es256-hmac',
+    versus: CEILING,
+    min: 0.6,
+  },
+  {
+    goal: 'token endpoint RS256 ≥ 2× oauth2orize',
+    target: 'issuer/ccflow-rs256-hmac',
+    versus: 'issuer/oauth2orize-rs256',
+    min: 2,
+  },
+  {
+    goal: 'token endpoint RS256 ≥ 1.3× oidc-provider',
+    target: 'issuer/ccflow-rs256-hmac',
+    versus: 'issuer/oidc-provider-rs256',
+    min: 1.3,
+  },
+]
+
+export function buildReport(
+  outcomes: readonly TargetOutcome[],
+  meta: Record<string, string | number | boolean>,
+): Report {
+  const measured = outcomes.filter((o) => o.excluded === undefined && o.samples.length > 0)
+  const rows: Row[] = measured.map((o) => {
+    const runs = o.samples.map((s) => s.rps)
+    const rps = median(runs)
+    return {
+      name: o.target.name,
+      kind: o.target.kind,
+      rps: Math.round(rps),
+      p50_ms: round(median(o.samples.map((s) => s.p50Ms)), 2),
+      p99_ms: round(median(o.samples.map((s) => s.p99Ms)), 2),
+      ratio_to_ceiling: null,
+      rss_mb: round(median(o.samples.map((s) => s.peakMb)), 1),
+      ratio_to_best_peer: null,
+      best_peer: null,
+      role: o.target.role,
+      alg: o.target.alg ?? null,
+      runs_rps: runs.map((r) => Math.round(r)),
+      spread: runs.length > 1 ? round((Math.max(...runs) - Math.min(...runs)) / rps, 3) : null,
+    }
+  })
+  const byName = new Map(rows.map((r) => [r.name, r]))
+  const ceiling = byName.get(CEILING)
+  for (const row of rows) {
+    if (ceiling) row.ratio_to_ceiling = round(row.rps / ceiling.rps, 3)
+    if (row.kind === 'ceiling') continue
+    // The best peer of the same kind, preferring peers that sign/verify with the same algorithm.
+    const peers = rows.filter((r) => r.kind === row.kind && r.role === 'peer')
+    const sameAlg = peers.filter((r) => r.alg === row.alg)
+    const pool = sameAlg.length > 0 ? sameAlg : peers
+    const best = pool.reduce<Row | undefined>((a, r) => (a && a.rps >= r.rps ? a : r), undefined)
+    if (best) {
+      row.best_peer = best.name
+      row.ratio_to_best_peer = round(row.rps / best.rps, 3)
+    }
+  }
+  const goals = GOALS.map((g): Goal => {
+    const a = byName.get(g.target)
+    const b = byName.get(g.versus)
+    const ratio = a && b ? round(a.rps / b.rps, 3) : null
+    return { ...g, ratio, pass: ratio === null ? null : ratio >= g.min }
+  })
+  const excluded = outcomes
+    .filter((o) => o.excluded !== undefined)
+    .map((o) => ({ name: o.target.name, kind: o.target.kind, reason: o.excluded ?? '' }))
+  return { meta, targets: rows, excluded, goals }
+}
+
+const fmt = (value: number | null, digits = 2): string =>
+  value === null || Number.isNaN(value) ? '–' : value.toFixed(digits)
+
+export function renderMarkdown(report: Report): string {
+  const lines: string[] = []
+  lines.push('# ccflow benchmark (issue 6)', '')
+  for (const [k, v] of Object.entries(report.meta)) lines.push(`- ${k}: ${String(v)}`)
+  lines.push(
+    '',
+    '| target | req/s | p50 ms | p99 ms | × ceiling | × best peer | best peer | peak RSS MB | spread |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
+  )
+  for (const r of report.targets) {
+    lines.push(
+      `| ${r.name} | ${r.rps} | ${fmt(r.p50_ms)} | ${fmt(r.p99_ms)} | ${fmt(r.ratio_to_ceiling)} | ${fmt(r.ratio_to_best_peer)} | ${r.best_peer ?? '–'} | ${fmt(r.rss_mb, 1)} | ${r.spread === null ? '–' : `${Math.round(r.spread * 100)}%`} |`,
+    )
+  }
+  if (report.excluded.length > 0) {
+    lines.push('', '## Excluded (not loaded or not counted)', '')
+    for (const e of report.excluded) lines.push(`- ${e.name}: ${e.reason}`)
+  }
+  lines.push('', '## Goals from issue 6', '', '| goal | target | versus | ratio | min | result |')
+  lines.push('| --- | --- | --- | ---: | ---: | --- |')
+  for (const g of report.goals) {
+    const result = g.pass === null ? 'not measured' : g.pass ? 'PASS' : 'FAIL'
+    lines.push(`| ${g.goal} | ${g.target} | ${g.versus} | ${fmt(g.ratio)} | ${g.min} | ${result} |`)
+  }
+  return `${lines.join('\n')}\n`
+}
+
+/** The JSON written to bench/results/latest.json. */
+export function renderJson(report: Report): string {
+  return `${JSON.stringify(report, null, 2)}\n`
+}

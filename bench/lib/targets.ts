@@ -1,0 +1,181 @@
+// The benchmark targets of issue 6. Each runs as `node servers/serve.mjs <server> <options>`.
+import type { Alg } from './fixtures.js'
+
+export type Kind = 'ceiling' | 'guard' | 'issuer'
+
+/**
+ * How the load generator drives a target:
+ * - `plain`: GET the route, no credentials (ceilings);
+ * - `token-reused`: GET with one valid token (the guard's verified-token cache hits);
+ * - `token-fresh`: GET with a different pre-minted token on every request (cache misses);
+ * - `token-request`: POST a client_credentials request with Basic authentication.
+ */
+export type LoadShape = 'plain' | 'token-reused' | 'token-fresh' | 'token-request'
+
+export interface Target {
+  /** `<kind>/<library>-<variant>`; `--only` matches a substring of it. */
+  name: string
+  kind: Kind
+  /** ccflow targets are judged against the ceiling and the peers; peers set the bar. */
+  role: 'ceiling' | 'ccflow' | 'peer'
+  /** Signing algorithm of the tokens; undefined for ceilings. */
+  alg?: Alg
+  /** Module under servers/targets/. */
+  server: string
+  options: Record<string, string>
+  load: LoadShape
+  /** One line for the README and the report. */
+  description: string
+}
+
+export const TARGETS: readonly Target[] = [
+  {
+    name: 'ceiling/express',
+    kind: 'ceiling',
+    role: 'ceiling',
+    server: 'ceiling-express',
+    options: {},
+    load: 'plain',
+    description: 'Express 5 route answering the JSON, no auth (the ceiling ratios refer to)',
+  },
+  {
+    name: 'ceiling/node-http',
+    kind: 'ceiling',
+    role: 'ceiling',
+    server: 'ceiling-http',
+    options: {},
+    load: 'plain',
+    description: 'plain node:http answering the same JSON (reference: what Express costs)',
+  },
+  ...(['RS256', 'ES256'] as const).flatMap((alg): Target[] => [
+    {
+      name: `guard/ccflow-${alg.toLowerCase()}-reused`,
+      kind: 'guard',
+      role: 'ccflow',
+      alg,
+      server: 'guard-ccflow',
+      options: { alg },
+      load: 'token-reused',
+      description: `ccflow requireToken + requireScopes, JWKS URI, one reused ${alg} token (cache hit)`,
+    },
+    {
+      name: `guard/ccflow-${alg.toLowerCase()}-fresh`,
+      kind: 'guard',
+      role: 'ccflow',
+      alg,
+      server: 'guard-ccflow',
+      options: { alg },
+      load: 'token-fresh',
+      description: `ccflow requireToken + requireScopes, JWKS URI, a new ${alg} token per request (cache miss)`,
+    },
+  ]),
+  ...(['RS256', 'ES256'] as const).map((alg): Target => ({
+    name: `guard/express-oauth2-jwt-bearer-${alg.toLowerCase()}`,
+    kind: 'guard',
+    role: 'peer',
+    alg,
+    server: 'guard-auth0',
+    options: { alg },
+    load: 'token-fresh',
+    description: `express-oauth2-jwt-bearer auth() + requiredScopes, JWKS URI, ${alg}`,
+  })),
+  {
+    name: 'guard/express-jwt-jwks-rsa-rs256',
+    kind: 'guard',
+    role: 'peer',
+    alg: 'RS256',
+    server: 'guard-express-jwt',
+    options: { alg: 'RS256' },
+    load: 'token-fresh',
+    description: 'express-jwt + jwks-rsa expressJwtSecret (cached), scope check middleware, RS256',
+  },
+  {
+    name: 'guard/passport-jwt-rs256',
+    kind: 'guard',
+    role: 'peer',
+    alg: 'RS256',
+    server: 'guard-passport-jwt',
+    options: { alg: 'RS256' },
+    load: 'token-fresh',
+    description: 'passport-jwt + jwks-rsa passportJwtSecret (cached), scope check, RS256',
+  },
+  {
+    name: 'guard/jsonwebtoken-rs256',
+    kind: 'guard',
+    role: 'peer',
+    alg: 'RS256',
+    server: 'guard-jsonwebtoken',
+    options: { alg: 'RS256' },
+    load: 'token-fresh',
+    description: 'hand-written jsonwebtoken.verify middleware, static public KeyObject, RS256',
+  },
+  {
+    name: 'issuer/ccflow-rs256-hmac',
+    kind: 'issuer',
+    role: 'ccflow',
+    alg: 'RS256',
+    server: 'issuer-ccflow',
+    options: { alg: 'RS256', secretHash: 'hmac-sha256' },
+    load: 'token-request',
+    description: 'ccflow tokenEndpoint, Basic, hmac-sha256 secret hash, RS256',
+  },
+  {
+    name: 'issuer/ccflow-es256-hmac',
+    kind: 'issuer',
+    role: 'ccflow',
+    alg: 'ES256',
+    server: 'issuer-ccflow',
+    options: { alg: 'ES256', secretHash: 'hmac-sha256' },
+    load: 'token-request',
+    description: 'ccflow tokenEndpoint, Basic, hmac-sha256 secret hash, ES256',
+  },
+  {
+    name: 'issuer/ccflow-rs256-scrypt',
+    kind: 'issuer',
+    role: 'ccflow',
+    alg: 'RS256',
+    server: 'issuer-ccflow',
+    options: { alg: 'RS256', secretHash: 'scrypt' },
+    load: 'token-request',
+    description: 'ccflow tokenEndpoint, Basic, scrypt secret hash (imported secrets), RS256',
+  },
+  {
+    name: 'issuer/oauth2orize-rs256',
+    kind: 'issuer',
+    role: 'peer',
+    alg: 'RS256',
+    server: 'issuer-oauth2orize',
+    options: { alg: 'RS256' },
+    load: 'token-request',
+    description: 'oauth2orize clientCredentials + passport-http Basic + jsonwebtoken.sign, RS256',
+  },
+  {
+    name: 'issuer/oauth2-server-rs256',
+    kind: 'issuer',
+    role: 'peer',
+    alg: 'RS256',
+    server: 'issuer-oauth2-server',
+    options: { alg: 'RS256' },
+    load: 'token-request',
+    description:
+      '@node-oauth/oauth2-server client_credentials, model signs with jsonwebtoken, RS256',
+  },
+  {
+    name: 'issuer/oidc-provider-rs256',
+    kind: 'issuer',
+    role: 'peer',
+    alg: 'RS256',
+    server: 'issuer-oidc-provider',
+    options: { alg: 'RS256' },
+    load: 'token-request',
+    description: 'oidc-provider client_credentials, resource indicator, JWT access tokens, RS256',
+  },
+]
+
+/** The targets `--only` selects; the Express ceiling stays in so that ratios can be computed. */
+export function selectTargets(only: readonly string[], keepCeiling: boolean): Target[] {
+  if (only.length === 0) return [...TARGETS]
+  return TARGETS.filter(
+    (t) => only.some((o) => t.name.includes(o)) || (keepCeiling && t.name === 'ceiling/express'),
+  )
+}

@@ -1,0 +1,281 @@
+// The ccflow benchmark (issue 6). `pnpm bench [--quick | --check | --soak] [--only <substring>]`.
+// See bench/README.md for what is measured and how to read it.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { guardTokens, runChecks, type CheckResult, type GuardTokens } from './lib/checks.js'
+import {
+  basicAuth,
+  createFixtures,
+  ROUTE,
+  TOKEN_PATH,
+  TOKEN_REQUEST_BODY,
+  writeTokenFile,
+  type Alg,
+  type Fixtures,
+} from './lib/fixtures.js'
+import { runLoad, type LoadGenerator, type LoadSpec } from './lib/load.js'
+import { hasWrk, memoryOf, onExit, pinSelf, PINNING, startServer } from './lib/processes.js'
+import { buildReport, renderJson, renderMarkdown, type TargetOutcome } from './lib/report.js'
+import { runSoak } from './lib/soak.js'
+import { selectTargets, type Target } from './lib/targets.js'
+
+const USAGE = `usage: pnpm bench [--quick | --check | --soak] [options]
+  --quick              1 run × 3 s per target (under 2 minutes)
+  (default)            full: 3 interleaved runs × 8 s per target, median (under 12 minutes)
+  --check              behaviour checks of every target only, no load; exits 1 on a failure (CI)
+  --soak               60 s mixed valid/invalid traffic on a ccflow guard + token endpoint app
+  --only <substring>   only targets whose name contains it (repeatable); keeps ceiling/express
+  --runs <n>  --duration <s>  --warmup <s>  --connections <n>  --tokens <n>
+  --loadgen wrk|autocannon   (default: wrk when installed)`
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    check: { type: 'boolean', default: false },
+    soak: { type: 'boolean', default: false },
+    only: { type: 'string', multiple: true, default: [] },
+    runs: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string' },
+    tokens: { type: 'string' },
+    loadgen: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+  allowPositionals: false,
+})
+
+if (values.help) {
+  console.log(USAGE)
+  process.exit(0)
+}
+
+function positive(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0) {
+    console.error(`bench: --${name} must be a positive number\n${USAGE}`)
+    process.exit(2)
+  }
+  return n
+}
+
+const mode = values.check ? 'check' : values.soak ? 'soak' : values.quick ? 'quick' : 'full'
+const settings = {
+  runs: Math.round(positive('runs', values.runs, mode === 'full' ? 3 : 1)),
+  duration: positive('duration', values.duration, mode === 'soak' ? 60 : mode === 'full' ? 8 : 3),
+  warmup: positive('warmup', values.warmup, mode === 'full' ? 2 : 1),
+  connections: Math.round(positive('connections', values.connections, 16)),
+  // Each fresh token comes back only after this many requests: any cache smaller misses.
+  tokens: Math.round(positive('tokens', values.tokens, 10_000)),
+}
+
+const resultsDir = fileURLToPath(new URL('./results/', import.meta.url))
+const scratch = mkdtempSync(join(tmpdir(), 'ccflow-bench-'))
+onExit(() => rmSync(scratch, { recursive: true, force: true }))
+
+function chooseGenerator(): LoadGenerator {
+  if (values.loadgen === 'wrk' || values.loadgen === 'autocannon') return values.loadgen
+  if (values.loadgen !== undefined) {
+    console.error(`bench: --loadgen must be wrk or autocannon\n${USAGE}`)
+    process.exit(2)
+  }
+  if (hasWrk()) return 'wrk'
+  console.log(
+    'bench: wrk is not installed; the reference figures use it (Debian/Ubuntu: `sudo apt-get install wrk`).\n' +
+      '       Falling back to autocannon, which needs more CPU per request: ratios stay comparable, absolute req/s do not.',
+  )
+  return 'autocannon'
+}
+
+const describeFailures = (results: CheckResult[]): string =>
+  results
+    .filter((r) => !r.ok)
+    .map((r) => `${r.name} (${r.detail})`)
+    .join('; ')
+
+async function checkAll(
+  targets: readonly Target[],
+  fixtures: Fixtures,
+  tokens: Record<Alg, GuardTokens>,
+): Promise<number> {
+  let failed = 0
+  for (const target of targets) {
+    const started = Date.now()
+    let results: CheckResult[]
+    try {
+      const server = await startServer(target.server, target.options, fixtures.file)
+      try {
+        results = await runChecks(target, server.port, fixtures, tokens)
+      } finally {
+        await server.stop()
+      }
+    } catch (err) {
+      results = [
+        { name: 'start', ok: false, detail: err instanceof Error ? err.message : String(err) },
+      ]
+    }
+    const bad = results.filter((r) => !r.ok)
+    if (bad.length > 0) failed++
+    const status = bad.length === 0 ? 'ok  ' : 'FAIL'
+    console.log(
+      `${status} ${target.name.padEnd(42)} ${results.length - bad.length}/${results.length} checks  ${Date.now() - started} ms`,
+    )
+    for (const r of bad) console.log(`       ✗ ${r.name}: ${r.detail}`)
+  }
+  console.log(`\ncheck: ${targets.length - failed} of ${targets.length} targets behave`)
+  return failed === 0 ? 0 : 1
+}
+
+function loadSpec(
+  target: Target,
+  fixtures: Fixtures,
+  tokens: Record<Alg, GuardTokens>,
+  fresh: Map<Alg, string>,
+): LoadSpec {
+  const alg = target.alg ?? 'RS256'
+  switch (target.load) {
+    case 'plain':
+      return { method: 'GET', path: ROUTE, headers: {} }
+    case 'token-reused':
+      return {
+        method: 'GET',
+        path: ROUTE,
+        headers: { Authorization: `Bearer ${tokens[alg].valid}` },
+      }
+    case 'token-fresh': {
+      const tokensFile = fresh.get(alg)
+      if (tokensFile === undefined) throw new Error(`no fresh ${alg} tokens were minted`)
+      return { method: 'GET', path: ROUTE, headers: {}, tokensFile }
+    }
+    case 'token-request':
+      return {
+        method: 'POST',
+        path: TOKEN_PATH,
+        headers: {
+          Authorization: basicAuth(fixtures.client.id, fixtures.client.secret),
+          'Content-Type': 'application/x-www-form-urlencoded',
+        },
+        body: TOKEN_REQUEST_BODY,
+      }
+  }
+}
+
+async function bench(
+  targets: readonly Target[],
+  fixtures: Fixtures,
+  tokens: Record<Alg, GuardTokens>,
+): Promise<number> {
+  const generator = chooseGenerator()
+  const began = Date.now()
+  // Two token sets per algorithm: warm-up tokens, then never-seen tokens for the measurement.
+  const fresh = new Map<Alg, string>()
+  const warm = new Map<Alg, string>()
+  for (const alg of ['RS256', 'ES256'] as const) {
+    if (!targets.some((t) => t.load === 'token-fresh' && t.alg === alg)) continue
+    const t0 = Date.now()
+    writeTokenFile(join(scratch, `warm-${alg}.txt`), fixtures.keys[alg], 2000)
+    writeTokenFile(join(scratch, `fresh-${alg}.txt`), fixtures.keys[alg], settings.tokens)
+    warm.set(alg, join(scratch, `warm-${alg}.txt`))
+    fresh.set(alg, join(scratch, `fresh-${alg}.txt`))
+    console.log(`minted ${settings.tokens} + 2000 distinct ${alg} tokens in ${Date.now() - t0} ms`)
+  }
+
+  const outcomes = new Map<string, TargetOutcome>(
+    targets.map((t) => [t.name, { target: t, samples: [] }]),
+  )
+  const base = { generator, dir: scratch, connections: settings.connections }
+  for (let run = 0; run < settings.runs; run++) {
+    // Round-robin, each run starting one target later, so drift hits every target alike.
+    const order = targets.map((_, i) => targets[(i + run) % targets.length] as Target)
+    for (const target of order) {
+      const outcome = outcomes.get(target.name) as TargetOutcome
+      if (outcome.excluded !== undefined) continue
+      const label = `[run ${run + 1}/${settings.runs}] ${target.name.padEnd(42)}`
+      let server
+      try {
+        server = await startServer(target.server, target.options, fixtures.file)
+      } catch (err) {
+        outcome.excluded = `did not start: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`
+        console.log(`${label} excluded, ${outcome.excluded}`)
+        continue
+      }
+      try {
+        const checks = await runChecks(target, server.port, fixtures, tokens)
+        if (checks.some((c) => !c.ok)) {
+          outcome.excluded = `failed its behaviour checks: ${describeFailures(checks)}`
+          outcome.failedChecks = checks.filter((c) => !c.ok)
+          console.log(`${label} EXCLUDED, ${outcome.excluded}`)
+          continue
+        }
+        const spec = loadSpec(target, fixtures, tokens, fresh)
+        const warmSpec = { ...spec }
+        const warmFile = warm.get(target.alg ?? 'RS256')
+        if (spec.tokensFile !== undefined && warmFile !== undefined) warmSpec.tokensFile = warmFile
+        const o = { ...base, port: server.port, name: target.name }
+        await runLoad(warmSpec, { ...o, seconds: settings.warmup, name: `${target.name}-warm` })
+        const result = await runLoad(spec, { ...o, seconds: settings.duration })
+        const memory = memoryOf(server.pid)
+        if (result.non2xx > 0) {
+          outcome.excluded = `${result.non2xx} of ${result.requests} responses under load were not 2xx`
+          console.log(`${label} EXCLUDED, ${outcome.excluded}`)
+          continue
+        }
+        outcome.samples.push({
+          rps: result.rps,
+          p50Ms: result.p50Ms,
+          p99Ms: result.p99Ms,
+          peakMb: memory?.peakMb ?? Number.NaN,
+        })
+        const errors = result.socketErrors > 0 ? `  (${result.socketErrors} socket errors)` : ''
+        console.log(
+          `${label} ${Math.round(result.rps).toString().padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  peak RSS ${memory?.peakMb.toFixed(1) ?? '?'} MB${errors}`,
+        )
+      } catch (err) {
+        outcome.excluded = `error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`
+        console.log(`${label} EXCLUDED, ${outcome.excluded}`)
+      } finally {
+        await server.stop()
+      }
+    }
+  }
+
+  const cpu = cpus()[0]?.model ?? 'unknown'
+  const report = buildReport([...outcomes.values()], {
+    date: new Date().toISOString(),
+    mode: values.only.length > 0 ? `${mode} (--only ${values.only.join(', ')})` : mode,
+    node: process.version,
+    cpu: `${cpu} × ${cpus().length}`,
+    'load generator': `${generator}, 1 thread, ${settings.connections} connections`,
+    pinning: PINNING ? 'server on core 0, load generator on core 1 (taskset)' : 'none',
+    runs: `${settings.runs} interleaved run(s) × ${settings.duration} s after ${settings.warmup} s warm-up; medians`,
+    'fresh tokens': `${settings.tokens} distinct per algorithm`,
+    'wall time': `${Math.round((Date.now() - began) / 1000)} s`,
+  })
+  const markdown = renderMarkdown(report)
+  mkdirSync(resultsDir, { recursive: true })
+  writeFileSync(join(resultsDir, 'latest.md'), markdown)
+  writeFileSync(join(resultsDir, 'latest.json'), renderJson(report))
+  console.log(`\n${markdown}`)
+  console.log('written: bench/results/latest.md, bench/results/latest.json')
+  return report.excluded.length === 0 ? 0 : 1
+}
+
+async function main(): Promise<number> {
+  pinSelf()
+  const fixtures = createFixtures(scratch)
+  const tokens = { RS256: guardTokens(fixtures, 'RS256'), ES256: guardTokens(fixtures, 'ES256') }
+  if (mode === 'soak') return runSoak({ fixtures, tokens, seconds: settings.duration, scratch })
+  const targets = selectTargets(values.only, mode !== 'check')
+  if (targets.length === 0) {
+    console.error(`bench: no target matches --only ${values.only.join(', ')}`)
+    return 2
+  }
+  if (mode === 'check') return checkAll(targets, fixtures, tokens)
+  return bench(targets, fixtures, tokens)
+}
+
+process.exit(await main())
