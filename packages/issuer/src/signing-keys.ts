@@ -27,6 +27,9 @@ export type SigningKeyStatus = 'active' | 'next' | 'retired'
  *
  * `status` default: when no key is marked `active`, the first key without a status is active;
  * the other keys are published but never sign.
+ *
+ * The result of {@link generateSigningKey} is a valid input as it is (its `privateJwk` and
+ * `publicJwk` fields are ignored).
  */
 export type SigningKeyInput =
   | {
@@ -56,6 +59,10 @@ export interface SigningKeySet {
 
 const ASYMMETRIC_ALGS = new Set(['RS256', 'PS256', 'ES256'])
 const STATUSES = new Set(['active', 'next', 'retired'])
+const HS_FIELDS = new Set(['kid', 'alg', 'status', 'secret'])
+// `privateJwk` and `publicJwk` are tolerated (and ignored) so that the result of
+// generateSigningKey() can be passed as a key as it is.
+const ASYMMETRIC_FIELDS = new Set(['kid', 'alg', 'status', 'privateKey', 'privateJwk', 'publicJwk'])
 // RFC 3986 unreserved characters: safe in headers, logs, URLs and file names.
 const KID = /^[A-Za-z0-9._~-]{1,128}$/
 const MIN_RSA_BITS = 2048
@@ -127,8 +134,9 @@ export function importSigningKeys(keys: readonly SigningKeyInput[]): SigningKeyS
  * ```
  * @param alg - @default `'RS256'` (the most widely supported)
  * @param options.kid - @default the RFC 7638 JWK thumbprint of the public key
- * @returns The key as a `KeyObject` (usable directly as a {@link SigningKeyInput}), its private
- *   JWK (to store as configuration) and its public JWK, both with `kid`, `alg` and `use`.
+ * @returns A valid {@link SigningKeyInput} (`kid`, `alg`, `privateKey` as a `KeyObject`) plus
+ *   its private JWK (to store as configuration) and its public JWK, both with `kid`, `alg` and
+ *   `use`.
  * @throws {TypeError} For an unknown algorithm or a kid outside `[A-Za-z0-9._~-]{1,128}`.
  * @see RFC 7638 (JWK thumbprint)
  */
@@ -175,9 +183,9 @@ function importOne(input: unknown, where: string): ImportedKey {
   if (typeof alg !== 'string' || !(ASYMMETRIC_ALGS.has(alg) || alg === 'HS256')) {
     throw new TypeError(`${where}.alg must be 'RS256', 'PS256', 'ES256' or 'HS256'`)
   }
-  const material = alg === 'HS256' ? 'secret' : 'privateKey'
+  const allowed = alg === 'HS256' ? HS_FIELDS : ASYMMETRIC_FIELDS
   for (const key of Object.keys(input)) {
-    if (key !== 'kid' && key !== 'alg' && key !== 'status' && key !== material) {
+    if (!allowed.has(key)) {
       throw new TypeError(`${where}: unknown key ${JSON.stringify(key)} for ${alg}`)
     }
   }

@@ -339,6 +339,13 @@ describe('generateSigningKey', () => {
     },
   )
 
+  it('returns a value importSigningKeys takes as it is', () => {
+    const key = generateSigningKey('ES256')
+    const keySet = importSigningKeys([key])
+    expect(keySet.active).toEqual({ kid: key.kid, alg: 'ES256', key: key.privateKey })
+    expect(keySet.jwks.keys).toEqual([key.publicJwk])
+  })
+
   it('refuses HS256 and an unsafe kid', () => {
     expect(() => generateSigningKey('HS256' as 'ES256')).toThrow(TypeError)
     expect(() => generateSigningKey('ES256', { kid: 'a b' })).toThrow(TypeError)
