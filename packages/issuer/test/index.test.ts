@@ -1,3 +1,70 @@
-import { expect, it } from 'vitest'
-import { placeholder } from '../src/index.js'
-it('loads', () => expect(placeholder).toBe(1))
+import type { Router } from 'express'
+import { describe, expect, expectTypeOf, it } from 'vitest'
+import * as issuer from '../src/index.js'
+import type { Client, IssuerEvent, TokenEndpointOptions, TokenErrorCode } from '../src/index.js'
+
+describe('@ccflow/issuer', () => {
+  it('exports exactly the public API', () => {
+    expect(Object.keys(issuer).sort()).toEqual(
+      [
+        'InvalidClientError',
+        'InvalidGrantError',
+        'InvalidRequestError',
+        'InvalidScopeError',
+        'InvalidTargetError',
+        'TokenError',
+        'UnauthorizedClientError',
+        'UnsupportedGrantTypeError',
+        'generateClientSecret',
+        'generateSigningKey',
+        'hashClientSecret',
+        'importSigningKeys',
+        'jsonFileClientStore',
+        'parseSecretId',
+        'staticClientStore',
+        'tokenEndpoint',
+        'validateClient',
+        'verifyClientSecret',
+      ].sort(),
+    )
+  })
+
+  it('does not export internals such as signAccessToken or the strategies', () => {
+    expect(issuer).not.toHaveProperty('signAccessToken')
+    expect(issuer).not.toHaveProperty('resolveOptions')
+    expect(issuer).not.toHaveProperty('ClientSecretBasicStrategy')
+    expect(issuer).not.toHaveProperty('burnSecretCheck')
+  })
+
+  it('types tokenEndpoint as options in, Router out', () => {
+    expectTypeOf(issuer.tokenEndpoint).parameter(0).toEqualTypeOf<TokenEndpointOptions>()
+    expectTypeOf(issuer.tokenEndpoint).returns.toEqualTypeOf<Router>()
+  })
+
+  it('types the extraClaims hook context and the event union', () => {
+    type Hook = NonNullable<TokenEndpointOptions['extraClaims']>
+    expectTypeOf<Parameters<Hook>[0]>().toEqualTypeOf<{
+      client: Client
+      scope: string
+      audience: string | string[]
+    }>()
+    expectTypeOf<IssuerEvent['type']>().toEqualTypeOf<
+      | 'token_issued'
+      | 'authentication_failed'
+      | 'token_request_rejected'
+      | 'rate_limited'
+      | 'server_error'
+    >()
+  })
+
+  it('types TokenError.code as the RFC code union', () => {
+    expectTypeOf<issuer.TokenError['code']>().toEqualTypeOf<TokenErrorCode>()
+    expectTypeOf<issuer.InvalidScopeError['code']>().toEqualTypeOf<'invalid_scope'>()
+  })
+
+  it('rejects an option object with a misspelt key at compile time', () => {
+    // @ts-expect-error: "audiance" is not an option
+    const bad: TokenEndpointOptions = { issuer: 'x', clients: {} as never, keys: [], audiance: 1 }
+    expect(bad).toBeDefined()
+  })
+})

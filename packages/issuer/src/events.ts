@@ -1,0 +1,121 @@
+import type { TokenErrorCode } from './errors.js'
+
+/** Why a client authentication attempt failed. Sent to `onEvent` only, never to the client. */
+export type AuthenticationFailureReason =
+  | 'no_credentials'
+  | 'malformed_credentials'
+  | 'unknown_client'
+  | 'wrong_secret'
+  | 'expired_secret'
+  | 'disabled_client'
+  | 'auth_method_not_allowed'
+
+/** The client authentication method a request used (RFC 7591 names). */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post'
+
+/** An access token was issued. */
+export interface TokenIssuedEvent {
+  type: 'token_issued'
+  clientId: string
+  scope: string
+  audience: string | string[]
+  /** The token's `jti`, for correlating with later use or revocation. */
+  jti: string
+  /** The token's `exp` (epoch seconds). */
+  expiresAt: number
+  /** `req.ip`, which follows the app's `trust proxy` setting. */
+  ip: string | undefined
+}
+
+/** Client authentication failed; the client got the uniform `invalid_client` answer. */
+export interface AuthenticationFailedEvent {
+  type: 'authentication_failed'
+  reason: AuthenticationFailureReason
+  /** The client id the request named, when it could be read. */
+  clientId?: string
+  method?: ClientAuthMethod
+  ip: string | undefined
+}
+
+/** The request was refused with an OAuth error other than `invalid_client`. */
+export interface TokenRequestRejectedEvent {
+  type: 'token_request_rejected'
+  error: TokenErrorCode
+  /** A stable detail such as `duplicate_parameter` or `scope_not_allowed`. */
+  reason: string
+  clientId?: string
+  ip: string | undefined
+}
+
+/** A rate limiter answered 429. */
+export interface RateLimitedEvent {
+  type: 'rate_limited'
+  limiter: 'failures' | 'issuance'
+  clientId?: string
+  ip: string | undefined
+}
+
+/**
+ * Something unexpected failed (a client store, a hook, the signer); the client got a generic 500.
+ * `error` is the thrown value, for your logs; it is never sent to the client.
+ */
+export interface ServerErrorEvent {
+  type: 'server_error'
+  error: unknown
+  clientId?: string
+  ip: string | undefined
+}
+
+/**
+ * Everything the token endpoint reports to the `onEvent` hook, for audit logs and metrics.
+ *
+ * @example
+ * ```ts
+ * tokenEndpoint({ ...options, onEvent: (e) => logger.info(e, `oauth ${e.type}`) })
+ * ```
+ */
+export type IssuerEvent =
+  | TokenIssuedEvent
+  | AuthenticationFailedEvent
+  | TokenRequestRejectedEvent
+  | RateLimitedEvent
+  | ServerErrorEvent
+
+/** Delivers one event; never throws and never waits. */
+export type EventEmitter = (event: IssuerEvent) => void
+
+/**
+ * Wraps the user's hook so that it can neither break nor delay a request: it is called
+ * synchronously, a throw is swallowed, and a returned promise is not awaited (its rejection is
+ * swallowed too, so it cannot become an unhandled rejection).
+ *
+ * Without a hook, only `server_error` is reported, on `console.error`, so that an unexpected
+ * failure is never silent; the message carries the error and no request data.
+ */
+export function createEmitter(onEvent: ((event: IssuerEvent) => void) | undefined): EventEmitter {
+  if (onEvent === undefined) {
+    return (event) => {
+      if (event.type === 'server_error') {
+        console.error('@ccflow/issuer: unexpected error in the token endpoint', event.error)
+      }
+    }
+  }
+  return (event) => {
+    try {
+      const result: unknown = onEvent(event)
+      if (isThenable(result)) result.then(undefined, swallow)
+    } catch {
+      // The hook is for observation only; its failure must not change the response.
+    }
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  )
+}
+
+function swallow(): void {}

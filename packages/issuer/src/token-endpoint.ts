@@ -1,0 +1,190 @@
+import express, {
+  type ErrorRequestHandler,
+  type Request,
+  type RequestHandler,
+  type Router,
+} from 'express'
+import { createClientAuthentication } from './client-auth.js'
+import { createClientCredentialsGrant } from './client-credentials.js'
+import { TokenError } from './errors.js'
+import { createEmitter, type EventEmitter } from './events.js'
+import { errorBody, SERVER_ERROR_BODY, sendJson, setNoStore } from './http.js'
+import { jwksHandler, metadataHandler } from './metadata.js'
+import { resolveOptions, type TokenEndpointOptions } from './options.js'
+import { createFailureLimiter, createIssuanceLimiter } from './rate-limit.js'
+import {
+  beginTokenRequest,
+  checkContentType,
+  parseTokenParams,
+  readBody,
+  stateOf,
+} from './token-request.js'
+
+/**
+ * Creates a self-contained Express router for the OAuth 2.0 client credentials grant: `POST` to
+ * the token path issues RFC 9068 JWT access tokens; `GET` serves the JWK Set and the RFC 8414
+ * metadata.
+ *
+ * Everything the route needs is built here, once: its own body reader, rate limiters, a private
+ * passport instance (never the app's singleton, no sessions) and a terminal JSON error handler.
+ * Mounting it changes nothing else in the app: the app's `passport`, body parsers and error
+ * handlers neither affect nor are affected by the token route, and requests to other paths pass
+ * straight through.
+ *
+ * The token route runs, in order: a `Content-Type` check, the body reader (`bodyLimit`), the
+ * per-IP failure limiter, client authentication (`client_secret_basic` or
+ * `client_secret_post`), the per-client issuance limiter, the grant, and the error handler.
+ * Every answer carries `Cache-Control: no-store` and `Pragma: no-cache`.
+ *
+ * Mount it at the issuer URL's path: `app.use(tokenEndpoint(...))` for `https://auth.example`,
+ * `app.use('/oauth', tokenEndpoint(...))` for `https://auth.example/oauth`.
+ *
+ * @example
+ * ```ts
+ * import express from 'express'
+ * import { tokenEndpoint, staticClientStore } from '@ccflow/issuer'
+ *
+ * const app = express()
+ * app.set('trust proxy', 1) // one reverse proxy in front: req.ip is the client's address
+ * app.use(tokenEndpoint({
+ *   issuer: 'https://auth.example.com',
+ *   clients: staticClientStore(clients),
+ *   keys: [{ kid: '2025-01', alg: 'ES256', privateKey: process.env.SIGNING_KEY! }],
+ * }))
+ * ```
+ * @throws {TypeError} When an option is unknown or invalid; the message names the option.
+ * @see RFC 6749 §4.4 and §5, RFC 8414 §2, RFC 7517 §5, RFC 8707 §2, RFC 9068
+ */
+export function tokenEndpoint(options: TokenEndpointOptions): Router {
+  const config = resolveOptions(options)
+  const emit = createEmitter(config.onEvent)
+
+  const tokenRoute: RequestHandler[] = [
+    beginTokenRequest(),
+    checkContentType(config.allowJsonBody),
+    readBody(config.bodyLimit),
+    parseTokenParams(),
+  ]
+  const failureLimiter = createFailureLimiter(config, emit)
+  if (failureLimiter !== undefined) tokenRoute.push(failureLimiter)
+  tokenRoute.push(createClientAuthentication(config, emit))
+  const issuanceLimiter = createIssuanceLimiter(config, emit)
+  if (issuanceLimiter !== undefined) tokenRoute.push(issuanceLimiter)
+  tokenRoute.push(createClientCredentialsGrant(config, emit))
+
+  const router = express.Router()
+  // The error handler sits inside the route, not on the router: Express never runs a route with
+  // an error pending, so errors raised by the app before this router pass by untouched and
+  // reach the app's own error handler.
+  router
+    .route(config.paths.token)
+    .post(...tokenRoute, createErrorHandler(emit))
+    .all(methodNotAllowed('POST'))
+  router.route(config.paths.jwks).get(jwksHandler(config)).all(methodNotAllowed('GET, HEAD'))
+  router
+    .route(config.paths.metadata)
+    .get(metadataHandler(config))
+    .all(methodNotAllowed('GET, HEAD'))
+  return router
+}
+
+const METHOD_NOT_ALLOWED_BODY = errorBody('invalid_request', 'The request method is not allowed.')
+const BODY_TOO_LARGE_BODY = errorBody('invalid_request', 'The request body is too large.')
+const UNREADABLE_BODY = errorBody('invalid_request', 'The request body could not be read.')
+
+function methodNotAllowed(allow: string): RequestHandler {
+  const headers = Object.freeze({ Allow: allow })
+  return (req, res) => {
+    setNoStore(res)
+    if (req.method === 'OPTIONS') {
+      res.statusCode = 204
+      res.setHeader('Allow', allow)
+      res.end()
+      return
+    }
+    // RFC 9110 §15.5.6: 405 lists the methods the resource supports.
+    sendJson(res, 405, METHOD_NOT_ALLOWED_BODY, headers)
+  }
+}
+
+// The `type` values body-parser (Express 4 and 5) gives to errors it raises while reading.
+const BODY_READER_ERRORS: ReadonlySet<string> = new Set([
+  'entity.too.large',
+  'request.aborted',
+  'request.size.invalid',
+  'stream.encoding.set',
+  'stream.not.readable',
+  'encoding.unsupported',
+  'charset.unsupported',
+])
+
+/**
+ * The token route's terminal handler: a {@link TokenError} becomes its RFC 6749 §5.2 JSON; a
+ * body-reader error becomes 413 or 400; anything else becomes a generic 500 with no details,
+ * reported to `onEvent` as `server_error`.
+ */
+function createErrorHandler(emit: EventEmitter): ErrorRequestHandler {
+  // Four parameters: Express recognizes an error handler by its arity.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  return (err: unknown, req: Request, res, _next) => {
+    const state = stateOf(req)
+    const clientId = state?.client?.client_id ?? state?.clientId
+    if (res.headersSent) {
+      // Nothing sensible can be written any more; report and end the exchange.
+      emit({
+        type: 'server_error',
+        error: err,
+        ...(clientId === undefined ? {} : { clientId }),
+        ip: req.ip,
+      })
+      res.destroy()
+      return
+    }
+    setNoStore(res)
+    if (TokenError.is(err)) {
+      // invalid_client was already reported as authentication_failed, with its precise reason.
+      if (err.code !== 'invalid_client') {
+        emit({
+          type: 'token_request_rejected',
+          error: err.code,
+          reason: err.reason ?? err.code,
+          ...(clientId === undefined ? {} : { clientId }),
+          ip: req.ip,
+        })
+      }
+      sendJson(res, err.status, errorBody(err.code, err.description), err.headers)
+      return
+    }
+    const bodyError = bodyReaderError(err)
+    if (bodyError !== undefined) {
+      const tooLarge = bodyError === 'entity.too.large'
+      emit({
+        type: 'token_request_rejected',
+        error: 'invalid_request',
+        reason: tooLarge ? 'body_too_large' : 'unreadable_body',
+        ip: req.ip,
+      })
+      sendJson(res, tooLarge ? 413 : 400, tooLarge ? BODY_TOO_LARGE_BODY : UNREADABLE_BODY)
+      return
+    }
+    emit({
+      type: 'server_error',
+      error: err,
+      ...(clientId === undefined ? {} : { clientId }),
+      ip: req.ip,
+    })
+    sendJson(res, 500, SERVER_ERROR_BODY)
+  }
+}
+
+function bodyReaderError(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined
+  const { type, status } = err as { type?: unknown; status?: unknown }
+  return typeof type === 'string' &&
+    BODY_READER_ERRORS.has(type) &&
+    typeof status === 'number' &&
+    status >= 400 &&
+    status < 500
+    ? type
+    : undefined
+}
