@@ -1,0 +1,89 @@
+/**
+ * The resource server: an API whose routes are guarded by ccflow's requireToken and
+ * requireScopes. Built from a config; it never listens (see server.ts).
+ */
+import { randomUUID } from 'node:crypto'
+import express, { type ErrorRequestHandler, type Express } from 'express'
+import { requireScopes, requireToken } from '@ccflow/guard'
+
+/** What the app needs (see config.ts). */
+export interface ResourceServerAppConfig {
+  issuer: string
+  audience: string
+  /** The JWKS URL; without it the guard discovers it from the issuer's metadata. */
+  jwksUri?: string | undefined
+}
+
+interface Report {
+  id: string
+  title: string
+  created_by: string | undefined
+}
+
+/** Builds the resource server app; throws a TypeError (from the guard) on a bad config. */
+export function createResourceServerApp(config: ResourceServerAppConfig): Express {
+  const authenticate = requireToken({
+    issuer: config.issuer,
+    audience: config.audience,
+    ...(config.jwksUri === undefined ? { discover: true } : { jwksUri: config.jwksUri }),
+  })
+  const reports: Report[] = [{ id: 'r-1', title: 'Quarterly numbers', created_by: undefined }]
+  const app = express()
+  app.disable('x-powered-by')
+
+  // Public: for load balancers and humans.
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' })
+  })
+
+  // Any valid token: who is calling, with which scopes, for which audience.
+  app.get('/whoami', authenticate, (req, res) => {
+    res.json({
+      client_id: req.auth?.clientId,
+      scope: req.auth?.claims.scope,
+      aud: req.auth?.claims.aud,
+    })
+  })
+
+  // Needs reports:read.
+  app.get('/reports', authenticate, requireScopes('reports:read'), (_req, res) => {
+    res.json({ reports })
+  })
+
+  // Needs reports:write; the body is parsed only after the token is accepted.
+  app.post(
+    '/reports',
+    authenticate,
+    requireScopes('reports:write'),
+    express.json({ limit: '16kb' }),
+    (req, res) => {
+      const title: unknown = (req.body as { title?: unknown } | undefined)?.title
+      if (typeof title !== 'string' || title.trim() === '' || title.length > 200) {
+        res
+          .status(400)
+          .json({ error: 'invalid_body', error_description: 'title: 1-200 characters' })
+        return
+      }
+      const report = { id: randomUUID(), title, created_by: req.auth?.clientId }
+      reports.push(report)
+      res.status(201).json(report)
+    },
+  )
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not_found' })
+  })
+  // Body-parser errors carry a 4xx status; anything else is ours and stays undisclosed.
+  const onError: ErrorRequestHandler = (err: { status?: unknown }, _req, res, next) => {
+    // Express's own handler closes a response that has already started.
+    if (res.headersSent) {
+      next(err)
+      return
+    }
+    const status =
+      typeof err.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500
+    res.status(status).json({ error: status === 500 ? 'server_error' : 'bad_request' })
+  }
+  app.use(onError)
+  return app
+}

@@ -1,0 +1,25 @@
+/**
+ * Runs the token server: `tsx examples/token-server/server.ts` (root: `pnpm start:token-server`).
+ * Configuration comes from the environment; see examples/README.md.
+ */
+import { closeOnSignal, fail, listen } from '../shared/serve.js'
+import { createTokenServerApp } from './app.js'
+import { loadTokenServerConfig } from './config.js'
+
+const PROGRAM = 'token-server'
+
+try {
+  const config = await loadTokenServerConfig(process.env)
+  for (const warning of config.warnings) console.warn(`${PROGRAM}: warning: ${warning}`)
+  const served = await listen(config.host, config.port, (url) =>
+    createTokenServerApp({ ...config, issuer: config.issuer ?? url }),
+  )
+  const issuer = config.issuer ?? served.url
+  console.log(`token server listening on ${served.url}`)
+  console.log(
+    `issuer ${issuer} (metadata: ${issuer.replace(/\/$/, '')}/.well-known/oauth-authorization-server)`,
+  )
+  closeOnSignal(PROGRAM, served)
+} catch (err) {
+  fail(PROGRAM, err)
+}

@@ -1,0 +1,576 @@
+import { generateClientSecret, generateSigningKey, hashClientSecret } from '@ccflow/issuer'
+import { decodeJwt, decodeProtectedHeader } from 'jose'
+import request from 'supertest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createExistingApp, API_AUDIENCE } from '../examples/existing-app/app.js'
+import { createResourceServerApp } from '../examples/resource-server/app.js'
+import { loadResourceServerConfig } from '../examples/resource-server/config.js'
+import { ConfigError } from '../examples/shared/env.js'
+import { createTokenServerApp } from '../examples/token-server/app.js'
+import { loadTokenServerConfig, type TokenServerConfig } from '../examples/token-server/config.js'
+import {
+  type Listening,
+  basic,
+  body,
+  fetchToken,
+  listenOnEphemeralPort,
+  makeClient,
+  makeSigningKey,
+  tempDir,
+} from './helpers.js'
+
+const AUDIENCE = 'https://reports.example'
+const PLAIN_SECRET = 'plain demo secret: p@ss+word/é'
+const dir = tempDir()
+afterAll(() => dir.remove())
+
+const generated = generateClientSecret({ secretId: 'k1' })
+const clientsFile = dir.file('clients.json', [
+  {
+    client_id: 'reporter',
+    client_secret: PLAIN_SECRET,
+    scope: 'reports:read reports:write',
+    audience: [AUDIENCE, 'https://other.example'],
+  },
+  {
+    client_id: 'auditor',
+    client_secret_hash: await hashClientSecret(generated.secret),
+    client_secret_id: 'k1',
+    scope: 'reports:read',
+    audience: [AUDIENCE],
+    access_token_ttl: 120,
+  },
+])
+
+/** Loads the token server config from `vars` plus the test's clients file. */
+function loadConfig(vars: Record<string, string> = {}): Promise<TokenServerConfig> {
+  return loadTokenServerConfig({ CLIENTS_FILE: clientsFile, ...vars })
+}
+
+/** The ConfigError message `load` rejects with. */
+async function configError(load: () => unknown): Promise<string> {
+  try {
+    await load()
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError)
+    const message = (err as Error).message
+    expect(message).not.toContain('\n')
+    return message
+  }
+  throw new Error('expected a ConfigError')
+}
+
+describe('token server: loadTokenServerConfig', () => {
+  it('defaults to 127.0.0.1:4000, an issuer from the bound port and no proxy trust', async () => {
+    const config = await loadConfig()
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 4000,
+      issuer: undefined,
+      accessTokenTtl: undefined,
+      trustProxy: false,
+    })
+  })
+
+  it('reads HOST, PORT, ISSUER, ACCESS_TOKEN_TTL and TRUST_PROXY', async () => {
+    const config = await loadConfig({
+      HOST: '0.0.0.0',
+      PORT: '0',
+      ISSUER: 'https://auth.example.com',
+      ACCESS_TOKEN_TTL: '600',
+      TRUST_PROXY: 'loopback, 10.0.0.0/8',
+    })
+    expect(config).toMatchObject({
+      host: '0.0.0.0',
+      port: 0,
+      issuer: 'https://auth.example.com',
+      accessTokenTtl: 600,
+      trustProxy: 'loopback, 10.0.0.0/8',
+    })
+    expect((await loadConfig({ TRUST_PROXY: 'true' })).trustProxy).toBe(true)
+    expect((await loadConfig({ TRUST_PROXY: '2' })).trustProxy).toBe(2)
+  })
+
+  it('fails with a message naming CLIENTS_FILE when it is not set', async () => {
+    expect(await configError(() => loadTokenServerConfig({}))).toMatch(/^CLIENTS_FILE is required/)
+  })
+
+  it('fails when CLIENTS_FILE cannot be read', async () => {
+    const missing = `${dir.path}/missing.json`
+    expect(await configError(() => loadTokenServerConfig({ CLIENTS_FILE: missing }))).toBe(
+      `CLIENTS_FILE ${missing} cannot be read (ENOENT)`,
+    )
+  })
+
+  it('fails when CLIENTS_FILE is not JSON', async () => {
+    const file = dir.file('bad.json', '[{ "client_id": ')
+    expect(await configError(() => loadTokenServerConfig({ CLIENTS_FILE: file }))).toMatch(
+      `CLIENTS_FILE ${file} is not valid JSON`,
+    )
+  })
+
+  it('fails when CLIENTS_FILE is not a non-empty array', async () => {
+    for (const content of [{}, []]) {
+      const file = dir.file('not-array.json', content)
+      expect(await configError(() => loadTokenServerConfig({ CLIENTS_FILE: file }))).toBe(
+        `CLIENTS_FILE ${file} must hold a non-empty JSON array of clients`,
+      )
+    }
+  })
+
+  it.each([
+    [
+      'a record without audience',
+      { client_id: 'a', client_secret: 'x', scope: 's' },
+      'client 1 ("a"): "audience" must be a non-empty array of strings',
+    ],
+    [
+      'a misspelt field',
+      { client_id: 'a', client_secret: 'x', scope: 's', audiance: ['x'] },
+      'client 1: unknown field "audiance"',
+    ],
+    [
+      'a record with two kinds of secret',
+      { client_id: 'a', client_secret: 'x', client_secret_hash: 'y', scope: 's', audience: ['x'] },
+      'client 1 ("a"): give exactly one of',
+    ],
+    [
+      'a record without client_id',
+      { client_secret: 'x', scope: 's', audience: ['x'] },
+      'client 1: "client_id" must be a non-empty string',
+    ],
+  ])('fails on %s, naming the record and the field', async (_name, record, message) => {
+    const file = dir.file('record.json', [record])
+    expect(await configError(() => loadTokenServerConfig({ CLIENTS_FILE: file }))).toContain(
+      `CLIENTS_FILE ${file}: ${message}`,
+    )
+  })
+
+  it('fails on a record the issuer rejects, such as a hash that is no hash', async () => {
+    const file = dir.file('record.json', [
+      { client_id: 'a', client_secret_hash: 'not-a-hash', scope: 's', audience: ['x'] },
+    ])
+    expect(await configError(() => loadTokenServerConfig({ CLIENTS_FILE: file }))).toMatch(/hash/)
+  })
+
+  it('fails when a client_id is used twice', async () => {
+    const record = { client_id: 'a', client_secret: 'x', scope: 's', audience: ['x'] }
+    const file = dir.file('dupe.json', [record, record])
+    expect(await configError(() => loadTokenServerConfig({ CLIENTS_FILE: file }))).toContain(
+      'client_id "a" is used twice',
+    )
+  })
+
+  it('hashes a plain client_secret at load and warns about it', async () => {
+    const config = await loadConfig()
+    expect(JSON.stringify(config.clients)).not.toContain(PLAIN_SECRET)
+    expect(config.clients[0]).toMatchObject({
+      client_id: 'reporter',
+      audiences: [AUDIENCE, 'https://other.example'],
+      default_audience: AUDIENCE,
+    })
+    expect(config.warnings.some((w) => w.includes('"reporter"') && w.includes('plain'))).toBe(true)
+    expect(config.warnings.some((w) => w.includes('"auditor"'))).toBe(false)
+  })
+
+  it('warns that tokens will not survive a restart without SIGNING_KEYS_FILE', async () => {
+    const config = await loadConfig()
+    expect(config.keys).toHaveLength(1)
+    expect(config.warnings.some((w) => w.startsWith('SIGNING_KEYS_FILE is not set'))).toBe(true)
+  })
+
+  it('reads a private JWKS from SIGNING_KEYS_FILE, the first key active', async () => {
+    const first = makeSigningKey('ES256')
+    const second = makeSigningKey('RS256')
+    const file = dir.file('keys.json', {
+      keys: [
+        { ...first.privateJwk, kid: first.kid, alg: 'ES256' },
+        { ...second.privateJwk, kid: second.kid, alg: 'RS256' },
+      ],
+    })
+    const config = await loadConfig({ SIGNING_KEYS_FILE: file })
+    expect(config.keys.map((k) => [k.kid, k.alg])).toEqual([
+      [first.kid, 'ES256'],
+      [second.kid, 'RS256'],
+    ])
+    // The first key signs; both are published.
+    const app = createTokenServerApp({ ...config, issuer: 'http://127.0.0.1:4000' })
+    const jwks = await request(app).get('/jwks.json')
+    expect((body(jwks).keys as { kid: string }[]).map((k) => k.kid)).toEqual([
+      first.kid,
+      second.kid,
+    ])
+    const token = await request(app).post('/token').type('form').send({
+      grant_type: 'client_credentials',
+      client_id: 'auditor',
+      client_secret: generated.secret,
+    })
+    expect(decodeProtectedHeader(body(token).access_token as string)).toMatchObject({
+      kid: first.kid,
+      alg: 'ES256',
+    })
+    expect(config.warnings.some((w) => w.startsWith('SIGNING_KEYS_FILE'))).toBe(false)
+  })
+
+  it.each([
+    [
+      'a public key',
+      (k: ReturnType<typeof makeSigningKey>) => ({ ...k.publicJwk, kid: k.kid, alg: 'ES256' }),
+      'is not a private key',
+    ],
+    [
+      'a key without alg',
+      (k: ReturnType<typeof makeSigningKey>) => ({ ...k.privateJwk, kid: k.kid }),
+      'needs "alg"',
+    ],
+    [
+      'a key without kid',
+      (k: ReturnType<typeof makeSigningKey>) => ({ ...k.privateJwk, alg: 'ES256' }),
+      'needs a "kid"',
+    ],
+  ])('fails on SIGNING_KEYS_FILE holding %s', async (_name, jwk, message) => {
+    const file = dir.file('keys.json', { keys: [jwk(makeSigningKey('ES256'))] })
+    expect(await configError(() => loadConfig({ SIGNING_KEYS_FILE: file }))).toBe(
+      `SIGNING_KEYS_FILE ${file}: key 1 ${message}${message.startsWith('needs "alg"') ? ': "RS256", "PS256" or "ES256"' : ''}`,
+    )
+  })
+
+  it.each([
+    ['PORT', 'http', /^PORT must be an integer/],
+    ['PORT', '70000', /^PORT must be an integer/],
+    ['ACCESS_TOKEN_TTL', '-5', /^ACCESS_TOKEN_TTL must be a positive whole number/],
+    ['ISSUER', 'not a url', /^ISSUER must be an absolute http\(s\) URL/],
+    ['TRUST_PROXY', 'yes please!', /^TRUST_PROXY must be/],
+  ])('fails on %s=%s', async (name, value, message) => {
+    expect(await configError(() => loadConfig({ [name]: value }))).toMatch(message)
+  })
+})
+
+describe('token server: createTokenServerApp', () => {
+  let config: TokenServerConfig
+  const issuer = 'http://127.0.0.1:4000'
+  beforeAll(async () => {
+    config = await loadConfig({ ACCESS_TOKEN_TTL: '240' })
+  })
+
+  it('serves RFC 8414 metadata at the issuer root naming the token endpoint and JWKS', async () => {
+    const res = await request(createTokenServerApp({ ...config, issuer })).get(
+      '/.well-known/oauth-authorization-server',
+    )
+    expect(res.status).toBe(200)
+    expect(res.body).toMatchObject({
+      issuer,
+      token_endpoint: `${issuer}/token`,
+      jwks_uri: `${issuer}/jwks.json`,
+      grant_types_supported: ['client_credentials'],
+    })
+  })
+
+  it('issues a token to a client whose plain secret was hashed at load (Basic, form-encoded)', async () => {
+    const res = await request(createTokenServerApp({ ...config, issuer }))
+      .post('/token')
+      .set('Authorization', basic('reporter', PLAIN_SECRET))
+      .type('form')
+      .send({ grant_type: 'client_credentials', scope: 'reports:read' })
+    expect(res.status).toBe(200)
+    expect(res.headers['cache-control']).toBe('no-store')
+    expect(res.body).toMatchObject({ token_type: 'Bearer', expires_in: 240, scope: 'reports:read' })
+    const claims = decodeJwt(body(res).access_token as string)
+    expect(claims).toMatchObject({ iss: issuer, client_id: 'reporter', aud: AUDIENCE })
+  })
+
+  it('issues a token to a client stored by hash, with its own access_token_ttl', async () => {
+    const res = await request(createTokenServerApp({ ...config, issuer }))
+      .post('/token')
+      .type('form')
+      .send({
+        grant_type: 'client_credentials',
+        client_id: 'auditor',
+        client_secret: generated.secret,
+      })
+    expect(res.status).toBe(200)
+    expect(res.body).toMatchObject({ expires_in: 120, scope: 'reports:read' })
+  })
+
+  it('answers 401 invalid_client with a Basic challenge for a wrong secret', async () => {
+    const res = await request(createTokenServerApp({ ...config, issuer }))
+      .post('/token')
+      .set('Authorization', basic('reporter', 'wrong'))
+      .type('form')
+      .send({ grant_type: 'client_credentials' })
+    expect(res.status).toBe(401)
+    expect(body(res).error).toBe('invalid_client')
+    expect(res.headers['www-authenticate']).toMatch(/^Basic realm=/)
+  })
+
+  it('serves the public JWKS without private members', async () => {
+    const res = await request(createTokenServerApp({ ...config, issuer })).get('/jwks.json')
+    expect(res.status).toBe(200)
+    const keys = body(res).keys as Record<string, unknown>[]
+    expect(keys).toHaveLength(1)
+    expect(keys[0]).toMatchObject({ kid: config.keys[0]?.kid, use: 'sig' })
+    expect(keys[0]).not.toHaveProperty('d')
+  })
+
+  it('mounts everything under the path of an issuer that has one', async () => {
+    const app = createTokenServerApp({ ...config, issuer: 'https://auth.example.com/oauth' })
+    const res = await request(app).get('/oauth/.well-known/oauth-authorization-server')
+    expect(res.status).toBe(200)
+    expect(body(res).token_endpoint).toBe('https://auth.example.com/oauth/token')
+    expect((await request(app).get('/.well-known/oauth-authorization-server')).status).toBe(404)
+  })
+
+  it('answers unknown paths with a JSON 404', async () => {
+    const res = await request(createTokenServerApp({ ...config, issuer })).get('/nope')
+    expect(res.status).toBe(404)
+    expect(res.body).toEqual({ error: 'not_found' })
+  })
+
+  it('applies TRUST_PROXY to Express', async () => {
+    const app = createTokenServerApp({ ...(await loadConfig({ TRUST_PROXY: '1' })), issuer })
+    expect(app.get('trust proxy')).toBe(1)
+  })
+
+  it('throws a TypeError for an issuer the endpoint refuses (plain http off localhost)', () => {
+    expect(() => createTokenServerApp({ ...config, issuer: 'http://auth.example.com' })).toThrow(
+      TypeError,
+    )
+  })
+})
+
+describe('resource server', () => {
+  let tokenServer: Listening
+  let reader: { clientId: string; secret: string }
+  let writer: { clientId: string; secret: string }
+  let readToken: string
+  let writeToken: string
+  let otherAudienceToken: string
+
+  beforeAll(async () => {
+    const r = await makeClient({
+      client_id: 'reader',
+      scope: 'reports:read',
+      audiences: [AUDIENCE, 'https://other.example'],
+    })
+    const w = await makeClient({
+      client_id: 'writer',
+      scope: 'reports:read reports:write',
+      audiences: [AUDIENCE],
+    })
+    reader = { clientId: 'reader', secret: r.secret }
+    writer = { clientId: 'writer', secret: w.secret }
+    const key = makeSigningKey('ES256')
+    tokenServer = await listenOnEphemeralPort((issuer) =>
+      createTokenServerApp({ issuer, clients: [r.client, w.client], keys: [key.input] }),
+    )
+    const tokenUrl = `${tokenServer.url}/token`
+    readToken = (await fetchToken(tokenUrl, reader)).access_token
+    writeToken = (await fetchToken(tokenUrl, writer, { scope: 'reports:write' })).access_token
+    otherAudienceToken = (await fetchToken(tokenUrl, reader, { resource: 'https://other.example' }))
+      .access_token
+  })
+  afterAll(() => tokenServer.close())
+
+  const app = () => createResourceServerApp({ issuer: tokenServer.url, audience: AUDIENCE })
+
+  it('answers GET /health without a token', async () => {
+    const res = await request(app()).get('/health')
+    expect(res.status).toBe(200)
+    expect(res.body).toEqual({ status: 'ok' })
+  })
+
+  it('answers GET /whoami with the caller, its scope and audience', async () => {
+    const res = await request(app()).get('/whoami').set('Authorization', `Bearer ${readToken}`)
+    expect(res.status).toBe(200)
+    expect(res.body).toEqual({ client_id: 'reader', scope: 'reports:read', aud: AUDIENCE })
+  })
+
+  it('answers GET /reports to a reports:read token (keys discovered from the metadata)', async () => {
+    const res = await request(app()).get('/reports').set('Authorization', `Bearer ${readToken}`)
+    expect(res.status).toBe(200)
+    expect(Array.isArray(body(res).reports)).toBe(true)
+  })
+
+  it('answers GET /reports with keys from an explicit JWKS_URI', async () => {
+    const explicit = createResourceServerApp({
+      issuer: tokenServer.url,
+      audience: AUDIENCE,
+      jwksUri: `${tokenServer.url}/jwks.json`,
+    })
+    const res = await request(explicit).get('/reports').set('Authorization', `Bearer ${readToken}`)
+    expect(res.status).toBe(200)
+  })
+
+  it('answers 401 with a bare Bearer challenge when the token is missing', async () => {
+    const res = await request(app()).get('/reports')
+    expect(res.status).toBe(401)
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="[^"]*"$/)
+  })
+
+  it('answers 401 invalid_token for a token issued to another audience', async () => {
+    const res = await request(app())
+      .get('/reports')
+      .set('Authorization', `Bearer ${otherAudienceToken}`)
+    expect(res.status).toBe(401)
+    expect(res.headers['www-authenticate']).toContain('error="invalid_token"')
+  })
+
+  it('answers 403 insufficient_scope to POST /reports with a read-only token', async () => {
+    const res = await request(app())
+      .post('/reports')
+      .set('Authorization', `Bearer ${readToken}`)
+      .send({ title: 'Q3' })
+    expect(res.status).toBe(403)
+    expect(body(res).error).toBe('insufficient_scope')
+    expect(res.headers['www-authenticate']).toContain('scope="reports:write"')
+  })
+
+  it('creates a report on POST /reports with a reports:write token', async () => {
+    const res = await request(app())
+      .post('/reports')
+      .set('Authorization', `Bearer ${writeToken}`)
+      .send({ title: 'Q3' })
+    expect(res.status).toBe(201)
+    expect(res.body).toMatchObject({ title: 'Q3', created_by: 'writer' })
+  })
+
+  it('answers 400 JSON to POST /reports with a malformed body', async () => {
+    const res = await request(app())
+      .post('/reports')
+      .set('Authorization', `Bearer ${writeToken}`)
+      .type('json')
+      .send('{"title":')
+    expect(res.status).toBe(400)
+    expect(res.body).toEqual({ error: 'bad_request' })
+  })
+
+  it('reads ISSUER, AUDIENCE, JWKS_URI with PORT defaulting to 4001', () => {
+    expect(
+      loadResourceServerConfig({ ISSUER: 'http://127.0.0.1:4000', AUDIENCE: AUDIENCE }),
+    ).toEqual({
+      host: '127.0.0.1',
+      port: 4001,
+      issuer: 'http://127.0.0.1:4000',
+      audience: AUDIENCE,
+      jwksUri: undefined,
+    })
+  })
+
+  it.each([
+    [{ AUDIENCE }, /^ISSUER is required/],
+    [{ ISSUER: 'http://127.0.0.1:4000' }, /^AUDIENCE is required/],
+    [{ ISSUER: 'http://127.0.0.1:4000', AUDIENCE, JWKS_URI: 'ftp://x' }, /^JWKS_URI must be/],
+  ])('fails with a clear message on %j', async (vars, message) => {
+    expect(await configError(() => loadResourceServerConfig(vars))).toMatch(message)
+  })
+})
+
+describe('existing app with ccflow mounted', () => {
+  const origin = 'http://127.0.0.1:4002'
+  let app: ReturnType<typeof createExistingApp>
+  let secret: string
+  beforeAll(async () => {
+    const made = await makeClient({
+      client_id: 'reporter',
+      scope: 'reports:read',
+      audiences: [API_AUDIENCE],
+    })
+    secret = made.secret
+    app = createExistingApp({
+      origin,
+      clients: [made.client],
+      signingKey: generateSigningKey('ES256'),
+    })
+  })
+
+  const getToken = async (): Promise<string> => {
+    const res = await request(app)
+      .post('/oauth/token')
+      .set('Authorization', basic('reporter', secret))
+      .type('form')
+      .send({ grant_type: 'client_credentials' })
+    expect(res.status).toBe(200)
+    return body(res).access_token as string
+  }
+
+  it("keeps parsing JSON for the app's own routes", async () => {
+    const res = await request(app).post('/notes').send({ text: 'hello' })
+    expect(res.status).toBe(201)
+    expect(res.body).toEqual({ note: { text: 'hello' }, visits: 1 })
+  })
+
+  it("keeps the app's cookie session and security headers", async () => {
+    const agent = request.agent(app)
+    const first = await agent.post('/notes').send({})
+    expect(first.headers['set-cookie']?.[0]).toMatch(
+      /^sid=[\w-]{36}; Path=\/; HttpOnly; SameSite=Lax$/,
+    )
+    expect(first.headers['x-content-type-options']).toBe('nosniff')
+    expect(first.headers['x-frame-options']).toBe('DENY')
+    const second = await agent.post('/notes').send({})
+    expect(body(second).visits).toBe(2)
+  })
+
+  it("renders the app's own errors with the app's error handler", async () => {
+    const res = await request(app).get('/boom')
+    expect(res.status).toBe(500)
+    expect(res.headers['x-app-error']).toBe('handled')
+    expect(res.text).toBe('<h1>Sorry, that failed.</h1>')
+  })
+
+  it("renders malformed JSON on the app's routes with the app's error handler", async () => {
+    const res = await request(app).post('/notes').type('json').send('{"text":')
+    expect(res.status).toBe(400)
+    expect(res.headers['x-app-error']).toBe('handled')
+  })
+
+  it('issues tokens from the mounted token endpoint, with metadata under /oauth', async () => {
+    const meta = await request(app).get('/oauth/.well-known/oauth-authorization-server')
+    expect(meta.status).toBe(200)
+    expect(meta.body).toMatchObject({
+      issuer: `${origin}/oauth`,
+      token_endpoint: `${origin}/oauth/token`,
+    })
+    const claims = decodeJwt(await getToken())
+    expect(claims).toMatchObject({
+      iss: `${origin}/oauth`,
+      aud: API_AUDIENCE,
+      client_id: 'reporter',
+    })
+  })
+
+  it('still refuses a JSON token request although the app parses JSON everywhere', async () => {
+    const res = await request(app)
+      .post('/oauth/token')
+      .set('Authorization', basic('reporter', secret))
+      .send({ grant_type: 'client_credentials' })
+    expect(res.status).toBe(400)
+    expect(body(res).error).toBe('invalid_request')
+    expect(res.headers['content-type']).toMatch(/^application\/json/)
+    expect(res.headers['cache-control']).toBe('no-store')
+    expect(res.headers['x-app-error']).toBeUndefined()
+  })
+
+  it("answers token errors as RFC 6749 JSON, not through the app's error handler", async () => {
+    const res = await request(app)
+      .post('/oauth/token')
+      .set('Authorization', basic('reporter', 'wrong'))
+      .type('form')
+      .send({ grant_type: 'client_credentials' })
+    expect(res.status).toBe(401)
+    expect(body(res).error).toBe('invalid_client')
+    expect(res.headers['x-app-error']).toBeUndefined()
+  })
+
+  it('guards the API with the mounted guard, answering RFC 6750 errors itself', async () => {
+    const denied = await request(app).get('/api/reports')
+    expect(denied.status).toBe(401)
+    expect(denied.headers['www-authenticate']).toMatch(/^Bearer /)
+    expect(denied.headers['x-app-error']).toBeUndefined()
+    const ok = await request(app)
+      .get('/api/reports')
+      .set('Authorization', `Bearer ${await getToken()}`)
+    expect(ok.status).toBe(200)
+    expect(ok.body).toEqual({ reports: [], client_id: 'reporter' })
+  })
+})

@@ -1,0 +1,139 @@
+import { execFile } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { ON_EXPRESS_4 } from './helpers.js'
+import { ROOT } from './support/processes.js'
+
+const run = promisify(execFile)
+
+// The names each package must export, whichever way it is loaded.
+const EXPORTS = {
+  '@ccflow/issuer': [
+    'tokenEndpoint',
+    'staticClientStore',
+    'jsonFileClientStore',
+    'validateClient',
+    'generateClientSecret',
+    'hashClientSecret',
+    'verifyClientSecret',
+    'parseSecretId',
+    'generateSigningKey',
+    'importSigningKeys',
+    'TokenError',
+  ],
+  '@ccflow/guard': [
+    'requireToken',
+    'requireScopes',
+    'requireAnyScope',
+    'createTokenVerifier',
+    'BearerJwtStrategy',
+    'BearerError',
+  ],
+} as const
+
+type PackageName = keyof typeof EXPORTS
+
+/** Runs plain `node` (no loader, no vitest) from test/, where both packages resolve by name. */
+async function node(args: string[]): Promise<string> {
+  const { stdout } = await run(process.execPath, args, {
+    cwd: resolve(ROOT, 'test'),
+    env: { PATH: process.env.PATH, NODE_OPTIONS: '' },
+  })
+  return stdout
+}
+
+/** A script printing `{ file, names }`: where the package resolved and what it exports. */
+function probe(name: PackageName, how: 'import' | 'require'): string {
+  return how === 'import'
+    ? `const m = await import('${name}'); console.log(JSON.stringify({ file: import.meta.resolve('${name}'), names: Object.keys(m) }))`
+    : `const m = require('${name}'); console.log(JSON.stringify({ file: require.resolve('${name}'), names: Object.keys(m) }))`
+}
+
+describe.skipIf(ON_EXPRESS_4)(
+  'packaging of the built packages (independent of the Express major, so e2e-express5 only)',
+  () => {
+    describe.each(Object.keys(EXPORTS) as PackageName[])('%s', (name) => {
+      const pkgDir = resolve(ROOT, 'packages', name.replace('@ccflow/', ''))
+      const pkg = JSON.parse(readFileSync(resolve(pkgDir, 'package.json'), 'utf8')) as {
+        exports: Record<string, unknown>
+        main: string
+        types: string
+        type: string
+      }
+
+      it('loads with import from an ES module, from dist/esm', async () => {
+        const out = JSON.parse(
+          await node(['--input-type=module', '-e', probe(name, 'import')]),
+        ) as { file: string; names: string[] }
+        expect(out.file).toMatch(/\/dist\/esm\/index\.js$/)
+        expect(out.names).toEqual(expect.arrayContaining([...EXPORTS[name]]))
+      })
+
+      it('loads with require from CommonJS, from dist/cjs', async () => {
+        const out = JSON.parse(
+          await node(['--input-type=commonjs', '-e', probe(name, 'require')]),
+        ) as {
+          file: string
+          names: string[]
+        }
+        expect(out.file).toMatch(/\/dist\/cjs\/index\.js$/)
+        expect(out.names).toEqual(expect.arrayContaining([...EXPORTS[name]]))
+      })
+
+      it('loads with require where require(esm) is off (--no-experimental-require-module)', async () => {
+        const out = JSON.parse(
+          await node([
+            '--no-experimental-require-module',
+            '--input-type=commonjs',
+            '-e',
+            probe(name, 'require'),
+          ]),
+        ) as { names: string[] }
+        expect(out.names).toEqual(expect.arrayContaining([...EXPORTS[name]]))
+      })
+
+      it('gives errors the same code and status from both builds, so apps need no instanceof', async () => {
+        const make =
+          name === '@ccflow/issuer'
+            ? 'new m.InvalidClientError()'
+            : "new m.InsufficientScopeError(['a'])"
+        const out = await node([
+          '--input-type=module',
+          '-e',
+          `import * as esm from '${name}'
+           import { createRequire } from 'node:module'
+           const cjs = createRequire(process.cwd() + '/')('${name}')
+           const [a, b] = [esm, cjs].map((m) => ${make})
+           console.log(JSON.stringify([a.code, a.status, b.code, b.status]))`,
+        ])
+        const [esmCode, esmStatus, cjsCode, cjsStatus] = JSON.parse(out) as unknown[]
+        expect(esmCode).toBe(name === '@ccflow/issuer' ? 'invalid_client' : 'insufficient_scope')
+        expect([cjsCode, cjsStatus]).toEqual([esmCode, esmStatus])
+      })
+
+      it('has an exports map with import and require conditions, each with its own types', () => {
+        expect(pkg.type).toBe('module')
+        expect(pkg.exports['.']).toEqual({
+          import: { types: './dist/esm/index.d.ts', default: './dist/esm/index.js' },
+          require: { types: './dist/cjs/index.d.ts', default: './dist/cjs/index.js' },
+        })
+        for (const file of [
+          'dist/esm/index.js',
+          'dist/esm/index.d.ts',
+          'dist/cjs/index.js',
+          'dist/cjs/index.d.ts',
+          pkg.main,
+          pkg.types,
+        ]) {
+          expect(existsSync(resolve(pkgDir, file)), file).toBe(true)
+        }
+        // Without this nested package.json, Node would read dist/cjs/*.js as ES modules.
+        expect(JSON.parse(readFileSync(resolve(pkgDir, 'dist/cjs/package.json'), 'utf8'))).toEqual({
+          type: 'commonjs',
+        })
+      })
+    })
+  },
+)
