@@ -46,7 +46,7 @@ describe.skipIf(!onExpress5)('the ccflow bin (built, run with plain node)', () =
   it('hashes a secret piped on standard input', async () => {
     const result = await ccflow(esm, ['hash'], 'a-secret-from-stdin\n')
     expect(result.code).toBe(0)
-    expect(result.stdout).toMatch(/^\$hmac-sha256\$\S+\n$/)
+    expect(result.stdout).toMatch(/^\$scrypt\$\S+\n$/)
   })
 
   it('exits 2 with usage on a bad option and 0 on --help', async () => {

@@ -67,7 +67,7 @@ function buildProgram(io: CliIo): Command {
       'Generate a new client secret (shown once) and the hash to store in the client record.',
     )
     .option('--id <secretId>', 'secret id (the public prefix, [A-Za-z0-9-], up to 32)')
-    .addOption(hashAlgorithmOption())
+    .addOption(hashAlgorithmOption('hmac-sha256'))
     .option('--json', 'print one JSON object instead of labelled lines')
     .action(async (options: { id?: string; algorithm: SecretHashAlgorithm; json?: boolean }) => {
       let generated: { secretId: string; secret: string }
@@ -92,9 +92,12 @@ function buildProgram(io: CliIo): Command {
 
   program
     .command('hash')
-    .description('Read a client secret on standard input and print its stored hash.')
-    .addOption(hashAlgorithmOption())
-    .action(async (options: { algorithm: SecretHashAlgorithm }) => {
+    .description(
+      'Read a client secret on standard input and print its stored hash (hmac-sha256 for ' +
+        'secrets made by `ccflow secret`, scrypt for any other, unless --algorithm says otherwise).',
+    )
+    .addOption(hashAlgorithmOption(undefined))
+    .action(async (options: { algorithm?: SecretHashAlgorithm }) => {
       const secret = await readSecret(io)
       io.stdout.write(`${await hashClientSecret(secret, hashOptions(options.algorithm, io))}\n`)
     })
@@ -182,21 +185,24 @@ interface TokenCommandOptions {
   auth: 'client_secret_basic' | 'client_secret_post'
 }
 
-function hashAlgorithmOption(): Option {
-  return new Option(
+function hashAlgorithmOption(defaultAlgorithm: SecretHashAlgorithm | undefined): Option {
+  const option = new Option(
     '--algorithm <algorithm>',
     'hash: hmac-sha256 for generated secrets, scrypt for human-chosen ones',
-  )
-    .choices(['hmac-sha256', 'scrypt'])
-    .default('hmac-sha256')
+  ).choices(['hmac-sha256', 'scrypt'])
+  return defaultAlgorithm === undefined ? option : option.default(defaultAlgorithm)
 }
 
+/** Without an algorithm, hashClientSecret picks scrypt for anything that is not a generated secret. */
 function hashOptions(
-  algorithm: SecretHashAlgorithm,
+  algorithm: SecretHashAlgorithm | undefined,
   io: CliIo,
-): { algorithm: SecretHashAlgorithm; pepper?: string } {
+): { algorithm?: SecretHashAlgorithm; pepper?: string } {
   const pepper = io.env.CCFLOW_SECRET_PEPPER
-  return pepper === undefined || pepper === '' ? { algorithm } : { algorithm, pepper }
+  return {
+    ...(algorithm === undefined ? {} : { algorithm }),
+    ...(pepper === undefined || pepper === '' ? {} : { pepper }),
+  }
 }
 
 function parseUrl(value: string): URL {

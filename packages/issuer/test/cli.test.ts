@@ -94,6 +94,12 @@ describe('ccflow hash', () => {
     expect(await verifyClientSecret('correct horse battery staple', hash)).toBe(true)
   })
 
+  it('hashes a human-chosen secret with scrypt when no algorithm is given', async () => {
+    const result = await run(['hash'], { stdin: 'my-human-password\n' })
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/^\$scrypt\$/)
+  })
+
   it('exits 1 when standard input is empty', async () => {
     const result = await run(['hash'], { stdin: '' })
     expect(result.code).toBe(1)
