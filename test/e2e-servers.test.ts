@@ -91,7 +91,7 @@ describe.skipIf(ON_EXPRESS_4)(
 
     it('warns at startup about the plain client_secret, without printing it', () => {
       expect(tokenServer.proc.output()).toMatch(
-        /token-server: warning: .*"reporter" has a plain client_secret/,
+        /token-server: warning: .*"reporter"\) has a plain client_secret/,
       )
       expect(tokenServer.proc.output()).not.toContain(plainSecret)
     })

@@ -42,9 +42,12 @@ const clientsFile = dir.file('clients.json', [
   },
 ])
 
-/** Loads the token server config from `vars` plus the test's clients file. */
+const signingKey = makeSigningKey('ES256')
+const keysFile = dir.file('signing-keys.json', { keys: [signingKey.privateJwk] })
+
+/** Loads the token server config from `vars` plus the test's clients and keys files. */
 function loadConfig(vars: Record<string, string> = {}): Promise<TokenServerConfig> {
-  return loadTokenServerConfig({ CLIENTS_FILE: clientsFile, ...vars })
+  return loadTokenServerConfig({ CLIENTS_FILE: clientsFile, SIGNING_KEYS_FILE: keysFile, ...vars })
 }
 
 /** The ConfigError message `load` rejects with. */
@@ -163,6 +166,9 @@ describe('token server: loadTokenServerConfig', () => {
 
   it('hashes a plain client_secret at load and warns about it', async () => {
     const config = await loadConfig()
+    expect(config.keys).toEqual([
+      { kid: signingKey.kid, alg: 'ES256', privateKey: signingKey.privateJwk },
+    ])
     expect(JSON.stringify(config.clients)).not.toContain(PLAIN_SECRET)
     expect(config.clients[0]).toMatchObject({
       client_id: 'reporter',
@@ -174,7 +180,7 @@ describe('token server: loadTokenServerConfig', () => {
   })
 
   it('warns that tokens will not survive a restart without SIGNING_KEYS_FILE', async () => {
-    const config = await loadConfig()
+    const config = await loadTokenServerConfig({ CLIENTS_FILE: clientsFile })
     expect(config.keys).toHaveLength(1)
     expect(config.warnings.some((w) => w.startsWith('SIGNING_KEYS_FILE is not set'))).toBe(true)
   })
@@ -213,25 +219,21 @@ describe('token server: loadTokenServerConfig', () => {
   })
 
   it.each([
-    [
-      'a public key',
-      (k: ReturnType<typeof makeSigningKey>) => ({ ...k.publicJwk, kid: k.kid, alg: 'ES256' }),
-      'is not a private key',
-    ],
-    [
-      'a key without alg',
-      (k: ReturnType<typeof makeSigningKey>) => ({ ...k.privateJwk, kid: k.kid }),
-      'needs "alg"',
-    ],
-    [
-      'a key without kid',
-      (k: ReturnType<typeof makeSigningKey>) => ({ ...k.privateJwk, alg: 'ES256' }),
-      'needs a "kid"',
-    ],
-  ])('fails on SIGNING_KEYS_FILE holding %s', async (_name, jwk, message) => {
-    const file = dir.file('keys.json', { keys: [jwk(makeSigningKey('ES256'))] })
+    ['a public key', { d: undefined }, 'is not a private key (no "d" member)'],
+    ['a key without alg', { alg: undefined }, 'needs "alg": "RS256", "PS256" or "ES256"'],
+    ['a key with alg HS256', { alg: 'HS256' }, 'needs "alg": "RS256", "PS256" or "ES256"'],
+    ['a key without kid', { kid: undefined }, 'needs a "kid"'],
+  ])('fails on SIGNING_KEYS_FILE holding %s', async (_name, change, message) => {
+    const file = dir.file('keys.json', { keys: [{ ...signingKey.privateJwk, ...change }] })
     expect(await configError(() => loadConfig({ SIGNING_KEYS_FILE: file }))).toBe(
-      `SIGNING_KEYS_FILE ${file}: key 1 ${message}${message.startsWith('needs "alg"') ? ': "RS256", "PS256" or "ES256"' : ''}`,
+      `SIGNING_KEYS_FILE ${file}: key 1 ${message}`,
+    )
+  })
+
+  it('fails on SIGNING_KEYS_FILE that is not a JWKS', async () => {
+    const file = dir.file('keys.json', [signingKey.privateJwk])
+    expect(await configError(() => loadConfig({ SIGNING_KEYS_FILE: file }))).toBe(
+      `SIGNING_KEYS_FILE ${file} must be a JWKS: { "keys": [ ... ] }`,
     )
   })
 

@@ -99,15 +99,21 @@ describe('openid-client v6 against the token server', () => {
     expect(await verify(tokens.access_token)).toMatchObject({ client_id: 'imported' })
   })
 
-  it('surfaces invalid_client for a wrong secret, with either method', async () => {
-    for (const auth of [client.ClientSecretBasic('wrong'), client.ClientSecretPost('wrong')]) {
-      const config = await discover('reporter', auth)
-      const error: unknown = await client
-        .clientCredentialsGrant(config)
-        .catch((err: unknown) => err)
-      expect(error).toBeInstanceOf(client.ResponseBodyError)
-      expect(error).toMatchObject({ error: 'invalid_client', status: 401 })
-    }
+  it('surfaces the Basic challenge of a 401 for a wrong secret sent with client_secret_basic', async () => {
+    const config = await discover('reporter', client.ClientSecretBasic('wrong'))
+    const error: unknown = await client.clientCredentialsGrant(config).catch((err: unknown) => err)
+    expect(error).toBeInstanceOf(client.WWWAuthenticateChallengeError)
+    const challenge = error as client.WWWAuthenticateChallengeError
+    expect(challenge.status).toBe(401)
+    expect(challenge.cause.map((c) => c.scheme)).toEqual(['basic'])
+    expect(await challenge.response.json()).toMatchObject({ error: 'invalid_client' })
+  })
+
+  it('surfaces invalid_client for a wrong secret sent with client_secret_post', async () => {
+    const config = await discover('reporter', client.ClientSecretPost('wrong'))
+    const error: unknown = await client.clientCredentialsGrant(config).catch((err: unknown) => err)
+    expect(error).toBeInstanceOf(client.ResponseBodyError)
+    expect(error).toMatchObject({ error: 'invalid_client', status: 401 })
   })
 
   it('surfaces invalid_scope for a scope the client may not have', async () => {

@@ -1,5 +1,6 @@
 import {
   type AccessTokenClaims as IssuedClaims,
+  type IssuerEvent,
   staticClientStore,
   type SigningKeyInput,
   tokenEndpoint,
@@ -26,6 +27,7 @@ async function setup(
   signingKey: SigningKeyInput,
   verifyKey: Parameters<typeof requireToken>[0]['keys'],
   extraClaims?: () => Record<string, unknown>,
+  onEvent?: (event: IssuerEvent) => void,
 ): Promise<Setup> {
   const made = await makeClient({
     client_id: 'clerk',
@@ -40,6 +42,7 @@ async function setup(
       clients: staticClientStore([made.client]),
       keys: [signingKey],
       ...(extraClaims === undefined ? {} : { extraClaims }),
+      ...(onEvent === undefined ? {} : { onEvent }),
     }),
   )
   const apiApp = express()
@@ -135,11 +138,20 @@ describe('the token contract between @ccflow/issuer and @ccflow/guard', () => {
   })
 
   it('never lets the hook override a reserved claim: no token is issued', async () => {
-    const hijack = await setup(key.input, [key.publicJwk], () => ({ sub: 'admin' }))
+    const events: IssuerEvent[] = []
+    const hijack = await setup(
+      key.input,
+      [key.publicJwk],
+      () => ({ sub: 'admin' }),
+      (event) => {
+        events.push(event)
+      },
+    )
     const res = await issue(hijack)
     expect(res.status).toBe(500)
-    expect(res.body).toEqual({ error: 'server_error' })
-    expect(JSON.stringify(res.body)).not.toContain('admin')
+    expect(body(res).error).toBe('server_error')
+    expect(JSON.stringify(res.body)).not.toMatch(/admin|reserved|sub/)
+    expect(events.map((e) => e.type)).toEqual(['server_error'])
   })
 
   it('has issuer claims that the guard claims type accepts', () => {

@@ -56,7 +56,13 @@ const SIGNING_ALGS = new Set(['RS256', 'PS256', 'ES256'])
  */
 export async function loadTokenServerConfig(vars: env.Env): Promise<TokenServerConfig> {
   const warnings: string[] = []
-  const issuer = env.optional(vars, 'ISSUER')
+  // The cheap checks first, so a typo in a variable is reported before any file is read.
+  const host = env.host(vars)
+  const port = env.port(vars, 4000)
+  const issuerVar = env.optional(vars, 'ISSUER')
+  const issuer = issuerVar === undefined ? undefined : env.url(issuerVar, 'ISSUER')
+  const accessTokenTtl = env.seconds(vars, 'ACCESS_TOKEN_TTL')
+  const trustProxy = env.trustProxy(vars)
   const secretPepper = env.optional(vars, 'CCFLOW_SECRET_PEPPER')
   const clientsFile = env.required(vars, 'CLIENTS_FILE', 'a JSON array of client records')
   const clients = await readClientsFile(clientsFile, secretPepper, warnings)
@@ -73,13 +79,13 @@ export async function loadTokenServerConfig(vars: env.Env): Promise<TokenServerC
     keys = readSigningKeysFile(keysFile)
   }
   return {
-    host: env.host(vars),
-    port: env.port(vars, 4000),
-    issuer: issuer === undefined ? undefined : env.url(issuer, 'ISSUER'),
+    host,
+    port,
+    issuer,
     clients,
     keys,
-    accessTokenTtl: env.seconds(vars, 'ACCESS_TOKEN_TTL'),
-    trustProxy: env.trustProxy(vars),
+    accessTokenTtl,
+    trustProxy,
     secretPepper,
     warnings,
   }
