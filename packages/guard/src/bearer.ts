@@ -42,6 +42,11 @@ function fromHeader(value: string, realm: string): string | typeof OTHER_SCHEME 
     // Another scheme's credentials may hold commas (Digest), but a second Bearer joined on with
     // a comma is two Authorization headers folded into one.
     if (ANOTHER_BEARER.test(value)) reject('multiple_authorization_headers', realm)
+    // RFC 6750 §2.1 allows only SP after the scheme; "Bearer<TAB>token" is a broken Bearer
+    // header, not another scheme.
+    if (value.charCodeAt(6) === 0x09 && value.slice(0, 6).toLowerCase() === 'bearer') {
+      reject('malformed_authorization', realm)
+    }
     return OTHER_SCHEME
   }
   if (space === -1) reject('malformed_authorization', realm)

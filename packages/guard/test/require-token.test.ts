@@ -142,7 +142,7 @@ describe('GET /api with a malformed request', () => {
     const token = good()
     const res = await request(app)
       .get('/api')
-      .set('Authorization', [`Bearer ${token}`, `Bearer ${token}`])
+      .set('Authorization', [`Bearer ${token}`, `Bearer ${token}`] as unknown as string)
     expect(res.status).toBe(400)
     expect(bodyOf(res).reason).toBe('multiple_authorization_headers')
   })

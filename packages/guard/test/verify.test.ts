@@ -34,6 +34,13 @@ function verifier(
   })
 }
 
+function remoteVerifier(
+  jwksUri: string,
+  extra: Partial<TokenVerifierOptions> = {},
+): ReturnType<typeof createTokenVerifier> {
+  return createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, jwksUri, ...extra })
+}
+
 function token(claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}): string {
   return craftToken({ ...HEADER, ...header }, accessClaims(claims), rsa.privateKey)
 }
@@ -315,7 +322,7 @@ describe('createTokenVerifier with a remote JWKS', () => {
 
   it('verifies a token with a key from jwksUri', async () => {
     server.route('/jwks.json', json(jwks(key)))
-    const v = verifier({ keys: undefined, jwksUri: server.url('/jwks.json') })
+    const v = remoteVerifier(server.url('/jwks.json'))
     await v.ready
     await expect(v.verify(remoteToken())).resolves.toBeDefined()
     expect(server.hits('/jwks.json')).toBe(1)
@@ -340,7 +347,7 @@ describe('createTokenVerifier with a remote JWKS', () => {
 
   it('answers an unknown kid with 401 invalid_token', async () => {
     server.route('/jwks.json', json(jwks(key)))
-    const v = verifier({ keys: undefined, jwksUri: server.url('/jwks.json') })
+    const v = remoteVerifier(server.url('/jwks.json'))
     const error = await rejection(v.verify(remoteToken('other')))
     expect(error.status).toBe(401)
     expect(error.reason).toBe('unknown_kid')
@@ -349,7 +356,7 @@ describe('createTokenVerifier with a remote JWKS', () => {
 
   it('answers 503 with Retry-After when no key set can be had', async () => {
     server.route('/jwks.json', status(500))
-    const v = verifier({ keys: undefined, jwksUri: server.url('/jwks.json') })
+    const v = remoteVerifier(server.url('/jwks.json'))
     await expect(v.ready).rejects.toMatchObject({ status: 503 })
     const error = await rejection(v.verify(remoteToken()))
     expect(error.status).toBe(503)
@@ -360,8 +367,8 @@ describe('createTokenVerifier with a remote JWKS', () => {
   })
 
   it('never lets the JWKS verify HS256', () => {
-    expect(() =>
-      verifier({ keys: undefined, jwksUri: server.url('/jwks.json'), algorithms: ['HS256'] }),
-    ).toThrow(TypeError)
+    expect(() => remoteVerifier(server.url('/jwks.json'), { algorithms: ['HS256'] })).toThrow(
+      TypeError,
+    )
   })
 })

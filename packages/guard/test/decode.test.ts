@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest'
+import { decodeToken, hasDuplicateMembers, normalizeType } from '../src/decode.js'
+import type { HeaderPolicy } from '../src/decode.js'
+import { b64url, craftToken, rsaKeyPair } from './helpers.js'
+
+const rsa = rsaKeyPair()
+const policy: HeaderPolicy = {
+  algorithms: new Set(['RS256', 'ES256']),
+  types: new Set(['application/at+jwt']),
+}
+const HEADER = { alg: 'RS256', typ: 'at+jwt' }
+const PAYLOAD = { iss: 'i', aud: 'a', exp: 1 }
+
+describe('normalizeType', () => {
+  it('lower-cases and adds the application/ prefix when it is omitted (RFC 7515 §4.1.9)', () => {
+    expect(normalizeType('AT+JWT')).toBe('application/at+jwt')
+    expect(normalizeType('Application/At+Jwt')).toBe('application/at+jwt')
+  })
+})
+
+describe('hasDuplicateMembers', () => {
+  it('finds duplicates at the top level and in nested objects', () => {
+    expect(hasDuplicateMembers('{"a":1,"a":2}')).toBe(true)
+    expect(hasDuplicateMembers('{"a":{"b":1,"b":2}}')).toBe(true)
+    expect(hasDuplicateMembers('{"a":[{"b":1},{"b":2,"b":3}]}')).toBe(true)
+  })
+
+  it('compares names after unescaping', () => {
+    expect(hasDuplicateMembers('{"aud":1,"\\u0061ud":2}')).toBe(true)
+    expect(hasDuplicateMembers('{"a\\"b":1,"a\\"b":2}')).toBe(true)
+  })
+
+  it('accepts equal names in sibling objects and equal string values', () => {
+    expect(hasDuplicateMembers('{"a":{"x":1},"b":{"x":1}}')).toBe(false)
+    expect(hasDuplicateMembers('{"a":"a","b":["a","a"],"c":"{\\"a\\":1,\\"a\\":2}"}')).toBe(false)
+    expect(hasDuplicateMembers('{ "a" : 1 , "b" : [ 1 , { "a" : 2 } ] }')).toBe(false)
+  })
+})
+
+describe('decodeToken', () => {
+  it('returns the header and payload of a well-formed token', () => {
+    const token = craftToken(HEADER, PAYLOAD, rsa.privateKey)
+    expect(decodeToken(token, policy)).toEqual({ header: HEADER, payload: PAYLOAD })
+  })
+
+  it.each([
+    ['two segments', 'a.b'],
+    ['five segments', 'a.b.c.d.e'],
+    ['an empty header', `.${b64url('{}')}.c2ln`],
+    ['a header that is not base64url', `e+J9.${b64url('{}')}.c2ln`],
+    ['a header that is not JSON', `${b64url('nope')}.${b64url('{}')}.c2ln`],
+    ['a header that is a JSON array', `${b64url('[]')}.${b64url('{}')}.c2ln`],
+    [
+      'invalid UTF-8',
+      `${Buffer.from([0x7b, 0xff, 0x7d]).toString('base64url')}.${b64url('{}')}.c2ln`,
+    ],
+    ['a numeric alg', craftToken({ alg: 1 }, PAYLOAD)],
+    ['a numeric kid', craftToken({ ...HEADER, kid: 7 }, PAYLOAD) + 'c2ln'],
+    ['a payload that is a string', craftToken(HEADER, '"claims"') + 'c2ln'],
+    ['an empty signature', craftToken(HEADER, PAYLOAD)],
+    ['a signature of impossible length', craftToken(HEADER, PAYLOAD) + 'abcde'],
+  ])('rejects %s as malformed', (_name, token) => {
+    expect(decodeToken(token, policy)).toBe('malformed')
+  })
+
+  it('rejects an algorithm outside the policy, none included', () => {
+    expect(decodeToken(craftToken({ ...HEADER, alg: 'none' }, PAYLOAD), policy)).toBe(
+      'unsupported_alg',
+    )
+    expect(decodeToken(craftToken({ ...HEADER, alg: 'HS256' }, PAYLOAD) + 'c2ln', policy)).toBe(
+      'unsupported_alg',
+    )
+  })
+
+  it('rejects any crit header', () => {
+    expect(decodeToken(craftToken({ ...HEADER, crit: [] }, PAYLOAD) + 'c2ln', policy)).toBe(
+      'crit_header',
+    )
+  })
+
+  it('rejects a missing or other typ, and skips the check without a type policy', () => {
+    const untyped = craftToken({ alg: 'RS256' }, PAYLOAD) + 'c2ln'
+    expect(decodeToken(untyped, policy)).toBe('bad_typ')
+    expect(decodeToken(craftToken({ alg: 'RS256', typ: 'JWT' }, PAYLOAD) + 'c2ln', policy)).toBe(
+      'bad_typ',
+    )
+    expect(decodeToken(untyped, { ...policy, types: undefined })).not.toBe('bad_typ')
+  })
+
+  it('rejects duplicate members in header and payload', () => {
+    expect(
+      decodeToken(craftToken('{"alg":"RS256","typ":"at+jwt","typ":"x"}', PAYLOAD) + 'c2ln', policy),
+    ).toBe('duplicate_member')
+    expect(decodeToken(craftToken(HEADER, '{"exp":1,"exp":2}') + 'c2ln', policy)).toBe(
+      'duplicate_member',
+    )
+  })
+
+  it('rejects an ECDSA signature of the wrong width or with a zero half', () => {
+    const unsigned = craftToken({ alg: 'ES256', typ: 'at+jwt' }, PAYLOAD)
+    const half = Buffer.alloc(32, 1)
+    const zero = Buffer.alloc(32)
+    expect(decodeToken(unsigned + Buffer.alloc(63, 1).toString('base64url'), policy)).toBe(
+      'bad_signature',
+    )
+    expect(decodeToken(unsigned + Buffer.concat([zero, half]).toString('base64url'), policy)).toBe(
+      'bad_signature',
+    )
+    expect(decodeToken(unsigned + Buffer.concat([half, zero]).toString('base64url'), policy)).toBe(
+      'bad_signature',
+    )
+    expect(
+      decodeToken(unsigned + Buffer.concat([half, half]).toString('base64url'), policy),
+    ).toMatchObject({
+      header: { alg: 'ES256' },
+    })
+  })
+})

@@ -1,0 +1,89 @@
+import { createPublicKey, generateKeyPairSync } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import { algorithmsForKey, importStaticKeys } from '../src/static-keys.js'
+import { ecKeyPair, HMAC_SECRET, hmacKey, rsaKeyPair } from './helpers.js'
+
+const rsa = rsaKeyPair()
+const ec = ecKeyPair()
+const RSA_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']
+
+describe('importStaticKeys', () => {
+  it('imports an SPKI PEM, a PKCS#1 PEM, a JWK and a KeyObject as the same public key', () => {
+    const spki = rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string
+    const pkcs1 = rsa.publicKey.export({ type: 'pkcs1', format: 'pem' }) as string
+    const jwk = rsa.publicKey.export({ format: 'jwk' })
+    const keys = importStaticKeys([spki, pkcs1, jwk, rsa.publicKey])
+    for (const { key, algorithms } of keys) {
+      expect(key.equals(rsa.publicKey)).toBe(true)
+      expect([...algorithms]).toEqual(RSA_ALGS)
+    }
+  })
+
+  it('keeps only the public half of a private key', () => {
+    const [imported] = importStaticKeys([rsa.privateKey])
+    expect(imported?.key.type).toBe('public')
+  })
+
+  it('reads kid and alg from a wrapper or a JWK', () => {
+    const jwk = { ...ec.publicKey.export({ format: 'jwk' }), kid: 'e1', alg: 'ES256' }
+    const [wrapped, fromJwk] = importStaticKeys([
+      { key: rsa.publicKey, kid: 'r1', alg: 'PS256' },
+      jwk,
+    ])
+    expect(wrapped?.kid).toBe('r1')
+    expect([...(wrapped?.algorithms ?? [])]).toEqual(['PS256'])
+    expect(fromJwk?.kid).toBe('e1')
+    expect([...(fromJwk?.algorithms ?? [])]).toEqual(['ES256'])
+  })
+
+  it('imports an HMAC secret as a string, bytes, KeyObject or oct JWK', () => {
+    const keys = importStaticKeys([
+      { secret: HMAC_SECRET },
+      { secret: Buffer.from(HMAC_SECRET) },
+      { secret: hmacKey() },
+      { kty: 'oct', k: Buffer.from(HMAC_SECRET).toString('base64url') },
+    ])
+    for (const { key, algorithms } of keys) {
+      expect(key.type).toBe('secret')
+      expect([...algorithms]).toEqual(['HS256'])
+    }
+  })
+
+  it.each([
+    [[{ secret: 'x'.repeat(31) }], /options\.keys\[0\]\.secret must be at least 32 bytes/],
+    [[rsa.publicKey, rsaKeyPair(1024).publicKey], /options\.keys\[1\] is an RSA key of 1024 bits/],
+    [[generateKeyPairSync('ed25519').publicKey], /unsupported ed25519 key/],
+    [
+      [generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey],
+      /unsupported EC key on curve secp256k1/,
+    ],
+    [[{ key: rsa.publicKey, alg: 'ES256' }], /alg "ES256" cannot be used with an RSA key/],
+    [[{ secret: HMAC_SECRET, alg: 'RS256' }], /alg "RS256" cannot be used with an HMAC secret/],
+    [['not a pem'], /options\.keys\[0\] is not a valid PEM/],
+    [[{ kty: 'RSA', n: 'x' }], /options\.keys\[0\] is not a valid JWK/],
+    [[{ ...rsa.publicKey.export({ format: 'jwk' }), use: 'enc' }], /cannot verify/],
+    [[42], /must be a PEM string, a JWK, a KeyObject or \{ secret \}/],
+    [[{ key: rsa.publicKey, kid: '' }], /options\.keys\[0\]\.kid must be a non-empty string/],
+    [[], /non-empty array/],
+  ])('throws a TypeError naming the bad key (%#)', (keys, message) => {
+    expect(() => importStaticKeys(keys as never)).toThrow(message)
+  })
+})
+
+describe('algorithmsForKey', () => {
+  it('maps EC curves to their one algorithm', () => {
+    expect(algorithmsForKey(ec.publicKey)).toEqual(['ES256'])
+    expect(algorithmsForKey(ecKeyPair('P-384').publicKey)).toEqual(['ES384'])
+    expect(algorithmsForKey(ecKeyPair('P-521').publicKey)).toEqual(['ES512'])
+  })
+
+  it('allows HS384 and HS512 only for secrets long enough (RFC 7518 §3.2)', () => {
+    expect(algorithmsForKey(hmacKey('y'.repeat(48)))).toEqual(['HS256', 'HS384'])
+    expect(algorithmsForKey(hmacKey('y'.repeat(64)))).toEqual(['HS256', 'HS384', 'HS512'])
+  })
+
+  it('gives nothing for a private key or a weak key', () => {
+    expect(algorithmsForKey(rsa.privateKey)).toEqual([])
+    expect(algorithmsForKey(createPublicKey(rsaKeyPair(1024).privateKey))).toEqual([])
+  })
+})
