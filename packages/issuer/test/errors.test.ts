@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest'
+import {
+  DEFAULT_DESCRIPTIONS,
+  InvalidClientError,
+  InvalidGrantError,
+  InvalidRequestError,
+  InvalidScopeError,
+  InvalidTargetError,
+  TokenError,
+  UnauthorizedClientError,
+  UnsupportedGrantTypeError,
+  type TokenErrorCode,
+} from '../src/errors.js'
+
+describe('TokenError subclasses', () => {
+  it.each<[new () => TokenError, TokenErrorCode, number, string]>([
+    [InvalidRequestError, 'invalid_request', 400, 'InvalidRequestError'],
+    [InvalidClientError, 'invalid_client', 401, 'InvalidClientError'],
+    [InvalidGrantError, 'invalid_grant', 400, 'InvalidGrantError'],
+    [UnauthorizedClientError, 'unauthorized_client', 400, 'UnauthorizedClientError'],
+    [UnsupportedGrantTypeError, 'unsupported_grant_type', 400, 'UnsupportedGrantTypeError'],
+    [InvalidScopeError, 'invalid_scope', 400, 'InvalidScopeError'],
+    [InvalidTargetError, 'invalid_target', 400, 'InvalidTargetError'],
+  ])('%o has code %s and status %i (RFC 6749 §5.2, RFC 8707 §2)', (Class, code, status, name) => {
+    const err = new Class()
+    expect(err).toBeInstanceOf(TokenError)
+    expect(err).toBeInstanceOf(Error)
+    expect(err).toMatchObject({ code, status, name, expose: true })
+    expect(err.description).toBe(DEFAULT_DESCRIPTIONS[code])
+    expect(err.message).toBe(DEFAULT_DESCRIPTIONS[code])
+    expect(err.headers).toBeUndefined()
+    expect(err.reason).toBeUndefined()
+  })
+
+  it('carries a specific description, headers, a reason and a cause', () => {
+    const cause = new Error('inner')
+    const err = new InvalidClientError('Client authentication failed.', {
+      headers: { 'WWW-Authenticate': 'Basic realm="x"' },
+      reason: 'wrong_secret',
+      cause,
+    })
+    expect(err).toMatchObject({
+      description: 'Client authentication failed.',
+      headers: { 'WWW-Authenticate': 'Basic realm="x"' },
+      reason: 'wrong_secret',
+      cause,
+    })
+  })
+
+  it('keeps descriptions free of characters that would need escaping in a header or JSON', () => {
+    for (const text of Object.values(DEFAULT_DESCRIPTIONS)) {
+      expect(text).toMatch(/^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/)
+    }
+  })
+})
+
+describe('TokenError.is', () => {
+  it('recognizes instances of every subclass', () => {
+    expect(TokenError.is(new InvalidScopeError())).toBe(true)
+    expect(TokenError.is(new TokenError('invalid_target'))).toBe(true)
+  })
+
+  it('recognizes an error from the other build by its brand', () => {
+    const foreign = Object.defineProperty(new Error('x'), Symbol.for('ccflow.issuer.TokenError'), {
+      value: true,
+    })
+    expect(TokenError.is(foreign)).toBe(true)
+  })
+
+  it.each([
+    ['a plain Error', new Error('invalid_scope')],
+    ['a look-alike object', { code: 'invalid_scope', status: 400, expose: true }],
+    ['null', null],
+    ['a string', 'invalid_client'],
+  ])('rejects %s', (_label, value) => {
+    expect(TokenError.is(value)).toBe(false)
+  })
+})
