@@ -1,0 +1,59 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createEmitter, type IssuerEvent } from '../src/events.js'
+
+const issued: IssuerEvent = {
+  type: 'token_issued',
+  clientId: 'c',
+  scope: 'a',
+  audience: 'https://api.example',
+  jti: 'j',
+  expiresAt: 1,
+  ip: '127.0.0.1',
+}
+
+afterEach(() => {
+  vi.restoreAllMocks()
+})
+
+describe('createEmitter', () => {
+  it('calls the hook synchronously with the event', () => {
+    const onEvent = vi.fn()
+    createEmitter(onEvent)(issued)
+    expect(onEvent).toHaveBeenCalledWith(issued)
+  })
+
+  it('swallows a throwing hook', () => {
+    const emit = createEmitter(() => {
+      throw new Error('boom')
+    })
+    expect(() => emit(issued)).not.toThrow()
+  })
+
+  it('does not leave an unhandled rejection behind when the hook returns a rejected promise', async () => {
+    const unhandled = vi.fn()
+    process.on('unhandledRejection', unhandled)
+    try {
+      const hook = (): Promise<void> => Promise.reject(new Error('async boom'))
+      // The lint rule is the point: an app that passes an async hook anyway must be safe.
+      // eslint-disable-next-line @typescript-eslint/no-misused-promises
+      createEmitter(hook)(issued)
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      expect(unhandled).not.toHaveBeenCalled()
+    } finally {
+      process.off('unhandledRejection', unhandled)
+    }
+  })
+
+  it('without a hook, logs only server_error on console.error', () => {
+    const log = vi.spyOn(console, 'error').mockImplementation(() => undefined)
+    const emit = createEmitter(undefined)
+    emit(issued)
+    expect(log).not.toHaveBeenCalled()
+    const error = new Error('store down')
+    emit({ type: 'server_error', error, ip: undefined })
+    expect(log).toHaveBeenCalledWith(
+      '@ccflow/issuer: unexpected error in the token endpoint',
+      error,
+    )
+  })
+})
