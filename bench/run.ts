@@ -17,6 +17,7 @@ import {
   type Fixtures,
 } from './lib/fixtures.js'
 import { runLoad, type LoadGenerator, type LoadSpec } from './lib/load.js'
+import { packageProblems } from './lib/packages.js'
 import { hasWrk, memoryOf, onExit, pinSelf, PINNING, startServer } from './lib/processes.js'
 import { buildReport, renderJson, renderMarkdown, type TargetOutcome } from './lib/report.js'
 import { runSoak } from './lib/soak.js'
@@ -24,12 +25,13 @@ import { selectTargets, type Target } from './lib/targets.js'
 
 const USAGE = `usage: pnpm bench [--quick | --check | --soak] [options]
   --quick              1 run × 3 s per target (under 2 minutes)
-  (default)            full: 3 interleaved runs × 8 s per target, median (under 12 minutes)
+  (default)            full: 5 interleaved runs × 4 s per target, median (under 12 minutes)
   --check              behaviour checks of every target only, no load; exits 1 on a failure (CI)
   --soak               60 s mixed valid/invalid traffic on a ccflow guard + token endpoint app
   --only <substring>   only targets whose name contains it (repeatable); keeps ceiling/express
   --runs <n>  --duration <s>  --warmup <s>  --connections <n>  --tokens <n>
-  --loadgen wrk|autocannon   (default: wrk when installed)`
+  --loadgen wrk|autocannon   (default: wrk when installed)
+  --profile            run each server with --cpu-prof; profiles in bench/results/profiles/`
 
 const { values } = parseArgs({
   options: {
@@ -43,6 +45,7 @@ const { values } = parseArgs({
     connections: { type: 'string' },
     tokens: { type: 'string' },
     loadgen: { type: 'string' },
+    profile: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
   allowPositionals: false,
@@ -65,9 +68,10 @@ function positive(name: string, value: string | undefined, fallback: number): nu
 
 const mode = values.check ? 'check' : values.soak ? 'soak' : values.quick ? 'quick' : 'full'
 const settings = {
-  runs: Math.round(positive('runs', values.runs, mode === 'full' ? 3 : 1)),
-  duration: positive('duration', values.duration, mode === 'soak' ? 60 : mode === 'full' ? 8 : 3),
-  warmup: positive('warmup', values.warmup, mode === 'full' ? 2 : 1),
+  // More short runs beat fewer long ones on a shared machine: the median drops a noisy run.
+  runs: Math.round(positive('runs', values.runs, mode === 'full' ? 5 : 1)),
+  duration: positive('duration', values.duration, mode === 'soak' ? 60 : mode === 'full' ? 4 : 3),
+  warmup: positive('warmup', values.warmup, 1),
   connections: Math.round(positive('connections', values.connections, 16)),
   // Each fresh token comes back only after this many requests: any cache smaller misses.
   tokens: Math.round(positive('tokens', values.tokens, 10_000)),
@@ -164,6 +168,16 @@ function loadSpec(
   }
 }
 
+const profilesDir = join(resultsDir, 'profiles')
+
+/** Node flags of a server: --cpu-prof when profiling, one profile per target and run. */
+function nodeArgs(target: Target, run: number): string[] {
+  if (!values.profile) return []
+  mkdirSync(profilesDir, { recursive: true })
+  const name = `${target.name.replace(/\//g, '_')}.run${run + 1}.cpuprofile`
+  return ['--cpu-prof', '--cpu-prof-dir', profilesDir, '--cpu-prof-name', name]
+}
+
 async function bench(
   targets: readonly Target[],
   fixtures: Fixtures,
@@ -197,7 +211,12 @@ async function bench(
       const label = `[run ${run + 1}/${settings.runs}] ${target.name.padEnd(42)}`
       let server
       try {
-        server = await startServer(target.server, target.options, fixtures.file)
+        server = await startServer(
+          target.server,
+          target.options,
+          fixtures.file,
+          nodeArgs(target, run),
+        )
       } catch (err) {
         outcome.excluded = `did not start: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`
         console.log(`${label} excluded, ${outcome.excluded}`)
@@ -215,10 +234,20 @@ async function bench(
         const warmSpec = { ...spec }
         const warmFile = warm.get(target.alg ?? 'RS256')
         if (spec.tokensFile !== undefined && warmFile !== undefined) warmSpec.tokensFile = warmFile
-        const o = { ...base, port: server.port, name: target.name }
+        const o = {
+          ...base,
+          connections: target.connections ?? base.connections,
+          port: server.port,
+          name: target.name,
+        }
         await runLoad(warmSpec, { ...o, seconds: settings.warmup, name: `${target.name}-warm` })
         const result = await runLoad(spec, { ...o, seconds: settings.duration })
         const memory = memoryOf(server.pid)
+        if (result.requests === 0) {
+          outcome.excluded = `no request completed in ${settings.duration} s`
+          console.log(`${label} EXCLUDED, ${outcome.excluded}`)
+          continue
+        }
         if (result.non2xx > 0) {
           outcome.excluded = `${result.non2xx} of ${result.requests} responses under load were not 2xx`
           console.log(`${label} EXCLUDED, ${outcome.excluded}`)
@@ -261,11 +290,21 @@ async function bench(
   writeFileSync(join(resultsDir, 'latest.json'), renderJson(report))
   console.log(`\n${markdown}`)
   console.log('written: bench/results/latest.md, bench/results/latest.json')
+  if (values.profile) {
+    console.log('CPU profiles: bench/results/profiles/ (open in Chrome DevTools or speedscope)')
+  }
   return report.excluded.length === 0 ? 0 : 1
 }
 
 async function main(): Promise<number> {
   pinSelf()
+  const { fatal, warnings } = packageProblems()
+  for (const w of warnings) console.log(`bench: warning: ${w}; run \`pnpm build\` first`)
+  if (fatal.length > 0) {
+    for (const f of fatal) console.error(`bench: ${f}`)
+    console.error('bench: run `pnpm build` at the repository root first')
+    return 2
+  }
   const fixtures = createFixtures(scratch)
   const tokens = { RS256: guardTokens(fixtures, 'RS256'), ES256: guardTokens(fixtures, 'ES256') }
   if (mode === 'soak') return runSoak({ fixtures, tokens, seconds: settings.duration, scratch })

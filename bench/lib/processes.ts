@@ -98,9 +98,11 @@ export function startServer(
   server: string,
   options: Record<string, string>,
   fixturesFile: string,
+  nodeArgs: readonly string[] = [],
   timeoutMs = 20_000,
 ): Promise<RunningServer> {
   const [command, args] = pinned(SERVER_CORE, process.execPath, [
+    ...nodeArgs,
     SERVE,
     server,
     JSON.stringify(options),

@@ -223,9 +223,10 @@ export async function runSoak(o: SoakOptions): Promise<number> {
     clearInterval(progress)
     agent.destroy()
 
-    // RSS "at start" is taken once the traffic has run for a tenth of the soak (at least 5 s),
-    // after the JIT, the caches and the heap have warmed up; "at end" is the last sample.
-    const warmSecond = Math.max(5, Math.round(o.seconds / 10))
+    // RSS "at start" is taken once the traffic has run for a sixth of the soak (at least 10 s,
+    // at most half): by then the JIT, the verified-token LRU (full after ~1000 fresh tokens)
+    // and the heap have warmed up. "At end" is the last sample.
+    const warmSecond = Math.min(Math.max(10, Math.round(o.seconds / 6)), Math.floor(o.seconds / 2))
     const start = samples.find((s) => s.second >= warmSecond) ?? samples[0]
     const end = samples.at(-1)
     const peak = Math.max(...samples.map((s) => s.rssMb))
