@@ -21,8 +21,8 @@ export const DEFAULT_CACHE_MAX = 1000
 const oneShotHash = (crypto as { hash?: typeof crypto.hash }).hash
 
 /**
- * The cache key of a token: its SHA-256, so the cache never holds bearer tokens in clear and a
- * key is a fixed 44 characters whatever the token length.
+ * The cache key of a token: its SHA-256 (base64), a fixed 44 characters whatever the token
+ * length, so an 8 KiB token costs no more to look up than a short one.
  */
 export function tokenCacheKey(token: string): string {
   return oneShotHash !== undefined

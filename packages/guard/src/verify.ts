@@ -161,8 +161,9 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
     }
     if (result === false) return auth
     if (result === true) throw invalid('revoked')
-    if (result instanceof Promise) {
-      return result.then(
+    if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+      // Any thenable (a Redis client's promise type, Bluebird), adopted as a native promise.
+      return Promise.resolve(result as PromiseLike<unknown>).then(
         (revoked: unknown) => {
           if (revoked === false) return auth
           if (revoked === true) throw invalid('revoked')

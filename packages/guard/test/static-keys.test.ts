@@ -5,6 +5,26 @@ import { ecKeyPair, HMAC_SECRET, hmacKey, rsaKeyPair } from './helpers.js'
 
 const rsa = rsaKeyPair()
 const ec = ecKeyPair()
+// A self-signed X.509 certificate (public data only; its private key was discarded).
+const CERTIFICATE = `-----BEGIN CERTIFICATE-----
+MIIC+TCCAeGgAwIBAgIUF6YFDPIv+Lt5o8PVdnDcYZACi4wwDQYJKoZIhvcNAQEL
+BQAwDDEKMAgGA1UEAwwBdDAeFw0yNjExMjYxMTM1MzJaFw0yNjExMjcxMTM1MzJa
+MAwxCjAIBgNVBAMMAXQwggEiMA0GCSqGSIb3DQEBAQUAA4IBDwAwggEKAoIBAQCO
+B4b7UUoMazv23En7l3nuq4MBYqItbAW/srFTOD85JqcrH1OqIiUKYivRMEYvyYk5
+JcD+qY8nuGCYJZ9Ywge9ceXdHV8CyP4joaKw2F5uhrFcSSPUdCngZ59ww6ikkHnE
+rq3B9JvapCC60MCnuRSaWddgy2+PiJuDHsL6muU/4RlQwzSJ4Ps+qXTphkTHZ3+n
+uS1AdtzugtYi+xzPMhvwjkYm1CD+eJhfBTDoUu6NX2AXFX6I30+8ngTC+nkPPrZK
+jKudG+Bo4QERgZkIs3Si1F36FURO8pAVuHQctNb7yTKOYztOdsdKhgDsoY0RF5gq
+stTwfArjLGleNXhqupdNAgMBAAGjUzBRMB0GA1UdDgQWBBQqZRi4N9EJIa+hIIe8
+nJ5Akvj6cTAfBgNVHSMEGDAWgBQqZRi4N9EJIa+hIIe8nJ5Akvj6cTAPBgNVHRMB
+Af8EBTADAQH/MA0GCSqGSIb3DQEBCwUAA4IBAQAv5z9VqIpsIl/4Dpr7+KVaMGj9
+oUaGnEAdGZ76q80gzcuqtVfGrcEG/xta+iCTkXa6HLboGz9fU/eB2MzdtAI+9ssT
+j3ARcEw6z50KKFW++JjBJiOXV4fOgKtyF9TaUjKWqrR4MkhIIwrjxiwm4DPUW05Q
+u2v6T4oZblMw0CkVH/M4odXC4xwKcYzHFlfvgob9qfkyo6CeMAoTIBocruU7rp87
+rPBY5SGQMkkww++5Zv3q5yiceqMkKJCU/eroiZ5gtw4xTiWHzBRH360CIqQX3kzM
+2ukO//xWiFGmtRisSSmudo944fUAhDRkiZhHkdkNMw0DfR6Yo02yEGlczCTE
+-----END CERTIFICATE-----
+`
 const RSA_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']
 
 describe('importStaticKeys', () => {
@@ -17,6 +37,12 @@ describe('importStaticKeys', () => {
       expect(key.equals(rsa.publicKey)).toBe(true)
       expect([...algorithms]).toEqual(RSA_ALGS)
     }
+  })
+
+  it('imports the public key of an X.509 certificate PEM', () => {
+    const [imported] = importStaticKeys([CERTIFICATE])
+    expect(imported?.key.asymmetricKeyType).toBe('rsa')
+    expect([...(imported?.algorithms ?? [])]).toEqual(RSA_ALGS)
   })
 
   it('keeps only the public half of a private key', () => {

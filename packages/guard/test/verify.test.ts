@@ -233,6 +233,12 @@ describe('createTokenVerifier isRevoked', () => {
     expect(isRevoked).toHaveBeenLastCalledWith(expect.objectContaining({ iss: ISSUER, jti: 'abc' }))
   })
 
+  it('adopts a thenable that is not a native promise', async () => {
+    const thenable = { then: (resolve: (value: boolean) => void) => resolve(true) }
+    const v = verifier({ isRevoked: () => thenable as unknown as Promise<boolean> })
+    expect((await rejection(v.verify(token()))).reason).toBe('revoked')
+  })
+
   it('awaits an async hook', async () => {
     const v = verifier({ isRevoked: () => Promise.resolve(true) })
     expect((await rejection(v.verify(token()))).reason).toBe('revoked')
