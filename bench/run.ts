@@ -1,7 +1,7 @@
 // The ccflow benchmark (issue 6). `pnpm bench [--quick | --check | --soak] [--only <substring>]`.
 // See bench/README.md for what is measured and how to read it.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -95,6 +95,14 @@ function chooseGenerator(): LoadGenerator {
   return 'autocannon'
 }
 
+/** First line of an error, plus the first line of the server's stderr that names an error. */
+function summarize(err: unknown): string {
+  if (!(err instanceof Error)) return String(err)
+  const [first = '', ...rest] = err.message.split('\n')
+  const cause = rest.find((line) => /error/i.test(line))?.trim()
+  return cause ? `${first}: ${cause.slice(0, 240)}` : first
+}
+
 const describeFailures = (results: CheckResult[]): string =>
   results
     .filter((r) => !r.ok)
@@ -118,9 +126,7 @@ async function checkAll(
         await server.stop()
       }
     } catch (err) {
-      results = [
-        { name: 'start', ok: false, detail: err instanceof Error ? err.message : String(err) },
-      ]
+      results = [{ name: 'start', ok: false, detail: summarize(err) }]
     }
     const bad = results.filter((r) => !r.ok)
     if (bad.length > 0) failed++
@@ -185,6 +191,12 @@ async function bench(
 ): Promise<number> {
   const generator = chooseGenerator()
   const began = Date.now()
+  const loadBefore = loadavg()[0] ?? 0
+  if (loadBefore > cpus().length / 2) {
+    console.log(
+      `bench: warning: load average ${loadBefore.toFixed(1)} before the first run; other work on this machine will add noise`,
+    )
+  }
   // Two token sets per algorithm: warm-up tokens, then never-seen tokens for the measurement.
   const fresh = new Map<Alg, string>()
   const warm = new Map<Alg, string>()
@@ -218,7 +230,7 @@ async function bench(
           nodeArgs(target, run),
         )
       } catch (err) {
-        outcome.excluded = `did not start: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`
+        outcome.excluded = `did not start: ${summarize(err)}`
         console.log(`${label} excluded, ${outcome.excluded}`)
         continue
       }
@@ -264,7 +276,7 @@ async function bench(
           `${label} ${Math.round(result.rps).toString().padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  peak RSS ${memory?.peakMb.toFixed(1) ?? '?'} MB${errors}`,
         )
       } catch (err) {
-        outcome.excluded = `error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`
+        outcome.excluded = `error: ${summarize(err)}`
         console.log(`${label} EXCLUDED, ${outcome.excluded}`)
       } finally {
         await server.stop()
@@ -283,6 +295,8 @@ async function bench(
     runs: `${settings.runs} interleaved run(s) × ${settings.duration} s after ${settings.warmup} s warm-up; medians`,
     'fresh tokens': `${settings.tokens} distinct per algorithm`,
     'wall time': `${Math.round((Date.now() - began) / 1000)} s`,
+    // The harness itself keeps about one core busy; more than that is someone else's work.
+    'load average (1 min) before / after': `${loadBefore.toFixed(1)} / ${(loadavg()[0] ?? 0).toFixed(1)}`,
   })
   const markdown = renderMarkdown(report)
   mkdirSync(resultsDir, { recursive: true })
