@@ -1,15 +1,25 @@
+import { execFile } from 'node:child_process'
 import { once } from 'node:events'
 import { Agent, request as httpRequest } from 'node:http'
+import { resolve } from 'node:path'
+import { promisify } from 'node:util'
 import { generateClientSecret, hashClientSecret } from '@ccflow/issuer'
+import { decodeProtectedHeader } from 'jose'
+import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTokenServerApp } from '../examples/token-server/app.js'
+import { loadTokenServerConfig } from '../examples/token-server/config.js'
 import {
   ON_EXPRESS_4,
   PROCESS_SUITE_SKIP_REASON,
+  body,
   fetchToken,
   makeSigningKey,
   tempDir,
 } from './helpers.js'
-import { type RunningProcess, startTs } from './support/processes.js'
+import { ROOT, type RunningProcess, startTs } from './support/processes.js'
+
+const run = promisify(execFile)
 
 const AUDIENCE = 'https://reports.example'
 const LISTENING = /listening on (http:\/\/127\.0\.0\.1:\d+)/
@@ -227,3 +237,54 @@ describe.skipIf(ON_EXPRESS_4)(`the demo (${PROCESS_SUITE_SKIP_REASON})`, () => {
     expect(code).toBe(0)
   })
 })
+
+describe.skipIf(ON_EXPRESS_4)(
+  `operator CLI output as token server configuration (${PROCESS_SUITE_SKIP_REASON})`,
+  () => {
+    const dir = tempDir()
+    afterAll(() => dir.remove())
+    const cli = resolve(ROOT, 'packages/issuer/dist/esm/cli-bin.js')
+    const ccflow = async (...args: string[]): Promise<string> =>
+      (await run(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH } })).stdout
+
+    it('loads `ccflow keygen --out` as SIGNING_KEYS_FILE and `ccflow secret` records as clients', async () => {
+      const keysFile = resolve(dir.path, 'signing-keys.json')
+      await ccflow('keygen', '--alg', 'ES256', '--kid', 'k-2025', '--out', keysFile)
+      const rotated = JSON.parse(await ccflow('secret', '--json')) as {
+        client_secret: string
+        secret: { id: string; hash: string }
+      }
+      const single = JSON.parse(await ccflow('secret', '--json')) as typeof rotated
+      const clientsFile = dir.file('clients.json', [
+        { client_id: 'a', secrets: [rotated.secret], scope: 's', audience: [AUDIENCE] },
+        {
+          client_id: 'b',
+          client_secret_hash: single.secret.hash,
+          client_secret_id: single.secret.id,
+          scope: 's',
+          audience: [AUDIENCE],
+        },
+      ])
+      const config = await loadTokenServerConfig({
+        CLIENTS_FILE: clientsFile,
+        SIGNING_KEYS_FILE: keysFile,
+      })
+      expect(config.warnings).toEqual([])
+      const app = createTokenServerApp({ ...config, issuer: 'http://127.0.0.1:4000' })
+      for (const [id, secret] of [
+        ['a', rotated.client_secret],
+        ['b', single.client_secret],
+      ] as const) {
+        const res = await request(app)
+          .post('/token')
+          .type('form')
+          .send({ grant_type: 'client_credentials', client_id: id, client_secret: secret })
+        expect(res.status).toBe(200)
+        expect(decodeProtectedHeader(body(res).access_token as string)).toMatchObject({
+          kid: 'k-2025',
+          alg: 'ES256',
+        })
+      }
+    })
+  },
+)

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs'
 import { generateClientSecret, generateSigningKey, hashClientSecret } from '@ccflow/issuer'
+import express from 'express'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -6,6 +8,7 @@ import { createExistingApp, API_AUDIENCE } from '../examples/existing-app/app.js
 import { createResourceServerApp } from '../examples/resource-server/app.js'
 import { loadResourceServerConfig } from '../examples/resource-server/config.js'
 import { ConfigError } from '../examples/shared/env.js'
+import { listen } from '../examples/shared/serve.js'
 import { createTokenServerApp } from '../examples/token-server/app.js'
 import { loadTokenServerConfig, type TokenServerConfig } from '../examples/token-server/config.js'
 import {
@@ -20,27 +23,34 @@ import {
 } from './helpers.js'
 
 const AUDIENCE = 'https://reports.example'
-const PLAIN_SECRET = 'plain demo secret: p@ss+word/é'
+// Plain secrets are hashed at load: a generated one with HMAC (fast), any other with scrypt.
+const PLAIN_SECRET = generateClientSecret().secret
+// A human-chosen secret whose characters change under RFC 6749 §2.3.1 form-encoding.
+const AWKWARD_SECRET = 'plain demo secret: p@ss+word/é'
 const dir = tempDir()
 afterAll(() => dir.remove())
 
 const generated = generateClientSecret({ secretId: 'k1' })
-const clientsFile = dir.file('clients.json', [
-  {
-    client_id: 'reporter',
-    client_secret: PLAIN_SECRET,
-    scope: 'reports:read reports:write',
-    audience: [AUDIENCE, 'https://other.example'],
-  },
-  {
-    client_id: 'auditor',
-    client_secret_hash: await hashClientSecret(generated.secret),
-    client_secret_id: 'k1',
-    scope: 'reports:read',
-    audience: [AUDIENCE],
-    access_token_ttl: 120,
-  },
-])
+const auditorHash = await hashClientSecret(generated.secret)
+const clientsFileWith = (name: string, reporterSecret: string): string =>
+  dir.file(name, [
+    {
+      client_id: 'reporter',
+      client_secret: reporterSecret,
+      scope: 'reports:read reports:write',
+      audience: [AUDIENCE, 'https://other.example'],
+    },
+    {
+      client_id: 'auditor',
+      client_secret_hash: auditorHash,
+      client_secret_id: 'k1',
+      scope: 'reports:read',
+      audience: [AUDIENCE],
+      access_token_ttl: 120,
+    },
+  ])
+const clientsFile = clientsFileWith('clients.json', PLAIN_SECRET)
+const awkwardClientsFile = clientsFileWith('awkward-clients.json', AWKWARD_SECRET)
 
 const signingKey = makeSigningKey('ES256')
 const keysFile = dir.file('signing-keys.json', { keys: [signingKey.privateJwk] })
@@ -252,7 +262,7 @@ describe('token server: createTokenServerApp', () => {
   let config: TokenServerConfig
   const issuer = 'http://127.0.0.1:4000'
   beforeAll(async () => {
-    config = await loadConfig({ ACCESS_TOKEN_TTL: '240' })
+    config = await loadConfig({ ACCESS_TOKEN_TTL: '240', CLIENTS_FILE: awkwardClientsFile })
   })
 
   it('serves RFC 8414 metadata at the issuer root naming the token endpoint and JWKS', async () => {
@@ -268,10 +278,10 @@ describe('token server: createTokenServerApp', () => {
     })
   })
 
-  it('issues a token to a client whose plain secret was hashed at load (Basic, form-encoded)', async () => {
+  it('issues a token to a client whose plain secret was hashed at load (Basic, form-encoded first)', async () => {
     const res = await request(createTokenServerApp({ ...config, issuer }))
       .post('/token')
-      .set('Authorization', basic('reporter', PLAIN_SECRET))
+      .set('Authorization', basic('reporter', AWKWARD_SECRET))
       .type('form')
       .send({ grant_type: 'client_credentials', scope: 'reports:read' })
     expect(res.status).toBe(200)
@@ -574,5 +584,64 @@ describe('existing app with ccflow mounted', () => {
       .set('Authorization', `Bearer ${await getToken()}`)
     expect(ok.status).toBe(200)
     expect(ok.body).toEqual({ reports: [], client_id: 'reporter' })
+  })
+})
+
+describe('shared server runner (listen)', () => {
+  it('logs one line per request: method, full path without query, status, time', async () => {
+    const lines: string[] = []
+    const app = express()
+    app.use(
+      '/oauth',
+      express.Router().post('/token', (_req, res) => void res.status(400).end()),
+    )
+    const served = await listen(
+      '127.0.0.1',
+      0,
+      () => app,
+      (line) => lines.push(line),
+    )
+    try {
+      await fetch(`${served.url}/oauth/token?client_secret=hunter2`, { method: 'POST' })
+      expect(lines).toEqual([expect.stringMatching(/^POST \/oauth\/token 400 \d+ms$/)])
+    } finally {
+      await served.close()
+    }
+  })
+
+  it('reports a port in use as a one-line error naming HOST/PORT', async () => {
+    const first = await listen(
+      '127.0.0.1',
+      0,
+      () => express(),
+      () => undefined,
+    )
+    const port = Number(new URL(first.url).port)
+    try {
+      await expect(listen('127.0.0.1', port, () => express())).rejects.toThrow(
+        `cannot listen on 127.0.0.1:${port} (the address is in use); set HOST/PORT`,
+      )
+    } finally {
+      await first.close()
+    }
+  })
+})
+
+describe('examples/README.md', () => {
+  it('shows a CLIENTS_FILE example that the token server loads', async () => {
+    const readme = readFileSync(new URL('../examples/README.md', import.meta.url), 'utf8')
+    const example = /```json\n([\s\S]*?)```/.exec(readme)?.[1]
+    expect(example).toBeDefined()
+    const file = dir.file('readme-clients.json', example ?? '')
+    const config = await loadTokenServerConfig({ CLIENTS_FILE: file, SIGNING_KEYS_FILE: keysFile })
+    expect(config.clients.map((c) => c.client_id)).toEqual(['reporting-job', 'demo'])
+    const app = createTokenServerApp({ ...config, issuer: 'http://127.0.0.1:4000' })
+    // The curl walkthrough's Basic credentials for the plain secret "change me".
+    const res = await request(app)
+      .post('/token')
+      .set('Authorization', `Basic ${Buffer.from('demo:change+me').toString('base64')}`)
+      .type('form')
+      .send({ grant_type: 'client_credentials', scope: 'reports:read' })
+    expect(res.status).toBe(200)
   })
 })

@@ -32,8 +32,9 @@ export async function listen(
   let closing = false
   const server = createServer((req, res) => {
     const started = performance.now()
+    // Read now: Express rewrites req.url inside mounted routers (app.use('/oauth', ...)).
+    const path = (req.url ?? '/').split('?')[0]?.replace(/[^\x21-\x7e]/g, '?') ?? '/'
     res.once('finish', () => {
-      const path = (req.url ?? '/').split('?')[0]?.replace(/[^\x21-\x7e]/g, '?') ?? '/'
       const ms = Math.round(performance.now() - started)
       log(`${req.method ?? '-'} ${path} ${res.statusCode} ${ms}ms`)
       // A keep-alive connection that just finished its last request is idle now: let it go.
