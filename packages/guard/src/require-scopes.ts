@@ -7,6 +7,11 @@ function scopeGuard(required: readonly string[], all: boolean): RequestHandler {
   return function requireScopesHandler(req: Request, res: Response, next: NextFunction): void {
     const auth = req.auth
     if (auth === undefined) {
+      // A CORS preflight passed requireToken untouched; it passes here too.
+      if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+        next()
+        return
+      }
       // No verified token: requireToken did not run, or let the request through anonymously.
       const context = getContext(req)
       fail(new UnauthorizedError('missing_token', { realm: context.realm }), context, res, next)

@@ -62,6 +62,15 @@ describe('requireScopes', () => {
     expect(bodyOf(res).reason).toBe('missing_token')
   })
 
+  it('passes a CORS preflight untouched', async () => {
+    const app2 = express()
+    app2.options('/api', guard, requireScopes('a'), (_req, res) => {
+      res.status(204).end()
+    })
+    await request(app2).options('/api').set('Access-Control-Request-Method', 'GET').expect(204)
+    await request(app2).options('/api').expect(401)
+  })
+
   it('answers 401 with the default realm when requireToken did not run', async () => {
     const app2 = express()
     app2.get('/api', requireScopes('a'), (_req, res) => {
