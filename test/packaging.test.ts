@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
@@ -134,6 +134,78 @@ describe.skipIf(ON_EXPRESS_4)(
           type: 'commonjs',
         })
       })
+    })
+  },
+)
+
+describe.skipIf(ON_EXPRESS_4)(
+  'TypeScript consumers of the built packages (e2e-express5 only)',
+  () => {
+    // Inside test/node_modules so that both packages (and express's types) resolve by name.
+    const dir = resolve(ROOT, 'test/node_modules/.cache/ccflow-ts-consumer')
+    const tsc = resolve(ROOT, 'node_modules/typescript/bin/tsc')
+    const source = `import { tokenEndpoint, type TokenEndpointOptions } from '@ccflow/issuer'
+import { requireToken, type AuthInfo } from '@ccflow/guard'
+import type { Request } from 'express'
+export const endpoint: (options: TokenEndpointOptions) => unknown = tokenEndpoint
+export const guard: typeof requireToken = requireToken
+export const auth = (req: Request): AuthInfo | undefined => req.auth
+`
+
+    /** Type-checks `files` with `options` and lists the ccflow declaration files tsc used. */
+    async function check(files: Record<string, string>, options: string[]): Promise<string[]> {
+      rmSync(dir, { recursive: true, force: true })
+      mkdirSync(dir, { recursive: true })
+      for (const [name, text] of Object.entries(files)) writeFileSync(resolve(dir, name), text)
+      try {
+        const { stdout } = await run(
+          process.execPath,
+          [
+            tsc,
+            '--noEmit',
+            '--strict',
+            '--skipLibCheck',
+            '--types',
+            'node',
+            '--listFiles',
+            ...options,
+          ].concat(Object.keys(files).map((name) => resolve(dir, name))),
+          { cwd: dir },
+        )
+        return stdout
+          .split('\n')
+          .filter((line) => /packages\/(issuer|guard)\/dist\/(esm|cjs)\/index\.d\.ts$/.test(line))
+          .map((line) => line.replace(/^.*packages\//, ''))
+          .sort()
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    }
+
+    it('resolves each condition to its own types under module nodenext (.mts and .cts)', async () => {
+      const used = await check({ 'esm.mts': source, 'cjs.cts': source }, [
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+      ])
+      expect(used).toEqual([
+        'guard/dist/cjs/index.d.ts',
+        'guard/dist/esm/index.d.ts',
+        'issuer/dist/cjs/index.d.ts',
+        'issuer/dist/esm/index.d.ts',
+      ])
+    })
+
+    it('resolves the top-level types under moduleResolution node10', async () => {
+      const used = await check({ 'app.ts': source }, [
+        '--module',
+        'commonjs',
+        '--moduleResolution',
+        'node10',
+        '--esModuleInterop',
+      ])
+      expect(used).toEqual(['guard/dist/cjs/index.d.ts', 'issuer/dist/cjs/index.d.ts'])
     })
   },
 )
