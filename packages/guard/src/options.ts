@@ -178,6 +178,14 @@ export const DEFAULTS: {
   scopeClaims: ['scope', 'scp'],
 }
 
+const JWKS_TUNING_KEYS: ReadonlySet<string> = new Set([
+  'timeout',
+  'cacheMaxAge',
+  'cooldown',
+  'staleFor',
+  'maxResponseBytes',
+])
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
@@ -242,6 +250,10 @@ function resolveKeySource(options: Record<string, unknown>, issuers: readonly st
   }
   if (options.jwks !== undefined && !isRecord(options.jwks)) {
     throw new TypeError('options.jwks must be an object')
+  }
+  // Only the tuning knobs: the source itself (jwksUri, discover, issuer) is set above, never here.
+  for (const key of Object.keys(options.jwks ?? {})) {
+    if (!JWKS_TUNING_KEYS.has(key)) throw new TypeError(`options.jwks: unknown option "${key}"`)
   }
   // The URL itself is checked by createRemoteKeySet (https, or http for localhost only).
   if (discover && issuers.length !== 1) {

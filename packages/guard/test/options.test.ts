@@ -45,6 +45,19 @@ describe('resolveVerifierOptions', () => {
     [{ ...base, discover: true }, /Only one key source/],
     [{ ...base, keys: [] }, /options\.keys must be a non-empty array/],
     [{ ...base, jwks: { timeout: 1 } }, /options\.jwks applies only/],
+    [
+      {
+        ...base,
+        keys: undefined,
+        discover: true,
+        jwks: { jwksUri: 'https://elsewhere.example/jwks' },
+      },
+      /options\.jwks: unknown option "jwksUri"/,
+    ],
+    [
+      { ...base, keys: undefined, jwksUri: 'https://x.example/jwks', jwks: { onEvent: () => 1 } },
+      /options\.jwks: unknown option "onEvent"/,
+    ],
     [{ ...base, algorithms: ['none'] }, /"none" is never accepted/],
     [{ ...base, algorithms: ['HS256'] }, /HS256 cannot be verified by any of options\.keys/],
     [{ ...base, algorithms: [] }, /options\.algorithms must be a non-empty array/],
