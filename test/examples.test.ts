@@ -253,6 +253,7 @@ describe('token server: loadTokenServerConfig', () => {
     ['ACCESS_TOKEN_TTL', '-5', /^ACCESS_TOKEN_TTL must be a positive whole number/],
     ['ISSUER', 'not a url', /^ISSUER must be an absolute http\(s\) URL/],
     ['TRUST_PROXY', 'yes please!', /^TRUST_PROXY must be/],
+    ['HOST', '0.0.0.0', /^ISSUER is required when HOST is not a loopback address/],
   ])('fails on %s=%s', async (name, value, message) => {
     expect(await configError(() => loadConfig({ [name]: value }))).toMatch(message)
   })

@@ -46,6 +46,7 @@ const RECORD_FIELDS = new Set([
   'disabled',
 ])
 const SIGNING_ALGS = new Set(['RS256', 'PS256', 'ES256'])
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 
 /**
  * Reads `HOST`, `PORT`, `ISSUER`, `CLIENTS_FILE`, `SIGNING_KEYS_FILE`, `ACCESS_TOKEN_TTL`,
@@ -61,6 +62,13 @@ export async function loadTokenServerConfig(vars: env.Env): Promise<TokenServerC
   const port = env.port(vars, 4000)
   const issuerVar = env.optional(vars, 'ISSUER')
   const issuer = issuerVar === undefined ? undefined : env.url(issuerVar, 'ISSUER')
+  // Clients elsewhere cannot use http://<bind address> as the issuer, and the issuer accepts
+  // plain http only on loopback.
+  if (issuer === undefined && !LOOPBACK.has(host)) {
+    throw new env.ConfigError(
+      'ISSUER is required when HOST is not a loopback address (the https URL clients use)',
+    )
+  }
   const accessTokenTtl = env.seconds(vars, 'ACCESS_TOKEN_TTL')
   const trustProxy = env.trustProxy(vars)
   const secretPepper = env.optional(vars, 'CCFLOW_SECRET_PEPPER')
