@@ -18,7 +18,15 @@ import {
 } from './lib/fixtures.js'
 import { runLoad, type LoadGenerator, type LoadSpec } from './lib/load.js'
 import { packageProblems } from './lib/packages.js'
-import { hasWrk, memoryOf, onExit, pinSelf, PINNING, startServer } from './lib/processes.js'
+import {
+  hasWrk,
+  memoryOf,
+  onExit,
+  pinSelf,
+  PINNING,
+  startServer,
+  type RunningServer,
+} from './lib/processes.js'
 import { buildReport, renderJson, renderMarkdown, type TargetOutcome } from './lib/report.js'
 import { runSoak } from './lib/soak.js'
 import { selectTargets, type Target } from './lib/targets.js'
@@ -184,6 +192,25 @@ function nodeArgs(target: Target, run: number): string[] {
   return ['--cpu-prof', '--cpu-prof-dir', profilesDir, '--cpu-prof-name', name]
 }
 
+/**
+ * Starts a target's server, once more after a second if it fails: a package being rebuilt
+ * (`dist` is emptied first) makes a start fail for a moment without anything being wrong.
+ */
+async function startWithRetry(
+  target: Target,
+  run: number,
+  fixtures: Fixtures,
+): Promise<RunningServer> {
+  const start = (): Promise<RunningServer> =>
+    startServer(target.server, target.options, fixtures.file, nodeArgs(target, run))
+  try {
+    return await start()
+  } catch {
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    return start()
+  }
+}
+
 async function bench(
   targets: readonly Target[],
   fixtures: Fixtures,
@@ -223,12 +250,7 @@ async function bench(
       const label = `[run ${run + 1}/${settings.runs}] ${target.name.padEnd(42)}`
       let server
       try {
-        server = await startServer(
-          target.server,
-          target.options,
-          fixtures.file,
-          nodeArgs(target, run),
-        )
+        server = await startWithRetry(target, run, fixtures)
       } catch (err) {
         outcome.excluded = `did not start: ${summarize(err)}`
         console.log(`${label} excluded, ${outcome.excluded}`)

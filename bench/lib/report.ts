@@ -190,7 +190,9 @@ export function renderMarkdown(report: Report): string {
   lines.push('| --- | --- | --- | ---: | ---: | --- |')
   for (const g of report.goals) {
     const result = g.pass === null ? 'not measured' : g.pass ? 'PASS' : 'FAIL'
-    lines.push(`| ${g.goal} | ${g.target} | ${g.versus} | ${fmt(g.ratio)} | ${g.min} | ${result} |`)
+    lines.push(
+      `| ${g.goal} | ${g.target} | ${g.versus} | ${fmt(g.ratio, 3)} | ${g.min} | ${result} |`,
+    )
   }
   return `${lines.join('\n')}\n`
 }
