@@ -20,6 +20,13 @@ export { createTokenVerifier } from './verify.js'
 export type { TokenVerifier } from './verify.js'
 export { BearerJwtStrategy } from './passport-strategy.js'
 export type { BearerJwtStrategyOptions } from './passport-strategy.js'
+export { redisRevocationCheck } from './revocation-check.js'
+export type {
+  RedisRevocationCheckOptions,
+  RedisSendCommand,
+  RevocationCheck,
+  RevocationCheckClaims,
+} from './revocation-check.js'
 export {
   BearerError,
   UnauthorizedError,

@@ -13,6 +13,7 @@ describe('@ccflow/guard exports', () => {
       'ServiceUnavailableError',
       'UnauthorizedError',
       'createTokenVerifier',
+      'redisRevocationCheck',
       'requireAnyScope',
       'requireScopes',
       'requireToken',
