@@ -40,6 +40,12 @@ export interface Client {
   access_token_ttl?: number
   /** A disabled client cannot get tokens. @default false */
   disabled?: boolean
+  /**
+   * The client may call the introspection endpoint (RFC 7662), typically a resource server or
+   * gateway. Introspecting reveals any token's claims, so grant it sparingly.
+   * @default false
+   */
+  introspection?: boolean
   /** At least one secret, with unique ids; several during rotation. */
   secrets: ClientSecret[]
 }
@@ -63,6 +69,7 @@ const CLIENT_KEYS = new Set([
   'default_audience',
   'access_token_ttl',
   'disabled',
+  'introspection',
   'secrets',
 ])
 const SECRET_KEYS = new Set(['id', 'hash', 'expires_at'])
@@ -166,6 +173,12 @@ export function validateClient(value: unknown, where = 'client'): Client {
   if (value.disabled !== undefined) {
     if (typeof value.disabled !== 'boolean') throw new TypeError(`${at}.disabled must be a boolean`)
     client.disabled = value.disabled
+  }
+  if (value.introspection !== undefined) {
+    if (typeof value.introspection !== 'boolean') {
+      throw new TypeError(`${at}.introspection must be a boolean`)
+    }
+    client.introspection = value.introspection
   }
   return deepFreeze(client)
 }

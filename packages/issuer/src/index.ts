@@ -1,7 +1,9 @@
 /**
  * `@ccflow/issuer`: an OAuth 2.0 client credentials token endpoint for Express. Mount
  * {@link tokenEndpoint} into an app to issue RFC 9068 JWT access tokens and publish the JWK Set
- * and RFC 8414 metadata; use the secret and key helpers to provision clients and signing keys.
+ * and RFC 8414 metadata, optionally with RFC 7009 revocation and RFC 7662 introspection; use the
+ * secret and key helpers to provision clients and signing keys, and the Redis helpers to share
+ * rate limits and revocations between instances.
  *
  * @module
  */
@@ -12,6 +14,7 @@ export type {
   IssuanceLimiterOptions,
   LimiterOptions,
   RateLimitSettings,
+  RevocationSettings,
   TokenEndpointOptions,
 } from './options.js'
 
@@ -45,6 +48,11 @@ export {
   verifyClientSecret,
 } from './secrets.js'
 export type { SecretHashAlgorithm } from './secrets.js'
+
+export { memoryDenylist, redisDenylist } from './denylist.js'
+export type { DenylistStore, MemoryDenylistOptions, RedisDenylistOptions } from './denylist.js'
+export { rateLimitRedisCommand } from './redis-command.js'
+export type { RateLimitRedisReply, RedisCommandOptions, RedisSendCommand } from './redis-command.js'
 
 export { jsonFileClientStore, staticClientStore, validateClient } from './client-store.js'
 export type { Client, ClientSecret, ClientStore } from './client-store.js'

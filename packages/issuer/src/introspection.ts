@@ -38,7 +38,7 @@ async function introspect(
 ): Promise<void> {
   const client = stateOf(req)?.client
   if (client === undefined) throw new Error('introspection request state missing')
-  if ((client as { introspection?: unknown }).introspection !== true) {
+  if (client.introspection !== true) {
     throw new UnauthorizedClientError('The client is not allowed to introspect tokens.', {
       reason: 'introspection_not_allowed',
     })

@@ -3,6 +3,8 @@ import type { RequestHandler } from 'express'
 import { JSON_TYPE } from './http.js'
 import type { TokenEndpointConfig } from './options.js'
 
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const
+
 /**
  * The RFC 8414 §2 authorization server metadata for this endpoint.
  *
@@ -20,10 +22,24 @@ export function buildMetadata(config: TokenEndpointConfig): Record<string, unkno
     token_endpoint: config.urls.token,
     jwks_uri: config.urls.jwks,
     grant_types_supported: ['client_credentials'],
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    token_endpoint_auth_methods_supported: [...AUTH_METHODS],
     ...(config.scopesSupported === undefined || config.scopesSupported.length === 0
       ? {}
       : { scopes_supported: [...config.scopesSupported] }),
+    // RFC 8414 §2: the revocation and introspection endpoints take the same client
+    // authentication as the token endpoint.
+    ...(config.revocation === undefined
+      ? {}
+      : {
+          revocation_endpoint: config.urls.revocation,
+          revocation_endpoint_auth_methods_supported: [...AUTH_METHODS],
+        }),
+    ...(config.introspection
+      ? {
+          introspection_endpoint: config.urls.introspection,
+          introspection_endpoint_auth_methods_supported: [...AUTH_METHODS],
+        }
+      : {}),
   }
 }
 

@@ -1,9 +1,11 @@
 import type { Options as RateLimitOptions } from 'express-rate-limit'
 import type { Client, ClientStore } from './client-store.js'
+import type { DenylistStore } from './denylist.js'
 import type { IssuerEvent } from './events.js'
 import { isScopeToken } from './scope.js'
 import { checkPepper } from './secrets.js'
 import { importSigningKeys, type SigningKeyInput, type SigningKeySet } from './signing-keys.js'
+import { createOwnTokenChecker, type OwnTokenChecker } from './token-check.js'
 
 /**
  * express-rate-limit options a limiter accepts. The response (`handler`, `message`,
@@ -34,19 +36,36 @@ export type LimiterOptions = Partial<
 /** express-rate-limit options for the per-client issuance quota (keyed by client id). */
 export type IssuanceLimiterOptions = Omit<LimiterOptions, 'keyGenerator' | 'ipv6Subnet'>
 
-/** The two rate limiters of the token route. */
+/**
+ * The two rate limiters of the token route. Give each its own `store` (and, in a shared store
+ * such as rate-limit-redis, its own prefix) to share the counts between instances.
+ *
+ * When a store fails, `passOnStoreError: true` (the default here, unlike express-rate-limit's)
+ * lets the request through unlimited and logs the error through `logger`; `false` answers 503
+ * `temporarily_unavailable` with `Retry-After`.
+ */
 export interface RateLimitSettings {
   /**
    * Per IP address (IPv6 grouped by `ipv6Subnet`), counting only requests that fail client
-   * authentication; `false` turns it off. Runs before authentication.
-   * @default { windowMs: 900_000, limit: 20, standardHeaders: 'draft-8', legacyHeaders: false }
+   * authentication; `false` turns it off. Runs before authentication, on the token, revocation
+   * and introspection routes alike (one budget for all three).
+   * @default { windowMs: 900_000, limit: 20, standardHeaders: 'draft-8', legacyHeaders: false, passOnStoreError: true }
    */
   failures?: LimiterOptions | false
   /**
    * Per authenticated client id, counting every token request; `false` turns it off.
-   * @default { windowMs: 60_000, limit: 600, standardHeaders: 'draft-8', legacyHeaders: false }
+   * @default { windowMs: 60_000, limit: 600, standardHeaders: 'draft-8', legacyHeaders: false, passOnStoreError: true }
    */
   issuance?: IssuanceLimiterOptions | false
+}
+
+/** Token revocation (RFC 7009). */
+export interface RevocationSettings {
+  /**
+   * Where revoked tokens are kept until they expire: `memoryDenylist()` for one instance,
+   * `redisDenylist(...)` when several instances (and the guards) share it.
+   */
+  store: DenylistStore
 }
 
 /** What the `extraClaims` hook is told about the token being issued. */
@@ -109,9 +128,15 @@ export interface TokenEndpointOptions {
   realm?: string
   /**
    * Route paths, relative to where the router is mounted.
-   * @default { token: '/token', jwks: '/jwks.json', metadata: '/.well-known/oauth-authorization-server' }
+   * @default { token: '/token', jwks: '/jwks.json', metadata: '/.well-known/oauth-authorization-server', revocation: '/revoke', introspection: '/introspect' }
    */
-  paths?: { token?: string; jwks?: string; metadata?: string }
+  paths?: {
+    token?: string
+    jwks?: string
+    metadata?: string
+    revocation?: string
+    introspection?: string
+  }
   /**
    * `Cache-Control: max-age` in seconds for the JWKS and the metadata document.
    * @default 300
@@ -127,6 +152,18 @@ export interface TokenEndpointOptions {
    * @default { failures: {}, issuance: {} } (both on, with their defaults)
    */
   rateLimit?: false | RateLimitSettings
+  /**
+   * Serves `POST paths.revocation` (RFC 7009): a client revokes its own tokens, which go to
+   * `store` until they expire. Omit it to serve no revocation endpoint.
+   * @default undefined (no revocation endpoint)
+   */
+  revocation?: RevocationSettings
+  /**
+   * Serves `POST paths.introspection` (RFC 7662) to clients whose record has
+   * `introspection: true`. Consults the revocation store when `revocation` is set.
+   * @default false
+   */
+  introspection?: boolean
   /**
    * Receives audit and metrics events. Called synchronously, never awaited; a throw or a rejected
    * promise is swallowed.
@@ -154,17 +191,30 @@ export interface TokenEndpointConfig {
   readonly allowJsonBody: boolean
   readonly bodyLimit: number
   readonly realm: string
-  readonly paths: Readonly<{ token: string; jwks: string; metadata: string }>
-  /** Absolute URLs of the three routes, for the metadata document. */
-  readonly urls: Readonly<{ token: string; jwks: string; metadata: string }>
+  readonly paths: Readonly<RoutePaths>
+  /** Absolute URLs of the routes, for the metadata document. */
+  readonly urls: Readonly<RoutePaths>
   readonly jwksMaxAge: number
   readonly scopesSupported: readonly string[] | undefined
   readonly rateLimit: Readonly<{
     failures: Readonly<LimiterOptions> | false
     issuance: Readonly<IssuanceLimiterOptions> | false
   }>
+  readonly revocation: Readonly<RevocationSettings> | undefined
+  readonly introspection: boolean
+  /** Checks this issuer's own tokens; built only when revocation or introspection is on. */
+  readonly ownTokens: OwnTokenChecker | undefined
   readonly onEvent: ((event: IssuerEvent) => void) | undefined
   readonly extraClaims: TokenEndpointOptions['extraClaims']
+}
+
+/** Every route path (and, in `urls`, every route URL). @internal */
+export interface RoutePaths {
+  token: string
+  jwks: string
+  metadata: string
+  revocation: string
+  introspection: string
 }
 
 const OPTION_KEYS: ReadonlySet<string> = new Set([
@@ -181,10 +231,19 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'jwksMaxAge',
   'scopesSupported',
   'rateLimit',
+  'revocation',
+  'introspection',
   'onEvent',
   'extraClaims',
 ])
-const PATH_KEYS: ReadonlySet<string> = new Set(['token', 'jwks', 'metadata'])
+const PATH_KEYS: ReadonlySet<string> = new Set([
+  'token',
+  'jwks',
+  'metadata',
+  'revocation',
+  'introspection',
+])
+const REVOCATION_KEYS: ReadonlySet<string> = new Set(['store'])
 const RATE_LIMIT_KEYS: ReadonlySet<string> = new Set(['failures', 'issuance'])
 const ISSUANCE_LIMITER_KEYS: ReadonlySet<string> = new Set([
   'windowMs',
@@ -262,6 +321,12 @@ export function resolveOptions(options: TokenEndpointOptions): TokenEndpointConf
   const jwksMaxAge = checkInteger(options.jwksMaxAge, 'jwksMaxAge', 300, 0, 604_800)
   const scopesSupported = checkScopesSupported(options.scopesSupported)
   const rateLimit = checkRateLimit(options.rateLimit)
+  const revocation = checkRevocation(options.revocation)
+  const introspection = checkBoolean(options.introspection, 'introspection', false)
+  const ownTokens =
+    revocation !== undefined || introspection
+      ? createOwnTokenChecker(options.keys, issuer)
+      : undefined
   const onEvent = checkFunction(options.onEvent, 'onEvent')
   const extraClaims = checkFunction(options.extraClaims, 'extraClaims')
 
@@ -282,10 +347,15 @@ export function resolveOptions(options: TokenEndpointOptions): TokenEndpointConf
       token: base + paths.token,
       jwks: base + paths.jwks,
       metadata: base + paths.metadata,
+      revocation: base + paths.revocation,
+      introspection: base + paths.introspection,
     }),
     jwksMaxAge,
     scopesSupported,
     rateLimit,
+    revocation,
+    introspection,
+    ownTokens,
     onEvent,
     extraClaims,
   })
@@ -410,11 +480,30 @@ function checkPaths(value: unknown): TokenEndpointConfig['paths'] {
       'paths.metadata',
       '/.well-known/oauth-authorization-server',
     ),
+    revocation: checkPath(given.revocation, 'paths.revocation', '/revoke'),
+    introspection: checkPath(given.introspection, 'paths.introspection', '/introspect'),
   }
-  if (new Set([paths.token, paths.jwks, paths.metadata]).size !== 3) {
-    fail('paths', 'must give three different paths')
+  const all = Object.values(paths)
+  if (new Set(all).size !== all.length) {
+    fail('paths', 'must give a different path to each route')
   }
   return Object.freeze(paths)
+}
+
+function checkRevocation(value: unknown): Readonly<RevocationSettings> | undefined {
+  if (value === undefined) return undefined
+  if (!isPlainObject(value)) fail('revocation', 'must be an object such as { store }')
+  rejectUnknown(value, REVOCATION_KEYS, 'revocation.')
+  const store = value.store as Partial<DenylistStore> | undefined
+  if (
+    typeof store !== 'object' ||
+    store === null ||
+    typeof store.add !== 'function' ||
+    typeof store.has !== 'function'
+  ) {
+    fail('revocation.store', 'must be a DenylistStore (memoryDenylist() or redisDenylist(...))')
+  }
+  return Object.freeze({ store: store as DenylistStore })
 }
 
 function checkPath(value: unknown, name: string, fallback: string): string {

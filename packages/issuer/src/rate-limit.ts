@@ -46,6 +46,9 @@ export function createFailureLimiter(
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     identifier: 'failures',
+    // Fail open: a rate-limit store outage must not take token issuance down with it. The
+    // error is logged through `logger`; `passOnStoreError: false` answers 503 instead.
+    passOnStoreError: true,
     ...options,
     skipSuccessfulRequests: true,
     skipFailedRequests: false,
@@ -74,6 +77,7 @@ export function createIssuanceLimiter(
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     identifier: 'issuance',
+    passOnStoreError: true,
     ...options,
     keyGenerator: (req: Request) => `client:${stateOf(req)?.client?.client_id ?? ''}`,
     requestPropertyName: ISSUANCE_PROPERTY,

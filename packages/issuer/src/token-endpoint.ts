@@ -6,12 +6,14 @@ import express, {
 } from 'express'
 import { createClientAuthentication } from './client-auth.js'
 import { createClientCredentialsGrant } from './client-credentials.js'
+import { createIntrospectionHandler } from './introspection.js'
 import { TokenError } from './errors.js'
 import { createEmitter, type EventEmitter } from './events.js'
 import { errorBody, SERVER_ERROR_BODY, sendJson, setNoStore } from './http.js'
 import { jwksHandler, metadataHandler } from './metadata.js'
 import { resolveOptions, type TokenEndpointOptions } from './options.js'
 import { createFailureLimiter, createIssuanceLimiter } from './rate-limit.js'
+import { createRevocationHandler } from './revocation.js'
 import {
   beginTokenRequest,
   checkContentType,
@@ -19,6 +21,11 @@ import {
   readBody,
   stateOf,
 } from './token-request.js'
+import {
+  RETRY_AFTER_SECONDS,
+  TEMPORARILY_UNAVAILABLE_BODY,
+  TemporarilyUnavailableError,
+} from './unavailable.js'
 
 /**
  * Creates a self-contained Express router for the OAuth 2.0 client credentials grant: `POST` to
@@ -35,6 +42,10 @@ import {
  * per-IP failure limiter, client authentication (`client_secret_basic` or
  * `client_secret_post`), the per-client issuance limiter, the grant, and the error handler.
  * Every answer carries `Cache-Control: no-store` and `Pragma: no-cache`.
+ *
+ * With `revocation: { store }` it also serves `POST /revoke` (RFC 7009), and with
+ * `introspection: true` `POST /introspect` (RFC 7662). Both run the same body reader, failure
+ * limiter and client authentication as the token route, then their own handler.
  *
  * Mount it at the issuer URL's path: `app.use(tokenEndpoint(...))` for `https://auth.example`,
  * `app.use('/oauth', tokenEndpoint(...))` for `https://auth.example/oauth`.
@@ -53,24 +64,29 @@ import {
  * }))
  * ```
  * @throws {TypeError} When an option is unknown or invalid; the message names the option.
- * @see RFC 6749 §4.4 and §5, RFC 8414 §2, RFC 7517 §5, RFC 8707 §2, RFC 9068
+ * @see RFC 6749 §4.4 and §5, RFC 8414 §2, RFC 7517 §5, RFC 8707 §2, RFC 9068, RFC 7009, RFC 7662
  */
 export function tokenEndpoint(options: TokenEndpointOptions): Router {
   const config = resolveOptions(options)
   const emit = createEmitter(config.onEvent)
 
-  const tokenRoute: RequestHandler[] = [
+  // One failure limiter and one client authentication for every POST route: a wrong secret
+  // costs the same budget whichever endpoint it is tried against.
+  const failureLimiter = storeErrorsAs503(createFailureLimiter(config, emit))
+  const authenticated: RequestHandler[] = [
     beginTokenRequest(),
     checkContentType(config.allowJsonBody),
     readBody(config.bodyLimit),
     parseTokenParams(),
+    ...(failureLimiter === undefined ? [] : [failureLimiter]),
+    createClientAuthentication(config, emit),
   ]
-  const failureLimiter = createFailureLimiter(config, emit)
-  if (failureLimiter !== undefined) tokenRoute.push(failureLimiter)
-  tokenRoute.push(createClientAuthentication(config, emit))
-  const issuanceLimiter = createIssuanceLimiter(config, emit)
-  if (issuanceLimiter !== undefined) tokenRoute.push(issuanceLimiter)
-  tokenRoute.push(createClientCredentialsGrant(config, emit))
+  const issuanceLimiter = storeErrorsAs503(createIssuanceLimiter(config, emit))
+  const tokenRoute: RequestHandler[] = [
+    ...authenticated,
+    ...(issuanceLimiter === undefined ? [] : [issuanceLimiter]),
+    createClientCredentialsGrant(config, emit),
+  ]
 
   const router = express.Router()
   // The error handler sits inside the route, not on the router: Express never runs a route with
@@ -85,7 +101,43 @@ export function tokenEndpoint(options: TokenEndpointOptions): Router {
     .route(config.paths.metadata)
     .get(metadataHandler(config))
     .all(methodNotAllowed('GET, HEAD'))
+  const checker = config.ownTokens
+  if (config.revocation !== undefined && checker !== undefined) {
+    router
+      .route(config.paths.revocation)
+      .post(
+        ...authenticated,
+        createRevocationHandler({ checker, store: config.revocation.store }),
+        createErrorHandler(emit),
+      )
+      .all(methodNotAllowed('POST'))
+  }
+  if (config.introspection && checker !== undefined) {
+    router
+      .route(config.paths.introspection)
+      .post(
+        ...authenticated,
+        createIntrospectionHandler({ checker, store: config.revocation?.store }),
+        createErrorHandler(emit),
+      )
+      .all(methodNotAllowed('POST'))
+  }
   return router
+}
+
+/**
+ * express-rate-limit hands a store failure to `next(err)` when `passOnStoreError` is false; that
+ * is a 503 (the limiter cannot decide right now), not the generic 500 of an unexpected error.
+ */
+function storeErrorsAs503(limiter: RequestHandler | undefined): RequestHandler | undefined {
+  if (limiter === undefined) return undefined
+  return (req, res, next) => {
+    void limiter(req, res, (err?: unknown) => {
+      if (err === undefined || err === null) next()
+      else if (err === 'route' || err === 'router') next(err)
+      else next(new TemporarilyUnavailableError('rate_limit', err))
+    })
+  }
 }
 
 const METHOD_NOT_ALLOWED_BODY = errorBody('invalid_request', 'The request method is not allowed.')
@@ -153,6 +205,18 @@ function createErrorHandler(emit: EventEmitter): ErrorRequestHandler {
         })
       }
       sendJson(res, err.status, errorBody(err.code, err.description), err.headers)
+      return
+    }
+    if (err instanceof TemporarilyUnavailableError) {
+      emit({
+        type: 'server_error',
+        error: err,
+        ...(clientId === undefined ? {} : { clientId }),
+        ip: req.ip,
+      })
+      sendJson(res, 503, TEMPORARILY_UNAVAILABLE_BODY, {
+        'Retry-After': String(RETRY_AFTER_SECONDS),
+      })
       return
     }
     const bodyError = bodyReaderError(err)

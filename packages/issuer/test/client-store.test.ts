@@ -34,6 +34,7 @@ describe('validateClient', () => {
       default_audience: 'urn:b',
       access_token_ttl: 600,
       disabled: false,
+      introspection: true,
       secrets: [
         { id: 'k1', hash: HMAC_HASH, expires_at: 1_900_000_000 },
         { id: 'k2', hash: SCRYPT_HASH },
@@ -130,6 +131,11 @@ describe('validateClient', () => {
     ['a fractional ttl', record({ access_token_ttl: 1.5 }), /access_token_ttl/],
     ['a string ttl', record({ access_token_ttl: '300' }), /access_token_ttl/],
     ['disabled as a string', record({ disabled: 'false' }), /disabled must be a boolean/],
+    [
+      'introspection as a string',
+      record({ introspection: 'true' }),
+      /introspection must be a boolean/,
+    ],
     ['client_name as a number', record({ client_name: 7 }), /client_name/],
     ['no secrets', record({ secrets: [] }), /\.secrets must be a non-empty/],
     ['secrets missing', record({ secrets: undefined }), /\.secrets must be a non-empty/],

@@ -159,7 +159,7 @@ describe('resolveOptions', () => {
     [
       'two equal paths',
       { paths: { jwks: '/token' } },
-      /option "paths" must give three different paths/,
+      /option "paths" must give a different path to each route/,
     ],
     ['a negative jwksMaxAge', { jwksMaxAge: -1 }, /option "jwksMaxAge"/],
     ['a bad scope token', { scopesSupported: ['ok', 'not ok'] }, /option "scopesSupported"/],
