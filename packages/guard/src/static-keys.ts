@@ -91,6 +91,35 @@ function where(index: number): string {
   return `options.keys[${index}]`
 }
 
+// DER forms a key may be pasted in; PEM (any "-----BEGIN", certificates and private keys
+// included) and JWK JSON are recognised from their text.
+const DER_PUBLIC_KEY_TYPES = ['spki', 'pkcs1'] as const
+
+/**
+ * True when the bytes of a would-be HMAC secret are asymmetric key material: a PEM, a DER
+ * public key or a JWK. Such a "secret" is usually the issuer's public key, which anyone can
+ * fetch, so accepting it would let anyone sign HS256 tokens: the algorithm-confusion attack
+ * (RFC 8725 §2.1), configured by hand. jsonwebtoken refuses a PEM as an HMAC key for the same
+ * reason, but we pass it a ready-made secret KeyObject, so the check has to live here.
+ */
+function isKeyMaterial(bytes: Buffer): boolean {
+  if (bytes.includes('-----BEGIN')) return true
+  for (const type of DER_PUBLIC_KEY_TYPES) {
+    try {
+      createPublicKey({ key: bytes, format: 'der', type })
+      return true
+    } catch {
+      // Not this DER form.
+    }
+  }
+  try {
+    const parsed: unknown = JSON.parse(bytes.toString('utf8'))
+    return typeof parsed === 'object' && parsed !== null && 'kty' in parsed
+  } catch {
+    return false
+  }
+}
+
 function secretKey(value: unknown, index: number): KeyObject {
   let key: KeyObject
   if (value instanceof KeyObject) {
@@ -105,6 +134,11 @@ function secretKey(value: unknown, index: number): KeyObject {
   }
   if ((key.symmetricKeySize ?? 0) < MIN_HMAC_BYTES) {
     throw new TypeError(`${where(index)}.secret must be at least ${MIN_HMAC_BYTES} bytes`)
+  }
+  if (isKeyMaterial(key.export())) {
+    throw new TypeError(
+      `${where(index)}.secret is a public key (PEM, DER or JWK), not a shared secret; pass it as options.keys[${index}].key`,
+    )
   }
   return key
 }

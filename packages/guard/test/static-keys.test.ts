@@ -76,6 +76,28 @@ describe('importStaticKeys', () => {
   })
 
   it.each([
+    ['an SPKI PEM', (): unknown => rsa.publicKey.export({ type: 'spki', format: 'pem' })],
+    ['a PKCS#1 PEM', (): unknown => rsa.publicKey.export({ type: 'pkcs1', format: 'pem' })],
+    ['a certificate PEM', (): unknown => CERTIFICATE],
+    ['a certificate PEM in a Buffer', (): unknown => Buffer.from(CERTIFICATE)],
+    ['a DER SPKI', (): unknown => rsa.publicKey.export({ type: 'spki', format: 'der' })],
+    ['a DER PKCS#1', (): unknown => rsa.publicKey.export({ type: 'pkcs1', format: 'der' })],
+    ['a JWK as JSON text', (): unknown => JSON.stringify(rsa.publicKey.export({ format: 'jwk' }))],
+    [
+      'an EC JWK as JSON text',
+      (): unknown => JSON.stringify(ec.publicKey.export({ format: 'jwk' })),
+    ],
+  ])('refuses %s as an HMAC secret (algorithm confusion, RFC 8725 §2.1)', (_name, material) => {
+    expect(() => importStaticKeys([{ secret: material() as string }])).toThrow(
+      /options\.keys\[0\]\.secret is a public key/,
+    )
+    const bytes = Buffer.from(material() as string)
+    expect(() => importStaticKeys([{ kty: 'oct', k: bytes.toString('base64url') }])).toThrow(
+      /is a public key/,
+    )
+  })
+
+  it.each([
     [[{ secret: 'x'.repeat(31) }], /options\.keys\[0\]\.secret must be at least 32 bytes/],
     [[rsa.publicKey, rsaKeyPair(1024).publicKey], /options\.keys\[1\] is an RSA key of 1024 bits/],
     [[generateKeyPairSync('ed25519').publicKey], /unsupported ed25519 key/],
