@@ -193,8 +193,8 @@ function nodeArgs(target: Target, run: number): string[] {
 }
 
 /**
- * Starts a target's server, once more after a second if it fails: a package being rebuilt
- * (`dist` is emptied first) makes a start fail for a moment without anything being wrong.
+ * Starts a target's server, retrying twice 4 s apart: a package being rebuilt (`dist` is
+ * emptied first, tsc takes seconds) makes a start fail for a moment without anything wrong.
  */
 async function startWithRetry(
   target: Target,
@@ -203,11 +203,13 @@ async function startWithRetry(
 ): Promise<RunningServer> {
   const start = (): Promise<RunningServer> =>
     startServer(target.server, target.options, fixtures.file, nodeArgs(target, run))
-  try {
-    return await start()
-  } catch {
-    await new Promise((resolve) => setTimeout(resolve, 1000))
-    return start()
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start()
+    } catch (err) {
+      if (attempt === 3) throw err
+      await new Promise((resolve) => setTimeout(resolve, 4000))
+    }
   }
 }
 
