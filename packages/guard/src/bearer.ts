@@ -18,7 +18,17 @@ export interface TokenLocations {
 // RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 const ANOTHER_BEARER = /,\s*bearer(?:\s|$)/i
-const QUERY_PARAMETER = /(?:^|&)access(?:_|%5f)token(?:=|&|$)/i
+// A query parameter named access_token in any spelling a query parser decodes to that name:
+// each character literal or percent-encoded (`%61ccess_token`), followed by `=`, `&`, the end,
+// or a bracket (`access_token[]=`, which Express 4's qs and `extended` parsers turn into an
+// array or object). Case-insensitive, so `ACCESS_TOKEN` counts as an attempt too.
+const QUERY_PARAMETER = new RegExp(
+  `(?:^|&)${[...'access_token']
+    .map((c) => `(?:${c}|%${c.charCodeAt(0).toString(16)})`)
+    .join('')}(?:[=&[]|%5b|$)`,
+  'i',
+)
+const PARAMETER = 'access_token'
 const FORM = 'application/x-www-form-urlencoded'
 
 function reject(reason: InvalidRequestReason, realm: string): never {
@@ -83,10 +93,19 @@ function fromQuery(req: Request, realm: string, enabled: boolean): string | unde
   const query = url.slice(mark + 1)
   if (!QUERY_PARAMETER.test(query)) return undefined
   if (!enabled) reject('query_token_disabled', realm)
-  const values = new URLSearchParams(query).getAll('access_token')
-  if (values.length === 0) return undefined
-  const value = values[0] as string
-  if (values.length > 1 || !B64TOKEN.test(value)) reject('malformed_token_parameter', realm)
+  let value: string | undefined
+  for (const [name, parameter] of new URLSearchParams(query)) {
+    if (!name.startsWith(PARAMETER)) continue
+    // A repeated parameter, or a bracketed one next to it, is an array or object to the app's
+    // req.query: one token for us and another for the app would be a parser differential.
+    if (name.length === PARAMETER.length) {
+      if (value !== undefined) reject('malformed_token_parameter', realm)
+      value = parameter
+    } else if (name.charCodeAt(PARAMETER.length) === 0x5b) {
+      reject('malformed_token_parameter', realm)
+    }
+  }
+  if (value !== undefined && !B64TOKEN.test(value)) reject('malformed_token_parameter', realm)
   return value
 }
 

@@ -112,6 +112,34 @@ describe('readBearerToken', () => {
     expect(reasonOf(() => readBearerToken(req, ON, 'api'))).toBe('malformed_token_parameter')
   })
 
+  it.each([
+    '/api?access_token[]=x&access_token=abc',
+    '/api?access_token=abc&access_token[x]=y',
+    '/api?access_token%5B%5D=x&access_token=abc',
+    '/api?access_token[]=abc',
+    '/api?%61ccess_token=abc&access_token=def',
+  ])('rejects %s, which req.query parses into an array or object', (url) => {
+    expect(reasonOf(() => readBearerToken(fakeRequest({ url }), ON, 'api'))).toBe(
+      'malformed_token_parameter',
+    )
+  })
+
+  it.each([
+    '/api?access_token[]=abc',
+    '/api?%61ccess_%74oken=abc',
+    '/api?a=1&access_token%5b0%5d=x',
+  ])('sees a token attempt in %s when query tokens are off', (url) => {
+    const req = fakeRequest({ authorization: 'Bearer abc', url })
+    expect(reasonOf(() => readBearerToken(req, OFF, 'api'))).toBe('query_token_disabled')
+  })
+
+  it('reads a query parameter name that is percent-encoded anywhere', () => {
+    expect(readBearerToken(fakeRequest({ url: '/api?%61ccess_token=abc' }), ON, 'api')).toBe('abc')
+    expect(readBearerToken(fakeRequest({ url: '/api?access_tokens=abc' }), ON, 'api')).toBe(
+      NO_TOKEN,
+    )
+  })
+
   it('rejects tokens in more than one location', () => {
     const req = fakeRequest({ authorization: 'Bearer a', url: '/api?access_token=b' })
     expect(reasonOf(() => readBearerToken(req, ON, 'api'))).toBe('multiple_token_locations')

@@ -190,6 +190,22 @@ describe('tokenLocations', () => {
     await request(open).get(`/api?access_token=${good()}`).expect(200)
   })
 
+  it('answers 400 (not 500, not 200) when req.query would hold an array of tokens', async () => {
+    const enabled = createApp(requireToken(guardOptions({ tokenLocations: { query: true } })))
+    for (const query of [`access_token[]=x&access_token=${good()}`, `access_token[a]=${good()}`]) {
+      const res = await request(enabled).get(`/api?${query}`)
+      expect(res.status).toBe(400)
+      expect(bodyOf(res)).toEqual({
+        error: 'invalid_request',
+        error_description: 'The access_token parameter is malformed',
+        reason: 'malformed_token_parameter',
+      })
+      expect(res.headers['www-authenticate']).toBe(
+        challenge('The access_token parameter is malformed', 'invalid_request'),
+      )
+    }
+  })
+
   it('answers 400 when a token is sent in two locations', async () => {
     const token = good()
     const res = await request(open)
