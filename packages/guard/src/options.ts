@@ -63,7 +63,8 @@ export interface TokenVerifierOptions<C = AccessTokenClaims> {
    */
   realm?: string
   /**
-   * Claims that hold scopes: a space-delimited string or an array of strings.
+   * Claims that hold scopes: a space-delimited string or an array of strings (`scope` itself
+   * only as a string, as RFC 9068 defines it).
    * @default ['scope', 'scp']
    */
   scopeClaims?: readonly string[]

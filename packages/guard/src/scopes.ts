@@ -4,8 +4,8 @@ const SPACES = / +/
 
 /**
  * The scopes a token grants, from the given claims in order: a space-delimited string (RFC 9068
- * `scope`) or an array of strings (`scp` as Azure AD and Okta send it). Duplicates are dropped;
- * values of any other type are ignored.
+ * `scope`) or an array of strings (`scp` as Azure AD and Okta send it; never `scope`, which
+ * RFC 9068 defines as a string). Duplicates are dropped; values of any other type are ignored.
  *
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-2.2.3
  */
@@ -18,7 +18,9 @@ export function readScopes(
     const value = claims[name]
     let found: readonly unknown[]
     if (typeof value === 'string') found = value.split(SPACES)
-    else if (Array.isArray(value)) found = value
+    // RFC 9068 §2.2.3.1 (RFC 8693 §4.2): `scope` is a JSON string. An array there is read by no
+    // other RFC 9068 resource server, so it grants nothing here either; arrays are for `scp`.
+    else if (Array.isArray(value) && name !== 'scope') found = value
     else continue
     for (const scope of found) {
       if (typeof scope !== 'string' || scope === '') continue

@@ -19,6 +19,11 @@ describe('readScopes', () => {
 })
 
 describe('checkRequiredScopes', () => {
+  it('ignores a scope claim that is an array, which RFC 9068 defines as a string', () => {
+    expect(readScopes({ scope: ['admin'], scp: ['a'] }, ['scope', 'scp'])).toEqual(['a'])
+    expect(readScopes({ scope: ['admin'] }, ['scope'])).toEqual([])
+  })
+
   it('returns the scopes without duplicates', () => {
     expect(checkRequiredScopes(['a', 'b', 'a'], 'requireScopes')).toEqual(['a', 'b'])
   })
