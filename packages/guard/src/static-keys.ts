@@ -147,6 +147,11 @@ function jwkKey(jwk: JsonWebKey, index: number): KeyObject {
   if (jwk.use !== undefined && jwk.use !== 'sig') {
     throw new TypeError(`${where(index)}: a JWK whose "use" is not "sig" cannot verify`)
   }
+  // RFC 7517 §4.3: key_ops, when present, must allow "verify".
+  const ops: unknown = jwk.key_ops
+  if (ops !== undefined && (!Array.isArray(ops) || !(ops as unknown[]).includes('verify'))) {
+    throw new TypeError(`${where(index)}: a JWK whose "key_ops" lacks "verify" cannot verify`)
+  }
   if (jwk.kty === 'oct') {
     if (typeof jwk.k !== 'string') throw new TypeError(`${where(index)}: oct JWK has no "k"`)
     return secretKey(Buffer.from(jwk.k, 'base64url'), index)
@@ -222,8 +227,16 @@ export function importStaticKeys(inputs: readonly StaticKeyInput[]): StaticKey[]
       }
       kid = optionalString(record.kid, `${where(index)}.kid`)
       alg = optionalString(record.alg, `${where(index)}.alg`)
-      if (kid === undefined && 'key' in record && typeof record.key === 'object') {
-        kid = optionalString((record.key as Record<string, unknown>).kid, `${where(index)}.kid`)
+      if ('key' in record && typeof record.key === 'object' && !(record.key instanceof KeyObject)) {
+        const jwk = record.key as Record<string, unknown>
+        kid ??= optionalString(jwk.kid, `${where(index)}.kid`)
+        // RFC 7517 §4.4: a JWK that names its algorithm is for that algorithm only, wrapped or not
+        // (the remote key set applies the same rule).
+        const jwkAlg = optionalString(jwk.alg, `${where(index)}.key.alg`)
+        if (alg !== undefined && jwkAlg !== undefined && alg !== jwkAlg) {
+          throw new TypeError(`${where(index)}.alg and ${where(index)}.key.alg disagree`)
+        }
+        alg ??= jwkAlg
       }
     } else {
       key = publicKey(input, index)

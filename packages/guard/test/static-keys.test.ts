@@ -62,6 +62,23 @@ describe('importStaticKeys', () => {
     expect([...(fromJwk?.algorithms ?? [])]).toEqual(['ES256'])
   })
 
+  it('restricts a wrapped JWK to its own alg (RFC 7517 §4.4)', () => {
+    const jwk = { ...rsa.publicKey.export({ format: 'jwk' }), alg: 'PS256', kid: 'r1' }
+    const [wrapped] = importStaticKeys([{ key: jwk }])
+    expect(wrapped?.kid).toBe('r1')
+    expect([...(wrapped?.algorithms ?? [])]).toEqual(['PS256'])
+    expect(() => importStaticKeys([{ key: jwk, alg: 'RS256' }])).toThrow(
+      /options\.keys\[0\]\.alg and options\.keys\[0\]\.key\.alg disagree/,
+    )
+  })
+
+  it('refuses a JWK whose key_ops do not allow verify (RFC 7517 §4.3)', () => {
+    const jwk = rsa.publicKey.export({ format: 'jwk' })
+    expect(() => importStaticKeys([{ ...jwk, key_ops: ['encrypt'] }])).toThrow(/key_ops/)
+    expect(() => importStaticKeys([{ key: { ...jwk, key_ops: 'verify' } }])).toThrow(/key_ops/)
+    expect(importStaticKeys([{ ...jwk, key_ops: ['verify'] }])).toHaveLength(1)
+  })
+
   it('imports an HMAC secret as a string, bytes, KeyObject or oct JWK', () => {
     const keys = importStaticKeys([
       { secret: HMAC_SECRET },
