@@ -106,6 +106,22 @@ function decodeJsonSegment(segment: string): Record<string, unknown> | InvalidTo
   return hasDuplicateMembers(text) ? 'duplicate_member' : value
 }
 
+const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+
+/**
+ * True when the last character of a base64url segment carries no stray low bits (RFC 4648 §3.5:
+ * the pad bits must be zero). Decoders ignore those bits, so without this check up to 16
+ * different strings decode to the same signature: a holder of one valid token could mint
+ * variants that pass verification, each a fresh token-cache entry and a fresh token to any
+ * denylist keyed on the token text.
+ */
+function hasCanonicalTail(segment: string): boolean {
+  const rest = segment.length % 4
+  if (rest === 0) return true
+  const value = BASE64URL_ALPHABET.indexOf(segment.charAt(segment.length - 1))
+  return (value & (rest === 2 ? 0x0f : 0x03)) === 0
+}
+
 function zeroBytes(bytes: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i += 1) if (bytes[i] !== 0) return false
   return true
@@ -147,6 +163,7 @@ export function decodeToken(
 
   const signature = token.slice(second + 1)
   if (!BASE64URL.test(signature) || signature.length % 4 === 1) return 'malformed'
+  if (!hasCanonicalTail(signature)) return 'bad_signature'
   const ecBytes = EC_SIGNATURE_BYTES[alg]
   if (ecBytes !== undefined) {
     const bytes = Buffer.from(signature, 'base64url')

@@ -63,6 +63,24 @@ describe('decodeToken', () => {
     expect(decodeToken(token, policy)).toBe('malformed')
   })
 
+  it('rejects a signature whose last character has stray pad bits (RFC 4648 §3.5)', () => {
+    const token = craftToken(HEADER, PAYLOAD, rsa.privateKey)
+    const signature = token.slice(token.lastIndexOf('.') + 1)
+    // 256 signature bytes: 342 characters, the last holding 2 data bits and 4 pad bits.
+    expect(signature.length % 4).toBe(2)
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    const last = alphabet.indexOf(signature.charAt(signature.length - 1))
+    const variant = token.slice(0, -1) + alphabet.charAt(last | 1)
+    expect(Buffer.from(variant.slice(variant.lastIndexOf('.') + 1), 'base64url')).toEqual(
+      Buffer.from(signature, 'base64url'),
+    )
+    expect(decodeToken(variant, policy)).toBe('bad_signature')
+    expect(decodeToken(`${craftToken(HEADER, PAYLOAD)}c2lnbg`, policy)).toHaveProperty('header')
+    expect(decodeToken(`${craftToken(HEADER, PAYLOAD)}c2lnbh`, policy)).toBe('bad_signature')
+    expect(decodeToken(`${craftToken(HEADER, PAYLOAD)}c2lnbmE`, policy)).toHaveProperty('header')
+    expect(decodeToken(`${craftToken(HEADER, PAYLOAD)}c2lnbmF`, policy)).toBe('bad_signature')
+  })
+
   it('rejects an algorithm outside the policy, none included', () => {
     expect(decodeToken(craftToken({ ...HEADER, alg: 'none' }, PAYLOAD), policy)).toBe(
       'unsupported_alg',

@@ -190,6 +190,18 @@ describe('createTokenVerifier cache', () => {
     expect(second).toBe(first)
   })
 
+  it('rejects a re-encoding of a cached token whose signature decodes to the same bytes', async () => {
+    const v = verifier()
+    const t = token()
+    await v.verify(t)
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    const last = alphabet.indexOf(t.charAt(t.length - 1))
+    const variant = t.slice(0, -1) + alphabet.charAt(last ^ 1)
+    const error = await rejection(v.verify(variant))
+    expect(error.status).toBe(401)
+    expect(error.reason).toBe('bad_signature')
+  })
+
   it('never caches a failure', async () => {
     const v = verifier()
     const bad = token({ aud: 'https://other.example' })
