@@ -186,7 +186,10 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
     let lastError: unknown
     for (const key of keys) {
       try {
-        return jwt.verify(token, key, jwtOptions) as unknown as Verified
+        const { payload } = jwt.verify(token, key, jwtOptions) as unknown as Verified
+        // Our header, not jsonwebtoken's: jws decodes the header as latin1, so a non-ASCII kid
+        // would reach req.auth garbled and differ from the kid that chose the key.
+        return { header: decoded.header, payload }
       } catch (error) {
         lastError = error
         // Only a bad signature is worth trying with the next candidate key.

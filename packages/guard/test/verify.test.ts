@@ -73,6 +73,13 @@ describe('createTokenVerifier', () => {
     expect(Object.isFrozen(auth.scopes)).toBe(true)
   })
 
+  it('reports the header as decoded for key selection, a non-ASCII kid intact', async () => {
+    const v = verifier({ keys: [{ key: rsa.publicKey, kid: 'clé-1' }] })
+    const auth = await v.verify(token({}, { kid: 'clé-1' }))
+    expect(auth.header).toEqual({ ...HEADER, kid: 'clé-1' })
+    expect(Object.isFrozen(auth.header)).toBe(true)
+  })
+
   it('falls back to azp for the client id and leaves it undefined without either', async () => {
     const v = verifier()
     expect((await v.verify(token({ client_id: undefined, azp: 'svc' }))).clientId).toBe('svc')
