@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import express, { type ErrorRequestHandler, type Express } from 'express'
-import { requireScopes, requireToken } from '@ccflow/guard'
+import { type RevocationCheck, requireScopes, requireToken } from '@ccflow/guard'
 
 /** What the app needs (see config.ts). */
 export interface ResourceServerAppConfig {
@@ -12,6 +12,8 @@ export interface ResourceServerAppConfig {
   audience: string
   /** The JWKS URL; without it the guard discovers it from the issuer's metadata. */
   jwksUri?: string | undefined
+  /** Refuses revoked tokens (server.ts builds it from REDIS_URL with redisRevocationCheck). */
+  isRevoked?: RevocationCheck | undefined
 }
 
 interface Report {
@@ -26,6 +28,7 @@ export function createResourceServerApp(config: ResourceServerAppConfig): Expres
     issuer: config.issuer,
     audience: config.audience,
     ...(config.jwksUri === undefined ? { discover: true } : { jwksUri: config.jwksUri }),
+    ...(config.isRevoked === undefined ? {} : { isRevoked: config.isRevoked }),
   })
   const reports: Report[] = [{ id: 'r-1', title: 'Quarterly numbers', created_by: undefined }]
   const app = express()

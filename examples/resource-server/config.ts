@@ -1,5 +1,6 @@
 /** The resource server's configuration, read from the environment. */
 import * as env from '../shared/env.js'
+import { redisUrl } from '../shared/redis.js'
 
 /** Everything the resource server needs to start. */
 export interface ResourceServerConfig {
@@ -11,10 +12,12 @@ export interface ResourceServerConfig {
   audience: string
   /** `JWKS_URI`; without it the JWKS URL is discovered from the issuer's metadata. */
   jwksUri: string | undefined
+  /** `REDIS_URL`: where the token server's revocation denylist is; no revocation check without. */
+  redisUrl: string | undefined
 }
 
 /**
- * Reads `HOST`, `PORT` (default 4001), `ISSUER`, `AUDIENCE` and `JWKS_URI`.
+ * Reads `HOST`, `PORT` (default 4001), `ISSUER`, `AUDIENCE`, `JWKS_URI` and `REDIS_URL`.
  *
  * @throws {env.ConfigError} With a one-line message saying what to fix.
  */
@@ -28,5 +31,6 @@ export function loadResourceServerConfig(vars: env.Env): ResourceServerConfig {
     issuer,
     audience,
     jwksUri: jwksUri === undefined ? undefined : env.url(jwksUri, 'JWKS_URI'),
+    redisUrl: redisUrl(vars),
   }
 }

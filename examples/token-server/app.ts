@@ -1,15 +1,20 @@
 /**
- * The token server: an Express app that serves only ccflow's token endpoint, its JWKS and its
- * RFC 8414 metadata at the issuer's path. Built from a config; it never listens (see server.ts).
+ * The token server: an Express app that serves only ccflow's token endpoint, its JWKS, its
+ * RFC 8414 metadata, token revocation and introspection at the issuer's path. Built from a
+ * config; it never listens (see server.ts).
  */
 import express, { type ErrorRequestHandler, type Express } from 'express'
 import {
   type Client,
   type IssuerEvent,
   type SigningKeyInput,
+  memoryDenylist,
+  rateLimitRedisCommand,
+  redisDenylist,
   staticClientStore,
   tokenEndpoint,
 } from '@ccflow/issuer'
+import { RedisStore } from 'rate-limit-redis'
 import type { TrustProxy } from '../shared/env.js'
 
 /** What the app needs; `loadTokenServerConfig()` gives all of it except the final issuer. */
@@ -22,6 +27,8 @@ export interface TokenServerAppConfig {
   secretPepper?: string | undefined
   trustProxy?: TrustProxy
   onEvent?: (event: IssuerEvent) => void
+  /** Redis (`REDIS_URL`): rate limits and revocations shared by every instance. */
+  sendCommand?: ((args: string[]) => Promise<unknown>) | undefined
 }
 
 /** Builds the token server app; throws a TypeError (from the issuer) on a bad config. */
@@ -31,7 +38,14 @@ export function createTokenServerApp(config: TokenServerAppConfig): Express {
   // The per-IP failure limit keys on req.ip: trust X-Forwarded-For only as far as configured.
   app.set('trust proxy', config.trustProxy ?? false)
 
-  // POST /token, GET /jwks.json, GET /.well-known/oauth-authorization-server under the issuer.
+  // With Redis every instance counts into the same limits and sees the same revocations;
+  // without, each process keeps its own (fine for one instance).
+  const shared =
+    config.sendCommand === undefined
+      ? { revocation: { store: memoryDenylist() } }
+      : sharedThroughRedis(config.sendCommand)
+
+  // POST /token, /revoke, /introspect, GET /jwks.json and the metadata under the issuer.
   app.use(
     new URL(config.issuer).pathname,
     tokenEndpoint({
@@ -41,6 +55,8 @@ export function createTokenServerApp(config: TokenServerAppConfig): Express {
       ...(config.accessTokenTtl === undefined ? {} : { accessTokenTtl: config.accessTokenTtl }),
       ...(config.secretPepper === undefined ? {} : { secretPepper: config.secretPepper }),
       ...(config.onEvent === undefined ? {} : { onEvent: config.onEvent }),
+      ...shared,
+      introspection: true,
     }),
   )
 
@@ -57,4 +73,19 @@ export function createTokenServerApp(config: TokenServerAppConfig): Express {
   }
   app.use(onError)
   return app
+}
+
+/** Both rate limiters (one prefix each) and the revocation denylist in Redis. */
+function sharedThroughRedis(sendCommand: (args: string[]) => Promise<unknown>) {
+  // Adds a timeout, and lets rate-limit-redis recover when Redis was down at startup.
+  const limiterCommand = rateLimitRedisCommand({ sendCommand })
+  const store = (prefix: string): RedisStore =>
+    new RedisStore({ sendCommand: limiterCommand, prefix })
+  return {
+    rateLimit: {
+      failures: { store: store('ccflow:rl:failures:') },
+      issuance: { store: store('ccflow:rl:issuance:') },
+    },
+    revocation: { store: redisDenylist({ sendCommand }) },
+  }
 }

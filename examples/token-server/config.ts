@@ -14,6 +14,7 @@ import {
   validateClient,
 } from '@ccflow/issuer'
 import * as env from '../shared/env.js'
+import { redisUrl } from '../shared/redis.js'
 
 /** Everything the token server needs to start. */
 export interface TokenServerConfig {
@@ -28,6 +29,8 @@ export interface TokenServerConfig {
   trustProxy: env.TrustProxy
   /** `CCFLOW_SECRET_PEPPER`: the HMAC key the stored hashes were made with, if any. */
   secretPepper: string | undefined
+  /** `REDIS_URL`: rate limits and revocations shared by every instance; in-process without. */
+  redisUrl: string | undefined
   /** Things the operator should know at startup (plain secrets, ephemeral key). */
   warnings: string[]
 }
@@ -44,13 +47,14 @@ const RECORD_FIELDS = new Set([
   'access_token_ttl',
   'token_endpoint_auth_method',
   'disabled',
+  'introspection',
 ])
 const SIGNING_ALGS = new Set(['RS256', 'PS256', 'ES256'])
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 
 /**
  * Reads `HOST`, `PORT`, `ISSUER`, `CLIENTS_FILE`, `SIGNING_KEYS_FILE`, `ACCESS_TOKEN_TTL`,
- * `TRUST_PROXY` and `CCFLOW_SECRET_PEPPER`. Plain `client_secret` values are hashed here, so the
+ * `TRUST_PROXY`, `CCFLOW_SECRET_PEPPER` and `REDIS_URL`. Plain `client_secret` values are hashed here, so the
  * running server holds hashes only.
  *
  * @throws {env.ConfigError} With a one-line message saying what to fix.
@@ -72,6 +76,7 @@ export async function loadTokenServerConfig(vars: env.Env): Promise<TokenServerC
   const accessTokenTtl = env.seconds(vars, 'ACCESS_TOKEN_TTL')
   const trustProxy = env.trustProxy(vars)
   const secretPepper = env.optional(vars, 'CCFLOW_SECRET_PEPPER')
+  const redis = redisUrl(vars)
   const clientsFile = env.required(vars, 'CLIENTS_FILE', 'a JSON array of client records')
   const clients = await readClientsFile(clientsFile, secretPepper, warnings)
   const keysFile = env.optional(vars, 'SIGNING_KEYS_FILE')
@@ -95,6 +100,7 @@ export async function loadTokenServerConfig(vars: env.Env): Promise<TokenServerC
     accessTokenTtl,
     trustProxy,
     secretPepper,
+    redisUrl: redis,
     warnings,
   }
 }
@@ -205,6 +211,7 @@ async function toClient(
     'access_token_ttl',
     'token_endpoint_auth_method',
     'disabled',
+    'introspection',
   ]) {
     if (field in r) client[field] = r[field]
   }

@@ -1,0 +1,171 @@
+import { once } from 'node:events'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  ON_EXPRESS_4,
+  PROCESS_SUITE_SKIP_REASON,
+  basic,
+  fetchToken,
+  makeSigningKey,
+  tempDir,
+} from './helpers.js'
+import { type RunningProcess, startTs } from './support/processes.js'
+import {
+  type PrivateRedis,
+  privateRedis,
+  skipWithoutRedisServer,
+  type TestRedisClient,
+  testRedisClient,
+} from './support/redis-server.js'
+
+const AUDIENCE = 'https://reports.example'
+const LISTENING = /listening on (http:\/\/127\.0\.0\.1:\d+)/
+const SECRET = 'demo-only plain secret'
+const reporter = { clientId: 'reporter', secret: SECRET }
+
+/**
+ * The example programs with REDIS_URL, as real processes on a private redis-server: two token
+ * servers and a resource server share revocations, and Redis going away and coming back crashes
+ * nothing and heals by itself.
+ */
+describe.skipIf(ON_EXPRESS_4 || skipWithoutRedisServer())(
+  `token servers and a resource server sharing Redis (${PROCESS_SUITE_SKIP_REASON})`,
+  () => {
+    const dir = tempDir()
+    let redis: PrivateRedis
+    let client: TestRedisClient
+    const procs: RunningProcess[] = []
+    let tokenA: string
+    let tokenB: string
+    let api: string
+
+    async function startServer(script: string, env: Record<string, string>): Promise<string> {
+      const proc = startTs(script, { HOST: '127.0.0.1', PORT: '0', REDIS_URL: redis.url, ...env })
+      procs.push(proc)
+      const [, url] = await proc.waitFor(LISTENING)
+      return url as string
+    }
+
+    const revoke = (issuer: string, token: string) =>
+      fetch(`${issuer}/revoke`, {
+        method: 'POST',
+        headers: {
+          authorization: basic(reporter.clientId, reporter.secret),
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ token }),
+        signal: AbortSignal.timeout(5000),
+      })
+
+    const call = (token: string) =>
+      fetch(`${api}/whoami`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(5000),
+      })
+
+    /** Polls until `check` holds (bounded): the programs reconnect with their own backoff. */
+    async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
+      for (let i = 0; i < 100; i++) {
+        if (await check().catch(() => false)) return
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      throw new Error(`not within 10 s: ${what}`)
+    }
+
+    beforeAll(async () => {
+      redis = await privateRedis()
+      await redis.start()
+      client = testRedisClient(redis.url)
+      await client.ready
+      const key = makeSigningKey('ES256')
+      const clientsFile = dir.file('clients.json', [
+        {
+          client_id: 'reporter',
+          client_secret: SECRET,
+          scope: 'reports:read',
+          audience: [AUDIENCE],
+        },
+      ])
+      const keysFile = dir.file('keys.json', {
+        keys: [{ ...key.privateJwk, kid: key.kid, alg: 'ES256' }],
+      })
+      // Two instances of one issuer: same ISSUER, same keys, same clients, same Redis.
+      tokenA = await startServer('examples/token-server/server.ts', {
+        CLIENTS_FILE: clientsFile,
+        SIGNING_KEYS_FILE: keysFile,
+      })
+      tokenB = await startServer('examples/token-server/server.ts', {
+        CLIENTS_FILE: clientsFile,
+        SIGNING_KEYS_FILE: keysFile,
+        ISSUER: tokenA,
+      })
+      api = await startServer('examples/resource-server/server.ts', {
+        ISSUER: tokenA,
+        AUDIENCE,
+        JWKS_URI: `${tokenA}/jwks.json`,
+      })
+    })
+
+    afterAll(async () => {
+      await Promise.all(procs.map((proc) => proc.stop()))
+      client?.close()
+      await redis?.kill()
+      dir.remove()
+    })
+
+    it('says at startup that state is shared through Redis', async () => {
+      await procs[0]?.waitFor(/rate limits and revocations shared through Redis/)
+      await procs[2]?.waitFor(/revoked tokens are checked in Redis/)
+    })
+
+    it('refuses, on the resource server, a token from instance A revoked through instance B', async () => {
+      const { access_token } = await fetchToken(`${tokenA}/token`, reporter)
+      expect((await revoke(tokenB, access_token)).status).toBe(200)
+      const res = await call(access_token)
+      expect(res.status).toBe(401)
+      expect(await res.json()).toMatchObject({ error: 'invalid_token', reason: 'revoked' })
+    })
+
+    it('counts issuance in the shared limiter keys', async () => {
+      await fetchToken(`${tokenB}/token`, reporter)
+      const keys = (await client.sendCommand(['KEYS', 'ccflow:*'])) as string[]
+      expect(keys).toContain('ccflow:rl:issuance:client:reporter')
+      expect(keys.some((k) => k.startsWith('ccflow:revoked:'))).toBe(true)
+    })
+
+    it('keeps every program up while Redis is down: tokens 200, revocation 503, API 503', async () => {
+      await redis.kill()
+      const { access_token } = await fetchToken(`${tokenA}/token`, reporter)
+      expect((await revoke(tokenB, access_token)).status).toBe(503)
+      expect((await call(access_token)).status).toBe(503)
+      for (const proc of procs) expect(proc.child.exitCode).toBeNull()
+      await procs[0]?.waitFor(/token-server: redis unavailable/)
+    })
+
+    it('heals by itself when Redis is back', async () => {
+      await redis.start()
+      const { access_token } = await fetchToken(`${tokenA}/token`, reporter)
+      await eventually(async () => (await call(access_token)).status === 200, 'API answers 200')
+      // A token the API has not seen yet: its first lookup goes to Redis (no cached answer).
+      const fresh = (await fetchToken(`${tokenB}/token`, reporter)).access_token
+      await eventually(
+        async () => (await revoke(tokenB, fresh)).status === 200,
+        'revocation answers 200',
+      )
+      expect((await call(fresh)).status).toBe(401)
+      await procs[2]?.waitFor(/resource-server: redis connected again/)
+    })
+
+    it('refuses to start with a REDIS_URL that is not a redis URL, without echoing it', async () => {
+      const proc = startTs('examples/resource-server/server.ts', {
+        PORT: '0',
+        ISSUER: tokenA,
+        AUDIENCE,
+        REDIS_URL: 'http://user:hunter2@example.com',
+      })
+      if (proc.child.exitCode === null) await once(proc.child, 'exit')
+      expect(proc.child.exitCode).toBe(1)
+      expect(proc.output()).toContain('REDIS_URL must be a redis:// or rediss:// URL')
+      expect(proc.output()).not.toContain('hunter2')
+    })
+  },
+)
