@@ -6,7 +6,9 @@ import { checkRequiredScopes } from './scopes.js'
 function scopeGuard(required: readonly string[], all: boolean): RequestHandler {
   return function requireScopesHandler(req: Request, res: Response, next: NextFunction): void {
     const auth = req.auth
-    if (auth === undefined) {
+    // Another middleware may own req.auth (express-basic-auth sets { user, password }): without
+    // our scopes array it is no verified token, and a 401, not a TypeError and a 500.
+    if (auth === undefined || !Array.isArray(auth.scopes)) {
       // A CORS preflight passed requireToken untouched; it passes here too.
       if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
         next()

@@ -130,3 +130,25 @@ describe('requireAnyScope', () => {
     expect(handler.length).toBe(3)
   })
 })
+
+describe('requireScopes after another middleware that sets req.auth', () => {
+  it('answers 401 with a bare challenge, not 500, when req.auth is not a verified token', async () => {
+    const app = express()
+    const basicAuth: RequestHandler = (req, _res, next) => {
+      ;(req as unknown as { auth: unknown }).auth = { user: 'admin', password: 'x' }
+      next()
+    }
+    app.get('/api', basicAuth, requireScopes('reports:read'), (_req, res) => {
+      res.json({ ok: true })
+    })
+    app.use(echoError)
+    const res = await request(app).get('/api')
+    expect(res.status).toBe(401)
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="api"')
+    expect(bodyOf(res)).toEqual({
+      error: 'unauthorized',
+      error_description: 'A bearer token is required',
+      reason: 'missing_token',
+    })
+  })
+})
