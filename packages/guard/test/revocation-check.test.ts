@@ -248,9 +248,9 @@ describe('redisRevocationCheck', () => {
       ['prefix', 'has space'],
       ['onError', 'log'],
     ])('throws a TypeError naming %s for %j', (name, value) => {
-      expect(() =>
-        redisRevocationCheck({ sendCommand, [name]: value }),
-      ).toThrow(new RegExp(`"${name}"`))
+      expect(() => redisRevocationCheck({ sendCommand, [name]: value })).toThrow(
+        new RegExp(`"${name}"`),
+      )
     })
   })
 })
