@@ -6,20 +6,24 @@ import {
 } from './jwks-fetch.js'
 
 /**
- * The metadata URLs tried for an issuer, in order.
+ * The metadata URLs tried for an issuer, in order (duplicates removed).
  *
  * 1. RFC 8414 §3.1: `/.well-known/oauth-authorization-server` is inserted between the host and
  *    the issuer's path, after removing a terminating `/`
  *    (`https://h/tenant` → `https://h/.well-known/oauth-authorization-server/tenant`).
- * 2. OpenID Connect Discovery 1.0 §4: `/.well-known/openid-configuration` is appended to the
+ * 2. The same name appended to the issuer (`https://h/tenant/.well-known/oauth-authorization-server`):
+ *    where a router mounted at the issuer's path (such as `@ccflow/issuer` under `/tenant`) can
+ *    serve it. For an issuer without a path it is the same URL as 1 and is not asked twice.
+ * 3. OpenID Connect Discovery 1.0 §4: `/.well-known/openid-configuration` is appended to the
  *    issuer (`https://h/tenant/.well-known/openid-configuration`), which is where OIDC providers
  *    (Keycloak, Auth0, Okta) publish it.
  */
-export function wellKnownUrls(issuer: URL): [URL, URL] {
+export function wellKnownUrls(issuer: URL): URL[] {
   const path = issuer.pathname.replace(/\/$/, '')
-  const oauth = new URL(`/.well-known/oauth-authorization-server${path}`, issuer.origin)
+  const inserted = new URL(`/.well-known/oauth-authorization-server${path}`, issuer.origin)
+  const appended = new URL(`${issuer.origin}${path}/.well-known/oauth-authorization-server`)
   const openid = new URL(`${issuer.origin}${path}/.well-known/openid-configuration`)
-  return [oauth, openid]
+  return inserted.href === appended.href ? [inserted, openid] : [inserted, appended, openid]
 }
 
 /**
@@ -37,8 +41,8 @@ export function parseDiscoveryIssuer(issuer: unknown, optionName: string): URL {
 /**
  * Reads the issuer's metadata and returns its `jwks_uri`.
  *
- * The RFC 8414 document is tried first; the OpenID document only when the first answers with a
- * 4xx status (not published there). A 5xx, timeout or network failure is not a reason to ask
+ * The URLs of {@link wellKnownUrls} are tried in order; the next one only when the previous
+ * answers with a 4xx status (not published there). A 5xx, timeout or network failure is not a reason to ask
  * elsewhere: the issuer is down and the caller retries later. The metadata's `issuer` must
  * equal the configured issuer exactly, or the document is refused.
  *
@@ -50,19 +54,21 @@ export async function discoverJwksUri(
   issuerUrl: URL,
   limits: FetchLimits,
 ): Promise<URL> {
-  const [oauthUrl, openidUrl] = wellKnownUrls(issuerUrl)
+  const urls = wellKnownUrls(issuerUrl)
   let metadata: unknown
-  try {
-    metadata = (await fetchJson(oauthUrl, limits)).json
-  } catch (error) {
-    const notPublished =
-      error instanceof KeySourceFetchError &&
-      error.reason === 'http_status' &&
-      error.status !== undefined &&
-      error.status >= 400 &&
-      error.status < 500
-    if (!notPublished) throw error
-    metadata = (await fetchJson(openidUrl, limits)).json
+  for (const [index, url] of urls.entries()) {
+    try {
+      metadata = (await fetchJson(url, limits)).json
+      break
+    } catch (error) {
+      const notPublished =
+        error instanceof KeySourceFetchError &&
+        error.reason === 'http_status' &&
+        error.status !== undefined &&
+        error.status >= 400 &&
+        error.status < 500
+      if (!notPublished || index === urls.length - 1) throw error
+    }
   }
   return jwksUriFromMetadata(metadata, issuer)
 }

@@ -5,28 +5,36 @@ describe('wellKnownUrls', () => {
   it.each([
     [
       'https://auth.example.com',
-      'https://auth.example.com/.well-known/oauth-authorization-server',
-      'https://auth.example.com/.well-known/openid-configuration',
+      [
+        'https://auth.example.com/.well-known/oauth-authorization-server',
+        'https://auth.example.com/.well-known/openid-configuration',
+      ],
     ],
     [
       'https://auth.example.com/',
-      'https://auth.example.com/.well-known/oauth-authorization-server',
-      'https://auth.example.com/.well-known/openid-configuration',
+      [
+        'https://auth.example.com/.well-known/oauth-authorization-server',
+        'https://auth.example.com/.well-known/openid-configuration',
+      ],
     ],
     [
       'https://auth.example.com/tenant/a',
-      'https://auth.example.com/.well-known/oauth-authorization-server/tenant/a',
-      'https://auth.example.com/tenant/a/.well-known/openid-configuration',
+      [
+        'https://auth.example.com/.well-known/oauth-authorization-server/tenant/a',
+        'https://auth.example.com/tenant/a/.well-known/oauth-authorization-server',
+        'https://auth.example.com/tenant/a/.well-known/openid-configuration',
+      ],
     ],
     [
       'https://auth.example.com/realms/demo/',
-      'https://auth.example.com/.well-known/oauth-authorization-server/realms/demo',
-      'https://auth.example.com/realms/demo/.well-known/openid-configuration',
+      [
+        'https://auth.example.com/.well-known/oauth-authorization-server/realms/demo',
+        'https://auth.example.com/realms/demo/.well-known/oauth-authorization-server',
+        'https://auth.example.com/realms/demo/.well-known/openid-configuration',
+      ],
     ],
-  ])('builds the RFC 8414 and OpenID URLs for %s', (issuer, oauth, openid) => {
-    const [first, second] = wellKnownUrls(new URL(issuer))
-    expect(first.href).toBe(oauth)
-    expect(second.href).toBe(openid)
+  ])('builds the RFC 8414 inserted, appended and OpenID URLs for %s', (issuer, expected) => {
+    expect(wellKnownUrls(new URL(issuer)).map((url) => url.href)).toEqual(expected)
   })
 })
 

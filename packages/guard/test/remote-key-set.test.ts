@@ -162,6 +162,44 @@ describe('createRemoteKeySet', () => {
     })
   })
 
+  describe('peekKey', () => {
+    it('returns synchronously the key getKey would resolve once the set is fresh', async () => {
+      server.route(JWKS, json(jwks(rsaA, ecA), { 'cache-control': 'max-age=120' }))
+      const set = keySet()
+      expect(set.peekKey('rsa-a', 'RS256')).toBeUndefined()
+      await set.ready
+      expect(set.peekKey('rsa-a', 'RS256')?.equals(rsaA.publicKey)).toBe(true)
+      expect(set.peekKey('ec-a', 'ES256')?.equals(ecA.publicKey)).toBe(true)
+      expect(server.hits(JWKS)).toBe(1)
+    })
+
+    it('returns undefined, and never fetches, for what only getKey may answer', async () => {
+      server.route(JWKS, json(jwks(rsaA, ecA), { 'cache-control': 'max-age=120' }))
+      const set = keySet()
+      await set.ready
+      expect(set.peekKey('unknown', 'RS256')).toBeUndefined()
+      expect(set.peekKey('rsa-a', 'ES256')).toBeUndefined()
+      expect(set.peekKey('rsa-a', 'HS256')).toBeUndefined()
+      expect(set.peekKey('rsa-a', 'none')).toBeUndefined()
+      // One RSA key in the set: without a kid it is the only candidate, as for getKey.
+      expect(set.peekKey(undefined, 'RS256')?.equals(rsaA.publicKey)).toBe(true)
+      advance(121)
+      expect(set.peekKey('rsa-a', 'RS256')).toBeUndefined()
+      expect(server.hits(JWKS)).toBe(1)
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
+      expect(server.hits(JWKS)).toBe(2)
+      expect(set.peekKey('rsa-a', 'RS256')?.equals(rsaA.publicKey)).toBe(true)
+    })
+
+    it('returns undefined without a kid when several keys suit the alg', async () => {
+      server.route(JWKS, json(jwks(rsaA, rsaB)))
+      const set = keySet()
+      await set.ready
+      expect(set.peekKey(undefined, 'RS256')).toBeUndefined()
+      expect(await set.getKey(undefined, 'RS256')).toBeUndefined()
+    })
+  })
+
   describe('unknown kid', () => {
     it('costs at most one fetch per cooldown under a flood of 1000 random kids', async () => {
       server.route(JWKS, json(jwks(rsaA)))
@@ -594,6 +632,19 @@ describe('createRemoteKeySet', () => {
       server.route('/tenant/a/keys', json(jwks(rsaA)))
       const set = discover(issuer)
       expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+    })
+
+    it('reads the metadata appended to a path issuer, where a router mounted at that path serves it', async () => {
+      const issuer = server.url('/oauth')
+      server.route(
+        '/oauth/.well-known/oauth-authorization-server',
+        json({ issuer, jwks_uri: server.url('/oauth/jwks.json') }),
+      )
+      server.route('/oauth/jwks.json', json(jwks(rsaA)))
+      const set = discover(issuer)
+      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+      expect(server.hits('/.well-known/oauth-authorization-server/oauth')).toBe(1)
+      expect(server.hits('/oauth/.well-known/openid-configuration')).toBe(0)
     })
 
     it('falls back to the OpenID configuration appended to the issuer when RFC 8414 metadata is absent', async () => {
