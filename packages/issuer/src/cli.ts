@@ -258,6 +258,8 @@ async function getJson(
   try {
     return { status: response.status, body: JSON.parse(text) as unknown }
   } catch {
+    // An error page (an HTML 404, say) is still an answer; a 2xx without JSON is not.
+    if (response.status >= 400) return { status: response.status, body: undefined }
     throw new CliFailure(`${what} at ${String(url)} answered ${response.status} without JSON`)
   }
 }
@@ -265,10 +267,18 @@ async function getJson(
 async function fetchToken(options: TokenCommandOptions, secret: string): Promise<unknown> {
   const issuer = options.issuer.href.replace(/\/$/, '')
   const path = options.issuer.pathname === '/' ? '' : options.issuer.pathname.replace(/\/$/, '')
-  // RFC 8414 §3.1: the well-known segment goes between the host and the issuer's path.
-  const metadataUrl = new URL(`/.well-known/oauth-authorization-server${path}`, options.issuer)
-  const metadata = await getJson(metadataUrl, {}, 'metadata')
-  const fields = metadata.body as { issuer?: unknown; token_endpoint?: unknown }
+  // RFC 8414 §3.1 puts the well-known segment between the host and the issuer's path; a router
+  // mounted at the issuer's path serves it appended instead. Ask the second only after a 4xx.
+  const candidates = [new URL(`/.well-known/oauth-authorization-server${path}`, options.issuer)]
+  if (path !== '') candidates.push(new URL(`${issuer}/.well-known/oauth-authorization-server`))
+  let metadata: { status: number; body: unknown } = { status: 404, body: {} }
+  let metadataUrl = candidates[0] as URL
+  for (const candidate of candidates) {
+    metadataUrl = candidate
+    metadata = await getJson(candidate, {}, 'metadata')
+    if (metadata.status < 400 || metadata.status >= 500) break
+  }
+  const fields = (metadata.body ?? {}) as { issuer?: unknown; token_endpoint?: unknown }
   if (metadata.status !== 200 || typeof fields.token_endpoint !== 'string') {
     throw new CliFailure(`no usable metadata at ${metadataUrl.href} (status ${metadata.status})`)
   }
@@ -294,7 +304,7 @@ async function fetchToken(options: TokenCommandOptions, secret: string): Promise
     'token',
   )
   if (answer.status !== 200) {
-    const error = (answer.body as { error?: unknown }).error
+    const error = ((answer.body ?? {}) as { error?: unknown }).error
     // Print the server's error code only when it has the RFC 6749 §5.2 shape, never free text.
     const code =
       typeof error === 'string' && /^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,64}$/.test(error)

@@ -235,6 +235,54 @@ describe('ccflow token', () => {
     expect((await run(['token', '--issuer', 'ftp://x', '--client-id', 'a'])).code).toBe(2)
   })
 
+  it('finds the metadata of an issuer mounted under a path (appended after the RFC 8414 location 404s)', async () => {
+    const app = express()
+    const mounted = await listen(app)
+    try {
+      const generated = generateClientSecret({ secretId: 'k1' })
+      app.use(
+        '/tenant',
+        tokenEndpoint({
+          issuer: `${mounted.url}/tenant`,
+          clients: staticClientStore([
+            {
+              client_id: 'reporter',
+              scope: 'reports:read',
+              audiences: ['https://api.example'],
+              secrets: [{ id: 'k1', hash: await hashClientSecret(generated.secret) }],
+            },
+          ]),
+          keys: [{ kid: 'cli-path', alg: 'ES256', privateKey: generateKeyJwk() }],
+          rateLimit: false,
+        }),
+      )
+      const result = await run(
+        ['token', '--issuer', `${mounted.url}/tenant`, '--client-id', 'reporter'],
+        {
+          env: { CCFLOW_CLIENT_SECRET: generated.secret },
+        },
+      )
+      expect(result.stderr).toBe('')
+      expect(result.code).toBe(0)
+      expect(JSON.parse(result.stdout)).toMatchObject({ scope: 'reports:read' })
+    } finally {
+      mounted.server.close()
+    }
+  })
+
+  it('exits 1 naming the metadata URL when no metadata is published', async () => {
+    const empty = await listen(express())
+    try {
+      const result = await run(['token', '--issuer', `${empty.url}/nothing`, '--client-id', 'a'], {
+        env: { CCFLOW_CLIENT_SECRET: 'x' },
+      })
+      expect(result.code).toBe(1)
+      expect(result.stderr).toContain('no usable metadata')
+    } finally {
+      empty.server.close()
+    }
+  })
+
   it('exits 1 when the metadata names another issuer', async () => {
     const impostor = await listen((_req: never, res: never) => {
       const response = res as unknown as import('node:http').ServerResponse
