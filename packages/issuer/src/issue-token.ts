@@ -66,6 +66,8 @@ const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
   'may_act',
   'typ',
   '__proto__',
+  // JSON.stringify calls a top-level toJSON() and signs whatever it returns instead of the claims.
+  'toJSON',
 ])
 
 /** RFC 9068 §2.1: the media type in `typ` tells access tokens apart from other JWTs. */
@@ -115,15 +117,17 @@ export function signAccessToken(input: SignAccessTokenInput): {
 }
 
 function addExtraClaims(claims: AccessTokenClaims, extra: unknown): void {
-  if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) {
+  // Plain objects only: a class instance (an ORM row, say) may serialize to something else.
+  const proto: unknown = typeof extra === 'object' && extra !== null && Object.getPrototypeOf(extra)
+  if (proto !== Object.prototype && proto !== null) {
     throw new TypeError('extraClaims must return a plain object')
   }
-  for (const name of Object.keys(extra)) {
+  // One enumeration: the keys checked are the keys copied (a proxy could list others later).
+  // On a throw the half-filled claims object is discarded by the caller.
+  for (const [name, value] of Object.entries(extra as object)) {
     if (RESERVED_CLAIMS.has(name)) {
       throw new TypeError(`extraClaims may not set the reserved claim "${name}"`)
     }
-  }
-  for (const [name, value] of Object.entries(extra)) {
     // undefined would vanish in JSON anyway; keeping it out keeps `claims` equal to the payload.
     if (value !== undefined) claims[name] = value
   }

@@ -157,6 +157,48 @@ describe('signAccessToken', () => {
     expect(() => sign(keySet, { extraClaims: extra })).toThrow(/reserved claim "__proto__"/)
   })
 
+  it('throws a TypeError for a toJSON method, which would replace the whole payload', () => {
+    const keySet = importSigningKeys([{ kid: 'k', alg: 'ES256', privateKey: ec }])
+    const extra = { toJSON: () => ({ iss: 'https://evil.example', sub: 'admin', exp: 9e9 }) }
+    expect(() => sign(keySet, { extraClaims: extra })).toThrow(/reserved claim "toJSON"/)
+  })
+
+  it('throws a TypeError for extra claims that are not a plain object (a model instance)', () => {
+    const keySet = importSigningKeys([{ kid: 'k', alg: 'ES256', privateKey: ec }])
+    class Row {
+      tenant = 't1'
+    }
+    expect(() =>
+      sign(keySet, { extraClaims: new Row() as unknown as Record<string, unknown> }),
+    ).toThrow(new TypeError('extraClaims must return a plain object'))
+    expect(() =>
+      sign(keySet, { extraClaims: new Map([['iss', 'x']]) as unknown as Record<string, unknown> }),
+    ).toThrow(new TypeError('extraClaims must return a plain object'))
+  })
+
+  it('reads the keys of extra claims once, so a proxy cannot show a reserved claim late', () => {
+    const keySet = importSigningKeys([{ kid: 'k', alg: 'ES256', privateKey: ec }])
+    let calls = 0
+    const extra = new Proxy(
+      { tenant: 't1', iss: 'https://evil.example' },
+      {
+        ownKeys: (target) => (calls++ === 0 ? ['tenant'] : Reflect.ownKeys(target)),
+      },
+    )
+    let token: string | undefined
+    try {
+      token = sign(keySet, { extraClaims: extra }).token
+    } catch (err) {
+      expect(err).toEqual(new TypeError('extraClaims may not set the reserved claim "iss"'))
+    }
+    if (token !== undefined) {
+      const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as {
+        iss: string
+      }
+      expect(payload.iss).toBe(ISSUER)
+    }
+  })
+
   it.each([
     ['null', null],
     ['an array', ['tenant']],
