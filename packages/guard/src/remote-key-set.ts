@@ -142,6 +142,13 @@ export interface RemoteKeySet {
    */
   getKey(kid: string | undefined, alg: string): Promise<KeyObject | undefined>
   /**
+   * The key {@link RemoteKeySet.getKey} would resolve, returned synchronously when the current
+   * set is fresh (within its max-age) and names `kid` with a key that suits `alg`; `undefined`
+   * otherwise, and the caller falls back to `getKey`. Lets the verifier run a cache miss without
+   * a promise in the common case; it never fetches.
+   */
+  peekKey(kid: string | undefined, alg: string): KeyObject | undefined
+  /**
    * Settles after the first fetch. Rejects with {@link KeySourceUnavailableError} when it failed;
    * a handler is already attached, so an unobserved failure is never an unhandled rejection.
    */
@@ -313,6 +320,14 @@ export function createRemoteKeySet(options: CreateRemoteKeySetOptions): RemoteKe
       set = await usableSet()
       return keyFor(set, kid, alg)
     },
+    peekKey(kid, alg) {
+      const set = current
+      // Exactly the cases where getKey answers from the fresh set without awaiting anything.
+      if (set === undefined || Date.now() >= set.expiresAt || !SUPPORTED_ALGORITHMS.has(alg)) {
+        return undefined
+      }
+      return kid === undefined ? onlyKeyFor(set, alg) : keyFor(set, kid, alg)
+    },
     close() {
       closed = true
       closer.abort()
@@ -332,7 +347,11 @@ export function createRemoteKeySet(options: CreateRemoteKeySetOptions): RemoteKe
 }
 
 function keyFor(set: CachedSet, kid: string, alg: string): KeyObject | undefined {
-  return set.byKid.get(kid)?.find((entry) => suits(entry, alg))?.key
+  const entries = set.byKid.get(kid)
+  if (entries === undefined) return undefined
+  // A loop, not find(): this runs on every cache miss and a closure per call is garbage.
+  for (const entry of entries) if (suits(entry, alg)) return entry.key
+  return undefined
 }
 
 function onlyKeyFor(set: CachedSet, alg: string): KeyObject | undefined {

@@ -178,11 +178,25 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
     throw new ServiceUnavailableError('revocation_check_failed')
   }
 
+  // One candidate (every remote key, most static set-ups): no loop, no array.
+  const verifyOne = (token: string, key: KeyObject, decoded: DecodedToken): Verified => {
+    let payload: Record<string, unknown>
+    try {
+      payload = (jwt.verify(token, key, jwtOptions) as unknown as Verified).payload
+    } catch (error) {
+      throw invalid(reasonFor(error, decoded.payload), error)
+    }
+    // Our header, not jsonwebtoken's: jws decodes the header as latin1, so a non-ASCII kid
+    // would reach req.auth garbled and differ from the kid that chose the key.
+    return { header: decoded.header, payload }
+  }
+
   const verifyWith = (
     token: string,
     keys: readonly KeyObject[],
     decoded: DecodedToken,
   ): Verified => {
+    if (keys.length === 1) return verifyOne(token, keys[0] as KeyObject, decoded)
     let lastError: unknown
     for (const key of keys) {
       try {
@@ -277,9 +291,15 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
       if (keys.length === 0) throw invalid('unknown_kid')
       return revocation(accept(token, verifyWith(token, keys, decoded), cacheKey))
     }
-    return remote.getKey(decoded.header.kid, decoded.header.alg).then((key) => {
+    const { kid, alg } = decoded.header
+    // The common case, a fresh key set that knows the kid, stays synchronous: no promise, and
+    // the response is written in the same turn as the request was read.
+    const known = remote.peekKey(kid, alg)
+    if (known !== undefined)
+      return revocation(accept(token, verifyOne(token, known, decoded), cacheKey))
+    return remote.getKey(kid, alg).then((key) => {
       if (key === undefined) throw invalid('unknown_kid')
-      return revocation(accept(token, verifyWith(token, [key], decoded), cacheKey))
+      return revocation(accept(token, verifyOne(token, key, decoded), cacheKey))
     })
   }
 
