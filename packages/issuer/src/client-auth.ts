@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Request, RequestHandler } from 'express'
 import passport from 'passport'
 import { Strategy } from 'passport-strategy'
-import type { Client } from './client-store.js'
+import { checkStoredClient, type Client } from './client-store.js'
 import { InvalidClientError, InvalidRequestError } from './errors.js'
 import type { AuthenticationFailureReason, ClientAuthMethod, EventEmitter } from './events.js'
 import { formDecode } from './form.js'
@@ -94,7 +94,10 @@ export async function verifyClientCredentials(
   method: ClientAuthMethod,
   now: number = Math.floor(Date.now() / 1000),
 ): Promise<VerifyResult> {
-  const client = await config.clients.findClient(clientId)
+  const found: unknown = await config.clients.findClient(clientId)
+  // A record that is not valid throws here (a generic 500): read as is, `disabled: 'true'` or an
+  // `expires_at` in milliseconds would let the client in.
+  const client = found === undefined || found === null ? undefined : checkStoredClient(found)
   if (client === undefined || client.client_id !== clientId) {
     await burnSecretCheck(config.secretPepper, secret)
     return { ok: false, reason: 'unknown_client' }

@@ -52,9 +52,14 @@ export interface Client {
 
 /**
  * Where the token endpoint looks clients up. Implement it to read clients from a database.
+ *
+ * The endpoint checks every record it gets with {@link validateClient} (once per frozen record,
+ * on every lookup otherwise): a record that fails the check (a `disabled: 'true'`, an
+ * `expires_at` in milliseconds, an unknown key) gets a generic 500 and a `server_error` event
+ * naming the field, never a token.
  */
 export interface ClientStore {
-  /** The client with this id, or `undefined` when there is none. */
+  /** The client with this id, or `undefined` (or `null`) when there is none. */
   findClient(clientId: string): Promise<Client | undefined>
 }
 
@@ -258,6 +263,36 @@ function buildMap(clients: readonly unknown[], where: string): Map<string, Clien
     map.set(client.client_id, client)
   })
   return map
+}
+
+// Records already checked, by identity. Only deeply frozen records are remembered: a mutable one
+// may change after its check (a cache that sets `disabled` in place), so it is checked each time.
+const checkedRecords = new WeakMap<object, Client>()
+
+/**
+ * Checks a record a {@link ClientStore} returned, as {@link validateClient} does, so that a
+ * malformed record from a custom store fails closed instead of reading as "allowed".
+ *
+ * @returns The checked, frozen copy.
+ * @throws {TypeError} For an invalid record; the message names the field, never a hash.
+ * @internal
+ */
+export function checkStoredClient(value: unknown): Client {
+  const known = typeof value === 'object' && value !== null ? checkedRecords.get(value) : undefined
+  if (known !== undefined) return known
+  const client = validateClient(value, 'client store record')
+  if (isDeepFrozen(value as Client)) checkedRecords.set(value as object, client)
+  return client
+}
+
+function isDeepFrozen(client: Client): boolean {
+  return (
+    Object.isFrozen(client) &&
+    Object.isFrozen(client.secrets) &&
+    client.secrets.every((secret) => Object.isFrozen(secret)) &&
+    Object.isFrozen(client.audiences) &&
+    (client.grant_types === undefined || Object.isFrozen(client.grant_types))
+  )
 }
 
 function lookUp(map: Map<string, Client>, clientId: string): Client | undefined {

@@ -1,3 +1,4 @@
+import type { Express } from 'express'
 import request from 'supertest'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
@@ -5,10 +6,13 @@ import {
   verifyClientCredentials,
   type ClientCredentials,
 } from '../src/client-auth.js'
+import type { Client, ClientStore } from '../src/client-store.js'
+import type { IssuerEvent } from '../src/events.js'
 import * as secretsModule from '../src/secrets.js'
 import {
   NO_STORE,
   basic,
+  clients,
   clientStore,
   createApp,
   eventSpy,
@@ -448,5 +452,94 @@ describe('POST /token client authentication', () => {
       .type('form')
       .send(form(GRANT))
     expect(res.headers['www-authenticate']).toBe('Basic realm="payments"')
+  })
+})
+
+describe('POST /token with records from a custom ClientStore', () => {
+  const reporter = clients[0] as Client
+  const SERVER_ERROR = {
+    error: 'server_error',
+    error_description: 'The server encountered an unexpected error.',
+  }
+
+  function appWith(record: unknown, onEvent: (event: IssuerEvent) => void): Express {
+    const store = { findClient: () => Promise.resolve(record) } as unknown as ClientStore
+    return createApp({ rateLimit: false, clients: store, onEvent })
+  }
+
+  // Each of these used to issue a token: the check treated the bad value as "allowed".
+  it.each<[string, unknown]>([
+    ['disabled as the string "true"', { ...reporter, disabled: 'true' }],
+    ['disabled as 1', { ...reporter, disabled: 1 }],
+    [
+      'a secret expiry in milliseconds',
+      { ...reporter, secrets: [{ ...reporter.secrets[0], expires_at: Date.now() - 3_600_000 }] },
+    ],
+    [
+      'a secret expiry as a date string',
+      { ...reporter, secrets: [{ ...reporter.secrets[0], expires_at: '2000-01-01' }] },
+    ],
+    ['audiences as a string', { ...reporter, audiences: 'https://api.example.test/orders' }],
+    ['a misspelt key ("disable")', { ...reporter, disable: true }],
+  ])('answers a generic 500, never a token, for a record with %s', async (_label, record) => {
+    const spy = eventSpy()
+    const res = await request(appWith(record, spy.onEvent))
+      .post('/token')
+      .set('Authorization', basic('reporter', secrets.reporter.secret))
+      .type('form')
+      .send(form(GRANT))
+    expect(res.status).toBe(500)
+    expect(res.body).toEqual(SERVER_ERROR)
+    expect(res.headers).toMatchObject(NO_STORE)
+    expect(spy.events('token_issued')).toEqual([])
+    expect(spy.events('server_error')).toEqual([
+      {
+        type: 'server_error',
+        error: expect.any(Error) as unknown,
+        clientId: 'reporter',
+        ip: expect.any(String) as unknown,
+      },
+    ])
+  })
+
+  it('treats a store answering null like one answering undefined: unknown client', async () => {
+    const spy = eventSpy()
+    const res = await request(appWith(null, spy.onEvent))
+      .post('/token')
+      .set('Authorization', basic('reporter', secrets.reporter.secret))
+      .type('form')
+      .send(form(GRANT))
+    expect(res.status).toBe(401)
+    expect(res.body).toEqual(INVALID_CLIENT)
+    expect(res.headers['www-authenticate']).toBe(CHALLENGE)
+    expect(spy.events('authentication_failed').map((e) => e.reason)).toEqual(['unknown_client'])
+  })
+
+  it('issues a token for a valid record built fresh on every lookup', async () => {
+    const store = {
+      findClient: (id: string) =>
+        Promise.resolve(id === 'reporter' ? structuredClone(reporter) : undefined),
+    }
+    const res = await request(createApp({ rateLimit: false, clients: store }))
+      .post('/token')
+      .set('Authorization', basic('reporter', secrets.reporter.secret))
+      .type('form')
+      .send(form(GRANT))
+    expect(res.status).toBe(200)
+  })
+
+  it('sees a change made in place to a mutable record', async () => {
+    const record = structuredClone(reporter)
+    const store = { findClient: () => Promise.resolve(record) }
+    const app = createApp({ rateLimit: false, clients: store })
+    const ask = () =>
+      request(app)
+        .post('/token')
+        .set('Authorization', basic('reporter', secrets.reporter.secret))
+        .type('form')
+        .send(form(GRANT))
+    expect((await ask()).status).toBe(200)
+    record.disabled = true
+    expect((await ask()).status).toBe(401)
   })
 })
