@@ -127,24 +127,8 @@ function zeroBytes(bytes: Buffer, start: number, end: number): boolean {
   return true
 }
 
-/**
- * The structural checks that run before any cryptography: exactly three base64url segments,
- * header and payload JSON objects without duplicate member names, an accepted `alg`, no `crit`,
- * an accepted `typ`, a string `kid`, and an ECDSA signature of the right width with non-zero
- * r and s (the CVE-2022-21449 shape). `jku`, `x5u`, `x5c` and `jwk` are never read.
- *
- * @returns the decoded token, or the reason it is rejected.
- */
-export function decodeToken(
-  token: string,
-  policy: HeaderPolicy,
-): DecodedToken | InvalidTokenReason {
-  const first = token.indexOf('.')
-  const second = first === -1 ? -1 : token.indexOf('.', first + 1)
-  // Five segments (a JWE) or any other count is malformed: only a JWS is an access token here.
-  if (second === -1 || token.indexOf('.', second + 1) !== -1) return 'malformed'
-
-  const header = decodeJsonSegment(token.slice(0, first))
+function checkHeader(segment: string, policy: HeaderPolicy): JwtHeader | InvalidTokenReason {
+  const header = decodeJsonSegment(segment)
   if (typeof header === 'string') return header
   const alg = header.alg
   if (typeof alg !== 'string') return 'malformed'
@@ -157,6 +141,60 @@ export function decodeToken(
     if (typeof typ !== 'string' || !policy.types.has(normalizeType(typ))) return 'bad_typ'
   }
   if (header.kid !== undefined && typeof header.kid !== 'string') return 'malformed'
+  return header as JwtHeader
+}
+
+function freezeDeep(value: unknown): void {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const member of Object.values(value)) freezeDeep(member)
+  }
+}
+
+/** Most headers a {@link HeaderMemo} keeps; a full memo starts over. */
+export const HEADER_MEMO_MAX = 16
+
+/**
+ * Protected headers that passed {@link decodeToken}'s header checks under one policy, by their
+ * exact base64url text. An issuer signs every token with the same few headers (one per key), so
+ * a cache miss decodes only the payload. Entries are deeply frozen (they are shared by every
+ * token with that header); the memo is bounded, and a stream of distinct headers only clears it.
+ */
+export type HeaderMemo = Map<string, JwtHeader>
+
+/**
+ * The structural checks that run before any cryptography: exactly three base64url segments,
+ * header and payload JSON objects without duplicate member names, an accepted `alg`, no `crit`,
+ * an accepted `typ`, a string `kid`, and an ECDSA signature of the right width with non-zero
+ * r and s (the CVE-2022-21449 shape). `jku`, `x5u`, `x5c` and `jwk` are never read.
+ *
+ * @param memo - headers already checked under the same `policy` (never share one across
+ * policies); with it the returned header is frozen.
+ * @returns the decoded token, or the reason it is rejected.
+ */
+export function decodeToken(
+  token: string,
+  policy: HeaderPolicy,
+  memo?: HeaderMemo,
+): DecodedToken | InvalidTokenReason {
+  const first = token.indexOf('.')
+  const second = first === -1 ? -1 : token.indexOf('.', first + 1)
+  // Five segments (a JWE) or any other count is malformed: only a JWS is an access token here.
+  if (second === -1 || token.indexOf('.', second + 1) !== -1) return 'malformed'
+
+  const headerSegment = token.slice(0, first)
+  let header = memo?.get(headerSegment)
+  if (header === undefined) {
+    const checked = checkHeader(headerSegment, policy)
+    if (typeof checked === 'string') return checked
+    header = checked
+    if (memo !== undefined) {
+      freezeDeep(header)
+      if (memo.size >= HEADER_MEMO_MAX) memo.clear()
+      memo.set(headerSegment, header)
+    }
+  }
+  const alg = header.alg
 
   const payload = decodeJsonSegment(token.slice(first + 1, second))
   if (typeof payload === 'string') return payload
@@ -172,5 +210,5 @@ export function decodeToken(
       return 'bad_signature'
     }
   }
-  return { header: header as JwtHeader, payload }
+  return { header, payload }
 }

@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto'
 import jwt from 'jsonwebtoken'
 import type { VerifyOptions } from 'jsonwebtoken'
 import { decodeToken } from './decode.js'
-import type { DecodedToken } from './decode.js'
+import type { DecodedToken, HeaderMemo } from './decode.js'
 import { InvalidTokenError, ServiceUnavailableError } from './errors.js'
 import type { InvalidTokenReason } from './errors.js'
 import { resolveVerifierOptions } from './options.js'
@@ -97,6 +97,7 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
   const { clockTolerance, maxTokenAge, realm, scopeClaims, isRevoked, headerPolicy } = config
   const maxTokenLength = config.maxTokenLength
   const cache = config.cacheMax > 0 ? new TokenCache(config.cacheMax) : undefined
+  const headers: HeaderMemo = new Map()
   const invalid = (reason: InvalidTokenReason, cause?: unknown): InvalidTokenError =>
     new InvalidTokenError(reason, cause === undefined ? { realm } : { realm, cause })
 
@@ -284,7 +285,7 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
         return isRevoked === undefined ? hit.auth : revocation(hit.auth)
       }
     }
-    const decoded = decodeToken(token, headerPolicy)
+    const decoded = decodeToken(token, headerPolicy, headers)
     if (typeof decoded === 'string') throw invalid(decoded)
     if (remote === undefined) {
       const keys = staticCandidates(decoded.header)

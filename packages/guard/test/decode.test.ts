@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { decodeToken, hasDuplicateMembers, normalizeType } from '../src/decode.js'
-import type { HeaderPolicy } from '../src/decode.js'
+import { decodeToken, HEADER_MEMO_MAX, hasDuplicateMembers, normalizeType } from '../src/decode.js'
+import type { HeaderMemo, HeaderPolicy } from '../src/decode.js'
 import { b64url, craftToken, rsaKeyPair } from './helpers.js'
 
 const rsa = rsaKeyPair()
@@ -132,5 +132,56 @@ describe('decodeToken', () => {
     ).toMatchObject({
       header: { alg: 'ES256' },
     })
+  })
+})
+
+describe('decodeToken with a header memo', () => {
+  it('decodes a header once and shares it, deeply frozen, between tokens that carry it', () => {
+    const memo: HeaderMemo = new Map()
+    const header = { ...HEADER, kid: 'k1', ext: { nested: [1] } }
+    const first = decodeToken(craftToken(header, PAYLOAD, rsa.privateKey), policy, memo)
+    const second = decodeToken(
+      craftToken(header, { ...PAYLOAD, exp: 2 }, rsa.privateKey),
+      policy,
+      memo,
+    )
+    expect(first).toMatchObject({ header, payload: PAYLOAD })
+    expect(second).toMatchObject({ header, payload: { exp: 2 } })
+    if (typeof first === 'string' || typeof second === 'string') throw new Error('rejected')
+    expect(second.header).toBe(first.header)
+    expect(Object.isFrozen(first.header)).toBe(true)
+    expect(Object.isFrozen(first.header.ext)).toBe(true)
+    expect(Object.isFrozen((first.header.ext as { nested: unknown }).nested)).toBe(true)
+    expect(memo.size).toBe(1)
+  })
+
+  it('remembers no rejected header and still checks each payload and signature', () => {
+    const memo: HeaderMemo = new Map()
+    expect(
+      decodeToken(craftToken({ alg: 'HS256', typ: 'at+jwt' }, PAYLOAD) + 'c2ln', policy, memo),
+    ).toBe('unsupported_alg')
+    expect(
+      decodeToken(craftToken({ ...HEADER, crit: ['b64'] }, PAYLOAD) + 'c2ln', policy, memo),
+    ).toBe('crit_header')
+    expect(memo.size).toBe(0)
+    const good = craftToken(HEADER, PAYLOAD, rsa.privateKey)
+    expect(decodeToken(good, policy, memo)).toHaveProperty('header')
+    expect(memo.size).toBe(1)
+    expect(decodeToken(craftToken(HEADER, '{"exp":1,"exp":2}') + 'c2ln', policy, memo)).toBe(
+      'duplicate_member',
+    )
+    expect(decodeToken(craftToken(HEADER, 'not json') + 'c2ln', policy, memo)).toBe('malformed')
+    expect(decodeToken(`${good.slice(0, good.lastIndexOf('.'))}.c2lnbh`, policy, memo)).toBe(
+      'bad_signature',
+    )
+  })
+
+  it('stays bounded under a stream of distinct headers', () => {
+    const memo: HeaderMemo = new Map()
+    for (let i = 0; i < HEADER_MEMO_MAX * 3 + 1; i++) {
+      const token = craftToken({ ...HEADER, kid: `kid-${i}` }, PAYLOAD) + 'c2ln'
+      expect(decodeToken(token, policy, memo)).toHaveProperty('header.kid', `kid-${i}`)
+      expect(memo.size).toBeLessThanOrEqual(HEADER_MEMO_MAX)
+    }
   })
 })
