@@ -290,6 +290,14 @@ export function createClientAuthentication(
     const header = req.headers.authorization
     let run: RequestHandler
     if (header !== undefined) {
+      if (hasSecondAuthorization(req.rawHeaders)) {
+        next(
+          new InvalidRequestError('The request has more than one Authorization header.', {
+            reason: 'multiple_authorization_headers',
+          }),
+        )
+        return
+      }
       if (values?.has('client_secret') === true) {
         next(
           new InvalidRequestError('The request uses more than one client authentication method.', {
@@ -318,6 +326,23 @@ export function createClientAuthentication(
       next()
     })
   }
+}
+
+/**
+ * Whether the request carries `Authorization` more than once. Node keeps only the first in
+ * `req.headers`, but RFC 9110 §5.3 allows repeating only list-based fields, and a proxy in front
+ * may have read (and logged, or authorized) the other one.
+ */
+function hasSecondAuthorization(rawHeaders: readonly string[]): boolean {
+  let seen = false
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string
+    if (name.length === 13 && name.toLowerCase() === 'authorization') {
+      if (seen) return true
+      seen = true
+    }
+  }
+  return false
 }
 
 type SavedFields = Array<[key: string, own: boolean, value: unknown]>

@@ -33,6 +33,8 @@ const INVALID_CLIENT = {
   error_description: 'Client authentication failed.',
 }
 const CHALLENGE = 'Basic realm="ccflow"'
+const GOOD_BASIC = basic('reporter', secrets.reporter.secret)
+const WRONG_BASIC = basic('reporter', 'not-the-secret')
 
 afterEach(() => {
   vi.mocked(secretsModule.burnSecretCheck).mockClear()
@@ -444,6 +446,27 @@ describe('POST /token client authentication', () => {
       error_description: 'Client credentials must not be sent in the request URI.',
     })
     expect(res.headers).toMatchObject(NO_STORE)
+  })
+
+  // RFC 9110 §5.3: Authorization is not a list, so two of them make the request ambiguous; Node
+  // keeps the first, a proxy in front may have read the last.
+  it.each([
+    ['the good one first', [GOOD_BASIC, WRONG_BASIC]],
+    ['the good one last', [WRONG_BASIC, GOOD_BASIC]],
+  ])('answers 400 invalid_request to two Authorization headers (%s)', async (_label, values) => {
+    const res = await request(app)
+      .post('/token')
+      // superagent writes an array value as one header line per element.
+      .set('Authorization', values as unknown as string)
+      .type('form')
+      .send(form(GRANT))
+    expect(res.status).toBe(400)
+    expect(res.body).toEqual({
+      error: 'invalid_request',
+      error_description: 'The request has more than one Authorization header.',
+    })
+    expect(res.headers).toMatchObject(NO_STORE)
+    expect(res.headers['www-authenticate']).toBeUndefined()
   })
 
   it('uses the configured realm in the challenge', async () => {
