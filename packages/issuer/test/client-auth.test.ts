@@ -292,6 +292,41 @@ describe('POST /token client authentication', () => {
     )
   })
 
+  it.each<['client_secret_basic' | 'client_secret_post']>([
+    ['client_secret_basic'],
+    ['client_secret_post'],
+  ])(
+    'gives every authentication failure byte-for-byte the same response with %s',
+    async (method) => {
+      const cases: Array<[string, string]> = [
+        ['nobody', secrets.reporter.secret],
+        ['reporter', 'wrong'],
+        ['reporter', secrets.reporterOld.secret],
+        ['disabled', secrets.disabled.secret],
+        method === 'client_secret_basic'
+          ? ['post-only', secrets.postOnly.secret]
+          : ['basic-only', secrets.basicOnly.secret],
+      ]
+      const answers = []
+      for (const [id, secret] of cases) {
+        const res =
+          method === 'client_secret_basic'
+            ? await post({ Authorization: basic(id, secret) }, form(GRANT))
+            : await post({}, form({ ...GRANT, client_id: id, client_secret: secret }))
+        const raw = (res as unknown as { res: { rawHeaders: string[] } }).res.rawHeaders
+        const headers = []
+        for (let i = 0; i < raw.length; i += 2) {
+          if (raw[i]?.toLowerCase() !== 'date') headers.push(`${raw[i]}: ${raw[i + 1]}`)
+        }
+        answers.push({ status: res.status, headers, body: res.text })
+      }
+      for (const answer of answers.slice(1)) expect(answer).toEqual(answers[0])
+      expect(answers[0]?.status).toBe(401)
+      expect(answers[0]?.body).toBe(JSON.stringify(INVALID_CLIENT))
+      for (const [id] of cases) expect(JSON.stringify(answers[0])).not.toContain(id)
+    },
+  )
+
   it('calls burnSecretCheck for an unknown client', async () => {
     await post({ Authorization: basic('nobody', secrets.reporter.secret) }, form(GRANT))
     expect(secretsModule.burnSecretCheck).toHaveBeenCalledTimes(1)
