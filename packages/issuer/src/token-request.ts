@@ -141,6 +141,13 @@ export function parseTokenParams(): RequestHandler {
     const body: unknown = req.body
     let entries: Array<[string, unknown]>
     if (typeof body === 'string') {
+      // The reader turned bytes that are not UTF-8 into U+FFFD. RFC 6749 Appendix B: the body is
+      // UTF-8, and a compliant client percent-encodes anything non-ASCII, so refuse them the way
+      // formDecode refuses a %-escape of the same bytes.
+      if (body.includes('\uFFFD')) {
+        next(malformed('malformed_body'))
+        return
+      }
       if (state?.bodyType === 'json') {
         const parsed = parseJson(body)
         if (parsed === undefined) {

@@ -171,6 +171,55 @@ describe('POST /token', () => {
     })
   })
 
+  it('accepts a body of exactly bodyLimit bytes and answers 413 to one byte more', async () => {
+    const limited = createApp({ rateLimit: false, bodyLimit: 256 })
+    const body = (size: number): string => {
+      const head = `${form(GRANT)}&padding=`
+      return head + 'a'.repeat(size - head.length)
+    }
+    const send = (text: string) =>
+      request(limited).post('/token').set('Authorization', reporterAuth).type('form').send(text)
+    expect(body(256)).toHaveLength(256)
+    expect((await send(body(256))).status).toBe(200)
+    const over = await send(body(257))
+    expect(over.status).toBe(413)
+    expect(over.headers).toMatchObject(NO_STORE)
+  })
+
+  it('answers 413 to a chunked body (no Content-Length) over bodyLimit', async () => {
+    const limited = createApp({ rateLimit: false, bodyLimit: 256 })
+    const req = request(limited)
+      .post('/token')
+      .set('Authorization', reporterAuth)
+      .set('Content-Type', 'application/x-www-form-urlencoded')
+      .set('Transfer-Encoding', 'chunked')
+    req.write(`${form(GRANT)}&padding=`)
+    req.write('a'.repeat(300))
+    const res = await req
+    expect(res.status).toBe(413)
+    expect(res.body).toEqual({
+      error: 'invalid_request',
+      error_description: 'The request body is too large.',
+    })
+  })
+
+  it('answers 400 to raw bytes that are not UTF-8, as it does to a %-escape of them', async () => {
+    for (const tail of [Buffer.from([0xff, 0xfe]), Buffer.from('%ff%fe')]) {
+      // write(), not send(): superagent would serialize a Buffer for a form Content-Type.
+      const req = request(app)
+        .post('/token')
+        .set('Authorization', reporterAuth)
+        .set('Content-Type', 'application/x-www-form-urlencoded')
+      req.write(Buffer.concat([Buffer.from(`${form(GRANT)}&note=`), tail]))
+      const res = await req
+      expect(res.status).toBe(400)
+      expect(res.body).toEqual({
+        error: 'invalid_request',
+        error_description: 'The request body is malformed.',
+      })
+    }
+  })
+
   it('answers 400 for a compressed body instead of inflating it', async () => {
     const res = await request(app)
       .post('/token')
