@@ -144,11 +144,32 @@ function checkHeader(segment: string, policy: HeaderPolicy): JwtHeader | Invalid
   return header as JwtHeader
 }
 
-function freezeDeep(value: unknown): void {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const member of Object.values(value)) freezeDeep(member)
+/**
+ * Freezes an object and every object and array reachable from it (already frozen ones are
+ * skipped with what they hold: they were frozen by this function). Used for what is shared
+ * between requests: memoised headers and cached `req.auth` values.
+ */
+export function freezeDeep<T extends object>(value: T): T {
+  Object.freeze(value)
+  // Index and for-in loops: Object.values would allocate an array per object on every miss.
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) {
+      const member: unknown = value[i]
+      if (typeof member === 'object' && member !== null && !Object.isFrozen(member)) {
+        freezeDeep(member)
+      }
+    }
+    return value
   }
+  const record = value as Record<string, unknown>
+  for (const name in record) {
+    if (!Object.hasOwn(record, name)) continue
+    const member = record[name]
+    if (typeof member === 'object' && member !== null && !Object.isFrozen(member)) {
+      freezeDeep(member)
+    }
+  }
+  return value
 }
 
 /** Most headers a {@link HeaderMemo} keeps; a full memo starts over. */

@@ -1,6 +1,5 @@
 // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
-const SPACES = / +/
 
 /**
  * The scopes a token grants, from the given claims in order: a space-delimited string (RFC 9068
@@ -17,7 +16,8 @@ export function readScopes(
   for (const name of scopeClaims) {
     const value = claims[name]
     let found: readonly unknown[]
-    if (typeof value === 'string') found = value.split(SPACES)
+    // split(' ') with the empty strings of repeated spaces skipped below: a regex split costs more.
+    if (typeof value === 'string') found = value.split(' ')
     // RFC 9068 §2.2.3.1 (RFC 8693 §4.2): `scope` is a JSON string. An array there is read by no
     // other RFC 9068 resource server, so it grants nothing here either; arrays are for `scp`.
     else if (Array.isArray(value) && name !== 'scope') found = value

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto'
 import jwt from 'jsonwebtoken'
 import type { VerifyOptions } from 'jsonwebtoken'
-import { decodeToken } from './decode.js'
+import { decodeToken, freezeDeep } from './decode.js'
 import type { DecodedToken, HeaderMemo } from './decode.js'
 import { InvalidTokenError, ServiceUnavailableError } from './errors.js'
 import type { InvalidTokenReason } from './errors.js'
@@ -54,14 +54,6 @@ export interface VerifierCore {
 }
 
 type Verified = { header: JwtHeader; payload: Record<string, unknown> }
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const member of Object.values(value)) deepFreeze(member)
-  }
-  return value
-}
 
 // jsonwebtoken reports everything through three classes and message texts; the texts below are
 // those of jsonwebtoken 9 (lib verify.js), pinned by the dependency version and by the tests.
@@ -238,7 +230,7 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
         : typeof claims.azp === 'string'
           ? claims.azp
           : undefined
-    const auth: AuthInfo = deepFreeze({
+    const auth: AuthInfo = freezeDeep({
       token,
       header: verified.header,
       claims: claims as AccessTokenClaims,

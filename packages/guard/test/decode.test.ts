@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { decodeToken, HEADER_MEMO_MAX, hasDuplicateMembers, normalizeType } from '../src/decode.js'
+import {
+  decodeToken,
+  freezeDeep,
+  HEADER_MEMO_MAX,
+  hasDuplicateMembers,
+  normalizeType,
+} from '../src/decode.js'
 import type { HeaderMemo, HeaderPolicy } from '../src/decode.js'
 import { b64url, craftToken, rsaKeyPair } from './helpers.js'
 
@@ -183,5 +189,20 @@ describe('decodeToken with a header memo', () => {
       expect(decodeToken(token, policy, memo)).toHaveProperty('header.kid', `kid-${i}`)
       expect(memo.size).toBeLessThanOrEqual(HEADER_MEMO_MAX)
     }
+  })
+})
+
+describe('freezeDeep', () => {
+  it('freezes an object with every object and array reachable from it, and returns it', () => {
+    const value = { a: 1, b: { c: [{ d: 2 }, 'e'] }, f: ['g'], h: null }
+    expect(freezeDeep(value)).toBe(value)
+    expect(Object.isFrozen(value)).toBe(true)
+    expect(Object.isFrozen(value.b)).toBe(true)
+    expect(Object.isFrozen(value.b.c)).toBe(true)
+    expect(Object.isFrozen(value.b.c[0])).toBe(true)
+    expect(Object.isFrozen(value.f)).toBe(true)
+    expect(() => {
+      ;(value.b.c[0] as { d: number }).d = 3
+    }).toThrow(TypeError)
   })
 })
