@@ -23,6 +23,7 @@ const MAX_BASIC_HEADER_LENGTH = 8 * 1024 + 64
 // RFC 7235 §2.1: auth-scheme is case-insensitive, then 1*SP, then token68 (RFC 7617: Base64).
 const BASIC = /^basic +([A-Za-z0-9+/]+={0,2})$/i
 const UTF8 = new TextDecoder('utf-8', { fatal: true })
+const CLIENT_ID = /^[\x20-\x7e]+$/
 
 /** Decoded client credentials. */
 export interface ClientCredentials {
@@ -41,7 +42,8 @@ export interface ClientCredentials {
  * those characters, but imported ones may, and compliant client libraries always encode.
  *
  * @returns The credentials, or `undefined` for anything else: another scheme, bad Base64, bytes
- *   that are not UTF-8, no colon, an empty id or secret, a bad `%` escape, an oversized value.
+ *   that are not UTF-8, no colon, an empty id or secret, a bad `%` escape, an oversized value,
+ *   a client id with a character outside VSCHAR (RFC 6749 Appendix A.1).
  * @see RFC 6749 §2.3.1 and Appendix B, RFC 7617 §2
  */
 export function decodeBasicCredentials(header: string): ClientCredentials | undefined {
@@ -68,6 +70,9 @@ function checkCredentials(
   if (clientId.length > MAX_CREDENTIAL_LENGTH || secret.length > MAX_CREDENTIAL_LENGTH) {
     return undefined
   }
+  // RFC 6749 Appendix A.1: client-id = *VSCHAR, as every registered id is. Anything else cannot
+  // name a client, so it never reaches the store, and no control character reaches onEvent.
+  if (!CLIENT_ID.test(clientId)) return undefined
   return { clientId, secret }
 }
 

@@ -504,6 +504,47 @@ describe('POST /token client authentication', () => {
     expect(res.headers['www-authenticate']).toBeUndefined()
   })
 
+  // RFC 6749 Appendix A.1: client-id = *VSCHAR. No registered client can have another id, so the
+  // store never sees one, and no control character reaches onEvent (and the logs behind it).
+  it.each([
+    ['a newline', 'reporter\nFAKE LOG LINE'],
+    ['a NUL byte', 'reporter\u0000'],
+    ['non-ASCII', 'repörter'],
+  ])('refuses a client id holding %s before the store sees it', async (_label, clientId) => {
+    const local = eventSpy()
+    const findClient = vi.fn(() => Promise.resolve(undefined))
+    const strict = createApp({ rateLimit: false, clients: { findClient }, onEvent: local.onEvent })
+    for (const res of [
+      await request(strict)
+        .post('/token')
+        .set('Authorization', basic(clientId, secrets.reporter.secret))
+        .type('form')
+        .send(form(GRANT)),
+      await request(strict)
+        .post('/token')
+        .type('form')
+        .send(form({ ...GRANT, client_id: clientId, client_secret: secrets.reporter.secret })),
+    ]) {
+      expect(res.status).toBe(401)
+      expect(res.body).toEqual(INVALID_CLIENT)
+    }
+    expect(findClient).not.toHaveBeenCalled()
+    expect(local.events('authentication_failed')).toEqual([
+      {
+        type: 'authentication_failed',
+        reason: 'malformed_credentials',
+        method: 'client_secret_basic',
+        ip: expect.any(String) as unknown,
+      },
+      {
+        type: 'authentication_failed',
+        reason: 'malformed_credentials',
+        method: 'client_secret_post',
+        ip: expect.any(String) as unknown,
+      },
+    ])
+  })
+
   it('uses the configured realm in the challenge', async () => {
     const res = await request(createApp({ rateLimit: false, realm: 'payments' }))
       .post('/token')
