@@ -299,6 +299,29 @@ describe('POST /token', () => {
     }
   })
 
+  it.each<[string, () => unknown]>([
+    [
+      'throws',
+      () => {
+        throw new Error('audit log down')
+      },
+    ],
+    ['returns a rejected promise', () => Promise.reject(new Error('audit log down'))],
+    ['returns a promise that never settles', () => new Promise(() => undefined)],
+  ])('answers exactly as without a hook when onEvent %s', async (_label, onEvent) => {
+    const withHook = createApp({ rateLimit: false, onEvent })
+    const ask = (target: typeof app, auth: string) =>
+      request(target).post('/token').set('Authorization', auth).type('form').send(form(GRANT))
+    const ok = await ask(withHook, reporterAuth)
+    expect(ok.status).toBe(200)
+    expect(ok.headers).toMatchObject(NO_STORE)
+    const wrong = basic('reporter', 'wrong')
+    const [failed, plain] = [await ask(withHook, wrong), await ask(app, wrong)]
+    expect(failed.status).toBe(401)
+    expect(failed.text).toBe(plain.text)
+    expect(failed.headers['www-authenticate']).toBe(plain.headers['www-authenticate'])
+  })
+
   it('answers a generic 500 when a client store returns garbage instead of throwing', async () => {
     const weird = { findClient: () => Promise.resolve({ client_id: 'reporter' }) } as never
     const res = await request(createApp({ rateLimit: false, clients: weird, onEvent: () => {} }))
