@@ -37,10 +37,13 @@ export function sendJson(
 }
 
 const errorBodies = new Map<string, Buffer>()
+// Our own wording makes a few dozen bodies; a hook that throws a TokenError with per-request
+// wording must not make the map grow without bound, so bodies past this count are not kept.
+const MAX_ERROR_BODIES = 256
 
 /**
- * The serialized `{ error, error_description }` body. Bodies are built from fixed wording only,
- * so there are few distinct ones; each is serialized once and reused.
+ * The serialized `{ error, error_description }` body. Bodies are built from fixed wording, so
+ * there are few distinct ones; each is serialized once and reused (up to a bound).
  */
 export function errorBody(error: string, description?: string): Buffer {
   const text = description ?? DEFAULT_DESCRIPTIONS[error as TokenErrorCode]
@@ -50,7 +53,7 @@ export function errorBody(error: string, description?: string): Buffer {
     body = Buffer.from(
       JSON.stringify(text === undefined ? { error } : { error, error_description: text }),
     )
-    errorBodies.set(key, body)
+    if (errorBodies.size < MAX_ERROR_BODIES) errorBodies.set(key, body)
   }
   return body
 }
