@@ -159,7 +159,8 @@ export class ClientSecretBasicStrategy extends Strategy {
     this.verify = verify
   }
 
-  override authenticate(req: Request): void {
+  override authenticate(passed: Request): void {
+    const req = requestOf(passed)
     const header = req.headers.authorization ?? ''
     this.verify(req, decodeBasicCredentials(header), 'client_secret_basic').then(
       (result) => (result instanceof Error ? this.error(result) : this.success(result)),
@@ -185,7 +186,8 @@ export class ClientSecretPostStrategy extends Strategy {
     this.verify = verify
   }
 
-  override authenticate(req: Request): void {
+  override authenticate(passed: Request): void {
+    const req = requestOf(passed)
     const values = stateOf(req)?.params?.values
     const credentials = checkCredentials(values?.get('client_id'), values?.get('client_secret'))
     this.verify(req, credentials, 'client_secret_post').then(
@@ -195,19 +197,34 @@ export class ClientSecretPostStrategy extends Strategy {
   }
 }
 
-// What passport's authenticate middleware writes on `req` (passport 0.7
-// lib/middleware/authenticate.js). We put back whatever the app had, so that our private
-// instance never replaces the app's session manager or login helpers.
-const PASSPORT_FIELDS = [
-  'login',
-  'logIn',
-  'logout',
-  'logOut',
-  'isAuthenticated',
-  'isUnauthenticated',
-  '_sessionManager',
-] as const
 const CLIENT_PROPERTY = 'ccflowClient'
+
+/**
+ * What our strategies get from passport as their `req`: one object per authentication attempt,
+ * holding the real request. passport 0.7's authenticate middleware decorates the object it is
+ * given (`login`, `logout`, `isAuthenticated`, `_sessionManager`, …) and puts the authenticated
+ * client on it (`assignProperty`); handing it this object instead of the request means our
+ * private instance never touches the app's request, its session manager or its login helpers,
+ * with nothing to save and put back (deleting those fields again on every request also turned
+ * each request object into a slow dictionary-mode object).
+ *
+ * @internal
+ */
+class AuthenticationAttempt {
+  /** Set by passport on success (`assignProperty`). */
+  ccflowClient: Client | undefined = undefined
+  /** The request being authenticated. */
+  readonly request: Request
+
+  constructor(request: Request) {
+    this.request = request
+  }
+}
+
+/** The request a strategy was handed, directly or inside an {@link AuthenticationAttempt}. */
+function requestOf(passed: Request): Request {
+  return passed instanceof AuthenticationAttempt ? passed.request : passed
+}
 
 /**
  * Client authentication for the token route: decides the one method the request uses, then runs
@@ -283,8 +300,8 @@ export function createClientAuthentication(
   const authenticator = new passport.Passport()
   authenticator.use(new ClientSecretBasicStrategy(verify))
   authenticator.use(new ClientSecretPostStrategy(verify))
-  // assignProperty: passport puts the client on req[CLIENT_PROPERTY] and calls next() without
-  // req.logIn(), so req.user stays the app's; authInfo: false leaves req.authInfo alone.
+  // assignProperty: passport puts the client on the attempt's CLIENT_PROPERTY and calls next()
+  // without logIn(), so no user is logged in; authInfo: false sets no authInfo.
   const strategyOptions = { session: false, assignProperty: CLIENT_PROPERTY, authInfo: false }
   const basic = authenticator.authenticate(BASIC_STRATEGY, strategyOptions) as RequestHandler
   const post = authenticator.authenticate(POST_STRATEGY, strategyOptions) as RequestHandler
@@ -318,11 +335,9 @@ export function createClientAuthentication(
       next(reject(req, true, 'no_credentials', undefined, undefined))
       return
     }
-    const saved = savePassportFields(req)
-    run(req, res, (err?: unknown) => {
-      const client = (req as unknown as Record<string, unknown>)[CLIENT_PROPERTY] as
-        Client | undefined
-      restorePassportFields(req, saved)
+    const attempt = new AuthenticationAttempt(req)
+    run(attempt as unknown as Request, res, (err?: unknown) => {
+      const client = attempt.ccflowClient
       if (err !== undefined && err !== null) {
         next(err)
         return
@@ -348,23 +363,4 @@ function hasSecondAuthorization(rawHeaders: readonly string[]): boolean {
     }
   }
   return false
-}
-
-type SavedFields = Array<[key: string, own: boolean, value: unknown]>
-
-function savePassportFields(req: object): SavedFields {
-  const target = req as Record<string, unknown>
-  const saved: SavedFields = [
-    [CLIENT_PROPERTY, Object.hasOwn(req, CLIENT_PROPERTY), target[CLIENT_PROPERTY]],
-  ]
-  for (const key of PASSPORT_FIELDS) saved.push([key, Object.hasOwn(req, key), target[key]])
-  return saved
-}
-
-function restorePassportFields(req: object, saved: SavedFields): void {
-  const target = req as Record<string, unknown>
-  for (const [key, own, value] of saved) {
-    if (own) target[key] = value
-    else delete target[key]
-  }
 }

@@ -447,6 +447,34 @@ describe('mounting into an app with its own parsers, passport and error handler'
     ])
   })
 
+  it('adds no passport field to the request of an app without passport', async () => {
+    const app = express()
+    const left: string[][] = []
+    app.use((req, res, next) => {
+      res.on('finish', () => {
+        left.push(
+          ['login', 'logIn', 'logout', 'logOut', 'isAuthenticated', 'isUnauthenticated']
+            .concat(['_sessionManager', 'ccflowClient', 'user', 'authInfo'])
+            .filter((name) => name in req),
+        )
+      })
+      next()
+    })
+    app.use(tokenEndpoint(baseOptions({ rateLimit: false })))
+    const ok = await request(app)
+      .post('/token')
+      .set('Authorization', reporterAuth)
+      .type('form')
+      .send(form(GRANT))
+    const bad = await request(app)
+      .post('/token')
+      .type('form')
+      .send(form({ ...GRANT, client_id: 'reporter', client_secret: 'wrong' }))
+    expect(ok.status).toBe(200)
+    expect(bad.status).toBe(401)
+    expect(left).toEqual([[], []])
+  })
+
   it("keeps the app's JSON parser and passport strategy working on its own routes", async () => {
     const { app } = createHostApp()
     const res = await request(app).post('/api/echo').set('X-App-User', 'alice').send({ a: 1 })
