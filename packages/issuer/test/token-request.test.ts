@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import express, { type ErrorRequestHandler } from 'express'
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
@@ -190,5 +191,48 @@ describe('parseTokenParams', () => {
       .set('Content-Type', 'application/x-www-form-urlencoded')
     expect(res.status).toBe(200)
     expect((res.body as { values: unknown }).values).toEqual({})
+  })
+})
+
+describe('readBody', () => {
+  it('drops a leading UTF-8 byte order mark', async () => {
+    // write(), not send(): superagent would serialize a Buffer for a form Content-Type.
+    const req = request(app).post('/token').set('Content-Type', 'application/x-www-form-urlencoded')
+    req.write(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('a=1&b=2')]))
+    const res = await req
+    expect(res.status).toBe(200)
+    expect((res.body as { values: unknown }).values).toEqual({ a: '1', b: '2' })
+  })
+
+  it('reads a body sent in several chunks', async () => {
+    const req = request(app)
+      .post('/token')
+      .set('Content-Type', 'application/x-www-form-urlencoded')
+      .set('Transfer-Encoding', 'chunked')
+    req.write(`a=${'x'.repeat(2000)}`)
+    req.write('&b=2')
+    const res = await req
+    expect(res.status).toBe(200)
+    expect((res.body as { values: Record<string, string> }).values.b).toBe('2')
+  })
+
+  it("runs the rest of the route in the request's AsyncLocalStorage context", async () => {
+    const storage = new AsyncLocalStorage<string>()
+    const contextApp = express()
+    contextApp.post(
+      '/token',
+      (_req, _res, next) => {
+        storage.run('request-context', next)
+      },
+      beginTokenRequest(),
+      checkContentType(false),
+      readBody(4096),
+      (req, res) => {
+        res.json({ store: storage.getStore() ?? null, body: req.body as unknown })
+      },
+    )
+    const res = await request(contextApp).post('/token').type('form').send('a=1')
+    expect(res.status).toBe(200)
+    expect(res.body).toEqual({ store: 'request-context', body: 'a=1' })
   })
 })
