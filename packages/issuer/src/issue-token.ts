@@ -108,12 +108,28 @@ export function signAccessToken(input: SignAccessTokenInput): {
   }
   if (extraClaims !== undefined) addExtraClaims(claims, extraClaims)
 
-  const { key, alg, kid } = keySet.active
-  const token = jwt.sign(claims, key, {
-    algorithm: alg,
-    header: { alg, kid, typ: TOKEN_TYPE },
-  })
+  const { key } = keySet.active
+  // The payload goes to jsonwebtoken as its JSON text, which it signs as is: jsonwebtoken's
+  // checks of an object payload (iat/exp/nbf types, copying it) would re-check claims that are
+  // ours by construction, and the token is exactly the serialization of `claims`.
+  const token = jwt.sign(JSON.stringify(claims), key, signOptionsOf(keySet.active))
   return { token, claims }
+}
+
+// jsonwebtoken only reads its options; one object per signing key serves every token.
+const signOptions = new WeakMap<SigningKeySet['active'], jwt.SignOptions>()
+
+function signOptionsOf(active: SigningKeySet['active']): jwt.SignOptions {
+  let options = signOptions.get(active)
+  if (options === undefined) {
+    const { alg, kid } = active
+    options = Object.freeze({
+      algorithm: alg,
+      header: Object.freeze({ alg, kid, typ: TOKEN_TYPE }),
+    })
+    signOptions.set(active, options)
+  }
+  return options
 }
 
 function addExtraClaims(claims: AccessTokenClaims, extra: unknown): void {
