@@ -4,7 +4,7 @@ import {
   UnauthorizedClientError,
   UnsupportedGrantTypeError,
 } from './errors.js'
-import type { EventEmitter } from './events.js'
+import { isObserved, type EventEmitter } from './events.js'
 import { sendJson } from './http.js'
 import { signAccessToken } from './issue-token.js'
 import type { TokenEndpointConfig } from './options.js'
@@ -82,7 +82,8 @@ async function issue(
   const body =
     `{"access_token":"${token}","token_type":"Bearer","expires_in":${expiresIn}` +
     (scope === '' ? '}' : `,"scope":${JSON.stringify(scope)}}`)
-  sendJson(res, 200, Buffer.from(body))
+  sendJson(res, 200, body)
+  if (!isObserved(emit, 'token_issued')) return
   emit({
     type: 'token_issued',
     clientId: client.client_id,

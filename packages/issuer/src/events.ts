@@ -94,11 +94,13 @@ export type EventEmitter = (event: IssuerEvent) => void
  */
 export function createEmitter(onEvent: ((event: IssuerEvent) => void) | undefined): EventEmitter {
   if (onEvent === undefined) {
-    return (event) => {
+    const emit: EventEmitter = (event) => {
       if (event.type === 'server_error') {
         console.error('@ccflow/issuer: unexpected error in the token endpoint', event.error)
       }
     }
+    withoutHook.add(emit)
+    return emit
   }
   return (event) => {
     try {
@@ -108,6 +110,18 @@ export function createEmitter(onEvent: ((event: IssuerEvent) => void) | undefine
       // The hook is for observation only; its failure must not change the response.
     }
   }
+}
+
+// Emitters made without a hook: they deliver `server_error` only.
+const withoutHook = new WeakSet<EventEmitter>()
+
+/**
+ * Whether `emit` delivers events of `type` anywhere, so that a hot path can skip building an
+ * event nobody receives (for `token_issued`, that includes resolving `req.ip` through the app's
+ * `trust proxy` setting). Any emitter not made by {@link createEmitter} counts as listening.
+ */
+export function isObserved(emit: EventEmitter, type: IssuerEvent['type']): boolean {
+  return type === 'server_error' || !withoutHook.has(emit)
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -20,16 +20,19 @@ export function setNoStore(res: ServerResponse): void {
 /**
  * Writes a JSON body that is already serialized. Uses the Node API directly, so it behaves the
  * same under Express 4 and 5 and never re-serializes a constant.
+ *
+ * A string body (built per response) goes out in one write with the head, which Node joins to a
+ * string; a constant body is a Buffer, serialized once.
  */
 export function sendJson(
   res: ServerResponse,
   status: number,
-  body: Buffer,
+  body: Buffer | string,
   headers?: Readonly<Record<string, string>>,
 ): void {
   res.statusCode = status
   res.setHeader('Content-Type', JSON_TYPE)
-  res.setHeader('Content-Length', body.length)
+  res.setHeader('Content-Length', typeof body === 'string' ? Buffer.byteLength(body) : body.length)
   if (headers !== undefined) {
     for (const name of Object.keys(headers)) res.setHeader(name, headers[name] as string)
   }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createEmitter, type IssuerEvent } from '../src/events.js'
+import { createEmitter, isObserved, type IssuerEvent } from '../src/events.js'
 
 const issued: IssuerEvent = {
   type: 'token_issued',
@@ -55,5 +55,25 @@ describe('createEmitter', () => {
       '@ccflow/issuer: unexpected error in the token endpoint',
       error,
     )
+  })
+})
+
+describe('isObserved', () => {
+  it('says an emitter without a hook delivers server_error only', () => {
+    const emit = createEmitter(undefined)
+    expect(isObserved(emit, 'server_error')).toBe(true)
+    for (const type of [
+      'token_issued',
+      'authentication_failed',
+      'token_request_rejected',
+      'rate_limited',
+    ] as const) {
+      expect(isObserved(emit, type)).toBe(false)
+    }
+  })
+
+  it('says an emitter with a hook, or any other function, delivers every event', () => {
+    expect(isObserved(createEmitter(vi.fn()), 'token_issued')).toBe(true)
+    expect(isObserved(vi.fn(), 'token_issued')).toBe(true)
   })
 })
