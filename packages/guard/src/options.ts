@@ -141,7 +141,8 @@ export interface TransportConfig {
   passErrors: boolean
 }
 
-const VERIFIER_KEYS: ReadonlySet<string> = new Set([
+/** Option names every verifier entry point accepts. @internal */
+export const VERIFIER_KEYS: ReadonlySet<string> = new Set([
   'issuer',
   'audience',
   'keys',

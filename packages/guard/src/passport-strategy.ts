@@ -3,7 +3,7 @@ import passportStrategy from 'passport-strategy'
 import { readBearerToken } from './bearer.js'
 import type { TokenLocations } from './bearer.js'
 import { bearerChallenge, BearerError } from './errors.js'
-import { resolveTransportOptions, resolveVerifierOptions } from './options.js'
+import { resolveTransportOptions, resolveVerifierOptions, VERIFIER_KEYS } from './options.js'
 import type { TokenVerifierOptions } from './options.js'
 import type { AccessTokenClaims, AuthInfo } from './types.js'
 import { createVerifierCore } from './verify.js'
@@ -24,21 +24,7 @@ export interface BearerJwtStrategyOptions<C = AccessTokenClaims> extends TokenVe
 }
 
 const STRATEGY_KEYS: ReadonlySet<string> = new Set([
-  'issuer',
-  'audience',
-  'keys',
-  'jwksUri',
-  'discover',
-  'jwks',
-  'algorithms',
-  'clockTolerance',
-  'maxTokenAge',
-  'allowedTypes',
-  'maxTokenLength',
-  'realm',
-  'scopeClaims',
-  'cache',
-  'isRevoked',
+  ...VERIFIER_KEYS,
   'tokenLocations',
   'credentialsOptional',
 ])
