@@ -10,6 +10,10 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['packages/*/src/**'],
+      reporter: ['text-summary'],
+      // Floors just under today's figures (statements 96.9, branches 93.6, functions 98.4,
+      // lines 97.8) so coverage can only go up; STYLE.md's goal is 100.
+      thresholds: { statements: 96, branches: 92, functions: 97, lines: 97 },
     },
   },
 })
