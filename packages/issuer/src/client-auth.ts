@@ -9,6 +9,7 @@ import { formDecode } from './form.js'
 import type { TokenEndpointConfig } from './options.js'
 import { burnSecretCheck, parseSecretId, verifyClientSecret } from './secrets.js'
 import { stateOf } from './token-request.js'
+import { DEFAULT_HOOK_TIMEOUT_MS, withinTime } from './unavailable.js'
 
 /** Passport strategy name of `client_secret_basic`. */
 export const BASIC_STRATEGY = 'ccflow-client-secret-basic'
@@ -93,13 +94,18 @@ export type VerifyResult =
  * @internal
  */
 export async function verifyClientCredentials(
-  config: Pick<TokenEndpointConfig, 'clients' | 'secretPepper'>,
+  config: Pick<TokenEndpointConfig, 'clients' | 'secretPepper'> &
+    Partial<Pick<TokenEndpointConfig, 'hookTimeout'>>,
   clientId: string,
   secret: string,
   method: ClientAuthMethod,
   now: number = Math.floor(Date.now() / 1000),
 ): Promise<VerifyResult> {
-  const found: unknown = await config.clients.findClient(clientId)
+  const found: unknown = await withinTime(
+    config.clients.findClient(clientId),
+    config.hookTimeout ?? DEFAULT_HOOK_TIMEOUT_MS,
+    'client_store',
+  )
   // A record that is not valid throws here (a generic 500): read as is, `disabled: 'true'` or an
   // `expires_at` in milliseconds would let the client in.
   const client = found === undefined || found === null ? undefined : checkStoredClient(found)

@@ -10,6 +10,7 @@ import { signAccessToken } from './issue-token.js'
 import type { TokenEndpointConfig } from './options.js'
 import { grantScope, selectAudience } from './scope.js'
 import { stateOf } from './token-request.js'
+import { withinTime } from './unavailable.js'
 
 const GRANT_TYPE = 'client_credentials'
 const DEFAULT_GRANT_TYPES: readonly string[] = [GRANT_TYPE]
@@ -64,7 +65,11 @@ async function issue(
   const extraClaims =
     config.extraClaims === undefined
       ? undefined
-      : await config.extraClaims({ client, scope, audience })
+      : await withinTime(
+          config.extraClaims({ client, scope, audience }),
+          config.hookTimeout,
+          'extra_claims',
+        )
 
   const { token, claims } = signAccessToken({
     keySet: config.keySet,

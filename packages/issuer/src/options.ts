@@ -6,6 +6,7 @@ import { isScopeToken } from './scope.js'
 import { checkPepper } from './secrets.js'
 import { importSigningKeys, type SigningKeyInput, type SigningKeySet } from './signing-keys.js'
 import { createOwnTokenChecker, type OwnTokenChecker } from './token-check.js'
+import { DEFAULT_HOOK_TIMEOUT_MS } from './unavailable.js'
 
 /**
  * express-rate-limit options a limiter accepts. The response (`handler`, `message`,
@@ -178,6 +179,12 @@ export interface TokenEndpointOptions {
   extraClaims?: (
     context: ExtraClaimsContext,
   ) => Record<string, unknown> | Promise<Record<string, unknown>>
+  /**
+   * Milliseconds to wait for `clients.findClient` and `extraClaims`; past it the request answers
+   * 503 `temporarily_unavailable` with `Retry-After` and a `server_error` event.
+   * @default 5000
+   */
+  hookTimeout?: number
 }
 
 /** The checked, frozen configuration the router is built from. @internal */
@@ -206,6 +213,7 @@ export interface TokenEndpointConfig {
   readonly ownTokens: OwnTokenChecker | undefined
   readonly onEvent: ((event: IssuerEvent) => void) | undefined
   readonly extraClaims: TokenEndpointOptions['extraClaims']
+  readonly hookTimeout: number
 }
 
 /** Every route path (and, in `urls`, every route URL). @internal */
@@ -235,6 +243,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'introspection',
   'onEvent',
   'extraClaims',
+  'hookTimeout',
 ])
 const PATH_KEYS: ReadonlySet<string> = new Set([
   'token',
@@ -329,6 +338,13 @@ export function resolveOptions(options: TokenEndpointOptions): TokenEndpointConf
       : undefined
   const onEvent = checkFunction(options.onEvent, 'onEvent')
   const extraClaims = checkFunction(options.extraClaims, 'extraClaims')
+  const hookTimeout = checkInteger(
+    options.hookTimeout,
+    'hookTimeout',
+    DEFAULT_HOOK_TIMEOUT_MS,
+    1,
+    60_000,
+  )
 
   // The issuer may end in '/', the paths start with one: join without doubling it.
   const base = issuer.endsWith('/') ? issuer.slice(0, -1) : issuer
@@ -358,6 +374,7 @@ export function resolveOptions(options: TokenEndpointOptions): TokenEndpointConf
     ownTokens,
     onEvent,
     extraClaims,
+    hookTimeout,
   })
 }
 

@@ -1,9 +1,13 @@
 import { errorBody } from './http.js'
 
+/** What could not answer in time: a store or one of the application's hooks. @internal */
+export type UnavailableDependency = 'denylist' | 'rate_limit' | 'client_store' | 'extra_claims'
+
 /**
  * A store the endpoint depends on (the denylist, a rate-limit store configured to fail closed)
- * could not answer. The router answers 503 with `Retry-After`, as RFC 7009 §2.2.1 describes for
- * revocation: the client must assume nothing happened and may retry.
+ * or one of the application's hooks (`findClient`, `extraClaims`) could not answer in time. The
+ * router answers 503 with `Retry-After`, as RFC 7009 §2.2.1 describes for revocation: the
+ * client must assume nothing happened and may retry.
  *
  * @internal
  */
@@ -11,10 +15,10 @@ export class TemporarilyUnavailableError extends Error {
   override readonly name = 'TemporarilyUnavailableError'
   readonly code = 'temporarily_unavailable'
   readonly status = 503
-  /** Which store failed, for the event hook. */
-  readonly store: 'denylist' | 'rate_limit'
+  /** Which store or hook failed, for the event hook. */
+  readonly store: UnavailableDependency
 
-  constructor(store: 'denylist' | 'rate_limit', cause: unknown) {
+  constructor(store: UnavailableDependency, cause: unknown) {
     super(`the ${store} store is unavailable`, { cause })
     this.store = store
   }
@@ -26,5 +30,31 @@ export const TEMPORARILY_UNAVAILABLE_BODY: Buffer = errorBody(
   'The service is temporarily unavailable. Retry after the number of seconds in the Retry-After header.',
 )
 
+/** How long `findClient` and `extraClaims` may take by default (the `hookTimeout` option). */
+export const DEFAULT_HOOK_TIMEOUT_MS = 5000
+
 /** Seconds a client should wait after a 503. */
 export const RETRY_AFTER_SECONDS = 1
+
+/**
+ * Settles like `value`, or rejects with {@link TemporarilyUnavailableError} when `timeoutMs`
+ * passes first, so a client store or hook that never answers cannot hold a request (and its
+ * socket) open for ever.
+ *
+ * @internal
+ */
+export function withinTime<T>(
+  value: T | PromiseLike<T>,
+  timeoutMs: number,
+  dependency: UnavailableDependency,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new TemporarilyUnavailableError(dependency, new Error(`no answer within ${timeoutMs} ms`)),
+      )
+    }, timeoutMs)
+  })
+  return Promise.race([value, late]).finally(() => clearTimeout(timer))
+}

@@ -1,7 +1,8 @@
 import type { Store } from 'express-rate-limit'
 import request from 'supertest'
 import { describe, expect, it, vi } from 'vitest'
-import { TemporarilyUnavailableError } from '../src/unavailable.js'
+import type { ClientStore } from '../src/client-store.js'
+import { TemporarilyUnavailableError, withinTime } from '../src/unavailable.js'
 import { basic, createApp, eventSpy, form, NO_STORE, secrets } from './helpers.js'
 
 /** A rate-limit store whose every call fails, as a Redis store does while Redis is down. */
@@ -68,4 +69,53 @@ describe('a rate-limit store that fails', () => {
       expect(spy.events('token_issued')).toHaveLength(0)
     },
   )
+})
+
+describe('withinTime', () => {
+  it('settles like the value when it answers in time', async () => {
+    await expect(withinTime(Promise.resolve('client'), 50, 'client_store')).resolves.toBe('client')
+    await expect(withinTime('sync value', 50, 'client_store')).resolves.toBe('sync value')
+  })
+
+  it('rejects with TemporarilyUnavailableError naming the dependency when time runs out', async () => {
+    const never = new Promise<never>(() => undefined)
+    await expect(withinTime(never, 10, 'extra_claims')).rejects.toMatchObject({
+      status: 503,
+      store: 'extra_claims',
+    })
+  })
+})
+
+describe('hooks that never answer (hookTimeout)', () => {
+  const silentStore: ClientStore = { findClient: () => new Promise<never>(() => undefined) }
+
+  it('answers 503 temporarily_unavailable when findClient does not answer within hookTimeout', async () => {
+    const spy = eventSpy()
+    const app = createApp({ clients: silentStore, hookTimeout: 20, onEvent: spy.onEvent })
+    const res = await tokenRequest(app)
+    expect(res.status).toBe(503)
+    expect(res.body).toMatchObject({ error: 'temporarily_unavailable' })
+    expect(res.headers['retry-after']).toBe('1')
+    expect(res.headers).toMatchObject(NO_STORE)
+    const [event] = spy.events('server_error')
+    expect(event?.error).toMatchObject({ store: 'client_store' })
+  })
+
+  it('answers 503 and issues no token when extraClaims does not answer within hookTimeout', async () => {
+    const spy = eventSpy()
+    const app = createApp({
+      extraClaims: () => new Promise<never>(() => undefined),
+      hookTimeout: 20,
+      onEvent: spy.onEvent,
+    })
+    const res = await tokenRequest(app)
+    expect(res.status).toBe(503)
+    expect(res.body).not.toHaveProperty('access_token')
+    expect(spy.events('server_error')[0]?.error).toMatchObject({ store: 'extra_claims' })
+    expect(spy.events('token_issued')).toHaveLength(0)
+  })
+
+  it.each([0, 1.5, 60_001, '100'])('refuses hookTimeout %s with a TypeError naming it', (value) => {
+    expect(() => createApp({ hookTimeout: value as number })).toThrow(/hookTimeout/)
+  })
 })
