@@ -78,6 +78,12 @@ export interface TokenVerifierOptions<C = AccessTokenClaims> {
    * (401 `revoked`). A throw or rejection answers 503: the guard fails closed.
    */
   isRevoked?: (claims: C) => boolean | Promise<boolean>
+  /**
+   * Milliseconds to wait for an asynchronous `isRevoked`; past it the answer is 503 (fails
+   * closed), so a store that never answers cannot hang requests.
+   * @default 2000
+   */
+  revocationTimeout?: number
 }
 
 /**
@@ -131,6 +137,7 @@ export interface VerifierConfig {
   scopeClaims: readonly string[]
   cacheMax: number
   isRevoked: ((claims: AccessTokenClaims) => boolean | Promise<boolean>) | undefined
+  revocationTimeout: number
 }
 
 /** The transport options of {@link requireToken}, resolved. */
@@ -158,6 +165,7 @@ export const VERIFIER_KEYS: ReadonlySet<string> = new Set([
   'scopeClaims',
   'cache',
   'isRevoked',
+  'revocationTimeout',
 ])
 const TRANSPORT_KEYS: ReadonlySet<string> = new Set([
   'tokenLocations',
@@ -392,6 +400,13 @@ export function resolveVerifierOptions(
     scopeClaims: [...(scopeClaims as string[])],
     cacheMax: resolveCache(input.cache),
     isRevoked: input.isRevoked as VerifierConfig['isRevoked'],
+    revocationTimeout: number(
+      input.revocationTimeout,
+      'revocationTimeout',
+      2000,
+      (n) => Number.isInteger(n) && n >= 1 && n <= 60_000,
+      'an integer number of milliseconds from 1 to 60000',
+    ),
   }
 }
 

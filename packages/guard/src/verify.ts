@@ -87,6 +87,7 @@ function isStringArray(value: unknown): value is string[] {
  */
 export function createVerifierCore(config: VerifierConfig): VerifierCore {
   const { clockTolerance, maxTokenAge, realm, scopeClaims, isRevoked, headerPolicy } = config
+  const { revocationTimeout } = config
   const maxTokenLength = config.maxTokenLength
   const cache = config.cacheMax > 0 ? new TokenCache(config.cacheMax) : undefined
   const headers: HeaderMemo = new Map()
@@ -155,17 +156,26 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
     if (result === false) return auth
     if (result === true) throw invalid('revoked')
     if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
-      // Any thenable (a Redis client's promise type, Bluebird), adopted as a native promise.
-      return Promise.resolve(result as PromiseLike<unknown>).then(
-        (revoked: unknown) => {
-          if (revoked === false) return auth
-          if (revoked === true) throw invalid('revoked')
-          throw new ServiceUnavailableError('revocation_check_failed')
-        },
-        (cause: unknown) => {
-          throw new ServiceUnavailableError('revocation_check_failed', { cause })
-        },
-      )
+      // Any thenable (a Redis client's promise type, Bluebird), adopted as a native promise and
+      // bounded by revocationTimeout: a store that never answers fails closed, it does not hang.
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => {
+          reject(new Error(`isRevoked gave no answer within ${revocationTimeout} ms`))
+        }, revocationTimeout)
+      })
+      return Promise.race([result as PromiseLike<unknown>, late])
+        .finally(() => clearTimeout(timer))
+        .then(
+          (revoked: unknown) => {
+            if (revoked === false) return auth
+            if (revoked === true) throw invalid('revoked')
+            throw new ServiceUnavailableError('revocation_check_failed')
+          },
+          (cause: unknown) => {
+            throw new ServiceUnavailableError('revocation_check_failed', { cause })
+          },
+        )
     }
     // A hook that answers anything but a boolean is broken: fail closed, visibly.
     throw new ServiceUnavailableError('revocation_check_failed')

@@ -281,6 +281,32 @@ describe('createTokenVerifier isRevoked', () => {
   })
 })
 
+describe('createTokenVerifier revocationTimeout', () => {
+  it('fails closed with 503 when an async hook does not answer within revocationTimeout', async () => {
+    const v = verifier({
+      isRevoked: () => new Promise<boolean>(() => undefined),
+      revocationTimeout: 20,
+    })
+    const error = await rejection(v.verify(token()))
+    expect(error.status).toBe(503)
+    expect(error.reason).toBe('revocation_check_failed')
+  })
+
+  it('uses the answer of a hook that answers within revocationTimeout', async () => {
+    const slowNo = (): Promise<boolean> =>
+      new Promise((resolve) => setTimeout(() => resolve(false), 5))
+    const v = verifier({ isRevoked: slowNo, revocationTimeout: 1000 })
+    expect((await v.verify(token())).claims.iss).toBe(ISSUER)
+  })
+
+  it.each([0, 1.5, 60_001, '100'])(
+    'refuses revocationTimeout %s with a TypeError naming it',
+    (value) => {
+      expect(() => verifier({ revocationTimeout: value as number })).toThrow(/revocationTimeout/)
+    },
+  )
+})
+
 describe('createTokenVerifier key selection', () => {
   it('picks the key named by kid among several', async () => {
     const v = verifier({
