@@ -27,6 +27,20 @@ export interface TokenIssuedEvent {
   ip: string | undefined
 }
 
+/**
+ * A client revoked one of its own tokens (RFC 7009); it is on the denylist until `expiresAt`.
+ * Requests that name any other token answer the same 200 and report nothing.
+ */
+export interface TokenRevokedEvent {
+  type: 'token_revoked'
+  clientId: string
+  /** The revoked token's `jti`. */
+  jti: string
+  /** The revoked token's `exp` (epoch seconds). */
+  expiresAt: number
+  ip: string | undefined
+}
+
 /** Client authentication failed; the client got the uniform `invalid_client` answer. */
 export interface AuthenticationFailedEvent {
   type: 'authentication_failed'
@@ -76,6 +90,7 @@ export interface ServerErrorEvent {
  */
 export type IssuerEvent =
   | TokenIssuedEvent
+  | TokenRevokedEvent
   | AuthenticationFailedEvent
   | TokenRequestRejectedEvent
   | RateLimitedEvent

@@ -39,6 +39,7 @@ export type {
   ServerErrorEvent,
   TokenIssuedEvent,
   TokenRequestRejectedEvent,
+  TokenRevokedEvent,
 } from './events.js'
 
 export {

@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express'
 import type { DenylistStore } from './denylist.js'
 import { InvalidRequestError } from './errors.js'
+import type { EventEmitter } from './events.js'
 import type { OwnTokenChecker } from './token-check.js'
 import { stateOf } from './token-request.js'
 import { TemporarilyUnavailableError } from './unavailable.js'
@@ -37,14 +38,16 @@ export interface TokenStatusContext {
  */
 export function createRevocationHandler(
   context: TokenStatusContext & { store: DenylistStore },
+  emit: EventEmitter,
 ): RequestHandler {
   return (req, res, next) => {
-    revoke(context, req, res).then(undefined, next)
+    revoke(context, emit, req, res).then(undefined, next)
   }
 }
 
 async function revoke(
   { checker, store }: TokenStatusContext & { store: DenylistStore },
+  emit: EventEmitter,
   req: Request,
   res: Response,
 ): Promise<void> {
@@ -59,6 +62,7 @@ async function revoke(
     } catch (error) {
       throw new TemporarilyUnavailableError('denylist', error)
     }
+    emit({ type: 'token_revoked', clientId: client.client_id, jti, expiresAt: exp, ip: req.ip })
   }
   // §2.2: "The content of the response body is ignored by the client"; nothing is sent.
   res.statusCode = 200

@@ -107,7 +107,7 @@ export function tokenEndpoint(options: TokenEndpointOptions): Router {
       .route(config.paths.revocation)
       .post(
         ...authenticated,
-        createRevocationHandler({ checker, store: config.revocation.store }),
+        createRevocationHandler({ checker, store: config.revocation.store }, emit),
         createErrorHandler(emit),
       )
       .all(methodNotAllowed('POST'))

@@ -53,6 +53,7 @@ describe('@ccflow/issuer', () => {
     }>()
     expectTypeOf<IssuerEvent['type']>().toEqualTypeOf<
       | 'token_issued'
+      | 'token_revoked'
       | 'authentication_failed'
       | 'token_request_rejected'
       | 'rate_limited'

@@ -64,6 +64,40 @@ describe('POST /revoke', () => {
     await expect(store.has(ISSUER, jti)).resolves.toBe(true)
   })
 
+  it('reports token_revoked with the client, jti and exp to onEvent', async () => {
+    const { store } = watchedStore()
+    const spy = eventSpy()
+    const app = createApp({ revocation: { store }, onEvent: spy.onEvent })
+    const token = await tokenFor(app)
+    await request(app)
+      .post('/revoke')
+      .set('Authorization', REPORTER)
+      .type('form')
+      .send(form({ token }))
+    const { jti, exp } = claimsOf(token)
+    const events = spy.events('token_revoked')
+    expect(events).toHaveLength(1)
+    expect(events[0]).toMatchObject({
+      type: 'token_revoked',
+      clientId: 'reporter',
+      jti,
+      expiresAt: exp,
+    })
+  })
+
+  it("reports nothing when a client names another client's token", async () => {
+    const { store } = watchedStore()
+    const spy = eventSpy()
+    const app = createApp({ revocation: { store }, onEvent: spy.onEvent })
+    const token = await tokenFor(app)
+    await request(app)
+      .post('/revoke')
+      .set('Authorization', BASIC_ONLY)
+      .type('form')
+      .send(form({ token }))
+    expect(spy.events('token_revoked')).toEqual([])
+  })
+
   it('authenticates with client_secret_post as well', async () => {
     const { store, add } = watchedStore()
     const app = createApp({ revocation: { store } })
