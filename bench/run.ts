@@ -19,6 +19,7 @@ import {
 import { runLoad, type LoadGenerator, type LoadSpec } from './lib/load.js'
 import { packageProblems } from './lib/packages.js'
 import {
+  cpuTimeOf,
   hasWrk,
   memoryOf,
   onExit,
@@ -277,7 +278,11 @@ async function bench(
           name: target.name,
         }
         await runLoad(warmSpec, { ...o, seconds: settings.warmup, name: `${target.name}-warm` })
+        // The server's CPU time over the measured window only (not the warm-up): per request it
+        // does not depend on how much of its core the server got, unlike req/s.
+        const cpuBefore = cpuTimeOf(server.pid)
         const result = await runLoad(spec, { ...o, seconds: settings.duration })
+        const cpuAfter = cpuTimeOf(server.pid)
         const memory = memoryOf(server.pid)
         if (result.requests === 0) {
           outcome.excluded = `no request completed in ${settings.duration} s`
@@ -289,15 +294,21 @@ async function bench(
           console.log(`${label} EXCLUDED, ${outcome.excluded}`)
           continue
         }
+        const cpuUsPerReq =
+          cpuBefore === undefined || cpuAfter === undefined
+            ? Number.NaN
+            : (cpuAfter - cpuBefore) / result.requests
         outcome.samples.push({
           rps: result.rps,
           p50Ms: result.p50Ms,
           p99Ms: result.p99Ms,
           peakMb: memory?.peakMb ?? Number.NaN,
+          cpuUsPerReq,
         })
         const errors = result.socketErrors > 0 ? `  (${result.socketErrors} socket errors)` : ''
+        const cpuText = Number.isNaN(cpuUsPerReq) ? '?' : cpuUsPerReq.toFixed(1)
         console.log(
-          `${label} ${Math.round(result.rps).toString().padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  peak RSS ${memory?.peakMb.toFixed(1) ?? '?'} MB${errors}`,
+          `${label} ${Math.round(result.rps).toString().padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  CPU ${cpuText} µs/req  peak RSS ${memory?.peakMb.toFixed(1) ?? '?'} MB${errors}`,
         )
       } catch (err) {
         outcome.excluded = `error: ${summarize(err)}`

@@ -8,6 +8,8 @@ export interface Sample {
   p99Ms: number
   /** VmHWM of the server process after the run, MB. */
   peakMb: number
+  /** Server CPU time (user + system) in the measured window ÷ completed requests, µs, or NaN. */
+  cpuUsPerReq: number
 }
 
 export interface TargetOutcome {
@@ -34,6 +36,11 @@ export interface Row {
   runs_rps: number[]
   /** (max − min) / median of the runs' req/s: the noise to read the ratios against. */
   spread: number | null
+  /** Median over runs of the server's CPU time per request, µs (null without /proc). */
+  cpu_us_per_req: number | null
+  /** The ceiling's cpu_us_per_req ÷ this row's: higher is better, like ratio_to_ceiling. */
+  cpu_ratio_to_ceiling: number | null
+  runs_cpu_us_per_req: (number | null)[]
 }
 
 export interface Goal {
@@ -43,6 +50,8 @@ export interface Goal {
   min: number
   ratio: number | null
   pass: boolean | null
+  /** versus's CPU µs/request ÷ target's: informational, the verdict is on req/s (`ratio`). */
+  cpu_ratio: number | null
 }
 
 export interface Report {
@@ -69,7 +78,7 @@ const round = (value: number, digits: number): number => {
 const CEILING = 'ceiling/express'
 
 /** The issue-6 targets, as ratios between two rows. */
-const GOALS: readonly Omit<Goal, 'ratio' | 'pass'>[] = [
+const GOALS: readonly Omit<Goal, 'ratio' | 'pass' | 'cpu_ratio'>[] = [
   {
     goal: 'guard cache hit ≥ 0.95× ceiling',
     target: 'guard/ccflow-rs256-reused',
@@ -119,9 +128,14 @@ export function buildReport(
   meta: Record<string, string | number | boolean>,
 ): Report {
   const measured = outcomes.filter((o) => o.excluded === undefined && o.samples.length > 0)
+  // Unrounded CPU medians, so that the ratios do not inherit the table's rounding.
+  const cpuOf = new Map<string, number>()
   const rows: Row[] = measured.map((o) => {
     const runs = o.samples.map((s) => s.rps)
     const rps = median(runs)
+    const cpuRuns = o.samples.map((s) => s.cpuUsPerReq)
+    const cpu = median(cpuRuns.filter((c) => !Number.isNaN(c)))
+    if (!Number.isNaN(cpu) && cpu > 0) cpuOf.set(o.target.name, cpu)
     return {
       name: o.target.name,
       kind: o.target.kind,
@@ -136,12 +150,24 @@ export function buildReport(
       alg: o.target.alg ?? null,
       runs_rps: runs.map((r) => Math.round(r)),
       spread: runs.length > 1 ? round((Math.max(...runs) - Math.min(...runs)) / rps, 3) : null,
+      cpu_us_per_req: Number.isNaN(cpu) ? null : round(cpu, 1),
+      cpu_ratio_to_ceiling: null,
+      runs_cpu_us_per_req: cpuRuns.map((c) => (Number.isNaN(c) ? null : round(c, 1))),
     }
   })
+  /** b's CPU µs/request ÷ a's: higher means a costs less CPU per request than b. */
+  const cpuRatio = (a: string, b: string): number | null => {
+    const ca = cpuOf.get(a)
+    const cb = cpuOf.get(b)
+    return ca === undefined || cb === undefined ? null : round(cb / ca, 3)
+  }
   const byName = new Map(rows.map((r) => [r.name, r]))
   const ceiling = byName.get(CEILING)
   for (const row of rows) {
-    if (ceiling) row.ratio_to_ceiling = round(row.rps / ceiling.rps, 3)
+    if (ceiling) {
+      row.ratio_to_ceiling = round(row.rps / ceiling.rps, 3)
+      row.cpu_ratio_to_ceiling = cpuRatio(row.name, CEILING)
+    }
     if (row.kind === 'ceiling') continue
     // The best peer of the same kind, preferring peers that sign/verify with the same algorithm.
     const peers = rows.filter((r) => r.kind === row.kind && r.role === 'peer')
@@ -157,7 +183,8 @@ export function buildReport(
     const a = byName.get(g.target)
     const b = byName.get(g.versus)
     const ratio = a && b ? round(a.rps / b.rps, 3) : null
-    return { ...g, ratio, pass: ratio === null ? null : ratio >= g.min }
+    const pass = ratio === null ? null : ratio >= g.min
+    return { ...g, ratio, pass, cpu_ratio: cpuRatio(g.target, g.versus) }
   })
   const excluded = outcomes
     .filter((o) => o.excluded !== undefined)
@@ -174,24 +201,31 @@ export function renderMarkdown(report: Report): string {
   for (const [k, v] of Object.entries(report.meta)) lines.push(`- ${k}: ${String(v)}`)
   lines.push(
     '',
-    '| target | req/s | p50 ms | p99 ms | × ceiling | × best peer | best peer | peak RSS MB | spread |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
+    '| target | req/s | p50 ms | p99 ms | × ceiling | CPU µs/req | CPU × ceiling | × best peer | best peer | peak RSS MB | spread |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
   )
   for (const r of report.targets) {
     lines.push(
-      `| ${r.name} | ${r.rps} | ${fmt(r.p50_ms)} | ${fmt(r.p99_ms)} | ${fmt(r.ratio_to_ceiling)} | ${fmt(r.ratio_to_best_peer)} | ${r.best_peer ?? '–'} | ${fmt(r.rss_mb, 1)} | ${r.spread === null ? '–' : `${Math.round(r.spread * 100)}%`} |`,
+      `| ${r.name} | ${r.rps} | ${fmt(r.p50_ms)} | ${fmt(r.p99_ms)} | ${fmt(r.ratio_to_ceiling)} | ${fmt(r.cpu_us_per_req, 1)} | ${fmt(r.cpu_ratio_to_ceiling)} | ${fmt(r.ratio_to_best_peer)} | ${r.best_peer ?? '–'} | ${fmt(r.rss_mb, 1)} | ${r.spread === null ? '–' : `${Math.round(r.spread * 100)}%`} |`,
     )
   }
   if (report.excluded.length > 0) {
     lines.push('', '## Excluded (not loaded or not counted)', '')
     for (const e of report.excluded) lines.push(`- ${e.name}: ${e.reason}`)
   }
-  lines.push('', '## Goals from issue 6', '', '| goal | target | versus | ratio | min | result |')
-  lines.push('| --- | --- | --- | ---: | ---: | --- |')
+  lines.push(
+    '',
+    '## Goals from issue 6',
+    '',
+    'The verdict is on the req/s ratio; the CPU ratio (versus’s CPU µs/req ÷ target’s) is for information.',
+    '',
+    '| goal | target | versus | ratio | min | result | CPU ratio |',
+    '| --- | --- | --- | ---: | ---: | --- | ---: |',
+  )
   for (const g of report.goals) {
     const result = g.pass === null ? 'not measured' : g.pass ? 'PASS' : 'FAIL'
     lines.push(
-      `| ${g.goal} | ${g.target} | ${g.versus} | ${fmt(g.ratio, 3)} | ${g.min} | ${result} |`,
+      `| ${g.goal} | ${g.target} | ${g.versus} | ${fmt(g.ratio, 3)} | ${g.min} | ${result} | ${fmt(g.cpu_ratio, 3)} |`,
     )
   }
   return `${lines.join('\n')}\n`
