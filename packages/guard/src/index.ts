@@ -16,17 +16,17 @@ import './augment.js'
 export { requireToken } from './require-token.js'
 export type { TokenGuard } from './require-token.js'
 export { requireScopes, requireAnyScope } from './require-scopes.js'
-export { createTokenVerifier } from './verify.js'
-export type { TokenVerifier } from './verify.js'
+export { createTokenVerifier } from './verify/verifier.js'
+export type { TokenVerifier } from './verify/verifier.js'
 export { BearerJwtStrategy } from './passport-strategy.js'
 export type { BearerJwtStrategyOptions } from './passport-strategy.js'
-export { redisRevocationCheck } from './revocation-check.js'
+export { redisRevocationCheck } from './verify/revocation-check.js'
 export type {
   RedisRevocationCheckOptions,
   RedisSendCommand,
   RevocationCheck,
   RevocationCheckClaims,
-} from './revocation-check.js'
+} from './verify/revocation-check.js'
 export {
   BearerError,
   UnauthorizedError,

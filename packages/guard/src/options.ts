@@ -1,8 +1,12 @@
-import { normalizeType } from './decode.js'
-import type { HeaderPolicy } from './decode.js'
-import { ASYMMETRIC_ALGORITHMS, importStaticKeys, SUPPORTED_ALGORITHMS } from './static-keys.js'
-import type { StaticKey } from './static-keys.js'
-import { DEFAULT_CACHE_MAX } from './token-cache.js'
+import { normalizeType } from './verify/decode.js'
+import type { HeaderPolicy } from './verify/decode.js'
+import {
+  ASYMMETRIC_ALGORITHMS,
+  importStaticKeys,
+  SUPPORTED_ALGORITHMS,
+} from './keys/static-keys.js'
+import type { StaticKey } from './keys/static-keys.js'
+import { DEFAULT_CACHE_MAX } from './verify/token-cache.js'
 import type { AccessTokenClaims, RemoteKeySetOptions, StaticKeyInput } from './types.js'
 
 export type { RemoteKeySetOptions } from './types.js'

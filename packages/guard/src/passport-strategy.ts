@@ -1,13 +1,13 @@
 import type { Request } from 'express'
 import passportStrategy from 'passport-strategy'
-import { readBearerToken } from './bearer.js'
-import type { TokenLocations } from './bearer.js'
+import { readBearerToken } from './http/bearer.js'
+import type { TokenLocations } from './http/bearer.js'
 import { bearerChallenge, BearerError } from './errors.js'
 import { resolveTransportOptions, resolveVerifierOptions, VERIFIER_KEYS } from './options.js'
 import type { TokenVerifierOptions } from './options.js'
 import type { AccessTokenClaims, AuthInfo } from './types.js'
-import { createVerifierCore } from './verify.js'
-import type { VerifierCore } from './verify.js'
+import { createVerifierCore } from './verify/verifier.js'
+import type { VerifierCore } from './verify/verifier.js'
 
 /** Options of {@link BearerJwtStrategy}: the verifier's, plus where tokens may be sent. */
 export interface BearerJwtStrategyOptions<C = AccessTokenClaims> extends TokenVerifierOptions<C> {

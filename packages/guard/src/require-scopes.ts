@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import { fail, getContext } from './context.js'
+import { fail, getContext } from './http/context.js'
 import { InsufficientScopeError, UnauthorizedError } from './errors.js'
-import { checkRequiredScopes } from './scopes.js'
+import { checkRequiredScopes } from './verify/scopes.js'
 
 function scopeGuard(required: readonly string[], all: boolean): RequestHandler {
   return function requireScopesHandler(req: Request, res: Response, next: NextFunction): void {

@@ -1,13 +1,13 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import { NO_TOKEN, readBearerToken } from './bearer.js'
-import type { TokenLocations } from './bearer.js'
-import { fail, setContext } from './context.js'
-import type { GuardContext } from './context.js'
+import { NO_TOKEN, readBearerToken } from './http/bearer.js'
+import type { TokenLocations } from './http/bearer.js'
+import { fail, setContext } from './http/context.js'
+import type { GuardContext } from './http/context.js'
 import { UnauthorizedError } from './errors.js'
 import { REQUIRE_TOKEN_KEYS, resolveTransportOptions, resolveVerifierOptions } from './options.js'
 import type { RequireTokenOptions } from './options.js'
 import type { AccessTokenClaims, AuthInfo } from './types.js'
-import { createVerifierCore } from './verify.js'
+import { createVerifierCore } from './verify/verifier.js'
 
 /** The middleware returned by {@link requireToken}. */
 export interface TokenGuard extends RequestHandler {

@@ -1,7 +1,11 @@
 import { writeFile } from 'node:fs/promises'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
-import { generateClientSecret, hashClientSecret, type SecretHashAlgorithm } from './secrets.js'
-import { generateSigningKey } from './signing-keys.js'
+import {
+  generateClientSecret,
+  hashClientSecret,
+  type SecretHashAlgorithm,
+} from './clients/secrets.js'
+import { generateSigningKey } from './tokens/signing-keys.js'
 
 /** Where the CLI reads and writes; injected so tests need no real terminal. */
 export interface CliIo {

@@ -47,24 +47,28 @@ export {
   hashClientSecret,
   parseSecretId,
   verifyClientSecret,
-} from './secrets.js'
-export type { SecretHashAlgorithm } from './secrets.js'
+} from './clients/secrets.js'
+export type { SecretHashAlgorithm } from './clients/secrets.js'
 
-export { memoryDenylist, redisDenylist } from './denylist.js'
-export type { DenylistStore, MemoryDenylistOptions, RedisDenylistOptions } from './denylist.js'
+export { memoryDenylist, redisDenylist } from './revocation/denylist.js'
+export type {
+  DenylistStore,
+  MemoryDenylistOptions,
+  RedisDenylistOptions,
+} from './revocation/denylist.js'
 export { rateLimitRedisCommand } from './redis-command.js'
 export type { RateLimitRedisReply, RedisCommandOptions, RedisSendCommand } from './redis-command.js'
 
-export { jsonFileClientStore, staticClientStore, validateClient } from './client-store.js'
-export type { Client, ClientSecret, ClientStore } from './client-store.js'
+export { jsonFileClientStore, staticClientStore, validateClient } from './clients/client-store.js'
+export type { Client, ClientSecret, ClientStore } from './clients/client-store.js'
 
-export { generateSigningKey, importSigningKeys } from './signing-keys.js'
+export { generateSigningKey, importSigningKeys } from './tokens/signing-keys.js'
 export type {
   PublicJwk,
   SigningAlgorithm,
   SigningKeyInput,
   SigningKeySet,
   SigningKeyStatus,
-} from './signing-keys.js'
+} from './tokens/signing-keys.js'
 
-export type { AccessTokenClaims } from './issue-token.js'
+export type { AccessTokenClaims } from './tokens/issue-token.js'

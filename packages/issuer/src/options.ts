@@ -1,11 +1,15 @@
 import type { Options as RateLimitOptions } from 'express-rate-limit'
-import type { Client, ClientStore } from './client-store.js'
-import type { DenylistStore } from './denylist.js'
+import type { Client, ClientStore } from './clients/client-store.js'
+import type { DenylistStore } from './revocation/denylist.js'
 import type { IssuerEvent } from './events.js'
-import { isScopeToken } from './scope.js'
-import { checkPepper } from './secrets.js'
-import { importSigningKeys, type SigningKeyInput, type SigningKeySet } from './signing-keys.js'
-import { createOwnTokenChecker, type OwnTokenChecker } from './token-check.js'
+import { isScopeToken } from './tokens/scope.js'
+import { checkPepper } from './clients/secrets.js'
+import {
+  importSigningKeys,
+  type SigningKeyInput,
+  type SigningKeySet,
+} from './tokens/signing-keys.js'
+import { createOwnTokenChecker, type OwnTokenChecker } from './revocation/own-token-check.js'
 import { DEFAULT_HOOK_TIMEOUT_MS } from './unavailable.js'
 
 /**

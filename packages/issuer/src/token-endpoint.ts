@@ -4,23 +4,23 @@ import express, {
   type RequestHandler,
   type Router,
 } from 'express'
-import { createClientAuthentication } from './client-auth.js'
-import { createClientCredentialsGrant } from './client-credentials.js'
-import { createIntrospectionHandler } from './introspection.js'
+import { createClientAuthentication } from './clients/client-auth.js'
+import { createClientCredentialsGrant } from './tokens/client-credentials-grant.js'
+import { createIntrospectionHandler } from './revocation/introspect.js'
 import { TokenError } from './errors.js'
 import { createEmitter, type EventEmitter } from './events.js'
-import { errorBody, SERVER_ERROR_BODY, sendJson, setNoStore } from './http.js'
-import { jwksHandler, metadataHandler } from './metadata.js'
+import { errorBody, SERVER_ERROR_BODY, sendJson, setNoStore } from './http/respond.js'
+import { jwksHandler, metadataHandler } from './discovery/metadata.js'
 import { resolveOptions, type TokenEndpointOptions } from './options.js'
-import { createFailureLimiter, createIssuanceLimiter } from './rate-limit.js'
-import { createRevocationHandler } from './revocation.js'
+import { createFailureLimiter, createIssuanceLimiter } from './http/rate-limit.js'
+import { createRevocationHandler } from './revocation/revoke.js'
 import {
   beginTokenRequest,
   checkContentType,
   parseTokenParams,
   readBody,
   stateOf,
-} from './token-request.js'
+} from './http/token-request.js'
 import {
   RETRY_AFTER_SECONDS,
   TEMPORARILY_UNAVAILABLE_BODY,

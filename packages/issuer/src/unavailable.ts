@@ -1,4 +1,4 @@
-import { errorBody } from './http.js'
+import { errorBody } from './http/respond.js'
 
 /** What could not answer in time: a store or one of the application's hooks. @internal */
 export type UnavailableDependency = 'denylist' | 'rate_limit' | 'client_store' | 'extra_claims'

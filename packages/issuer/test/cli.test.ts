@@ -8,9 +8,13 @@ import { join } from 'node:path'
 import express from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli, type CliIo } from '../src/cli.js'
-import { staticClientStore } from '../src/client-store.js'
-import { generateClientSecret, hashClientSecret, verifyClientSecret } from '../src/secrets.js'
-import { importSigningKeys } from '../src/signing-keys.js'
+import { staticClientStore } from '../src/clients/client-store.js'
+import {
+  generateClientSecret,
+  hashClientSecret,
+  verifyClientSecret,
+} from '../src/clients/secrets.js'
+import { importSigningKeys } from '../src/tokens/signing-keys.js'
 import { tokenEndpoint } from '../src/token-endpoint.js'
 
 interface Run {

@@ -1,7 +1,7 @@
 import express from 'express'
 import request from 'supertest'
 import { describe, expect, it, vi } from 'vitest'
-import type { ClientStore } from '../src/client-store.js'
+import type { ClientStore } from '../src/clients/client-store.js'
 import { tokenEndpoint } from '../src/token-endpoint.js'
 import { NO_STORE, baseOptions, basic, createApp, form, secrets } from './helpers.js'
 

@@ -5,8 +5,8 @@ import passport from 'passport'
 import { Strategy } from 'passport-strategy'
 import request from 'supertest'
 import { describe, expect, it, vi } from 'vitest'
-import type { ClientStore } from '../src/client-store.js'
-import { generateSigningKey } from '../src/signing-keys.js'
+import type { ClientStore } from '../src/clients/client-store.js'
+import { generateSigningKey } from '../src/tokens/signing-keys.js'
 import { tokenEndpoint } from '../src/token-endpoint.js'
 import {
   ISSUER,

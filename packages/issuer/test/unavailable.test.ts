@@ -1,7 +1,7 @@
 import type { Store } from 'express-rate-limit'
 import request from 'supertest'
 import { describe, expect, it, vi } from 'vitest'
-import type { ClientStore } from '../src/client-store.js'
+import type { ClientStore } from '../src/clients/client-store.js'
 import { TemporarilyUnavailableError, withinTime } from '../src/unavailable.js'
 import { basic, createApp, eventSpy, form, NO_STORE, secrets } from './helpers.js'
 

@@ -1,0 +1,235 @@
+import type { InvalidTokenReason } from '../errors.js'
+import type { JwtHeader } from '../types.js'
+
+/** A token that passed the cheap structural checks, before any cryptography. */
+export interface DecodedToken {
+  header: JwtHeader
+  payload: Record<string, unknown>
+}
+
+/** The checks {@link decodeToken} applies to the protected header. */
+export interface HeaderPolicy {
+  /** Algorithms accepted at all (never contains `none`). */
+  algorithms: ReadonlySet<string>
+  /** Normalised accepted `typ` values, or `undefined` to accept any (or none). */
+  types: ReadonlySet<string> | undefined
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/
+// Fatal: invalid UTF-8 is a malformed token, not a string with U+FFFD in it.
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+// ECDSA signatures are r || s of fixed width (RFC 7518 §3.4).
+const EC_SIGNATURE_BYTES: Readonly<Record<string, number>> = { ES256: 64, ES384: 96, ES512: 132 }
+
+/**
+ * Normalises a `typ` value for comparison. RFC 7515 §4.1.9: media types compare
+ * case-insensitively and `application/` may be omitted, so `AT+JWT` and `application/at+jwt`
+ * are the same type.
+ */
+export function normalizeType(typ: string): string {
+  const lower = typ.toLowerCase()
+  return lower.includes('/') ? lower : `application/${lower}`
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * True when a JSON text (already known to be valid) has an object with two members of the same
+ * name. `JSON.parse` keeps the last one silently and a reviver cannot see the first, so two
+ * parsers could disagree on `alg` or `aud` (RFC 7515 §5.2 lets us reject). Escaped names are
+ * compared after unescaping, so `"a"` and `"\u0061"` collide.
+ */
+export function hasDuplicateMembers(json: string): boolean {
+  const stack: (Set<string> | undefined)[] = []
+  let expectName = false
+  const length = json.length
+  let i = 0
+  while (i < length) {
+    const c = json.charCodeAt(i)
+    if (c === 0x22) {
+      let end = i + 1
+      let escaped = false
+      for (;;) {
+        const d = json.charCodeAt(end)
+        if (d === 0x5c) {
+          escaped = true
+          end += 2
+        } else if (d === 0x22 || Number.isNaN(d)) {
+          break
+        } else {
+          end += 1
+        }
+      }
+      const members = stack[stack.length - 1]
+      if (expectName && members !== undefined) {
+        const name = escaped
+          ? (JSON.parse(json.slice(i, end + 1)) as string)
+          : json.slice(i + 1, end)
+        if (members.has(name)) return true
+        members.add(name)
+        expectName = false
+      }
+      i = end + 1
+      continue
+    }
+    if (c === 0x7b) {
+      stack.push(new Set())
+      expectName = true
+    } else if (c === 0x5b) {
+      stack.push(undefined)
+      expectName = false
+    } else if (c === 0x7d || c === 0x5d) {
+      stack.pop()
+      expectName = false
+    } else if (c === 0x2c) {
+      expectName = stack[stack.length - 1] !== undefined
+    }
+    i += 1
+  }
+  return false
+}
+
+function decodeJsonSegment(segment: string): Record<string, unknown> | InvalidTokenReason {
+  if (!BASE64URL.test(segment) || segment.length % 4 === 1) return 'malformed'
+  let text: string
+  let value: unknown
+  try {
+    text = utf8.decode(Buffer.from(segment, 'base64url'))
+    value = JSON.parse(text)
+  } catch {
+    return 'malformed'
+  }
+  if (!isObject(value)) return 'malformed'
+  return hasDuplicateMembers(text) ? 'duplicate_member' : value
+}
+
+const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+
+/**
+ * True when the last character of a base64url segment carries no stray low bits (RFC 4648 §3.5:
+ * the pad bits must be zero). Decoders ignore those bits, so without this check up to 16
+ * different strings decode to the same signature: a holder of one valid token could mint
+ * variants that pass verification, each a fresh token-cache entry and a fresh token to any
+ * denylist keyed on the token text.
+ */
+function hasCanonicalTail(segment: string): boolean {
+  const rest = segment.length % 4
+  if (rest === 0) return true
+  const value = BASE64URL_ALPHABET.indexOf(segment.charAt(segment.length - 1))
+  return (value & (rest === 2 ? 0x0f : 0x03)) === 0
+}
+
+function zeroBytes(bytes: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i += 1) if (bytes[i] !== 0) return false
+  return true
+}
+
+function checkHeader(segment: string, policy: HeaderPolicy): JwtHeader | InvalidTokenReason {
+  const header = decodeJsonSegment(segment)
+  if (typeof header === 'string') return header
+  const alg = header.alg
+  if (typeof alg !== 'string') return 'malformed'
+  if (!policy.algorithms.has(alg)) return 'unsupported_alg'
+  // RFC 7515 §4.1.11: a recipient that does not understand a listed extension must reject; we
+  // implement none, so any `crit` is rejected.
+  if (header.crit !== undefined) return 'crit_header'
+  if (policy.types !== undefined) {
+    const typ = header.typ
+    if (typeof typ !== 'string' || !policy.types.has(normalizeType(typ))) return 'bad_typ'
+  }
+  if (header.kid !== undefined && typeof header.kid !== 'string') return 'malformed'
+  return header as JwtHeader
+}
+
+/**
+ * Freezes an object and every object and array reachable from it (already frozen ones are
+ * skipped with what they hold: they were frozen by this function). Used for what is shared
+ * between requests: memoised headers and cached `req.auth` values.
+ */
+export function freezeDeep<T extends object>(value: T): T {
+  Object.freeze(value)
+  // Index and for-in loops: Object.values would allocate an array per object on every miss.
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) {
+      const member: unknown = value[i]
+      if (typeof member === 'object' && member !== null && !Object.isFrozen(member)) {
+        freezeDeep(member)
+      }
+    }
+    return value
+  }
+  const record = value as Record<string, unknown>
+  for (const name in record) {
+    if (!Object.hasOwn(record, name)) continue
+    const member = record[name]
+    if (typeof member === 'object' && member !== null && !Object.isFrozen(member)) {
+      freezeDeep(member)
+    }
+  }
+  return value
+}
+
+/** Most headers a {@link HeaderMemo} keeps; a full memo starts over. */
+export const HEADER_MEMO_MAX = 16
+
+/**
+ * Protected headers that passed {@link decodeToken}'s header checks under one policy, by their
+ * exact base64url text. An issuer signs every token with the same few headers (one per key), so
+ * a cache miss decodes only the payload. Entries are deeply frozen (they are shared by every
+ * token with that header); the memo is bounded, and a stream of distinct headers only clears it.
+ */
+export type HeaderMemo = Map<string, JwtHeader>
+
+/**
+ * The structural checks that run before any cryptography: exactly three base64url segments,
+ * header and payload JSON objects without duplicate member names, an accepted `alg`, no `crit`,
+ * an accepted `typ`, a string `kid`, and an ECDSA signature of the right width with non-zero
+ * r and s (the CVE-2022-21449 shape). `jku`, `x5u`, `x5c` and `jwk` are never read.
+ *
+ * @param memo - headers already checked under the same `policy` (never share one across
+ * policies); with it the returned header is frozen.
+ * @returns the decoded token, or the reason it is rejected.
+ */
+export function decodeToken(
+  token: string,
+  policy: HeaderPolicy,
+  memo?: HeaderMemo,
+): DecodedToken | InvalidTokenReason {
+  const first = token.indexOf('.')
+  const second = first === -1 ? -1 : token.indexOf('.', first + 1)
+  // Five segments (a JWE) or any other count is malformed: only a JWS is an access token here.
+  if (second === -1 || token.indexOf('.', second + 1) !== -1) return 'malformed'
+
+  const headerSegment = token.slice(0, first)
+  let header = memo?.get(headerSegment)
+  if (header === undefined) {
+    const checked = checkHeader(headerSegment, policy)
+    if (typeof checked === 'string') return checked
+    header = checked
+    if (memo !== undefined) {
+      freezeDeep(header)
+      if (memo.size >= HEADER_MEMO_MAX) memo.clear()
+      memo.set(headerSegment, header)
+    }
+  }
+  const alg = header.alg
+
+  const payload = decodeJsonSegment(token.slice(first + 1, second))
+  if (typeof payload === 'string') return payload
+
+  const signature = token.slice(second + 1)
+  if (!BASE64URL.test(signature) || signature.length % 4 === 1) return 'malformed'
+  if (!hasCanonicalTail(signature)) return 'bad_signature'
+  const ecBytes = EC_SIGNATURE_BYTES[alg]
+  if (ecBytes !== undefined) {
+    const bytes = Buffer.from(signature, 'base64url')
+    const half = ecBytes / 2
+    if (bytes.length !== ecBytes || zeroBytes(bytes, 0, half) || zeroBytes(bytes, half, ecBytes)) {
+      return 'bad_signature'
+    }
+  }
+  return { header, payload }
+}

@@ -1,0 +1,342 @@
+import type { KeyObject } from 'node:crypto'
+import jwt from 'jsonwebtoken'
+import type { VerifyOptions } from 'jsonwebtoken'
+import { decodeToken, freezeDeep } from './decode.js'
+import type { DecodedToken, HeaderMemo } from './decode.js'
+import { InvalidTokenError, ServiceUnavailableError } from '../errors.js'
+import type { InvalidTokenReason } from '../errors.js'
+import { resolveVerifierOptions } from '../options.js'
+import type { TokenVerifierOptions, VerifierConfig } from '../options.js'
+import { createRemoteKeySet } from '../keys/remote-key-set.js'
+import type { RemoteKeySet } from '../keys/remote-key-set.js'
+import { readScopes } from './scopes.js'
+import type { StaticKey } from '../keys/static-keys.js'
+import { TokenCache, tokenCacheKey } from './token-cache.js'
+import type { CachedToken } from './token-cache.js'
+import type { AccessTokenClaims, AuthInfo, JwtHeader } from '../types.js'
+
+/**
+ * Verifies bearer access tokens outside Express (queues, WebSockets, gRPC) with exactly the
+ * rules of {@link requireToken}.
+ *
+ * @typeParam C - the claims type.
+ */
+export interface TokenVerifier<C = AccessTokenClaims> {
+  /**
+   * Verifies a token and returns what `req.auth` would hold. The result (and everything in it)
+   * is frozen: cached results are shared between requests.
+   *
+   * @throws {BearerError} `InvalidTokenError` (401) for any token problem,
+   * `KeySourceUnavailableError` or `ServiceUnavailableError` (503) when keys or the revocation
+   * check are unavailable.
+   */
+  verify(token: string): Promise<AuthInfo<C>>
+  /**
+   * Settles when the keys are loaded: at once for static keys, after the first JWKS fetch for
+   * remote keys (rejecting with `KeySourceUnavailableError` if it failed; requests still retry).
+   */
+  readonly ready: Promise<void>
+  /** Stops the remote key set (aborts an in-flight fetch); a no-op for static keys. */
+  close(): void
+}
+
+/** The synchronous-when-possible verifier shared by the middleware and the passport strategy. */
+export interface VerifierCore {
+  readonly config: VerifierConfig
+  /**
+   * Verifies a token. Returns synchronously on a cache hit (or with static keys and a synchronous
+   * `isRevoked`), so the hot path allocates no promise; throws `BearerError` synchronously
+   * or rejects with one.
+   */
+  readonly check: (token: string) => AuthInfo | Promise<AuthInfo>
+  readonly ready: Promise<void>
+  readonly close: () => void
+}
+
+type Verified = { header: JwtHeader; payload: Record<string, unknown> }
+
+// jsonwebtoken reports everything through three classes and message texts; the texts below are
+// those of jsonwebtoken 9 (lib verify.js), pinned by the dependency version and by the tests.
+function reasonFor(error: unknown, payload: Record<string, unknown>): InvalidTokenReason {
+  if (error instanceof jwt.TokenExpiredError) {
+    return error.message === 'maxAge exceeded' ? 'token_too_old' : 'token_expired'
+  }
+  if (error instanceof jwt.NotBeforeError) return 'token_not_active'
+  if (!(error instanceof jwt.JsonWebTokenError)) return 'bad_signature'
+  const message = error.message
+  if (message === 'invalid signature') return 'bad_signature'
+  if (message.startsWith('jwt audience invalid')) {
+    return payload.aud === undefined ? 'missing_aud' : 'wrong_audience'
+  }
+  if (message.startsWith('jwt issuer invalid')) {
+    return payload.iss === undefined ? 'missing_iss' : 'wrong_issuer'
+  }
+  if (message === 'iat required when maxAge is specified') return 'missing_iat'
+  if (message === 'invalid exp value' || message === 'invalid nbf value') return 'invalid_claims'
+  if (message === 'invalid algorithm' || message.includes('key')) return 'unsupported_alg'
+  return 'malformed'
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string')
+}
+
+/**
+ * Builds the verifier from resolved options. Internal: {@link createTokenVerifier},
+ * {@link requireToken} and the passport strategy share it.
+ */
+export function createVerifierCore(config: VerifierConfig): VerifierCore {
+  const { clockTolerance, maxTokenAge, realm, scopeClaims, isRevoked, headerPolicy } = config
+  const { revocationTimeout } = config
+  const maxTokenLength = config.maxTokenLength
+  const cache = config.cacheMax > 0 ? new TokenCache(config.cacheMax) : undefined
+  const headers: HeaderMemo = new Map()
+  const invalid = (reason: InvalidTokenReason, cause?: unknown): InvalidTokenError =>
+    new InvalidTokenError(reason, cause === undefined ? { realm } : { realm, cause })
+
+  const jwtOptions: VerifyOptions & { complete: true } = {
+    complete: true,
+    algorithms: config.algorithms as VerifyOptions['algorithms'],
+    issuer: config.issuer,
+    audience: config.audience,
+    clockTolerance,
+    ...(maxTokenAge === undefined ? {} : { maxAge: maxTokenAge }),
+  }
+
+  let remote: RemoteKeySet | undefined
+  let ready: Promise<void> = Promise.resolve()
+  let byKid: Map<string, StaticKey[]> | undefined
+  let withoutKid: StaticKey[] = []
+  let allKeys: readonly StaticKey[] = []
+  if (config.keySource.type === 'static') {
+    allKeys = config.keySource.keys
+    withoutKid = allKeys.filter((key) => key.kid === undefined)
+    byKid = new Map()
+    for (const key of allKeys) {
+      if (key.kid === undefined) continue
+      const list = byKid.get(key.kid)
+      if (list === undefined) byKid.set(key.kid, [key])
+      else list.push(key)
+    }
+  } else {
+    const source = config.keySource
+    remote = createRemoteKeySet({
+      ...source.options,
+      ...(source.discover ? { discover: true, issuer: source.issuer } : {}),
+      ...(source.jwksUri === undefined ? {} : { jwksUri: source.jwksUri }),
+    })
+    ready = remote.ready
+  }
+
+  // Time checks: identical on a miss and on every cache hit (jsonwebtoken's arithmetic, plus the
+  // iat-in-the-future check it does not make).
+  const timeProblem = (
+    exp: number,
+    nbf: number | undefined,
+    iat: number | undefined,
+  ): InvalidTokenReason | undefined => {
+    const now = Math.floor(Date.now() / 1000)
+    if (now >= exp + clockTolerance) return 'token_expired'
+    if (nbf !== undefined && nbf > now + clockTolerance) return 'token_not_active'
+    if (iat !== undefined && iat > now + clockTolerance) return 'iat_in_future'
+    if (maxTokenAge !== undefined && now >= (iat as number) + maxTokenAge + clockTolerance) {
+      return 'token_too_old'
+    }
+    return undefined
+  }
+
+  const revocation = (auth: AuthInfo): AuthInfo | Promise<AuthInfo> => {
+    if (isRevoked === undefined) return auth
+    let result: unknown
+    try {
+      result = isRevoked(auth.claims)
+    } catch (cause) {
+      throw new ServiceUnavailableError('revocation_check_failed', { cause })
+    }
+    if (result === false) return auth
+    if (result === true) throw invalid('revoked')
+    if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+      // Any thenable (a Redis client's promise type, Bluebird), adopted as a native promise and
+      // bounded by revocationTimeout: a store that never answers fails closed, it does not hang.
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => {
+          reject(new Error(`isRevoked gave no answer within ${revocationTimeout} ms`))
+        }, revocationTimeout)
+      })
+      return Promise.race([result as PromiseLike<unknown>, late])
+        .finally(() => clearTimeout(timer))
+        .then(
+          (revoked: unknown) => {
+            if (revoked === false) return auth
+            if (revoked === true) throw invalid('revoked')
+            throw new ServiceUnavailableError('revocation_check_failed')
+          },
+          (cause: unknown) => {
+            throw new ServiceUnavailableError('revocation_check_failed', { cause })
+          },
+        )
+    }
+    // A hook that answers anything but a boolean is broken: fail closed, visibly.
+    throw new ServiceUnavailableError('revocation_check_failed')
+  }
+
+  // One candidate (every remote key, most static set-ups): no loop, no array.
+  const verifyOne = (token: string, key: KeyObject, decoded: DecodedToken): Verified => {
+    let payload: Record<string, unknown>
+    try {
+      payload = (jwt.verify(token, key, jwtOptions) as unknown as Verified).payload
+    } catch (error) {
+      throw invalid(reasonFor(error, decoded.payload), error)
+    }
+    // Our header, not jsonwebtoken's: jws decodes the header as latin1, so a non-ASCII kid
+    // would reach req.auth garbled and differ from the kid that chose the key.
+    return { header: decoded.header, payload }
+  }
+
+  const verifyWith = (
+    token: string,
+    keys: readonly KeyObject[],
+    decoded: DecodedToken,
+  ): Verified => {
+    if (keys.length === 1) return verifyOne(token, keys[0] as KeyObject, decoded)
+    let lastError: unknown
+    for (const key of keys) {
+      try {
+        const { payload } = jwt.verify(token, key, jwtOptions) as unknown as Verified
+        // Our header, not jsonwebtoken's: jws decodes the header as latin1, so a non-ASCII kid
+        // would reach req.auth garbled and differ from the kid that chose the key.
+        return { header: decoded.header, payload }
+      } catch (error) {
+        lastError = error
+        // Only a bad signature is worth trying with the next candidate key.
+        if (!(error instanceof jwt.JsonWebTokenError) || error.message !== 'invalid signature') {
+          break
+        }
+      }
+    }
+    throw invalid(reasonFor(lastError, decoded.payload), lastError)
+  }
+
+  const accept = (token: string, verified: Verified, cacheKey: string | undefined): AuthInfo => {
+    const claims = verified.payload
+    const { exp, nbf, iat, iss, aud } = claims
+    if (exp === undefined) throw invalid('missing_exp')
+    if (typeof exp !== 'number' || !Number.isFinite(exp)) throw invalid('invalid_claims')
+    if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf))) {
+      throw invalid('invalid_claims')
+    }
+    if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) {
+      throw invalid('invalid_claims')
+    }
+    if (typeof iss !== 'string' || !(typeof aud === 'string' || isStringArray(aud))) {
+      throw invalid('invalid_claims')
+    }
+    const problem = timeProblem(exp, nbf, iat)
+    if (problem !== undefined) throw invalid(problem)
+    const clientId =
+      typeof claims.client_id === 'string'
+        ? claims.client_id
+        : typeof claims.azp === 'string'
+          ? claims.azp
+          : undefined
+    const auth: AuthInfo = freezeDeep({
+      token,
+      header: verified.header,
+      claims: claims as AccessTokenClaims,
+      scopes: readScopes(claims, scopeClaims),
+      clientId,
+    })
+    if (cache !== undefined && cacheKey !== undefined) {
+      let until = exp + clockTolerance
+      if (maxTokenAge !== undefined)
+        until = Math.min(until, (iat as number) + maxTokenAge + clockTolerance)
+      const entry: CachedToken = { auth, exp, nbf, iat }
+      cache.set(cacheKey, entry, until * 1000 - Date.now())
+    }
+    return auth
+  }
+
+  const staticCandidates = (header: JwtHeader): KeyObject[] => {
+    const alg = header.alg
+    const kid = header.kid
+    let pool: readonly StaticKey[] = allKeys
+    if (kid !== undefined) {
+      // A token naming a configured kid is checked against that key only; keys configured
+      // without a kid stay candidates for any kid.
+      pool = (byKid as Map<string, StaticKey[]>).get(kid) ?? withoutKid
+    }
+    const keys: KeyObject[] = []
+    for (const key of pool) if (key.algorithms.has(alg)) keys.push(key.key)
+    return keys
+  }
+
+  const check = (token: string): AuthInfo | Promise<AuthInfo> => {
+    if (typeof token !== 'string' || token === '') throw invalid('malformed')
+    if (token.length > maxTokenLength) throw invalid('too_large')
+    let cacheKey: string | undefined
+    if (cache !== undefined) {
+      cacheKey = tokenCacheKey(token)
+      const hit = cache.get(cacheKey)
+      if (hit !== undefined) {
+        const problem = timeProblem(hit.exp, hit.nbf, hit.iat)
+        if (problem !== undefined) {
+          cache.delete(cacheKey)
+          throw invalid(problem)
+        }
+        return isRevoked === undefined ? hit.auth : revocation(hit.auth)
+      }
+    }
+    const decoded = decodeToken(token, headerPolicy, headers)
+    if (typeof decoded === 'string') throw invalid(decoded)
+    if (remote === undefined) {
+      const keys = staticCandidates(decoded.header)
+      if (keys.length === 0) throw invalid('unknown_kid')
+      return revocation(accept(token, verifyWith(token, keys, decoded), cacheKey))
+    }
+    const { kid, alg } = decoded.header
+    // The common case, a fresh key set that knows the kid, stays synchronous: no promise, and
+    // the response is written in the same turn as the request was read.
+    const known = remote.peekKey(kid, alg)
+    if (known !== undefined)
+      return revocation(accept(token, verifyOne(token, known, decoded), cacheKey))
+    return remote.getKey(kid, alg).then((key) => {
+      if (key === undefined) throw invalid('unknown_kid')
+      return revocation(accept(token, verifyOne(token, key, decoded), cacheKey))
+    })
+  }
+
+  return {
+    config,
+    check,
+    ready,
+    close: (): void => remote?.close(),
+  }
+}
+
+/**
+ * Creates a token verifier: the verification half of {@link requireToken}, for code that is not
+ * an Express route.
+ *
+ * @example
+ * ```ts
+ * const verifier = createTokenVerifier({
+ *   issuer: 'https://auth.example.com',
+ *   audience: 'https://api.example.com',
+ *   jwksUri: 'https://auth.example.com/jwks.json',
+ * })
+ * const { claims, scopes } = await verifier.verify(token)
+ * ```
+ * @throws {TypeError} for a missing, unknown or unsafe option (named in the message).
+ * @see https://www.rfc-editor.org/rfc/rfc9068#section-4 (validating JWT access tokens)
+ */
+export function createTokenVerifier<C extends AccessTokenClaims = AccessTokenClaims>(
+  options: TokenVerifierOptions<C>,
+): TokenVerifier<C> {
+  const core = createVerifierCore(resolveVerifierOptions(options))
+  return {
+    verify: async (token: string): Promise<AuthInfo<C>> => (await core.check(token)) as AuthInfo<C>,
+    ready: core.ready,
+    close: core.close,
+  }
+}

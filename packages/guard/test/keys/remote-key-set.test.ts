@@ -1,0 +1,758 @@
+import { randomUUID } from 'node:crypto'
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { KeySourceUnavailableError } from '../../src/errors.js'
+import {
+  createRemoteKeySet,
+  type CreateRemoteKeySetOptions,
+  type RemoteKeySet,
+  type RemoteKeySetEvent,
+} from '../../src/keys/remote-key-set.js'
+import {
+  json,
+  jwks,
+  type Route,
+  startKeyServer,
+  status,
+  type TestKey,
+  type TestKeyServer,
+  testKey,
+} from '../jwks-server.js'
+
+let rsaA: TestKey
+let rsaB: TestKey
+let ecA: TestKey
+
+beforeAll(() => {
+  rsaA = testKey('rsa-a')
+  rsaB = testKey('rsa-b')
+  ecA = testKey('ec-a', 'EC')
+})
+
+let server: TestKeyServer
+const open: RemoteKeySet[] = []
+
+beforeEach(async () => {
+  // Only Date is faked: max-age, cooldown and staleFor read Date.now(), while sockets and
+  // AbortSignal.timeout keep their real timers.
+  vi.useFakeTimers({ toFake: ['Date'] })
+  vi.setSystemTime(new Date('2030-01-01T00:00:00Z'))
+  server = await startKeyServer()
+})
+
+afterEach(async () => {
+  for (const set of open.splice(0)) set.close()
+  vi.useRealTimers()
+  await server.close()
+})
+
+function keySet(options: Partial<CreateRemoteKeySetOptions> = {}): RemoteKeySet {
+  const set = createRemoteKeySet({ jwksUri: server.url('/jwks.json'), ...options })
+  open.push(set)
+  return set
+}
+
+function advance(seconds: number): void {
+  vi.setSystemTime(Date.now() + seconds * 1000)
+}
+
+async function unavailable(promise: Promise<unknown>): Promise<KeySourceUnavailableError> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  )
+  expect(error).toBeInstanceOf(KeySourceUnavailableError)
+  return error as KeySourceUnavailableError
+}
+
+const JWKS = '/jwks.json'
+
+describe('createRemoteKeySet', () => {
+  describe('options', () => {
+    it('throws a TypeError naming an unknown option', () => {
+      expect(() => createRemoteKeySet({ jwksUri: server.url(JWKS), maxAge: 5 } as never)).toThrow(
+        /maxAge/,
+      )
+    })
+
+    it('refuses an http jwksUri on a host other than loopback', () => {
+      expect(() => createRemoteKeySet({ jwksUri: 'http://auth.example.com/jwks.json' })).toThrow(
+        TypeError,
+      )
+    })
+
+    it('refuses a configuration without a key source or with two', () => {
+      expect(() => createRemoteKeySet({})).toThrow(TypeError)
+      expect(() =>
+        createRemoteKeySet({
+          jwksUri: server.url(JWKS),
+          issuer: server.origin,
+          discover: true,
+        }),
+      ).toThrow(TypeError)
+      expect(() => createRemoteKeySet({ discover: true })).toThrow(/issuer/)
+    })
+
+    it('refuses tuning values out of range, naming them', () => {
+      expect(() => createRemoteKeySet({ jwksUri: server.url(JWKS), timeout: 0 })).toThrow(
+        /jwks\.timeout/,
+      )
+      expect(() => createRemoteKeySet({ jwksUri: server.url(JWKS), cooldown: Number.NaN })).toThrow(
+        /jwks\.cooldown/,
+      )
+    })
+  })
+
+  describe('getKey', () => {
+    it('resolves the key for a known kid and a suitable alg after one fetch', async () => {
+      server.route(JWKS, json(jwks(rsaA, rsaB)))
+      const set = keySet()
+      await set.ready
+      const key = await set.getKey('rsa-b', 'RS256')
+      expect(key?.equals(rsaB.publicKey)).toBe(true)
+      expect((await set.getKey('rsa-a', 'PS384'))?.equals(rsaA.publicKey)).toBe(true)
+      expect(server.hits(JWKS)).toBe(1)
+      expect(set.stats()).toMatchObject({ fetches: 1, keyCount: 2, consecutiveFailures: 0 })
+    })
+
+    it('resolves undefined when the alg does not suit the key type', async () => {
+      server.route(JWKS, json(jwks(rsaA, ecA)))
+      const set = keySet()
+      expect(await set.getKey('rsa-a', 'ES256')).toBeUndefined()
+      expect(await set.getKey('ec-a', 'RS256')).toBeUndefined()
+      expect(await set.getKey('ec-a', 'ES384')).toBeUndefined()
+      expect((await set.getKey('ec-a', 'ES256'))?.equals(ecA.publicKey)).toBe(true)
+    })
+
+    it('uses a key only with the alg its JWK names', async () => {
+      const pinned = testKey('pinned', 'RSA', { alg: 'PS256' })
+      server.route(JWKS, json(jwks(pinned)))
+      const set = keySet()
+      expect(await set.getKey('pinned', 'RS256')).toBeUndefined()
+      expect((await set.getKey('pinned', 'PS256'))?.equals(pinned.publicKey)).toBe(true)
+    })
+
+    it('resolves undefined for an alg it never verifies, without fetching again', async () => {
+      server.route(JWKS, json(jwks(rsaA)))
+      const set = keySet()
+      await set.ready
+      advance(60)
+      for (const alg of ['HS256', 'none', 'NONE', 'EdDSA', '']) {
+        expect(await set.getKey('rsa-a', alg)).toBeUndefined()
+      }
+      expect(server.hits(JWKS)).toBe(1)
+    })
+
+    it('uses the only suitable key for a token without kid, and none when it is ambiguous', async () => {
+      server.route(JWKS, json(jwks(rsaA, ecA)))
+      const set = keySet()
+      expect((await set.getKey(undefined, 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
+      expect((await set.getKey(undefined, 'ES256'))?.equals(ecA.publicKey)).toBe(true)
+
+      server.route(JWKS, json(jwks(rsaA, rsaB)))
+      const ambiguous = keySet()
+      expect(await ambiguous.getKey(undefined, 'RS256')).toBeUndefined()
+    })
+
+    it('looks up a kid holding a path or SQL as an unknown kid', async () => {
+      server.route(JWKS, json(jwks(rsaA)))
+      const set = keySet()
+      expect(await set.getKey('../../etc/passwd', 'RS256')).toBeUndefined()
+      expect(await set.getKey("' OR 1=1 --", 'RS256')).toBeUndefined()
+      expect(await set.getKey('__proto__', 'RS256')).toBeUndefined()
+    })
+  })
+
+  describe('peekKey', () => {
+    it('returns synchronously the key getKey would resolve once the set is fresh', async () => {
+      server.route(JWKS, json(jwks(rsaA, ecA), { 'cache-control': 'max-age=120' }))
+      const set = keySet()
+      expect(set.peekKey('rsa-a', 'RS256')).toBeUndefined()
+      await set.ready
+      expect(set.peekKey('rsa-a', 'RS256')?.equals(rsaA.publicKey)).toBe(true)
+      expect(set.peekKey('ec-a', 'ES256')?.equals(ecA.publicKey)).toBe(true)
+      expect(server.hits(JWKS)).toBe(1)
+    })
+
+    it('returns undefined, and never fetches, for what only getKey may answer', async () => {
+      server.route(JWKS, json(jwks(rsaA, ecA), { 'cache-control': 'max-age=120' }))
+      const set = keySet()
+      await set.ready
+      expect(set.peekKey('unknown', 'RS256')).toBeUndefined()
+      expect(set.peekKey('rsa-a', 'ES256')).toBeUndefined()
+      expect(set.peekKey('rsa-a', 'HS256')).toBeUndefined()
+      expect(set.peekKey('rsa-a', 'none')).toBeUndefined()
+      // One RSA key in the set: without a kid it is the only candidate, as for getKey.
+      expect(set.peekKey(undefined, 'RS256')?.equals(rsaA.publicKey)).toBe(true)
+      advance(121)
+      expect(set.peekKey('rsa-a', 'RS256')).toBeUndefined()
+      expect(server.hits(JWKS)).toBe(1)
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
+      expect(server.hits(JWKS)).toBe(2)
+      expect(set.peekKey('rsa-a', 'RS256')?.equals(rsaA.publicKey)).toBe(true)
+    })
+
+    it('returns undefined without a kid when several keys suit the alg', async () => {
+      server.route(JWKS, json(jwks(rsaA, rsaB)))
+      const set = keySet()
+      await set.ready
+      expect(set.peekKey(undefined, 'RS256')).toBeUndefined()
+      expect(await set.getKey(undefined, 'RS256')).toBeUndefined()
+    })
+  })
+
+  describe('unknown kid', () => {
+    it('costs at most one fetch per cooldown under a flood of 1000 random kids', async () => {
+      server.route(JWKS, json(jwks(rsaA)))
+      const set = keySet({ cooldown: 30 })
+      await set.ready
+
+      const flood = async (): Promise<void> => {
+        const keys = await Promise.all(
+          Array.from({ length: 1000 }, () => set.getKey(randomUUID(), 'RS256')),
+        )
+        expect(keys.every((key) => key === undefined)).toBe(true)
+      }
+      await flood()
+      expect(server.hits(JWKS)).toBe(1)
+
+      advance(31)
+      await flood()
+      await flood()
+      expect(server.hits(JWKS)).toBe(2)
+
+      advance(31)
+      await flood()
+      expect(server.hits(JWKS)).toBe(3)
+      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+    })
+
+    it('picks up a rotated-in key within one cooldown and keeps the old one while it is published', async () => {
+      server.route(JWKS, json(jwks(rsaA), { 'cache-control': 'max-age=3600' }))
+      const set = keySet({ cooldown: 30 })
+      await set.ready
+
+      server.route(JWKS, json(jwks(rsaA, rsaB), { 'cache-control': 'max-age=3600' }))
+      advance(10)
+      expect(await set.getKey('rsa-b', 'RS256')).toBeUndefined()
+      expect(server.hits(JWKS)).toBe(1)
+
+      advance(21)
+      expect((await set.getKey('rsa-b', 'RS256'))?.equals(rsaB.publicKey)).toBe(true)
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
+      expect(server.hits(JWKS)).toBe(2)
+    })
+
+    it('drops a key the server stopped publishing once the set is refreshed', async () => {
+      server.route(JWKS, json(jwks(rsaA, rsaB), { 'cache-control': 'max-age=60' }))
+      const set = keySet()
+      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+
+      server.route(JWKS, json(jwks(rsaB), { 'cache-control': 'max-age=60' }))
+      advance(61)
+      expect(await set.getKey('rsa-a', 'RS256')).toBeUndefined()
+      expect(server.hits(JWKS)).toBe(2)
+    })
+  })
+
+  describe('caching', () => {
+    it('honours Cache-Control max-age', async () => {
+      server.route(JWKS, json(jwks(rsaA), { 'cache-control': 'public, max-age=120' }))
+      const set = keySet()
+      await set.ready
+      advance(119)
+      await set.getKey('rsa-a', 'RS256')
+      expect(server.hits(JWKS)).toBe(1)
+      advance(2)
+      await set.getKey('rsa-a', 'RS256')
+      expect(server.hits(JWKS)).toBe(2)
+    })
+
+    it('subtracts the Age header from max-age', async () => {
+      server.route(JWKS, json(jwks(rsaA), { 'cache-control': 'max-age=300', age: '200' }))
+      const set = keySet()
+      await set.ready
+      advance(101)
+      await set.getKey('rsa-a', 'RS256')
+      expect(server.hits(JWKS)).toBe(2)
+    })
+
+    it('raises a max-age below 30 seconds to 30 seconds', async () => {
+      server.route(JWKS, json(jwks(rsaA), { 'cache-control': 'max-age=0' }))
+      const set = keySet()
+      await set.ready
+      advance(29)
+      await set.getKey('rsa-a', 'RS256')
+      expect(server.hits(JWKS)).toBe(1)
+      advance(2)
+      await set.getKey('rsa-a', 'RS256')
+      expect(server.hits(JWKS)).toBe(2)
+    })
+
+    it('caps a max-age above one day at one day', async () => {
+      server.route(JWKS, json(jwks(rsaA), { 'cache-control': 'max-age=31536000' }))
+      const set = keySet()
+      await set.ready
+      advance(86_401)
+      await set.getKey('rsa-a', 'RS256')
+      expect(server.hits(JWKS)).toBe(2)
+    })
+
+    it.each([
+      ['no Cache-Control', {}],
+      ['no-store', { 'cache-control': 'no-store' }],
+      ['no-cache, max-age=5', { 'cache-control': 'no-cache, max-age=5' }],
+      ['a malformed max-age', { 'cache-control': 'max-age=soon' }],
+    ])('uses cacheMaxAge when the response has %s', async (_name, headers) => {
+      server.route(JWKS, json(jwks(rsaA), headers))
+      const set = keySet({ cacheMaxAge: 200 })
+      await set.ready
+      advance(199)
+      await set.getKey('rsa-a', 'RS256')
+      expect(server.hits(JWKS)).toBe(1)
+      advance(2)
+      await set.getKey('rsa-a', 'RS256')
+      expect(server.hits(JWKS)).toBe(2)
+    })
+
+    it('shares one fetch among 100 concurrent callers on a cold cache', async () => {
+      server.route(JWKS, json(jwks(rsaA)))
+      const set = keySet()
+      const keys = await Promise.all(
+        Array.from({ length: 100 }, () => set.getKey('rsa-a', 'RS256')),
+      )
+      expect(keys.every((key) => key?.equals(rsaA.publicKey) === true)).toBe(true)
+      expect(server.hits(JWKS)).toBe(1)
+    })
+
+    it('shares one refresh among 100 concurrent callers when the set expires', async () => {
+      server.route(JWKS, json(jwks(rsaA), { 'cache-control': 'max-age=60' }))
+      const set = keySet()
+      await set.ready
+      advance(61)
+      await Promise.all(Array.from({ length: 100 }, () => set.getKey('rsa-a', 'RS256')))
+      expect(server.hits(JWKS)).toBe(2)
+      expect(set.stats().fetches).toBe(2)
+    })
+  })
+
+  describe('when the key server fails', () => {
+    it('keeps the last good keys within staleFor, then throws KeySourceUnavailableError', async () => {
+      server.route(JWKS, json(jwks(rsaA), { 'cache-control': 'max-age=60' }))
+      const set = keySet({ staleFor: 600, cooldown: 30 })
+      await set.ready
+
+      server.route(JWKS, status(503))
+      advance(61)
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
+      expect(set.stats()).toMatchObject({ lastError: 'http_status', consecutiveFailures: 1 })
+
+      advance(500)
+      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+
+      advance(101)
+      const error = await unavailable(set.getKey('rsa-a', 'RS256'))
+      expect(error).toMatchObject({ status: 503, reason: 'key_source_unavailable' })
+      expect(Number(error.headers['Retry-After'])).toBeGreaterThanOrEqual(1)
+    })
+
+    it('rejects ready and answers KeySourceUnavailableError with Retry-After when down from the start', async () => {
+      server.route(JWKS, status(500))
+      const set = keySet({ cooldown: 30 })
+      const failed = await unavailable(set.ready)
+      expect(failed.status).toBe(503)
+      expect(failed.headers['Retry-After']).toBe('1')
+
+      const error = await unavailable(set.getKey('rsa-a', 'RS256'))
+      expect(error.retryAfter).toBe(1)
+      expect(error.cause).toMatchObject({ reason: 'http_status' })
+      expect(server.hits(JWKS)).toBe(1)
+    })
+
+    it('retries with a doubling backoff up to the cooldown, not per request', async () => {
+      server.route(JWKS, status(500))
+      const set = keySet({ cooldown: 30 })
+      await unavailable(set.ready)
+
+      const expected = [1, 2, 4, 8, 16, 30, 30]
+      for (const [index, delay] of expected.entries()) {
+        for (let i = 0; i < 20; i++) {
+          const error = await unavailable(set.getKey('rsa-a', 'RS256'))
+          expect(error.retryAfter).toBe(delay)
+        }
+        expect(server.hits(JWKS)).toBe(index + 1)
+        advance(delay)
+        await unavailable(set.getKey('rsa-a', 'RS256'))
+      }
+      expect(set.stats().consecutiveFailures).toBe(expected.length + 1)
+
+      server.route(JWKS, json(jwks(rsaA)))
+      advance(30)
+      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+      expect(set.stats()).toMatchObject({ consecutiveFailures: 0, keyCount: 1 })
+      expect(set.stats().lastError).toBeUndefined()
+    })
+
+    it('answers a flood of unknown kids during an outage from cache, without fetching', async () => {
+      server.route(JWKS, json(jwks(rsaA), { 'cache-control': 'max-age=60' }))
+      const set = keySet({ cooldown: 30 })
+      await set.ready
+      server.route(JWKS, status(502))
+      advance(61)
+      await set.getKey('rsa-a', 'RS256')
+      expect(server.hits(JWKS)).toBe(2)
+      await Promise.all(Array.from({ length: 200 }, () => set.getKey(randomUUID(), 'RS256')))
+      expect(server.hits(JWKS)).toBe(2)
+    })
+
+    it('reports a refused connection as unavailable', async () => {
+      const gone = await startKeyServer()
+      const url = gone.url(JWKS)
+      await gone.close()
+      const set = createRemoteKeySet({ jwksUri: url })
+      open.push(set)
+      await unavailable(set.ready)
+      expect(set.stats().lastError).toBe('network')
+    })
+
+    it('gives up on a slow key server after the timeout', async () => {
+      server.route(JWKS, () => {
+        // Never answers: only the client's timeout can end the request.
+      })
+      const set = keySet({ timeout: 200 })
+      const error = await unavailable(set.ready)
+      expect(error.cause).toMatchObject({ reason: 'timeout' })
+      expect(server.hits(JWKS)).toBe(1)
+    })
+
+    it('gives up on a key server that stalls in the middle of the body', async () => {
+      server.route(JWKS, (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.write('{"keys":[')
+      })
+      const set = keySet({ timeout: 200 })
+      await unavailable(set.ready)
+      expect(set.stats().lastError).toBe('timeout')
+    })
+  })
+
+  describe('response checks', () => {
+    const padded = (bytes: number): string =>
+      JSON.stringify({ ...jwks(rsaA), padding: 'x'.repeat(bytes) })
+
+    it('refuses a response whose Content-Length exceeds maxResponseBytes', async () => {
+      server.route(JWKS, (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(padded(300 * 1024))
+      })
+      const set = keySet()
+      await unavailable(set.ready)
+      expect(set.stats().lastError).toBe('too_large')
+    })
+
+    it('refuses a chunked response without length once it exceeds maxResponseBytes', async () => {
+      const body = padded(20 * 1024)
+      server.route(JWKS, (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        for (let offset = 0; offset < body.length; offset += 1024) {
+          res.write(body.slice(offset, offset + 1024))
+        }
+        res.end()
+      })
+      const set = keySet({ maxResponseBytes: 16 * 1024 })
+      await unavailable(set.ready)
+      expect(set.stats().lastError).toBe('too_large')
+
+      const roomy = keySet({ maxResponseBytes: 32 * 1024 })
+      await roomy.ready
+      expect(await roomy.getKey('rsa-a', 'RS256')).toBeDefined()
+    })
+
+    it.each<[string, Route, string]>([
+      ['an HTML page with status 200', htmlPage(), 'invalid_json'],
+      ['plain text', raw('text/plain', 'keys'), 'invalid_json'],
+      ['invalid UTF-8', raw('application/json', Buffer.from([0x7b, 0xff, 0x7d])), 'invalid_json'],
+      ['JSON null', raw('application/json', 'null'), 'invalid_shape'],
+      ['a JSON array', raw('application/json', '[]'), 'invalid_shape'],
+      ['an object without keys', json({}), 'invalid_shape'],
+      ['keys that is not an array', json({ keys: {} }), 'invalid_shape'],
+      ['an empty key list', json({ keys: [] }), 'no_usable_keys'],
+      ['a 404', status(404), 'http_status'],
+    ])('refuses %s', async (_name, route, reason) => {
+      server.route(JWKS, route)
+      const set = keySet()
+      await unavailable(set.ready)
+      expect(set.stats().lastError).toBe(reason)
+    })
+  })
+
+  describe('key checks', () => {
+    it('refuses a key published with private members and keeps the others', async () => {
+      const leaked = testKey('leaked')
+      const events: RemoteKeySetEvent[] = []
+      const withKid = { ...leaked.privateKey.export({ format: 'jwk' }), kid: 'leaked' }
+      server.route(JWKS, json({ keys: [withKid, rsaA.jwk] }))
+      const set = keySet({ onEvent: (event) => events.push(event) })
+      await set.ready
+      expect(await set.getKey('leaked', 'RS256')).toBeUndefined()
+      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+      expect(events).toContainEqual(
+        expect.objectContaining({ type: 'jwks_key_skipped', kid: 'leaked', reason: 'private_key' }),
+      )
+    })
+
+    it('refuses a set whose only key is private', async () => {
+      const leaked = testKey('leaked', 'EC')
+      server.route(
+        JWKS,
+        json({ keys: [{ ...leaked.privateKey.export({ format: 'jwk' }), kid: 'x' }] }),
+      )
+      const set = keySet()
+      await unavailable(set.ready)
+      expect(set.stats().lastError).toBe('no_usable_keys')
+    })
+
+    it.each<[string, () => Record<string, unknown>, string]>([
+      ['an encryption key', () => ({ ...testKey('k').jwk, use: 'enc' }), 'not_for_signatures'],
+      [
+        'key_ops without verify',
+        () => ({ ...testKey('k').jwk, key_ops: ['encrypt'] }),
+        'not_for_signatures',
+      ],
+      ['an RSA key under 2048 bits', () => testKey('k', 'RSA', {}, 1024).jwk, 'weak_key'],
+      ['a symmetric key', () => ({ kty: 'oct', k: 'c2VjcmV0', kid: 'k' }), 'private_key'],
+      [
+        'an unsupported curve',
+        () => ({ ...testKey('k', 'EC').jwk, crv: 'secp256k1' }),
+        'unsupported_type',
+      ],
+      [
+        'an OKP key',
+        () => ({ kty: 'OKP', crv: 'Ed25519', x: 'AAAA', kid: 'k' }),
+        'unsupported_type',
+      ],
+      [
+        'an alg that does not fit the key',
+        () => ({ ...testKey('k').jwk, alg: 'ES256' }),
+        'unsupported_alg',
+      ],
+      [
+        'a point that is not on the curve',
+        () => ({ kty: 'EC', crv: 'P-256', x: 'AAAA', y: 'AAAA', kid: 'k' }),
+        'invalid',
+      ],
+      ['a numeric kid', () => ({ ...testKey('k').jwk, kid: 7 }), 'invalid'],
+    ])('skips %s', async (_name, make, reason) => {
+      const events: RemoteKeySetEvent[] = []
+      server.route(JWKS, json({ keys: [make(), rsaA.jwk] }))
+      const set = keySet({ onEvent: (event) => events.push(event) })
+      await set.ready
+      expect(set.stats().keyCount).toBe(1)
+      expect(await set.getKey('k', 'RS256')).toBeUndefined()
+      expect(events).toContainEqual(expect.objectContaining({ type: 'jwks_key_skipped', reason }))
+    })
+
+    it('keeps the first of two keys with the same kid and type', async () => {
+      const twin = testKey('rsa-a')
+      server.route(JWKS, json(jwks(rsaA, twin)))
+      const set = keySet()
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
+      expect(set.stats().keyCount).toBe(1)
+    })
+
+    it('keeps keys of different types that share a kid (RFC 7517 §4.5)', async () => {
+      const ecTwin = testKey('rsa-a', 'EC')
+      server.route(JWKS, json(jwks(rsaA, ecTwin)))
+      const set = keySet()
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
+      expect((await set.getKey('rsa-a', 'ES256'))?.equals(ecTwin.publicKey)).toBe(true)
+    })
+  })
+
+  describe('redirects', () => {
+    let other: TestKeyServer | undefined
+
+    afterEach(async () => {
+      await other?.close()
+      other = undefined
+    })
+
+    it('follows a redirect on the same origin', async () => {
+      server.route(JWKS, status(301, { location: '/v2/jwks.json' }))
+      server.route('/v2/jwks.json', json(jwks(rsaA)))
+      const set = keySet()
+      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+    })
+
+    it('refuses a redirect to another origin', async () => {
+      other = await startKeyServer()
+      other.route(JWKS, json(jwks(rsaA)))
+      server.route(JWKS, status(302, { location: other.url(JWKS) }))
+      const set = keySet()
+      await unavailable(set.ready)
+      expect(set.stats().lastError).toBe('redirect')
+      expect(other.hits()).toBe(0)
+    })
+
+    it('refuses a redirect chain longer than three hops', async () => {
+      server.route(JWKS, status(302, { location: '/1' }))
+      server.route('/1', status(302, { location: '/2' }))
+      server.route('/2', status(302, { location: '/3' }))
+      server.route('/3', status(302, { location: '/4' }))
+      server.route('/4', json(jwks(rsaA)))
+      const set = keySet()
+      await unavailable(set.ready)
+      expect(set.stats().lastError).toBe('redirect')
+      expect(server.hits('/4')).toBe(0)
+    })
+  })
+
+  describe('discovery', () => {
+    const discover = (issuer: string): RemoteKeySet => {
+      const set = createRemoteKeySet({ issuer, discover: true })
+      open.push(set)
+      return set
+    }
+
+    it('reads jwks_uri from the RFC 8414 metadata of the issuer', async () => {
+      server.route(
+        '/.well-known/oauth-authorization-server',
+        json({ issuer: server.origin, jwks_uri: server.url('/keys') }),
+      )
+      server.route('/keys', json(jwks(rsaA)))
+      const set = discover(server.origin)
+      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+      expect(server.hits('/.well-known/openid-configuration')).toBe(0)
+    })
+
+    it('inserts the well-known segment before the path of an issuer with a path', async () => {
+      const issuer = server.url('/tenant/a')
+      server.route(
+        '/.well-known/oauth-authorization-server/tenant/a',
+        json({ issuer, jwks_uri: server.url('/tenant/a/keys') }),
+      )
+      server.route('/tenant/a/keys', json(jwks(rsaA)))
+      const set = discover(issuer)
+      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+    })
+
+    it('reads the metadata appended to a path issuer, where a router mounted at that path serves it', async () => {
+      const issuer = server.url('/oauth')
+      server.route(
+        '/oauth/.well-known/oauth-authorization-server',
+        json({ issuer, jwks_uri: server.url('/oauth/jwks.json') }),
+      )
+      server.route('/oauth/jwks.json', json(jwks(rsaA)))
+      const set = discover(issuer)
+      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+      expect(server.hits('/.well-known/oauth-authorization-server/oauth')).toBe(1)
+      expect(server.hits('/oauth/.well-known/openid-configuration')).toBe(0)
+    })
+
+    it('falls back to the OpenID configuration appended to the issuer when RFC 8414 metadata is absent', async () => {
+      const issuer = server.url('/realms/demo')
+      server.route(
+        '/realms/demo/.well-known/openid-configuration',
+        json({ issuer, jwks_uri: server.url('/realms/demo/certs') }),
+      )
+      server.route('/realms/demo/certs', json(jwks(rsaA)))
+      const set = discover(issuer)
+      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+      expect(server.hits('/.well-known/oauth-authorization-server/realms/demo')).toBe(1)
+    })
+
+    it('does not fall back when the RFC 8414 metadata endpoint fails with 5xx', async () => {
+      server.route('/.well-known/oauth-authorization-server', status(500))
+      server.route(
+        '/.well-known/openid-configuration',
+        json({ issuer: server.origin, jwks_uri: server.url('/keys') }),
+      )
+      const set = discover(server.origin)
+      await unavailable(set.ready)
+      expect(server.hits('/.well-known/openid-configuration')).toBe(0)
+    })
+
+    it('refuses metadata that names a different issuer', async () => {
+      server.route(
+        '/.well-known/oauth-authorization-server',
+        json({ issuer: `${server.origin}/`, jwks_uri: server.url('/keys') }),
+      )
+      server.route('/keys', json(jwks(rsaA)))
+      const set = discover(server.origin)
+      await unavailable(set.ready)
+      expect(set.stats().lastError).toBe('issuer_mismatch')
+      expect(server.hits('/keys')).toBe(0)
+    })
+
+    it.each([
+      ['no jwks_uri', {}],
+      ['an http jwks_uri on another host', { jwks_uri: 'http://keys.example.com/jwks' }],
+      ['a jwks_uri that is not a string', { jwks_uri: 42 }],
+    ])('refuses metadata with %s', async (_name, extra) => {
+      server.route(
+        '/.well-known/oauth-authorization-server',
+        json({ issuer: server.origin, ...extra }),
+      )
+      const set = discover(server.origin)
+      await unavailable(set.ready)
+      expect(set.stats().lastError).toBe('invalid_shape')
+    })
+
+    it('retries discovery after a failure and then reuses the discovered jwks_uri', async () => {
+      server.route('/.well-known/oauth-authorization-server', status(503))
+      const set = discover(server.origin)
+      await unavailable(set.ready)
+
+      server.route(
+        '/.well-known/oauth-authorization-server',
+        json({ issuer: server.origin, jwks_uri: server.url('/keys') }),
+      )
+      server.route('/keys', json(jwks(rsaA), { 'cache-control': 'max-age=60' }))
+      advance(1)
+      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+      advance(61)
+      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+      expect(server.hits('/.well-known/oauth-authorization-server')).toBe(2)
+      expect(server.hits('/keys')).toBe(2)
+    })
+  })
+
+  describe('close', () => {
+    it('stops fetching and still serves the cached keys', async () => {
+      server.route(JWKS, json(jwks(rsaA), { 'cache-control': 'max-age=60' }))
+      const set = keySet()
+      await set.ready
+      set.close()
+      advance(61)
+      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+      expect(await set.getKey('rsa-new', 'RS256')).toBeUndefined()
+      expect(server.hits(JWKS)).toBe(1)
+    })
+
+    it('aborts the first fetch when closed while it runs', async () => {
+      server.route(JWKS, () => {
+        // Hangs until the client gives up.
+      })
+      const set = keySet({ timeout: 10_000 })
+      set.close()
+      const error = await unavailable(set.ready)
+      expect(error.cause).toMatchObject({ reason: 'aborted' })
+    })
+  })
+
+  it('keeps working when the onEvent hook throws', async () => {
+    server.route(JWKS, json(jwks(rsaA)))
+    const set = keySet({
+      onEvent: () => {
+        throw new Error('hook failure')
+      },
+    })
+    expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+  })
+})
+
+function raw(contentType: string, body: string | Buffer): Route {
+  return (_req, res) => void res.writeHead(200, { 'content-type': contentType }).end(body)
+}
+
+function htmlPage(): Route {
+  return raw('text/html', '<!doctype html><html><body>Sign in</body></html>')
+}

@@ -1,0 +1,111 @@
+import type { Request, RequestHandler, Response } from 'express'
+import { rateLimit, type Options, type RateLimitInfo } from 'express-rate-limit'
+import type { EventEmitter } from '../events.js'
+import { errorBody, sendJson } from './respond.js'
+import type { TokenEndpointConfig } from '../options.js'
+import { stateOf } from './token-request.js'
+
+/**
+ * The 429 body. RFC 6749 defines no error code for rate limiting: `slow_down` belongs to the
+ * device flow (RFC 8628 §3.5, "increase your polling interval") and `temporarily_unavailable` to
+ * the authorization endpoint, so clients could misread either. RFC 6749 §8.5 allows extension
+ * codes; `too_many_requests` names the HTTP status, and well-behaved clients treat an unknown
+ * `error` as a plain failure and honour `Retry-After`.
+ */
+export const TOO_MANY_REQUESTS_BODY: Buffer = errorBody(
+  'too_many_requests',
+  'Too many requests. Retry after the number of seconds in the Retry-After header.',
+)
+
+// Our own property names, so that an app-level limiter's `req.rateLimit` is left alone.
+const FAILURES_PROPERTY = 'ccflowFailureLimit'
+const ISSUANCE_PROPERTY = 'ccflowIssuanceLimit'
+
+/**
+ * The per-IP limiter that counts failed client authentications only. Placed before
+ * authentication: every request is counted when it arrives and uncounted when it ends with
+ * anything but 401, so successes, 400s and the 429s themselves never use up the budget.
+ *
+ * The key is express-rate-limit's default: `ipKeyGenerator(req.ip, ipv6Subnet)` (an IPv6 client
+ * is keyed by its /56, since one host owns a whole block) with express-rate-limit's checks of
+ * the app's `trust proxy` setting (ERR_ERL_PERMISSIVE_TRUST_PROXY,
+ * ERR_ERL_UNEXPECTED_X_FORWARDED_FOR). `req.ip` follows the app's `trust proxy`.
+ *
+ * @returns The middleware, or `undefined` when turned off.
+ * @internal
+ */
+export function createFailureLimiter(
+  config: TokenEndpointConfig,
+  emit: EventEmitter,
+): RequestHandler | undefined {
+  const options = config.rateLimit.failures
+  if (options === false) return undefined
+  return rateLimit({
+    windowMs: 15 * 60 * 1000,
+    limit: 20,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    identifier: 'failures',
+    // Fail open: a rate-limit store outage must not take token issuance down with it. The
+    // error is logged through `logger`; `passOnStoreError: false` answers 503 instead.
+    passOnStoreError: true,
+    ...options,
+    skipSuccessfulRequests: true,
+    skipFailedRequests: false,
+    requestWasSuccessful: (_req: Request, res: Response) => res.statusCode !== 401,
+    requestPropertyName: FAILURES_PROPERTY,
+    handler: createHandler('failures', FAILURES_PROPERTY, emit),
+  } satisfies Partial<Options>)
+}
+
+/**
+ * The per-client issuance quota, keyed by the authenticated client id. Placed after
+ * authentication, so an unauthenticated caller cannot spend a client's quota.
+ *
+ * @returns The middleware, or `undefined` when turned off.
+ * @internal
+ */
+export function createIssuanceLimiter(
+  config: TokenEndpointConfig,
+  emit: EventEmitter,
+): RequestHandler | undefined {
+  const options = config.rateLimit.issuance
+  if (options === false) return undefined
+  return rateLimit({
+    windowMs: 60 * 1000,
+    limit: 600,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    identifier: 'issuance',
+    passOnStoreError: true,
+    ...options,
+    keyGenerator: (req: Request) => `client:${stateOf(req)?.client?.client_id ?? ''}`,
+    requestPropertyName: ISSUANCE_PROPERTY,
+    handler: createHandler('issuance', ISSUANCE_PROPERTY, emit),
+  } satisfies Partial<Options>)
+}
+
+function createHandler(
+  limiter: 'failures' | 'issuance',
+  property: string,
+  emit: EventEmitter,
+): Options['handler'] {
+  return (req, res) => {
+    const clientId = stateOf(req)?.client?.client_id
+    emit({
+      type: 'rate_limited',
+      limiter,
+      ...(clientId === undefined ? {} : { clientId }),
+      ip: req.ip,
+    })
+    // express-rate-limit sets Retry-After only when some rate-limit headers are on; a 429
+    // always carries it here (RFC 6585 §4).
+    if (!res.hasHeader('Retry-After')) {
+      const info = (req as unknown as Record<string, RateLimitInfo | undefined>)[property]
+      const reset = info?.resetTime?.getTime()
+      const seconds = reset === undefined ? 60 : Math.max(1, Math.ceil((reset - Date.now()) / 1000))
+      res.setHeader('Retry-After', String(seconds))
+    }
+    sendJson(res, 429, TOO_MANY_REQUESTS_BODY)
+  }
+}

@@ -1,0 +1,344 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  jsonFileClientStore,
+  staticClientStore,
+  validateClient,
+  type Client,
+} from '../../src/clients/client-store.js'
+
+// Well-formed stored hashes (the secrets behind them do not matter here).
+const HMAC_HASH = `$hmac-sha256$${'A'.repeat(43)}`
+const SCRYPT_HASH = `$scrypt$ln=15,r=8,p=1$${'B'.repeat(22)}$${'C'.repeat(43)}`
+
+function record(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    client_id: 'billing',
+    scope: 'invoices:read invoices:write',
+    audiences: ['https://api.example.com'],
+    secrets: [{ id: 'k1', hash: HMAC_HASH }],
+    ...overrides,
+  }
+}
+
+describe('validateClient', () => {
+  it('returns a copy with every known field kept', () => {
+    const input = record({
+      client_name: 'Billing service',
+      default_scope: 'invoices:read',
+      token_endpoint_auth_method: 'client_secret_post',
+      grant_types: ['client_credentials'],
+      audiences: ['https://a.example', 'urn:b'],
+      default_audience: 'urn:b',
+      access_token_ttl: 600,
+      disabled: false,
+      introspection: true,
+      secrets: [
+        { id: 'k1', hash: HMAC_HASH, expires_at: 1_900_000_000 },
+        { id: 'k2', hash: SCRYPT_HASH },
+      ],
+    })
+    const client = validateClient(input)
+    expect(client).toEqual(input)
+    expect(client).not.toBe(input)
+  })
+
+  it('returns a deeply frozen record', () => {
+    const client = validateClient(record({ grant_types: ['client_credentials'] }))
+    expect(Object.isFrozen(client)).toBe(true)
+    expect(Object.isFrozen(client.audiences)).toBe(true)
+    expect(Object.isFrozen(client.secrets)).toBe(true)
+    expect(Object.isFrozen(client.secrets[0])).toBe(true)
+    expect(Object.isFrozen(client.grant_types)).toBe(true)
+  })
+
+  it('does not keep references to the input arrays', () => {
+    const input = record()
+    const client = validateClient(input)
+    ;(input.audiences as string[]).push('https://evil.example')
+    expect(client.audiences).toEqual(['https://api.example.com'])
+  })
+
+  it('accepts an empty scope (a client with no scopes)', () => {
+    expect(validateClient(record({ scope: '' })).scope).toBe('')
+  })
+
+  it('treats an optional field set to undefined as absent', () => {
+    const client = validateClient(record({ client_name: undefined, disabled: undefined }))
+    expect(client).not.toHaveProperty('client_name')
+    expect(client).not.toHaveProperty('disabled')
+  })
+
+  it('names the unknown key and the client in the error', () => {
+    expect(() => validateClient(record({ audience: 'x' }), 'clients[3]')).toThrow(
+      new TypeError('clients[3] (client_id "billing"): unknown key "audience"'),
+    )
+  })
+
+  it('refuses a __proto__ key from JSON rather than ignoring it', () => {
+    const json = JSON.stringify(record()).replace(/}$/, ',"__proto__":{"disabled":false}}')
+    const parsed = JSON.parse(json) as unknown
+    expect(() => validateClient(parsed)).toThrow(/unknown key "__proto__"/)
+  })
+
+  it.each<[string, unknown, RegExp]>([
+    ['a non-object', 'billing', /client must be an object/],
+    ['an array', [], /client must be an object/],
+    ['null', null, /client must be an object/],
+    ['a class instance', new (class {})(), /client must be an object/],
+    ['a missing client_id', record({ client_id: undefined }), /client\.client_id/],
+    ['an empty client_id', record({ client_id: '' }), /client\.client_id/],
+    ['a client_id with a newline', record({ client_id: 'a\nb' }), /client\.client_id/],
+    ['a missing scope', record({ scope: undefined }), /\.scope is required/],
+    ['a scope that is an array', record({ scope: ['a'] }), /\.scope must be/],
+    ['a scope with a double quote', record({ scope: 'a "b"' }), /\.scope must be scope tokens/],
+    ['a scope with a backslash', record({ scope: 'a\\b' }), /\.scope must be scope tokens/],
+    ['a scope with two spaces', record({ scope: 'a  b' }), /\.scope must be scope tokens/],
+    ['a scope with a leading space', record({ scope: ' a' }), /\.scope must be scope tokens/],
+    ['a scope with a tab', record({ scope: 'a\tb' }), /\.scope must be scope tokens/],
+    ['a scope with non-ASCII', record({ scope: 'lesen:é' }), /\.scope must be scope tokens/],
+    ['a repeated scope token', record({ scope: 'a b a' }), /\.scope repeats "a"/],
+    [
+      'a default_scope outside scope',
+      record({ default_scope: 'invoices:read admin' }),
+      /default_scope holds "admin"/,
+    ],
+    [
+      'a malformed default_scope',
+      record({ default_scope: 'invoices:read ' }),
+      /default_scope must be/,
+    ],
+    ['missing audiences', record({ audiences: undefined }), /\.audiences must be a non-empty/],
+    ['empty audiences', record({ audiences: [] }), /\.audiences must be a non-empty/],
+    ['a string audiences', record({ audiences: 'https://a' }), /\.audiences must be/],
+    ['an empty audience', record({ audiences: ['x', ''] }), /\.audiences\[1\] must be/],
+    ['a repeated audience', record({ audiences: ['x', 'x'] }), /\.audiences\[1\] repeats "x"/],
+    [
+      'a default_audience not in audiences',
+      record({ default_audience: 'https://other' }),
+      /default_audience must be one of audiences/,
+    ],
+    [
+      'an unknown auth method',
+      record({ token_endpoint_auth_method: 'private_key_jwt' }),
+      /token_endpoint_auth_method/,
+    ],
+    ['grant_types as a string', record({ grant_types: 'client_credentials' }), /grant_types/],
+    ['an empty grant type', record({ grant_types: [''] }), /grant_types\[0\]/],
+    ['a zero ttl', record({ access_token_ttl: 0 }), /access_token_ttl/],
+    ['a fractional ttl', record({ access_token_ttl: 1.5 }), /access_token_ttl/],
+    ['a string ttl', record({ access_token_ttl: '300' }), /access_token_ttl/],
+    ['disabled as a string', record({ disabled: 'false' }), /disabled must be a boolean/],
+    [
+      'introspection as a string',
+      record({ introspection: 'true' }),
+      /introspection must be a boolean/,
+    ],
+    ['client_name as a number', record({ client_name: 7 }), /client_name/],
+    ['no secrets', record({ secrets: [] }), /\.secrets must be a non-empty/],
+    ['secrets missing', record({ secrets: undefined }), /\.secrets must be a non-empty/],
+    [
+      'an unknown key in a secret',
+      record({ secrets: [{ id: 'k1', hash: HMAC_HASH, expires: 1 }] }),
+      /secrets\[0\]: unknown key "expires"/,
+    ],
+    [
+      'a secret id with an underscore',
+      record({ secrets: [{ id: 'k_1', hash: HMAC_HASH }] }),
+      /secrets\[0\]\.id/,
+    ],
+    [
+      'duplicate secret ids',
+      record({
+        secrets: [
+          { id: 'k1', hash: HMAC_HASH },
+          { id: 'k1', hash: SCRYPT_HASH },
+        ],
+      }),
+      /secrets\[1\]\.id repeats "k1"/,
+    ],
+    [
+      'a plain-text secret as the hash',
+      record({ secrets: [{ id: 'k1', hash: 'hunter2' }] }),
+      /secrets\[0\]\.hash must be a hash/,
+    ],
+    [
+      'an expiry in milliseconds',
+      record({ secrets: [{ id: 'k1', hash: HMAC_HASH, expires_at: 1_900_000_000_000 }] }),
+      /expires_at must be a time in epoch seconds/,
+    ],
+    [
+      'a negative expiry',
+      record({ secrets: [{ id: 'k1', hash: HMAC_HASH, expires_at: -1 }] }),
+      /expires_at/,
+    ],
+    [
+      'a NaN expiry',
+      record({ secrets: [{ id: 'k1', hash: HMAC_HASH, expires_at: Number.NaN }] }),
+      /expires_at/,
+    ],
+  ])('throws a TypeError for %s', (_label, value, message) => {
+    let error: unknown
+    try {
+      validateClient(value)
+    } catch (err) {
+      error = err
+    }
+    expect(error).toBeInstanceOf(TypeError)
+    expect((error as TypeError).message).toMatch(message)
+  })
+
+  it('never echoes a hash (which might be a pasted secret) in its error', () => {
+    expect(() => validateClient(record({ secrets: [{ id: 'k1', hash: 'hunter2' }] }))).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('hunter2') as string }),
+    )
+  })
+})
+
+describe('staticClientStore', () => {
+  const clients = [
+    record() as unknown as Client,
+    record({ client_id: 'reports', scope: 'reports:read' }) as unknown as Client,
+  ]
+
+  it('finds a client by id', async () => {
+    const store = staticClientStore(clients)
+    await expect(store.findClient('reports')).resolves.toMatchObject({
+      client_id: 'reports',
+      scope: 'reports:read',
+    })
+  })
+
+  it('resolves undefined for an unknown id', async () => {
+    await expect(staticClientStore(clients).findClient('nobody')).resolves.toBeUndefined()
+  })
+
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])(
+    'is not fooled by the prototype key %s',
+    async (id) => {
+      await expect(staticClientStore(clients).findClient(id)).resolves.toBeUndefined()
+    },
+  )
+
+  it('resolves undefined for a non-string id', async () => {
+    const store = staticClientStore(clients)
+    await expect(store.findClient(undefined as unknown as string)).resolves.toBeUndefined()
+    await expect(store.findClient(['billing'] as unknown as string)).resolves.toBeUndefined()
+  })
+
+  it('hands out records the caller cannot change', async () => {
+    const store = staticClientStore(clients)
+    const found = await store.findClient('billing')
+    expect(() => {
+      ;(found as Client).disabled = true
+    }).toThrow(TypeError)
+    expect(() => (found as Client).audiences.push('https://evil.example')).toThrow(TypeError)
+    await expect(store.findClient('billing')).resolves.not.toHaveProperty('disabled')
+  })
+
+  it('is not affected by later changes to the input list', async () => {
+    const input = [record()]
+    const store = staticClientStore(input as unknown as Client[])
+    input[0]!.scope = 'admin'
+    await expect(store.findClient('billing')).resolves.toMatchObject({
+      scope: 'invoices:read invoices:write',
+    })
+  })
+
+  it('throws a TypeError naming the position of a duplicate client_id', () => {
+    expect(() => staticClientStore([clients[0]!, clients[1]!, clients[0]!])).toThrow(
+      new TypeError('clients[2]: duplicate client_id "billing"'),
+    )
+  })
+
+  it('throws a TypeError naming the position of an invalid record', () => {
+    expect(() =>
+      staticClientStore([
+        clients[0]!,
+        record({ client_id: 'x', audiences: [] }) as unknown as Client,
+      ]),
+    ).toThrow(/^clients\[1\] \(client_id "x"\)\.audiences/)
+  })
+
+  it('throws a TypeError when the list is not an array', () => {
+    expect(() => staticClientStore({} as unknown as Client[])).toThrow(TypeError)
+  })
+})
+
+describe('jsonFileClientStore', () => {
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ccflow-clients-'))
+  })
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  async function file(name: string, content: unknown): Promise<string> {
+    const path = join(dir, name)
+    await writeFile(path, typeof content === 'string' ? content : JSON.stringify(content))
+    return path
+  }
+
+  it('reads and validates the file at creation', async () => {
+    const path = await file('ok.json', [record(), record({ client_id: 'reports' })])
+    const store = jsonFileClientStore(path)
+    await expect(store.findClient('reports')).resolves.toMatchObject({ client_id: 'reports' })
+    await expect(store.findClient('__proto__')).resolves.toBeUndefined()
+  })
+
+  it('throws a TypeError with the file path and the field for an invalid record', async () => {
+    const path = await file('bad-field.json', [record(), record({ client_id: 'x', scopes: 'a' })])
+    expect(() => jsonFileClientStore(path)).toThrow(
+      new TypeError(`${path}[1] (client_id "x"): unknown key "scopes"`),
+    )
+  })
+
+  it('throws a TypeError with the file path for invalid JSON', async () => {
+    const path = await file('bad-json.json', '[{"client_id": ')
+    expect(() => jsonFileClientStore(path)).toThrow(TypeError)
+    expect(() => jsonFileClientStore(path)).toThrow(path)
+  })
+
+  it('throws a TypeError when the file holds an object instead of an array', async () => {
+    const path = await file('object.json', { clients: [record()] })
+    expect(() => jsonFileClientStore(path)).toThrow(`${path}: must hold a JSON array of clients`)
+  })
+
+  it('throws a TypeError for duplicate client ids in the file', async () => {
+    const path = await file('dupe.json', [record(), record()])
+    expect(() => jsonFileClientStore(path)).toThrow(`${path}[1]: duplicate client_id "billing"`)
+  })
+
+  it('lets a missing file fail at creation with the file-system error', () => {
+    const path = join(dir, 'missing.json')
+    expect(() => jsonFileClientStore(path)).toThrow(expect.objectContaining({ code: 'ENOENT' }))
+  })
+
+  it('picks up changes on reload()', async () => {
+    const path = await file('reload.json', [record()])
+    const store = jsonFileClientStore(path)
+    await file('reload.json', [record({ client_id: 'reports' })])
+    await expect(store.findClient('reports')).resolves.toBeUndefined()
+    await store.reload()
+    await expect(store.findClient('reports')).resolves.toMatchObject({ client_id: 'reports' })
+    await expect(store.findClient('billing')).resolves.toBeUndefined()
+  })
+
+  it('keeps the previous clients and rejects when the reloaded file is invalid', async () => {
+    const path = await file('reload-bad.json', [record()])
+    const store = jsonFileClientStore(path)
+    await file('reload-bad.json', [record({ audiences: [] })])
+    await expect(store.reload()).rejects.toThrow(/audiences/)
+    await expect(store.findClient('billing')).resolves.toMatchObject({ client_id: 'billing' })
+    await file('reload-bad.json', '{ not json')
+    await expect(store.reload()).rejects.toBeInstanceOf(TypeError)
+    await expect(store.findClient('billing')).resolves.toMatchObject({ client_id: 'billing' })
+  })
+
+  it('throws a TypeError for an empty path', () => {
+    expect(() => jsonFileClientStore('')).toThrow(TypeError)
+  })
+})

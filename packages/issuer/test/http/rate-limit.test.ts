@@ -1,0 +1,166 @@
+import express from 'express'
+import { MemoryStore } from 'express-rate-limit'
+import request from 'supertest'
+import { describe, expect, it, vi } from 'vitest'
+import { TOO_MANY_REQUESTS_BODY } from '../../src/http/rate-limit.js'
+import { tokenEndpoint } from '../../src/token-endpoint.js'
+import { NO_STORE, baseOptions, basic, createApp, eventSpy, form, secrets } from '../helpers.js'
+
+const GRANT = form({ grant_type: 'client_credentials' })
+const good = basic('reporter', secrets.reporter.secret)
+const bad = basic('reporter', 'wrong')
+
+function token(app: express.Express, auth: string, ip?: string): request.Test {
+  const req = request(app).post('/token').type('form').set('Authorization', auth)
+  if (ip !== undefined) void req.set('X-Forwarded-For', ip)
+  return req.send(GRANT)
+}
+
+describe('the per-IP failure limiter', () => {
+  it('answers the request after N failed authentications with 429, Retry-After and RateLimit headers', async () => {
+    const spy = eventSpy()
+    const app = createApp({
+      rateLimit: { failures: { limit: 3 }, issuance: false },
+      onEvent: spy.onEvent,
+    })
+    for (let i = 0; i < 3; i++) expect((await token(app, bad)).status).toBe(401)
+    const res = await token(app, bad)
+    expect(res.status).toBe(429)
+    expect(res.body).toEqual({
+      error: 'too_many_requests',
+      error_description:
+        'Too many requests. Retry after the number of seconds in the Retry-After header.',
+    })
+    expect(res.headers['content-type']).toBe('application/json')
+    expect(res.headers).toMatchObject(NO_STORE)
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0)
+    expect(res.headers.ratelimit).toMatch(/^"failures"; r=0; t=\d+$/)
+    expect(res.headers['ratelimit-policy']).toMatch(/^"failures"; q=3; w=900; pk=:[^:]+:$/)
+    expect(spy.events('rate_limited')).toEqual([
+      { type: 'rate_limited', limiter: 'failures', ip: expect.any(String) as unknown },
+    ])
+  })
+
+  it('blocks even correct credentials once the IP is over the limit', async () => {
+    const app = createApp({ rateLimit: { failures: { limit: 2 }, issuance: false } })
+    await token(app, bad)
+    await token(app, bad)
+    expect((await token(app, good)).status).toBe(429)
+  })
+
+  it('does not count successful requests toward the failure limit', async () => {
+    const app = createApp({ rateLimit: { failures: { limit: 2 }, issuance: false } })
+    for (let i = 0; i < 5; i++) expect((await token(app, good)).status).toBe(200)
+    expect((await token(app, bad)).status).toBe(401)
+    expect((await token(app, bad)).status).toBe(401)
+    expect((await token(app, bad)).status).toBe(429)
+  })
+
+  it('does not count requests refused with 400 toward the failure limit', async () => {
+    const app = createApp({ rateLimit: { failures: { limit: 1 }, issuance: false } })
+    for (let i = 0; i < 3; i++) {
+      const res = await request(app)
+        .post('/token')
+        .type('form')
+        .set('Authorization', good)
+        .send('grant_type=password')
+      expect(res.status).toBe(400)
+    }
+    expect((await token(app, bad)).status).toBe(401)
+    expect((await token(app, bad)).status).toBe(429)
+  })
+
+  it('keys clients by req.ip, which follows the app trust proxy setting', async () => {
+    const app = express()
+    app.set('trust proxy', 1)
+    app.use(tokenEndpoint(baseOptions({ rateLimit: { failures: { limit: 1 }, issuance: false } })))
+    expect((await token(app, bad, '203.0.113.1')).status).toBe(401)
+    expect((await token(app, bad, '203.0.113.1')).status).toBe(429)
+    expect((await token(app, bad, '203.0.113.2')).status).toBe(401)
+  })
+
+  it('groups IPv6 clients by their /56 subnet', async () => {
+    const app = express()
+    app.set('trust proxy', 1)
+    app.use(tokenEndpoint(baseOptions({ rateLimit: { failures: { limit: 1 }, issuance: false } })))
+    expect((await token(app, bad, '2001:db8:0:1::1')).status).toBe(401)
+    expect((await token(app, bad, '2001:db8:0:2::99')).status).toBe(429)
+    expect((await token(app, bad, '2001:db8:1:1::1')).status).toBe(401)
+  })
+
+  it('uses the store passed in the options', async () => {
+    const store = new MemoryStore()
+    const increment = vi.spyOn(store, 'increment')
+    const app = createApp({ rateLimit: { failures: { store }, issuance: false } })
+    await token(app, bad)
+    expect(increment).toHaveBeenCalledTimes(1)
+  })
+})
+
+describe('the per-client issuance quota', () => {
+  it('answers 429 once a client has used its quota, and not for other clients', async () => {
+    const spy = eventSpy()
+    const app = createApp({
+      rateLimit: { failures: false, issuance: { limit: 2 } },
+      onEvent: spy.onEvent,
+    })
+    expect((await token(app, good)).status).toBe(200)
+    expect((await token(app, good)).status).toBe(200)
+    const limited = await token(app, good)
+    expect(limited.status).toBe(429)
+    expect(limited.text).toBe(TOO_MANY_REQUESTS_BODY.toString())
+    expect(limited.headers['retry-after']).toBe('60')
+    expect(limited.headers).toMatchObject(NO_STORE)
+    expect(spy.events('rate_limited')).toEqual([
+      {
+        type: 'rate_limited',
+        limiter: 'issuance',
+        clientId: 'reporter',
+        ip: expect.any(String) as unknown,
+      },
+    ])
+    const other = await token(app, basic('basic-only', secrets.basicOnly.secret))
+    expect(other.status).toBe(200)
+  })
+
+  it('is not spent by failed authentications', async () => {
+    const app = createApp({ rateLimit: { failures: false, issuance: { limit: 1 } } })
+    for (let i = 0; i < 3; i++) expect((await token(app, bad)).status).toBe(401)
+    expect((await token(app, good)).status).toBe(200)
+  })
+
+  it('sends a Retry-After even when RateLimit headers are turned off', async () => {
+    const app = createApp({
+      rateLimit: { failures: false, issuance: { limit: 1, standardHeaders: false } },
+    })
+    await token(app, good)
+    const res = await token(app, good)
+    expect(res.status).toBe(429)
+    expect(res.headers.ratelimit).toBeUndefined()
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0)
+  })
+})
+
+describe('rateLimit: false', () => {
+  it('turns both limiters off', async () => {
+    const app = createApp({ rateLimit: false })
+    for (let i = 0; i < 25; i++) expect((await token(app, bad)).status).toBe(401)
+    const res = await token(app, good)
+    expect(res.status).toBe(200)
+    expect(res.headers.ratelimit).toBeUndefined()
+  })
+})
+
+describe('default limits', () => {
+  it('allow 20 failures per IP in 15 minutes and send both policies on success', async () => {
+    const app = createApp()
+    for (let i = 0; i < 20; i++) expect((await token(app, bad)).status).toBe(401)
+    expect((await token(app, bad)).status).toBe(429)
+
+    const fresh = await token(createApp(), good)
+    expect(fresh.status).toBe(200)
+    expect(fresh.headers['ratelimit-policy']).toMatch(
+      /^"failures"; q=20; w=900; pk=:[^:]+:, "issuance"; q=600; w=60; pk=:[^:]+:$/,
+    )
+  })
+})
