@@ -1,10 +1,7 @@
+import { ASYMMETRIC_ALGORITHMS, isObjectRecord, VERIFIABLE_ALGORITHMS } from '@ccflow/core'
 import { normalizeType } from './verify/decode.js'
 import type { HeaderPolicy } from './verify/decode.js'
-import {
-  ASYMMETRIC_ALGORITHMS,
-  importStaticKeys,
-  SUPPORTED_ALGORITHMS,
-} from './keys/static-keys.js'
+import { importStaticKeys } from './keys/static-keys.js'
 import type { StaticKey } from './keys/static-keys.js'
 import { DEFAULT_CACHE_MAX } from './verify/token-cache.js'
 import type { AccessTokenClaims, RemoteKeySetOptions, StaticKeyInput } from './types.js'
@@ -200,10 +197,6 @@ const JWKS_TUNING_KEYS: ReadonlySet<string> = new Set([
   'maxResponseBytes',
 ])
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
 function stringList(value: unknown, name: string): [string, ...string[]] {
   const list: unknown[] = typeof value === 'string' ? [value] : Array.isArray(value) ? value : []
   if (list.length === 0) {
@@ -262,7 +255,7 @@ function resolveKeySource(options: Record<string, unknown>, issuers: readonly st
     }
     return { type: 'static', keys: importStaticKeys(options.keys as readonly StaticKeyInput[]) }
   }
-  if (options.jwks !== undefined && !isRecord(options.jwks)) {
+  if (options.jwks !== undefined && !isObjectRecord(options.jwks)) {
     throw new TypeError('options.jwks must be an object')
   }
   // Only the tuning knobs: the source itself (jwksUri, discover, issuer) is set above, never here.
@@ -292,9 +285,9 @@ function resolveAlgorithms(value: unknown, keySource: KeySource): [string, ...st
     throw new TypeError('options.algorithms must be a non-empty array')
   }
   for (const alg of value as unknown[]) {
-    if (typeof alg !== 'string' || !SUPPORTED_ALGORITHMS.has(alg)) {
+    if (typeof alg !== 'string' || !VERIFIABLE_ALGORITHMS.has(alg)) {
       throw new TypeError(
-        `options.algorithms: ${typeof alg === 'string' && alg.toLowerCase() === 'none' ? '"none" is never accepted' : 'unsupported algorithm'}; use ${[...SUPPORTED_ALGORITHMS].join(', ')}`,
+        `options.algorithms: ${typeof alg === 'string' && alg.toLowerCase() === 'none' ? '"none" is never accepted' : 'unsupported algorithm'}; use ${[...VERIFIABLE_ALGORITHMS].join(', ')}`,
       )
     }
     if (!available.has(alg)) {
@@ -335,7 +328,7 @@ function resolveRealm(value: unknown): string {
 function resolveCache(value: unknown): number {
   if (value === undefined) return DEFAULT_CACHE_MAX
   if (value === false) return 0
-  if (!isRecord(value)) throw new TypeError('options.cache must be false or { max }')
+  if (!isObjectRecord(value)) throw new TypeError('options.cache must be false or { max }')
   for (const key of Object.keys(value)) {
     if (key !== 'max') throw new TypeError(`Unknown option "cache.${key}"`)
   }
@@ -357,7 +350,7 @@ export function resolveVerifierOptions(
   input: unknown,
   allowed: ReadonlySet<string> = VERIFIER_KEYS,
 ): VerifierConfig {
-  if (!isRecord(input)) throw new TypeError('options must be an object')
+  if (!isObjectRecord(input)) throw new TypeError('options must be an object')
   checkKnownKeys(input, allowed)
   const issuer = stringList(input.issuer, 'issuer')
   const audience = stringList(input.audience, 'audience')
@@ -428,7 +421,7 @@ export const REQUIRE_TOKEN_KEYS: ReadonlySet<string> = new Set([
 export function resolveTransportOptions(input: Record<string, unknown>): TransportConfig {
   const locations = input.tokenLocations
   if (locations !== undefined) {
-    if (!isRecord(locations)) throw new TypeError('options.tokenLocations must be an object')
+    if (!isObjectRecord(locations)) throw new TypeError('options.tokenLocations must be an object')
     for (const key of Object.keys(locations)) {
       if (key !== 'body' && key !== 'query') {
         throw new TypeError(`Unknown option "tokenLocations.${key}"`)

@@ -57,7 +57,8 @@ export type {
   RedisDenylistOptions,
 } from './revocation/denylist.js'
 export { rateLimitRedisCommand } from './redis-command.js'
-export type { RateLimitRedisReply, RedisCommandOptions, RedisSendCommand } from './redis-command.js'
+export type { RateLimitRedisReply } from './redis-command.js'
+export type { RedisCommandOptions, RedisSendCommand } from '@ccflow/core'
 
 export { jsonFileClientStore, staticClientStore, validateClient } from './clients/client-store.js'
 export type { Client, ClientSecret, ClientStore } from './clients/client-store.js'

@@ -2,7 +2,7 @@ import type { Options as RateLimitOptions } from 'express-rate-limit'
 import type { Client, ClientStore } from './clients/client-store.js'
 import type { DenylistStore } from './revocation/denylist.js'
 import type { IssuerEvent } from './events.js'
-import { isScopeToken } from './tokens/scope.js'
+import { isPlainObject, isScopeToken, isSecureOrLoopback } from '@ccflow/core'
 import { checkPepper } from './clients/secrets.js'
 import {
   importSigningKeys,
@@ -277,7 +277,6 @@ const FAILURE_LIMITER_KEYS: ReadonlySet<string> = new Set([
   'ipv6Subnet',
 ])
 
-const LOCAL_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]'])
 // Paths are literal: no Express route syntax (':', '*', '(', '?', '+', '{'), whose meaning also
 // differs between Express 4 and 5.
 const PATH = /^\/(?:[A-Za-z0-9._~-]+\/?)*$/
@@ -386,12 +385,6 @@ function fail(name: string, message: string): never {
   throw new TypeError(`tokenEndpoint: option "${name}" ${message}`)
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-  const proto: unknown = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
-}
-
 function rejectUnknown(value: object, allowed: ReadonlySet<string>, prefix: string): void {
   for (const key of Object.keys(value)) {
     if (!allowed.has(key)) throw new TypeError(`tokenEndpoint: unknown option "${prefix}${key}"`)
@@ -417,8 +410,7 @@ function checkIssuer(value: unknown): string {
   if (value.includes('?') || value.includes('#'))
     fail('issuer', 'must not have a query or fragment')
   if (url.username !== '' || url.password !== '') fail('issuer', 'must not contain credentials')
-  const local = url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname)
-  if (url.protocol !== 'https:' && !local) {
+  if (!isSecureOrLoopback(url)) {
     fail('issuer', 'must be an https URL (http is allowed only for localhost, 127.0.0.1 and [::1])')
   }
   return value

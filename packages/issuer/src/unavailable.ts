@@ -1,3 +1,4 @@
+import { settleWithin } from '@ccflow/core'
 import { errorBody } from './http/respond.js'
 
 /** What could not answer in time: a store or one of the application's hooks. @internal */
@@ -48,13 +49,10 @@ export function withinTime<T>(
   timeoutMs: number,
   dependency: UnavailableDependency,
 ): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      reject(
-        new TemporarilyUnavailableError(dependency, new Error(`no answer within ${timeoutMs} ms`)),
-      )
-    }, timeoutMs)
-  })
-  return Promise.race([value, late]).finally(() => clearTimeout(timer))
+  return settleWithin(
+    value,
+    timeoutMs,
+    () =>
+      new TemporarilyUnavailableError(dependency, new Error(`no answer within ${timeoutMs} ms`)),
+  )
 }

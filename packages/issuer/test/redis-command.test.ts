@@ -1,70 +1,10 @@
 import { createHash } from 'node:crypto'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import {
-  rateLimitRedisCommand,
-  REDIS_TIMEOUT_CODE,
-  type RedisCommandOptions,
-  resolveRedisCommand,
-  withTimeout,
-} from '../src/redis-command.js'
+import { REDIS_TIMEOUT_CODE } from '@ccflow/core'
+import { rateLimitRedisCommand } from '../src/redis-command.js'
 
 afterEach(() => {
   vi.useRealTimers()
-})
-
-describe('withTimeout', () => {
-  it('passes the reply through', async () => {
-    const send = withTimeout((args) => Promise.resolve(args.join(' ')), 100)
-    await expect(send(['PING'])).resolves.toBe('PING')
-  })
-
-  it('rejects with a timeout error naming the command when no reply comes in time', async () => {
-    vi.useFakeTimers()
-    const send = withTimeout(() => new Promise(() => {}), 250)
-    const settled = expect(send(['EXISTS', 'k'])).rejects.toMatchObject({
-      code: REDIS_TIMEOUT_CODE,
-      message: expect.stringContaining('EXISTS') as unknown,
-    })
-    await vi.advanceTimersByTimeAsync(249)
-    await vi.advanceTimersByTimeAsync(1)
-    await settled
-  })
-
-  it('turns a synchronous throw into a rejection', async () => {
-    const send = withTimeout(() => {
-      throw new Error('client is closed')
-    }, 100)
-    await expect(send(['PING'])).rejects.toThrow('client is closed')
-  })
-
-  it('wraps a non-Error rejection in an Error', async () => {
-    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-    const send = withTimeout(() => Promise.reject('nope'), 100)
-    await expect(send(['PING'])).rejects.toThrow(Error)
-  })
-})
-
-describe('resolveRedisCommand', () => {
-  const sendCommand = (): Promise<unknown> => Promise.resolve('OK')
-
-  it.each([
-    [null, /options must be an object/],
-    [{}, /"sendCommand" is required/],
-    [{ sendCommand, timeoutMs: 0 }, /"timeoutMs"/],
-    [{ sendCommand, timeoutMs: 60_001 }, /"timeoutMs"/],
-    [{ sendCommand, timeoutMs: 2.5 }, /"timeoutMs"/],
-    [{ sendCommand, client: {} }, /unknown option "client"/],
-  ])('throws a TypeError for %j', (options, message) => {
-    expect(() => resolveRedisCommand(options as unknown as RedisCommandOptions, 'x')).toThrow(
-      message,
-    )
-  })
-
-  it('accepts the extra keys its caller checks', () => {
-    expect(() =>
-      resolveRedisCommand({ sendCommand, prefix: 'p:' } as RedisCommandOptions, 'x', ['prefix']),
-    ).not.toThrow()
-  })
 })
 
 describe('rateLimitRedisCommand', () => {

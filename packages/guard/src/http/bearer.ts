@@ -1,3 +1,4 @@
+import { countAuthorizationHeaders } from '@ccflow/core'
 import type { Request } from 'express'
 import { InvalidRequestError } from '../errors.js'
 import type { InvalidRequestReason } from '../errors.js'
@@ -33,15 +34,6 @@ const FORM = 'application/x-www-form-urlencoded'
 
 function reject(reason: InvalidRequestReason, realm: string): never {
   throw new InvalidRequestError(reason, { realm })
-}
-
-function countAuthorizationHeaders(raw: readonly string[]): number {
-  let count = 0
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string
-    if (name.length === 13 && name.toLowerCase() === 'authorization') count += 1
-  }
-  return count
 }
 
 function fromHeader(value: string, realm: string): string | typeof OTHER_SCHEME {

@@ -1,3 +1,4 @@
+import { isSecureOrLoopback } from '@ccflow/core'
 // Bounded HTTP GET of a JSON document (a JWKS or authorization server metadata) on Node's global
 // fetch (undici): one AbortSignal covers connect, redirects and the body, the body is streamed
 // against a byte cap, and redirects are followed only within the configured origin.
@@ -59,8 +60,6 @@ export interface JsonResponse {
 // never configured, so it is refused. A short chain is enough for every real deployment.
 const MAX_REDIRECTS = 3
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
-
 /**
  * Parses a key source URL: https, or http only for a loopback host (local development and
  * tests). Throws a TypeError naming the option otherwise.
@@ -75,7 +74,7 @@ export function parseKeySourceUrl(value: unknown, optionName: string): URL {
   } catch {
     throw new TypeError(`${optionName} must be an absolute URL`)
   }
-  if (!isAllowedProtocol(url)) {
+  if (!isSecureOrLoopback(url)) {
     throw new TypeError(`${optionName} must use https (http is allowed only for localhost)`)
   }
   if (url.username !== '' || url.password !== '') {
@@ -85,10 +84,6 @@ export function parseKeySourceUrl(value: unknown, optionName: string): URL {
     throw new TypeError(`${optionName} must not contain a fragment`)
   }
   return url
-}
-
-function isAllowedProtocol(url: URL): boolean {
-  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))
 }
 
 /**

@@ -13,6 +13,13 @@
 //   alive and close() has nothing to leak. Time comes from Date.now(), so tests drive max-age and
 //   cooldown with vi.setSystemTime().
 
+import {
+  ASYMMETRIC_ALGORITHMS,
+  type AsymmetricAlgorithm,
+  EC_ALGORITHM_BY_JWK_CURVE,
+  MIN_RSA_BITS,
+  RSA_ALGORITHMS,
+} from '@ccflow/core'
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { discoverJwksUri, parseDiscoveryIssuer } from './discovery.js'
 import { KeySourceUnavailableError } from '../errors.js'
@@ -29,33 +36,14 @@ import type { RemoteKeySetOptions } from '../types.js'
 export type { KeySourceFailureReason } from './jwks-fetch.js'
 
 /** JWS algorithms a remote key can verify (RFC 7518 §3.1), as jsonwebtoken supports them. */
-export type RemoteKeyAlgorithm =
-  'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512'
+export type RemoteKeyAlgorithm = AsymmetricAlgorithm
 
-const RSA_ALGORITHMS: readonly RemoteKeyAlgorithm[] = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-]
-// RFC 7518 §3.4: each ECDSA algorithm is bound to one curve.
-const EC_ALGORITHMS: Readonly<Record<string, RemoteKeyAlgorithm>> = {
-  'P-256': 'ES256',
-  'P-384': 'ES384',
-  'P-521': 'ES512',
-}
-const SUPPORTED_ALGORITHMS: ReadonlySet<string> = new Set<string>([
-  ...RSA_ALGORITHMS,
-  ...Object.values(EC_ALGORITHMS),
-])
+const SUPPORTED_ALGORITHMS: ReadonlySet<string> = new Set<string>(ASYMMETRIC_ALGORITHMS)
 
 // RFC 7517 §9.3 / RFC 7518 §6: members that only a private or symmetric key has. A JWKS that
 // publishes them has leaked the key, so anyone could sign with it: the key is refused.
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const
 
-const MIN_RSA_BITS = 2048
 // A Cache-Control max-age is trusted only within these bounds: a very short one would turn every
 // instance into a JWKS load generator, a very long one would pin a removed (compromised) key.
 const MIN_MAX_AGE_SECONDS = 30
@@ -449,8 +437,12 @@ function importJwk(
   if (jwk.kty === 'RSA') {
     algorithms = RSA_ALGORITHMS
     publicJwk = { kty: 'RSA', n: jwk.n as string, e: jwk.e as string }
-  } else if (jwk.kty === 'EC' && typeof jwk.crv === 'string' && jwk.crv in EC_ALGORITHMS) {
-    algorithms = [EC_ALGORITHMS[jwk.crv] as RemoteKeyAlgorithm]
+  } else if (
+    jwk.kty === 'EC' &&
+    typeof jwk.crv === 'string' &&
+    jwk.crv in EC_ALGORITHM_BY_JWK_CURVE
+  ) {
+    algorithms = [EC_ALGORITHM_BY_JWK_CURVE[jwk.crv] as RemoteKeyAlgorithm]
     publicJwk = { kty: 'EC', crv: jwk.crv, x: jwk.x as string, y: jwk.y as string }
   } else {
     return skip('unsupported_type')

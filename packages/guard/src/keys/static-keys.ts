@@ -1,3 +1,10 @@
+import {
+  EC_ALGORITHM_BY_NODE_CURVE,
+  MIN_HMAC_BYTES,
+  MIN_RSA_BITS,
+  PSS_ALGORITHMS,
+  RSA_ALGORITHMS,
+} from '@ccflow/core'
 import { createPublicKey, createSecretKey, KeyObject } from 'node:crypto'
 import type { JsonWebKey } from 'node:crypto'
 import type { StaticKeyInput } from '../types.js'
@@ -12,45 +19,6 @@ export interface StaticKey {
   algorithms: ReadonlySet<string>
 }
 
-/** Every algorithm the guard can verify (what jsonwebtoken supports, minus `none`). */
-export const SUPPORTED_ALGORITHMS: ReadonlySet<string> = new Set([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'HS256',
-  'HS384',
-  'HS512',
-])
-
-/** The asymmetric subset, the only algorithms a remote JWKS may be used for. */
-export const ASYMMETRIC_ALGORITHMS: readonly string[] = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-]
-
-const RSA_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']
-const PSS_ALGORITHMS = ['PS256', 'PS384', 'PS512']
-const EC_ALGORITHMS: Readonly<Record<string, string>> = {
-  prime256v1: 'ES256',
-  secp384r1: 'ES384',
-  secp521r1: 'ES512',
-}
-const MIN_RSA_BITS = 2048
-const MIN_HMAC_BYTES = 32
-
 const derived = new WeakMap<KeyObject, readonly string[]>()
 
 /**
@@ -63,12 +31,14 @@ const derived = new WeakMap<KeyObject, readonly string[]>()
 export function algorithmsForKey(key: KeyObject): readonly string[] {
   const cached = derived.get(key)
   if (cached !== undefined) return cached
-  let algorithms: string[] = []
+  let algorithms: readonly string[] = []
   if (key.type === 'secret') {
     const size = key.symmetricKeySize ?? 0
-    if (size >= MIN_HMAC_BYTES) algorithms.push('HS256')
-    if (size >= 48) algorithms.push('HS384')
-    if (size >= 64) algorithms.push('HS512')
+    const hmac: string[] = []
+    if (size >= MIN_HMAC_BYTES) hmac.push('HS256')
+    if (size >= 48) hmac.push('HS384')
+    if (size >= 64) hmac.push('HS512')
+    algorithms = hmac
   } else if (key.type === 'public') {
     const details = key.asymmetricKeyDetails
     if (key.asymmetricKeyType === 'rsa' && (details?.modulusLength ?? 0) >= MIN_RSA_BITS) {
@@ -79,7 +49,7 @@ export function algorithmsForKey(key: KeyObject): readonly string[] {
     ) {
       algorithms = PSS_ALGORITHMS
     } else if (key.asymmetricKeyType === 'ec') {
-      const alg = EC_ALGORITHMS[details?.namedCurve ?? '']
+      const alg = EC_ALGORITHM_BY_NODE_CURVE[details?.namedCurve ?? '']
       if (alg !== undefined) algorithms = [alg]
     }
   }

@@ -1,3 +1,4 @@
+import { isObjectRecord } from '@ccflow/core'
 import type { InvalidTokenReason } from '../errors.js'
 import type { JwtHeader } from '../types.js'
 
@@ -30,10 +31,6 @@ const EC_SIGNATURE_BYTES: Readonly<Record<string, number>> = { ES256: 64, ES384:
 export function normalizeType(typ: string): string {
   const lower = typ.toLowerCase()
   return lower.includes('/') ? lower : `application/${lower}`
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 /**
@@ -102,7 +99,7 @@ function decodeJsonSegment(segment: string): Record<string, unknown> | InvalidTo
   } catch {
     return 'malformed'
   }
-  if (!isObject(value)) return 'malformed'
+  if (!isObjectRecord(value)) return 'malformed'
   return hasDuplicateMembers(text) ? 'duplicate_member' : value
 }
 

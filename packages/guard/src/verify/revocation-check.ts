@@ -1,12 +1,14 @@
-import { createHash } from 'node:crypto'
+import {
+  DEFAULT_DENYLIST_PREFIX,
+  denylistKey,
+  isDenylistPrefix,
+  MAX_REDIS_TIMEOUT_MS,
+  type RedisSendCommand,
+  withRedisTimeout,
+} from '@ccflow/core'
 import { LRUCache } from 'lru-cache'
 
-/**
- * The one thing the guard needs from a Redis client: send a raw command and resolve with its
- * reply. node-redis: `(args) => client.sendCommand(args)`; ioredis:
- * `(args) => client.call(...(args as [string, ...string[]]))`.
- */
-export type RedisSendCommand = (args: string[]) => Promise<unknown>
+export type { RedisSendCommand } from '@ccflow/core'
 
 /** The claims a revocation check reads. */
 export interface RevocationCheckClaims {
@@ -59,10 +61,6 @@ export interface RedisRevocationCheckOptions {
   onError?: (error: unknown) => void
 }
 
-/** `code` of the error a lookup rejects with when Redis outlives `timeoutMs`. */
-export const REDIS_TIMEOUT_CODE = 'ERR_CCFLOW_REDIS_TIMEOUT'
-
-const DEFAULT_PREFIX = 'ccflow:revoked:'
 const OPTION_KEYS: ReadonlySet<string> = new Set([
   'sendCommand',
   'prefix',
@@ -72,19 +70,8 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'failOpen',
   'onError',
 ])
-const PREFIX = /^[\x21-\x7E]{1,128}$/
 // lru-cache reads time through `perf`; Date.now keeps it on the wall clock (and fake timers).
 const wallClock = { now: (): number => Date.now() }
-
-/**
- * The denylist key of a token, without prefix: base64url(SHA-256(iss + "\n" + jti)), exactly as
- * `@ccflow/issuer`'s `redisDenylist` writes it (test/token-contract-revocation.test.ts pins both).
- *
- * @internal
- */
-export function denylistKey(iss: string, jti: string): string {
-  return createHash('sha256').update(`${iss}\n${jti}`).digest('base64url')
-}
 
 /**
  * An `isRevoked` check against the denylist that `@ccflow/issuer`'s revocation endpoint writes
@@ -126,13 +113,15 @@ export function redisRevocationCheck(options: RedisRevocationCheckOptions): Revo
   if (typeof sendCommand !== 'function') {
     fail('sendCommand', 'is required and must be a function (args: string[]) => Promise')
   }
-  const prefix = options.prefix ?? DEFAULT_PREFIX
-  if (typeof prefix !== 'string' || !PREFIX.test(prefix)) {
+  const prefix = options.prefix ?? DEFAULT_DENYLIST_PREFIX
+  if (!isDenylistPrefix(prefix)) {
     fail('prefix', 'must be 1-128 printable ASCII characters without spaces')
   }
   const cacheTtlMs = integer(options.cacheTtlMs, 'cacheTtlMs', 5000, 0, 3_600_000)
   const cacheMax = integer(options.cacheMax, 'cacheMax', 10_000, 1, 10_000_000)
-  const timeoutMs = integer(options.timeoutMs, 'timeoutMs', 500, 1, 60_000)
+  // Tighter than the issuer's Redis default (1000 ms): this lookup sits on every API request.
+  const timeoutMs = integer(options.timeoutMs, 'timeoutMs', 500, 1, MAX_REDIS_TIMEOUT_MS)
+  const exists = withRedisTimeout(sendCommand, timeoutMs)
   if (typeof failOpen !== 'boolean') fail('failOpen', 'must be a boolean')
   if (onError !== undefined && typeof onError !== 'function') fail('onError', 'must be a function')
 
@@ -159,7 +148,7 @@ export function redisRevocationCheck(options: RedisRevocationCheckOptions): Revo
   }
 
   const lookup = async (key: string, exp: number | undefined): Promise<boolean> => {
-    const reply = await withTimeout(sendCommand, ['EXISTS', prefix + key], timeoutMs)
+    const reply = await exists(['EXISTS', prefix + key])
     const count = typeof reply === 'string' ? Number(reply) : reply
     if (count !== 0 && count !== 1) throw new TypeError('unexpected reply to EXISTS')
     const revoked = count === 1
@@ -202,34 +191,4 @@ function integer(value: unknown, name: string, fallback: number, min: number, ma
     fail(name, `must be an integer from ${min} to ${max}`)
   }
   return value
-}
-
-/** Sends one command, settled within `timeoutMs`; a synchronous throw becomes a rejection. */
-function withTimeout(send: RedisSendCommand, args: string[], timeoutMs: number): Promise<unknown> {
-  return new Promise<unknown>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      const error = new Error(`Redis did not answer within ${timeoutMs} ms`) as Error & {
-        code: string
-      }
-      error.code = REDIS_TIMEOUT_CODE
-      reject(error)
-    }, timeoutMs)
-    timer.unref()
-    let pending: Promise<unknown>
-    try {
-      pending = Promise.resolve(send(args))
-    } catch (error) {
-      pending = Promise.reject(error instanceof Error ? error : new Error(String(error)))
-    }
-    pending.then(
-      (reply) => {
-        clearTimeout(timer)
-        resolve(reply)
-      },
-      (error: unknown) => {
-        clearTimeout(timer)
-        reject(error instanceof Error ? error : new Error(String(error)))
-      },
-    )
-  })
 }

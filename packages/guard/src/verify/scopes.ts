@@ -1,5 +1,4 @@
-// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
+import { isScopeToken } from '@ccflow/core'
 
 /**
  * The scopes a token grants, from the given claims in order: a space-delimited string (RFC 9068
@@ -40,7 +39,7 @@ export function readScopes(
 export function checkRequiredScopes(scopes: readonly unknown[], caller: string): string[] {
   if (scopes.length === 0) throw new TypeError(`${caller}() needs at least one scope`)
   for (const scope of scopes) {
-    if (typeof scope !== 'string' || !SCOPE_TOKEN.test(scope)) {
+    if (!isScopeToken(scope)) {
       throw new TypeError(
         `${caller}(): every scope must be a non-empty string without spaces, quotes or backslashes (RFC 6749 §3.3)`,
       )

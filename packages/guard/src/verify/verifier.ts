@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto'
+import { settleWithin } from '@ccflow/core'
 import jwt from 'jsonwebtoken'
 import type { VerifyOptions } from 'jsonwebtoken'
 import { decodeToken, freezeDeep } from './decode.js'
@@ -158,24 +159,20 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
     if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
       // Any thenable (a Redis client's promise type, Bluebird), adopted as a native promise and
       // bounded by revocationTimeout: a store that never answers fails closed, it does not hang.
-      let timer: NodeJS.Timeout | undefined
-      const late = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => {
-          reject(new Error(`isRevoked gave no answer within ${revocationTimeout} ms`))
-        }, revocationTimeout)
-      })
-      return Promise.race([result as PromiseLike<unknown>, late])
-        .finally(() => clearTimeout(timer))
-        .then(
-          (revoked: unknown) => {
-            if (revoked === false) return auth
-            if (revoked === true) throw invalid('revoked')
-            throw new ServiceUnavailableError('revocation_check_failed')
-          },
-          (cause: unknown) => {
-            throw new ServiceUnavailableError('revocation_check_failed', { cause })
-          },
-        )
+      return settleWithin(
+        result as PromiseLike<unknown>,
+        revocationTimeout,
+        () => new Error(`isRevoked gave no answer within ${revocationTimeout} ms`),
+      ).then(
+        (revoked: unknown) => {
+          if (revoked === false) return auth
+          if (revoked === true) throw invalid('revoked')
+          throw new ServiceUnavailableError('revocation_check_failed')
+        },
+        (cause: unknown) => {
+          throw new ServiceUnavailableError('revocation_check_failed', { cause })
+        },
+      )
     }
     // A hook that answers anything but a boolean is broken: fail closed, visibly.
     throw new ServiceUnavailableError('revocation_check_failed')

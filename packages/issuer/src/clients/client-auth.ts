@@ -1,3 +1,4 @@
+import { countAuthorizationHeaders } from '@ccflow/core'
 import type { IncomingMessage } from 'node:http'
 import type { Request, RequestHandler } from 'express'
 import passport from 'passport'
@@ -318,7 +319,7 @@ export function createClientAuthentication(
     const header = req.headers.authorization
     let run: RequestHandler
     if (header !== undefined) {
-      if (hasSecondAuthorization(req.rawHeaders)) {
+      if (countAuthorizationHeaders(req.rawHeaders) > 1) {
         next(
           new InvalidRequestError('The request has more than one Authorization header.', {
             reason: 'multiple_authorization_headers',
@@ -352,21 +353,4 @@ export function createClientAuthentication(
       next()
     })
   }
-}
-
-/**
- * Whether the request carries `Authorization` more than once. Node keeps only the first in
- * `req.headers`, but RFC 9110 §5.3 allows repeating only list-based fields, and a proxy in front
- * may have read (and logged, or authorized) the other one.
- */
-function hasSecondAuthorization(rawHeaders: readonly string[]): boolean {
-  let seen = false
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i] as string
-    if (name.length === 13 && name.toLowerCase() === 'authorization') {
-      if (seen) return true
-      seen = true
-    }
-  }
-  return false
 }

@@ -1,3 +1,4 @@
+import { isPlainObject } from '@ccflow/core'
 import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { isSecretHash, isSecretId } from './secrets.js'
@@ -360,12 +361,6 @@ function checkSecrets(value: unknown, where: string): ClientSecret[] {
     }
     return out
   })
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-  const proto = Object.getPrototypeOf(value) as unknown
-  return proto === Object.prototype || proto === null
 }
 
 function deepFreeze(client: Client): Client {

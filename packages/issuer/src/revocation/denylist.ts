@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto'
-import { type RedisCommandOptions, resolveRedisCommand } from '../redis-command.js'
+import { DEFAULT_DENYLIST_PREFIX, denylistKey, isDenylistPrefix } from '@ccflow/core'
+import { type RedisCommandOptions, resolveRedisCommand } from '@ccflow/core'
 
 /**
  * Where revoked tokens are remembered until they would have expired anyway. The revocation
@@ -38,26 +38,8 @@ export interface RedisDenylistOptions extends RedisCommandOptions {
   prefix?: string
 }
 
-/** The default key prefix of {@link redisDenylist} (and of the guard's revocation check). */
-export const DEFAULT_DENYLIST_PREFIX = 'ccflow:revoked:'
-
 /** `code` of the error {@link memoryDenylist} rejects with when it is full. */
 export const DENYLIST_FULL_CODE = 'ERR_CCFLOW_DENYLIST_FULL'
-
-// Printable ASCII without space: a prefix is safe in any Redis tool and in logs.
-const PREFIX = /^[\x21-\x7E]{1,128}$/
-
-/**
- * The key of a token in the denylist, without prefix: base64url(SHA-256(iss + "\n" + jti)).
- * Fixed length (43 characters) whatever the token says, and nothing from the token reaches the
- * key as text, so no `jti` can collide with another key or run into Redis key syntax.
- * `@ccflow/guard` computes the same key; test/token-contract-revocation.test.ts pins both.
- *
- * @internal
- */
-export function denylistKey(iss: string, jti: string): string {
-  return createHash('sha256').update(`${iss}\n${jti}`).digest('base64url')
-}
 
 /**
  * An in-process denylist: for a single issuer instance, or tests. Entries expire with their
@@ -141,7 +123,7 @@ export function memoryDenylist(options: MemoryDenylistOptions = {}): DenylistSto
 export function redisDenylist(options: RedisDenylistOptions): DenylistStore {
   const send = resolveRedisCommand(options, 'redisDenylist', ['prefix'])
   const prefix = options.prefix ?? DEFAULT_DENYLIST_PREFIX
-  if (typeof prefix !== 'string' || !PREFIX.test(prefix)) {
+  if (!isDenylistPrefix(prefix)) {
     throw new TypeError(
       'redisDenylist: option "prefix" must be 1-128 printable ASCII characters without spaces',
     )

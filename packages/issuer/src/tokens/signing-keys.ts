@@ -1,3 +1,4 @@
+import { isPlainObject, MIN_HMAC_BYTES, MIN_RSA_BITS } from '@ccflow/core'
 import {
   createHash,
   createPrivateKey,
@@ -65,8 +66,6 @@ const HS_FIELDS = new Set(['kid', 'alg', 'status', 'secret'])
 const ASYMMETRIC_FIELDS = new Set(['kid', 'alg', 'status', 'privateKey', 'privateJwk', 'publicJwk'])
 // RFC 3986 unreserved characters: safe in headers, logs, URLs and file names.
 const KID = /^[A-Za-z0-9._~-]{1,128}$/
-const MIN_RSA_BITS = 2048
-const MIN_HMAC_BYTES = 32
 
 /**
  * Imports every configured key once, checks that each key fits its algorithm, and builds the
@@ -373,10 +372,4 @@ function thumbprint(jwk: JsonWebKey): string {
       ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }
       : { e: jwk.e, kty: jwk.kty, n: jwk.n }
   return createHash('sha256').update(JSON.stringify(members)).digest('base64url')
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-  const proto = Object.getPrototypeOf(value) as unknown
-  return proto === Object.prototype || proto === null
 }

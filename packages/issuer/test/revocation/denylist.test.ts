@@ -2,13 +2,12 @@ import { createHash } from 'node:crypto'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   DENYLIST_FULL_CODE,
-  denylistKey,
   memoryDenylist,
   type MemoryDenylistOptions,
   redisDenylist,
   type RedisDenylistOptions,
 } from '../../src/revocation/denylist.js'
-import { REDIS_TIMEOUT_CODE } from '../../src/redis-command.js'
+import { REDIS_TIMEOUT_CODE } from '@ccflow/core'
 
 const ISS = 'https://auth.example.com'
 const now = (): number => Math.floor(Date.now() / 1000)
@@ -23,18 +22,6 @@ function pinTime(): void {
 
 afterEach(() => {
   vi.useRealTimers()
-})
-
-describe('denylistKey', () => {
-  it('is base64url(SHA-256(iss + newline + jti))', () => {
-    expect(denylistKey(ISS, 'abc')).toBe(hashed(ISS, 'abc'))
-  })
-
-  it('has a fixed length and key-safe characters whatever the jti holds', () => {
-    for (const jti of ['', '*', 'a b\r\nDEL x', '\u2028', 'x'.repeat(10_000)]) {
-      expect(denylistKey(ISS, jti)).toMatch(/^[A-Za-z0-9_-]{43}$/)
-    }
-  })
 })
 
 describe('memoryDenylist', () => {

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Client } from '../../src/clients/client-store.js'
 import { InvalidScopeError, InvalidTargetError } from '../../src/errors.js'
-import {
-  grantScope,
-  isResourceIndicator,
-  isScopeToken,
-  parseScope,
-  selectAudience,
-} from '../../src/tokens/scope.js'
+import { grantScope, isResourceIndicator, selectAudience } from '../../src/tokens/scope.js'
 
 const client: Client = {
   client_id: 'c',
@@ -16,24 +10,6 @@ const client: Client = {
   audiences: ['https://one.example', 'https://two.example/api', 'logical'],
   secrets: [],
 }
-
-describe('isScopeToken', () => {
-  it.each(['a', 'orders:read', 'https://x.example/scope', '!#$%&()*+,-./'])('accepts %j', (t) => {
-    expect(isScopeToken(t)).toBe(true)
-  })
-  it.each(['', 'a b', 'a"b', 'a\\b', 'ä', 'a\tb', 42])('refuses %j', (t) => {
-    expect(isScopeToken(t)).toBe(false)
-  })
-})
-
-describe('parseScope', () => {
-  it('splits on single spaces and collapses duplicates in first-seen order', () => {
-    expect(parseScope('b a b c a')).toEqual(['b', 'a', 'c'])
-  })
-  it.each(['', ' a', 'a ', 'a  b', 'a\tb', 'a\nb', 'a"b'])('refuses %j', (value) => {
-    expect(parseScope(value)).toBeUndefined()
-  })
-})
 
 describe('grantScope', () => {
   it('grants the default scope when none is requested', () => {

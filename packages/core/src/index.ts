@@ -1,0 +1,35 @@
+/**
+ * `@ccflow/core`: the code that `@ccflow/issuer`, `@ccflow/guard` and the other ccflow packages
+ * share, written once. It is published because they depend on it; it is versioned with them, and
+ * applications should import from those packages, not from here.
+ *
+ * @module
+ */
+
+export { isObjectRecord, isPlainObject } from './objects.js'
+export { isScopeToken, parseScope } from './scope.js'
+export { countAuthorizationHeaders } from './http/authorization.js'
+export { isSecureOrLoopback, LOOPBACK_HOSTS } from './url.js'
+export { settleWithin } from './timeout.js'
+export {
+  DEFAULT_REDIS_TIMEOUT_MS,
+  MAX_REDIS_TIMEOUT_MS,
+  REDIS_TIMEOUT_CODE,
+  resolveRedisCommand,
+  withRedisTimeout,
+} from './redis/send-command.js'
+export type { RedisCommandOptions, RedisSendCommand } from './redis/send-command.js'
+export { DEFAULT_DENYLIST_PREFIX, denylistKey, isDenylistPrefix } from './redis/denylist-key.js'
+export {
+  ASYMMETRIC_ALGORITHMS,
+  EC_ALGORITHM_BY_JWK_CURVE,
+  EC_ALGORITHM_BY_NODE_CURVE,
+  EC_ALGORITHMS,
+  HMAC_ALGORITHMS,
+  MIN_HMAC_BYTES,
+  MIN_RSA_BITS,
+  PSS_ALGORITHMS,
+  RSA_ALGORITHMS,
+  VERIFIABLE_ALGORITHMS,
+} from './jose/algorithms.js'
+export type { AsymmetricAlgorithm } from './jose/algorithms.js'

@@ -1,0 +1,26 @@
+import { createHash } from 'node:crypto'
+
+/**
+ * The default key prefix of the revocation denylist in Redis, shared by the issuer's
+ * `redisDenylist` (which writes it) and the guard's `redisRevocationCheck` (which reads it).
+ */
+export const DEFAULT_DENYLIST_PREFIX = 'ccflow:revoked:'
+
+// Printable ASCII without space: a prefix is safe in any Redis tool and in logs.
+const PREFIX = /^[\x21-\x7E]{1,128}$/
+
+/** Whether `value` can be a denylist key prefix: 1–128 printable ASCII characters, no space. */
+export function isDenylistPrefix(value: unknown): value is string {
+  return typeof value === 'string' && PREFIX.test(value)
+}
+
+/**
+ * The key of a token in the denylist, without prefix: base64url(SHA-256(iss + "\n" + jti)).
+ * Fixed length (43 characters) whatever the token says, and nothing from the token reaches the
+ * key as text, so no `jti` can collide with another key or run into Redis key syntax. This is the
+ * contract between the issuer that writes revocations and every guard that reads them
+ * (test/token-contract-revocation.test.ts pins it end to end).
+ */
+export function denylistKey(iss: string, jti: string): string {
+  return createHash('sha256').update(`${iss}\n${jti}`).digest('base64url')
+}
