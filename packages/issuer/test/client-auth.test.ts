@@ -2,7 +2,8 @@ import type { Express } from 'express'
 import request from 'supertest'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
-  decodeBasicCredentials,
+  checkBasicHeader,
+  decodeClientCredentials,
   verifyClientCredentials,
   type ClientCredentials,
 } from '../src/client-auth.js'
@@ -40,40 +41,18 @@ afterEach(() => {
   vi.mocked(secretsModule.burnSecretCheck).mockClear()
 })
 
-describe('decodeBasicCredentials', () => {
-  it.each<[string, string, ClientCredentials]>([
-    ['plain values', basic('reporter', 's3cret'), { clientId: 'reporter', secret: 's3cret' }],
-    [
-      'a secret with ":" (split on the first colon only)',
-      rawBasic('id:a:b:c'),
-      { clientId: 'id', secret: 'a:b:c' },
-    ],
-    [
-      'a percent-encoded ":" in the client id',
-      rawBasic('svc%3Areports:pw'),
-      { clientId: 'svc:reports', secret: 'pw' },
-    ],
-    [
-      "'+' as a space",
-      rawBasic('my+client:pass+word'),
-      { clientId: 'my client', secret: 'pass word' },
-    ],
-    ["'%2B' as a plus", rawBasic('id:a%2Bb'), { clientId: 'id', secret: 'a+b' }],
-    ["'%25' as a percent", rawBasic('id:100%25'), { clientId: 'id', secret: '100%' }],
-    [
-      'percent-encoded UTF-8',
-      rawBasic(`id:${formEncode('wörd€')}`),
-      { clientId: 'id', secret: 'wörd€' },
-    ],
-    ['raw UTF-8 (RFC 7617 charset)', rawBasic('id:wörd'), { clientId: 'id', secret: 'wörd' }],
+describe('checkBasicHeader', () => {
+  it.each<[string, string, string]>([
+    ['plain values', basic('reporter', 's3cret'), basic('reporter', 's3cret')],
     [
       'a lower-case scheme',
       `basic ${Buffer.from('id:pw').toString('base64')}`,
-      { clientId: 'id', secret: 'pw' },
+      `basic ${Buffer.from('id:pw').toString('base64')}`,
     ],
-    ['Base64 without padding', 'Basic aWQ6cHdk', { clientId: 'id', secret: 'pwd' }],
-  ])('decodes %s', (_label, header, expected) => {
-    expect(decodeBasicCredentials(header)).toEqual(expected)
+    ['Base64 without padding', 'Basic aWQ6cHdk', 'Basic aWQ6cHdk'],
+    ['several spaces after the scheme (RFC 7235 1*SP)', 'Basic   aWQ6cHdk', 'Basic aWQ6cHdk'],
+  ])('passes %s on in the form passport-http parses', (_label, header, expected) => {
+    expect(checkBasicHeader(header)).toBe(expected)
   })
 
   it.each<[string, string]>([
@@ -86,18 +65,46 @@ describe('decodeBasicCredentials', () => {
     ['no colon', rawBasic('no-colon-here')],
     ['an empty client id', rawBasic(':secret')],
     ['an empty secret', rawBasic('id:')],
-    ['a bad percent escape', rawBasic('id:100%zz')],
-    ['a truncated percent escape', rawBasic('id:abc%')],
-    ['percent-encoded bytes that are not UTF-8', rawBasic('id:%FF%FE')],
     [
       'raw bytes that are not UTF-8',
       `Basic ${Buffer.from([0x69, 0x64, 0x3a, 0xff]).toString('base64')}`,
     ],
     ['an oversized header', `Basic ${'A'.repeat(20_000)}`],
-    ['an oversized secret', basic('id', 'x'.repeat(1025))],
-    ['an oversized client id', basic('x'.repeat(1025), 'pw')],
   ])('refuses %s', (_label, header) => {
-    expect(decodeBasicCredentials(header)).toBeUndefined()
+    expect(checkBasicHeader(header)).toBeUndefined()
+  })
+})
+
+describe('decodeClientCredentials', () => {
+  it.each<[string, string, string, ClientCredentials]>([
+    ['plain values', 'reporter', 's3cret', { clientId: 'reporter', secret: 's3cret' }],
+    [
+      'a percent-encoded ":" in the client id',
+      'svc%3Areports',
+      'pw',
+      { clientId: 'svc:reports', secret: 'pw' },
+    ],
+    ['a percent-encoded ":" in the secret', 'id', 'a%3Ab%3Ac', { clientId: 'id', secret: 'a:b:c' }],
+    ["'+' as a space", 'my+client', 'pass+word', { clientId: 'my client', secret: 'pass word' }],
+    ["'%2B' as a plus", 'id', 'a%2Bb', { clientId: 'id', secret: 'a+b' }],
+    ["'%25' as a percent", 'id', '100%25', { clientId: 'id', secret: '100%' }],
+    ['percent-encoded UTF-8', 'id', formEncode('wörd€'), { clientId: 'id', secret: 'wörd€' }],
+    ['raw UTF-8 (RFC 7617 charset)', 'id', 'wörd', { clientId: 'id', secret: 'wörd' }],
+  ])('decodes %s (RFC 6749 Appendix B)', (_label, userid, password, expected) => {
+    expect(decodeClientCredentials(userid, password)).toEqual(expected)
+  })
+
+  it.each<[string, string, string]>([
+    ['an empty client id', '', 'pw'],
+    ['an empty secret', 'id', ''],
+    ['a bad percent escape', 'id', '100%zz'],
+    ['a truncated percent escape', 'id', 'abc%'],
+    ['percent-encoded bytes that are not UTF-8', 'id', '%FF%FE'],
+    ['an oversized secret', 'id', 'x'.repeat(1025)],
+    ['an oversized client id', 'x'.repeat(1025), 'pw'],
+    ['a client id outside VSCHAR', 'a%0Ab', 'pw'],
+  ])('refuses %s', (_label, userid, password) => {
+    expect(decodeClientCredentials(userid, password)).toBeUndefined()
   })
 })
 
