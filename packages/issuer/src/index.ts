@@ -55,6 +55,9 @@ export type { DenylistStore, MemoryDenylistOptions, RedisDenylistOptions } from 
 export { rateLimitRedisCommand } from './redis-command.js'
 export type { RateLimitRedisReply, RedisCommandOptions, RedisSendCommand } from './redis-command.js'
 
+export { clientSecretBasicStrategy, clientSecretPostStrategy } from './client-auth.js'
+export type { ClientSecretStrategy, ClientSecretStrategyOptions } from './client-auth.js'
+
 export { jsonFileClientStore, staticClientStore, validateClient } from './client-store.js'
 export type { Client, ClientSecret, ClientStore } from './client-store.js'
 

@@ -245,6 +245,62 @@ describe('POST /token client authentication', () => {
     expect(res.body).toEqual(INVALID_CLIENT)
   })
 
+  it('answers 401 invalid_client when a raw colon in the secret is not form-encoded (RFC 6749 §2.3.1)', async () => {
+    // Every character encoded except ':' (passport-http keeps only the text up to the second
+    // colon as the password, so the secret it hands on is truncated).
+    const unencoded = formEncode(secrets.imported.secret).replaceAll('%3A', ':')
+    const res = await post(
+      { Authorization: rawBasic(`${formEncode('legacy: importer')}:${unencoded}`) },
+      form(GRANT),
+    )
+    expect(res.status).toBe(401)
+    expect(res.body).toEqual(INVALID_CLIENT)
+    expect(res.headers['www-authenticate']).toBe(CHALLENGE)
+    expect(res.headers).toMatchObject(NO_STORE)
+    expect(spy.events('authentication_failed')[0]).toMatchObject({
+      reason: 'wrong_secret',
+      clientId: 'legacy: importer',
+    })
+  })
+
+  it('authenticates a secret holding ":" sent as %3A (RFC 6749 Appendix B)', async () => {
+    const encoded = formEncode(secrets.imported.secret)
+    expect(encoded).toContain('%3A')
+    const res = await post(
+      { Authorization: rawBasic(`${formEncode('legacy: importer')}:${encoded}`) },
+      form(GRANT),
+    )
+    expect(res.status).toBe(200)
+  })
+
+  it("answers passport-http's own refusal (an empty password before a second colon) like any other failure", async () => {
+    const wrong = await post({ Authorization: basic('reporter', 'wrong') }, form(GRANT))
+    spy.onEvent.mockClear()
+    const res = await post({ Authorization: rawBasic('reporter::x') }, form(GRANT))
+    expect(res.status).toBe(401)
+    expect(res.text).toBe(JSON.stringify(INVALID_CLIENT))
+    expect(res.headers['content-type']).toBe('application/json')
+    expect(res.headers['www-authenticate']).toBe(CHALLENGE)
+    expect(res.headers).toMatchObject(NO_STORE)
+    const { date: _a, ...headers } = res.headers
+    const { date: _b, ...wrongHeaders } = wrong.headers
+    expect(headers).toEqual(wrongHeaders)
+    expect(spy.events('authentication_failed')).toEqual([
+      {
+        type: 'authentication_failed',
+        reason: 'malformed_credentials',
+        method: 'client_secret_basic',
+        ip: expect.any(String) as unknown,
+      },
+    ])
+  })
+
+  it('accepts several spaces between the scheme and the credentials (RFC 7235 1*SP)', async () => {
+    const token = basic('reporter', secrets.reporter.secret).slice('Basic '.length)
+    const res = await post({ Authorization: `Basic   ${token}` }, form(GRANT))
+    expect(res.status).toBe(200)
+  })
+
   it('accepts both secrets of a client during rotation', async () => {
     for (const { secret } of [secrets.reporter, secrets.reporterNext]) {
       const res = await post({ Authorization: basic('reporter', secret) }, form(GRANT))
