@@ -224,7 +224,7 @@ class ClientSecretBasicStrategy extends BasicStrategy {
     // Inside tokenEndpoint the middleware has already checked the header and hands us an
     // attempt whose `headers` hold it in the form passport-http parses.
     if (passed instanceof AuthenticationAttempt) {
-      super.authenticate(passed as unknown as Request, options)
+      super.authenticate(passed, options)
       return
     }
     const header = passed.headers.authorization
