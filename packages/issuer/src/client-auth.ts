@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import type { Request, RequestHandler } from 'express'
 import passport from 'passport'
 import { BasicStrategy } from 'passport-http'
@@ -29,9 +30,8 @@ const MAX_CREDENTIAL_LENGTH = 1024
 const MAX_BASIC_HEADER_LENGTH = 8 * 1024 + 64
 // RFC 7235 §2.1: auth-scheme is case-insensitive, then 1*SP, then token68 (RFC 7617: Base64).
 const BASIC = /^basic +([A-Za-z0-9+/]+={0,2})$/i
-// ignoreBOM: keep a leading U+FEFF, as passport-http's Buffer#toString() does, so that the colon
-// this check finds is the one passport-http splits on.
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+const REPLACEMENT = '\uFFFD'
+const COLON = 0x3a
 const CLIENT_ID = /^[\x20-\x7e]+$/
 
 /** Decoded client credentials. */
@@ -42,11 +42,15 @@ export interface ClientCredentials {
 
 /**
  * Checks the shape of an `Authorization` header before passport-http's `BasicStrategy` reads it:
- * the Basic scheme (case-insensitive, RFC 7235 §2.1), a token68 that is Base64 of a plausible
- * length, bytes that are UTF-8 (RFC 7617 §2.1), a colon, a non-empty user-id and a non-empty
- * rest. These are the cases passport-http would answer itself (with `fail(400)`, a bare
- * challenge, or U+FFFD in place of bad bytes); catching them here keeps them on our uniform
- * `invalid_client` answer with the `malformed_credentials` reason, and costs no store lookup.
+ * a bounded length, the Basic scheme (case-insensitive, RFC 7235 §2.1) and a token68 that is
+ * Base64 of a possible length. Anything else passport-http would misread (another scheme that
+ * merely contains "basic", an empty token after a second space, lenient Base64) or answer with a
+ * text/plain `fail(400)`; here it costs no decoding and no store lookup.
+ *
+ * What needs the decoded bytes is left to passport-http, which decodes the token once: no colon,
+ * an empty id or password (its own `fail()`, which the token endpoint answers like every other
+ * malformed header), and bytes that are not UTF-8 (U+FFFD, refused by
+ * {@link decodeClientCredentials}).
  *
  * @returns The header as passport-http parses it (`Basic <token>`, one space), or `undefined`.
  * @see RFC 6749 §2.3.1, RFC 7617 §2
@@ -55,14 +59,6 @@ export function checkBasicHeader(header: string): string | undefined {
   if (header.length > MAX_BASIC_HEADER_LENGTH) return undefined
   const token = BASIC.exec(header)?.[1]
   if (token === undefined || token.length % 4 === 1) return undefined
-  let decoded: string
-  try {
-    decoded = UTF8.decode(Buffer.from(token, 'base64'))
-  } catch {
-    return undefined
-  }
-  const colon = decoded.indexOf(':')
-  if (colon < 1 || colon === decoded.length - 1) return undefined
   // passport-http splits on a single space: hand it one.
   return header.length === token.length + 6 ? header : `Basic ${token}`
 }
@@ -76,7 +72,7 @@ export function checkBasicHeader(header: string): string | undefined {
  * second one as the password, so a client that puts a raw `:` in its secret instead of `%3A`
  * (as RFC 6749 §2.3.1 requires) presents a truncated secret and fails authentication.
  *
- * @returns The credentials, or `undefined` for a bad `%` escape, bytes that are not UTF-8, an
+ * @returns The credentials, or `undefined` for bytes that were not UTF-8, a bad `%` escape, an
  *   empty or oversized value, or a client id with a character outside VSCHAR (Appendix A.1).
  * @see RFC 6749 §2.3.1 and Appendix B
  */
@@ -84,6 +80,9 @@ export function decodeClientCredentials(
   userid: string,
   password: string,
 ): ClientCredentials | undefined {
+  // passport-http decodes the header with Buffer#toString(), which turns bytes that are not
+  // UTF-8 (RFC 7617 §2.1) into U+FFFD; a client id holding one fails the VSCHAR check below.
+  if (password.includes(REPLACEMENT)) return undefined
   return checkCredentials(formDecode(userid), formDecode(password))
 }
 
@@ -234,7 +233,10 @@ class ClientSecretBasicStrategy extends BasicStrategy {
       return
     }
     const checked = hasSecondAuthorization(passed.rawHeaders) ? undefined : checkBasicHeader(header)
-    if (checked === undefined) {
+    // On an app's passport, also refuse here what passport-http would answer with its own
+    // fail(400) or a challenge-less refusal, so that every malformed header gets the challenge
+    // and an event.
+    if (checked === undefined || !holdsUserPass(checked)) {
       this.emit({
         type: 'authentication_failed',
         reason: 'malformed_credentials',
@@ -247,6 +249,13 @@ class ClientSecretBasicStrategy extends BasicStrategy {
     const attempt = new AuthenticationAttempt(passed, checked)
     super.authenticate(attempt as unknown as Request, options)
   }
+}
+
+/** Whether the checked header decodes to UTF-8 `user-id:password`, both non-empty. */
+function holdsUserPass(header: string): boolean {
+  const bytes = Buffer.from(header.slice(header.indexOf(' ') + 1), 'base64')
+  const colon = bytes.indexOf(COLON)
+  return colon > 0 && colon < bytes.length - 1 && isUtf8(bytes)
 }
 
 /** The actions passport adds to the strategy object of each attempt (not in passport-http's types). */
@@ -456,13 +465,13 @@ export function createClientAuthentication(
   // without logIn(), so no user is logged in; authInfo: false sets no authInfo.
   //
   // Refusals of our verify step travel as error(InvalidClientError), so they reach the router's
-  // JSON error handler with their reason and challenge, as they always have. The only fail()
-  // left is passport-http's own, for a header our shape check let through but passport-http
-  // still refuses (an empty password: `id::x`, the text before the second colon). Without
-  // failWithError passport would answer that itself with a text/plain "Unauthorized"; with it,
-  // passport sets the status and challenge and calls next(AuthenticationError), which we turn
-  // into the same InvalidClientError, whose handler writes the same status and challenge over
-  // them and the JSON body: the answer is byte-for-byte the one every other refusal gets.
+  // JSON error handler with their reason and challenge, as they always have. passport-http's own
+  // fail() remains, for a header our cheap shape check let through but that does not decode to
+  // `id:password` (no colon, an empty id or password). Without failWithError passport would
+  // answer those itself with a text/plain "Unauthorized" or "Bad Request"; with it, passport sets
+  // a status (and maybe the challenge) and calls next(AuthenticationError), which we turn into
+  // the malformed_credentials InvalidClientError; its handler writes status, challenge and JSON
+  // body over passport's, so the answer is byte-for-byte the one every other refusal gets.
   const strategyOptions = {
     session: false,
     assignProperty: CLIENT_PROPERTY,

@@ -69,13 +69,6 @@ describe('checkBasicHeader', () => {
     ['characters outside Base64', 'Basic !!!!'],
     ['Base64 with a space inside', 'Basic aWQ6 cHc='],
     ['an impossible Base64 length', 'Basic aWQ6c'],
-    ['no colon', rawBasic('no-colon-here')],
-    ['an empty client id', rawBasic(':secret')],
-    ['an empty secret', rawBasic('id:')],
-    [
-      'raw bytes that are not UTF-8',
-      `Basic ${Buffer.from([0x69, 0x64, 0x3a, 0xff]).toString('base64')}`,
-    ],
     ['an oversized header', `Basic ${'A'.repeat(20_000)}`],
   ])('refuses %s', (_label, header) => {
     expect(checkBasicHeader(header)).toBeUndefined()
@@ -110,6 +103,7 @@ describe('decodeClientCredentials', () => {
     ['an oversized secret', 'id', 'x'.repeat(1025)],
     ['an oversized client id', 'x'.repeat(1025), 'pw'],
     ['a client id outside VSCHAR', 'a%0Ab', 'pw'],
+    ['a secret that was not UTF-8 (U+FFFD from passport-http)', 'id', 'a\uFFFDb'],
   ])('refuses %s', (_label, userid, password) => {
     expect(decodeClientCredentials(userid, password)).toBeUndefined()
   })
@@ -495,6 +489,11 @@ describe('POST /token client authentication', () => {
     ['non-Base64', 'Basic %%%%'],
     ['no colon', rawBasic('reporter')],
     ['an empty client id', rawBasic(`:${secrets.reporter.secret}`)],
+    ['an empty secret', rawBasic('reporter:')],
+    [
+      'bytes that are not UTF-8 in the secret',
+      `Basic ${Buffer.from([...Buffer.from('reporter:a'), 0xff]).toString('base64')}`,
+    ],
     ['a bad percent escape', rawBasic('reporter:%G0')],
     ['an 8 KB header', `Basic ${'QUFB'.repeat(2100)}`],
     [
@@ -508,6 +507,10 @@ describe('POST /token client authentication', () => {
       expect(res.status).toBe(401)
       expect(res.body).toEqual(INVALID_CLIENT)
       expect(res.headers['www-authenticate']).toBe(CHALLENGE)
+      expect(res.headers).toMatchObject(NO_STORE)
+      expect(spy.events('authentication_failed').map((e) => e.reason)).toEqual([
+        'malformed_credentials',
+      ])
     },
   )
 
