@@ -189,6 +189,19 @@ describe('token server: loadTokenServerConfig', () => {
     expect(config.warnings.some((w) => w.includes('"auditor"'))).toBe(false)
   })
 
+  it('warns once about a plain client_secret holding ":" (HTTP Basic must send it as %3A)', async () => {
+    const file = dir.file('colon.json', [
+      { client_id: 'colon', client_secret: 'pass:word', scope: 's', audience: ['x'] },
+      { client_id: 'plain', client_secret: 'password', scope: 's', audience: ['x'] },
+    ])
+    const config = await loadTokenServerConfig({ CLIENTS_FILE: file })
+    const colon = config.warnings.filter((w) => w.includes('holding ":"'))
+    expect(colon).toHaveLength(1)
+    expect(colon[0]).toContain('"colon"')
+    expect(colon[0]).toContain('%3A')
+    expect(colon[0]).not.toContain('pass:word')
+  })
+
   it('warns that tokens will not survive a restart without SIGNING_KEYS_FILE', async () => {
     const config = await loadTokenServerConfig({ CLIENTS_FILE: clientsFile })
     expect(config.keys).toHaveLength(1)

@@ -189,6 +189,13 @@ async function toClient(
     secrets = r.secrets as ClientSecret[] // checked by validateClient below
   } else if ('client_secret' in r) {
     const secret = text('client_secret')
+    // The endpoint reads client_secret_basic with passport-http, which splits on every ':'.
+    if (secret.includes(':')) {
+      warnings.push(
+        `${at} has a client_secret holding ":": the client must form-encode it (%3A) before ` +
+          'Base64 in HTTP Basic (RFC 6749 §2.3.1), or use client_secret_post',
+      )
+    }
     warnings.push(
       `${at} has a plain client_secret: fine for a demo, but store client_secret_hash ` +
         '(from `ccflow hash`) in real deployments',

@@ -103,6 +103,7 @@ function buildProgram(io: CliIo): Command {
     .addOption(hashAlgorithmOption(undefined))
     .action(async (options: { algorithm?: SecretHashAlgorithm }) => {
       const secret = await readSecret(io)
+      if (secret.includes(':')) io.stderr.write(COLON_WARNING)
       io.stdout.write(`${await hashClientSecret(secret, hashOptions(options.algorithm, io))}\n`)
     })
 
@@ -218,6 +219,14 @@ function parseUrl(value: string): URL {
   }
   throw new InvalidArgumentError('expected an http(s) URL')
 }
+
+// The token endpoint reads client_secret_basic with passport-http, which splits the decoded
+// header on every ':' (jaredhanson/passport-http#20): a client that does not form-encode its
+// secret (RFC 6749 §2.3.1) presents only the text before the colon and is refused.
+const COLON_WARNING =
+  'ccflow: warning: the secret holds ":"; clients must form-encode it (":" as %3A) before ' +
+  'Base64 in HTTP Basic, as RFC 6749 §2.3.1 requires, or use client_secret_post; ' +
+  '`ccflow secret` makes secrets without ":"\n'
 
 /** Reads a secret from standard input: one line, at most 64 KiB, trailing newline dropped. */
 async function readSecret(io: CliIo): Promise<string> {

@@ -282,7 +282,8 @@ const FAILURE_LIMITER_KEYS: ReadonlySet<string> = new Set([
 const PATH = /^\/(?:[A-Za-z0-9._~-]+\/?)*$/
 // RFC 7235 quoted-string content, further limited to visible ASCII and space, without '"' and '\'
 // so the realm can be written into the challenge as is.
-const REALM = /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,64}$/
+/** @internal */
+export const REALM: RegExp = /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,64}$/
 const MAX_TTL = 86_400
 const MAX_WINDOW_MS = 2 ** 31 - 1
 const DRAFTS: ReadonlySet<unknown> = new Set([true, false, 'draft-6', 'draft-7', 'draft-8'])

@@ -104,6 +104,19 @@ describe('ccflow hash', () => {
     expect(result.stdout).toMatch(/^\$scrypt\$/)
   })
 
+  it('warns on standard error, and still hashes, when the secret holds a colon', async () => {
+    const result = await run(['hash'], { stdin: 'pass:word\n' })
+    expect(result.code).toBe(0)
+    expect(await verifyClientSecret('pass:word', result.stdout.trim())).toBe(true)
+    expect(result.stderr).toMatch(/^ccflow: warning: the secret holds ":".*%3A.*client_secret_post/)
+    expect(result.stderr).not.toContain('pass:word')
+  })
+
+  it('prints no warning for a secret without a colon', async () => {
+    const result = await run(['hash'], { stdin: 'my-human-password\n' })
+    expect(result.stderr).toBe('')
+  })
+
   it('exits 1 when standard input is empty', async () => {
     const result = await run(['hash'], { stdin: '' })
     expect(result.code).toBe(1)

@@ -1,7 +1,14 @@
 import type { Router } from 'express'
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import * as issuer from '../src/index.js'
-import type { Client, IssuerEvent, TokenEndpointOptions, TokenErrorCode } from '../src/index.js'
+import type passport from 'passport'
+import type {
+  Client,
+  ClientSecretStrategyOptions,
+  IssuerEvent,
+  TokenEndpointOptions,
+  TokenErrorCode,
+} from '../src/index.js'
 
 describe('@ccflow/issuer', () => {
   it('exports exactly the public API', () => {
@@ -15,6 +22,8 @@ describe('@ccflow/issuer', () => {
         'TokenError',
         'UnauthorizedClientError',
         'UnsupportedGrantTypeError',
+        'clientSecretBasicStrategy',
+        'clientSecretPostStrategy',
         'generateClientSecret',
         'generateSigningKey',
         'hashClientSecret',
@@ -36,7 +45,15 @@ describe('@ccflow/issuer', () => {
     expect(issuer).not.toHaveProperty('signAccessToken')
     expect(issuer).not.toHaveProperty('resolveOptions')
     expect(issuer).not.toHaveProperty('ClientSecretBasicStrategy')
+    expect(issuer).not.toHaveProperty('createClientAuthentication')
     expect(issuer).not.toHaveProperty('burnSecretCheck')
+  })
+
+  it('types the strategy factories as options in, passport strategy out', () => {
+    expectTypeOf(issuer.clientSecretBasicStrategy)
+      .parameter(0)
+      .toEqualTypeOf<ClientSecretStrategyOptions>()
+    expectTypeOf(issuer.clientSecretPostStrategy).returns.toExtend<passport.Strategy>()
   })
 
   it('types tokenEndpoint as options in, Router out', () => {

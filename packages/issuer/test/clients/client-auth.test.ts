@@ -1,14 +1,22 @@
-import type { Express } from 'express'
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express'
+import passport from 'passport'
 import request from 'supertest'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
-  decodeBasicCredentials,
+  BASIC_STRATEGY,
+  POST_STRATEGY,
+  checkBasicHeader,
+  clientSecretBasicStrategy,
+  clientSecretPostStrategy,
+  type ClientSecretStrategyOptions,
+  decodeClientCredentials,
   verifyClientCredentials,
   type ClientCredentials,
 } from '../../src/clients/client-auth.js'
-import type { Client, ClientStore } from '../../src/clients/client-store.js'
+import { staticClientStore, type Client, type ClientStore } from '../../src/clients/client-store.js'
 import type { IssuerEvent } from '../../src/events.js'
 import * as secretsModule from '../../src/clients/secrets.js'
+import { hashClientSecret } from '../../src/clients/secrets.js'
 import {
   NO_STORE,
   basic,
@@ -40,40 +48,18 @@ afterEach(() => {
   vi.mocked(secretsModule.burnSecretCheck).mockClear()
 })
 
-describe('decodeBasicCredentials', () => {
-  it.each<[string, string, ClientCredentials]>([
-    ['plain values', basic('reporter', 's3cret'), { clientId: 'reporter', secret: 's3cret' }],
-    [
-      'a secret with ":" (split on the first colon only)',
-      rawBasic('id:a:b:c'),
-      { clientId: 'id', secret: 'a:b:c' },
-    ],
-    [
-      'a percent-encoded ":" in the client id',
-      rawBasic('svc%3Areports:pw'),
-      { clientId: 'svc:reports', secret: 'pw' },
-    ],
-    [
-      "'+' as a space",
-      rawBasic('my+client:pass+word'),
-      { clientId: 'my client', secret: 'pass word' },
-    ],
-    ["'%2B' as a plus", rawBasic('id:a%2Bb'), { clientId: 'id', secret: 'a+b' }],
-    ["'%25' as a percent", rawBasic('id:100%25'), { clientId: 'id', secret: '100%' }],
-    [
-      'percent-encoded UTF-8',
-      rawBasic(`id:${formEncode('wörd€')}`),
-      { clientId: 'id', secret: 'wörd€' },
-    ],
-    ['raw UTF-8 (RFC 7617 charset)', rawBasic('id:wörd'), { clientId: 'id', secret: 'wörd' }],
+describe('checkBasicHeader', () => {
+  it.each<[string, string, string]>([
+    ['plain values', basic('reporter', 's3cret'), basic('reporter', 's3cret')],
     [
       'a lower-case scheme',
       `basic ${Buffer.from('id:pw').toString('base64')}`,
-      { clientId: 'id', secret: 'pw' },
+      `basic ${Buffer.from('id:pw').toString('base64')}`,
     ],
-    ['Base64 without padding', 'Basic aWQ6cHdk', { clientId: 'id', secret: 'pwd' }],
-  ])('decodes %s', (_label, header, expected) => {
-    expect(decodeBasicCredentials(header)).toEqual(expected)
+    ['Base64 without padding', 'Basic aWQ6cHdk', 'Basic aWQ6cHdk'],
+    ['several spaces after the scheme (RFC 7235 1*SP)', 'Basic   aWQ6cHdk', 'Basic aWQ6cHdk'],
+  ])('passes %s on in the form passport-http parses', (_label, header, expected) => {
+    expect(checkBasicHeader(header)).toBe(expected)
   })
 
   it.each<[string, string]>([
@@ -83,21 +69,43 @@ describe('decodeBasicCredentials', () => {
     ['characters outside Base64', 'Basic !!!!'],
     ['Base64 with a space inside', 'Basic aWQ6 cHc='],
     ['an impossible Base64 length', 'Basic aWQ6c'],
-    ['no colon', rawBasic('no-colon-here')],
-    ['an empty client id', rawBasic(':secret')],
-    ['an empty secret', rawBasic('id:')],
-    ['a bad percent escape', rawBasic('id:100%zz')],
-    ['a truncated percent escape', rawBasic('id:abc%')],
-    ['percent-encoded bytes that are not UTF-8', rawBasic('id:%FF%FE')],
-    [
-      'raw bytes that are not UTF-8',
-      `Basic ${Buffer.from([0x69, 0x64, 0x3a, 0xff]).toString('base64')}`,
-    ],
     ['an oversized header', `Basic ${'A'.repeat(20_000)}`],
-    ['an oversized secret', basic('id', 'x'.repeat(1025))],
-    ['an oversized client id', basic('x'.repeat(1025), 'pw')],
   ])('refuses %s', (_label, header) => {
-    expect(decodeBasicCredentials(header)).toBeUndefined()
+    expect(checkBasicHeader(header)).toBeUndefined()
+  })
+})
+
+describe('decodeClientCredentials', () => {
+  it.each<[string, string, string, ClientCredentials]>([
+    ['plain values', 'reporter', 's3cret', { clientId: 'reporter', secret: 's3cret' }],
+    [
+      'a percent-encoded ":" in the client id',
+      'svc%3Areports',
+      'pw',
+      { clientId: 'svc:reports', secret: 'pw' },
+    ],
+    ['a percent-encoded ":" in the secret', 'id', 'a%3Ab%3Ac', { clientId: 'id', secret: 'a:b:c' }],
+    ["'+' as a space", 'my+client', 'pass+word', { clientId: 'my client', secret: 'pass word' }],
+    ["'%2B' as a plus", 'id', 'a%2Bb', { clientId: 'id', secret: 'a+b' }],
+    ["'%25' as a percent", 'id', '100%25', { clientId: 'id', secret: '100%' }],
+    ['percent-encoded UTF-8', 'id', formEncode('wörd€'), { clientId: 'id', secret: 'wörd€' }],
+    ['raw UTF-8 (RFC 7617 charset)', 'id', 'wörd', { clientId: 'id', secret: 'wörd' }],
+  ])('decodes %s (RFC 6749 Appendix B)', (_label, userid, password, expected) => {
+    expect(decodeClientCredentials(userid, password)).toEqual(expected)
+  })
+
+  it.each<[string, string, string]>([
+    ['an empty client id', '', 'pw'],
+    ['an empty secret', 'id', ''],
+    ['a bad percent escape', 'id', '100%zz'],
+    ['a truncated percent escape', 'id', 'abc%'],
+    ['percent-encoded bytes that are not UTF-8', 'id', '%FF%FE'],
+    ['an oversized secret', 'id', 'x'.repeat(1025)],
+    ['an oversized client id', 'x'.repeat(1025), 'pw'],
+    ['a client id outside VSCHAR', 'a%0Ab', 'pw'],
+    ['a secret that was not UTF-8 (U+FFFD from passport-http)', 'id', 'a\uFFFDb'],
+  ])('refuses %s', (_label, userid, password) => {
+    expect(decodeClientCredentials(userid, password)).toBeUndefined()
   })
 })
 
@@ -236,6 +244,60 @@ describe('POST /token client authentication', () => {
     )
     expect(res.status).toBe(401)
     expect(res.body).toEqual(INVALID_CLIENT)
+  })
+
+  it('answers 401 invalid_client when a raw colon in the secret is not form-encoded (RFC 6749 §2.3.1)', async () => {
+    // Every character encoded except ':' (passport-http keeps only the text up to the second
+    // colon as the password, so the secret it hands on is truncated).
+    const unencoded = formEncode(secrets.imported.secret).replaceAll('%3A', ':')
+    const res = await post(
+      { Authorization: rawBasic(`${formEncode('legacy: importer')}:${unencoded}`) },
+      form(GRANT),
+    )
+    expect(res.status).toBe(401)
+    expect(res.body).toEqual(INVALID_CLIENT)
+    expect(res.headers['www-authenticate']).toBe(CHALLENGE)
+    expect(res.headers).toMatchObject(NO_STORE)
+    expect(spy.events('authentication_failed')[0]).toMatchObject({
+      reason: 'wrong_secret',
+      clientId: 'legacy: importer',
+    })
+  })
+
+  it('authenticates a secret holding ":" sent as %3A (RFC 6749 Appendix B)', async () => {
+    const encoded = formEncode(secrets.imported.secret)
+    expect(encoded).toContain('%3A')
+    const res = await post(
+      { Authorization: rawBasic(`${formEncode('legacy: importer')}:${encoded}`) },
+      form(GRANT),
+    )
+    expect(res.status).toBe(200)
+  })
+
+  it("answers passport-http's own refusal (an empty password before a second colon) like any other failure", async () => {
+    const wrong = await post({ Authorization: basic('reporter', 'wrong') }, form(GRANT))
+    spy.onEvent.mockClear()
+    const res = await post({ Authorization: rawBasic('reporter::x') }, form(GRANT))
+    expect(res.status).toBe(401)
+    expect(res.text).toBe(JSON.stringify(INVALID_CLIENT))
+    expect(res.headers['content-type']).toBe('application/json')
+    expect(res.headers['www-authenticate']).toBe(CHALLENGE)
+    expect(res.headers).toMatchObject(NO_STORE)
+    expect({ ...res.headers, date: undefined }).toEqual({ ...wrong.headers, date: undefined })
+    expect(spy.events('authentication_failed')).toEqual([
+      {
+        type: 'authentication_failed',
+        reason: 'malformed_credentials',
+        method: 'client_secret_basic',
+        ip: expect.any(String) as unknown,
+      },
+    ])
+  })
+
+  it('accepts several spaces between the scheme and the credentials (RFC 7235 1*SP)', async () => {
+    const token = basic('reporter', secrets.reporter.secret).slice('Basic '.length)
+    const res = await post({ Authorization: `Basic   ${token}` }, form(GRANT))
+    expect(res.status).toBe(200)
   })
 
   it('accepts both secrets of a client during rotation', async () => {
@@ -427,6 +489,11 @@ describe('POST /token client authentication', () => {
     ['non-Base64', 'Basic %%%%'],
     ['no colon', rawBasic('reporter')],
     ['an empty client id', rawBasic(`:${secrets.reporter.secret}`)],
+    ['an empty secret', rawBasic('reporter:')],
+    [
+      'bytes that are not UTF-8 in the secret',
+      `Basic ${Buffer.from([...Buffer.from('reporter:a'), 0xff]).toString('base64')}`,
+    ],
     ['a bad percent escape', rawBasic('reporter:%G0')],
     ['an 8 KB header', `Basic ${'QUFB'.repeat(2100)}`],
     [
@@ -440,6 +507,10 @@ describe('POST /token client authentication', () => {
       expect(res.status).toBe(401)
       expect(res.body).toEqual(INVALID_CLIENT)
       expect(res.headers['www-authenticate']).toBe(CHALLENGE)
+      expect(res.headers).toMatchObject(NO_STORE)
+      expect(spy.events('authentication_failed').map((e) => e.reason)).toEqual([
+        'malformed_credentials',
+      ])
     },
   )
 
@@ -640,5 +711,225 @@ describe('POST /token with records from a custom ClientStore', () => {
     expect((await ask()).status).toBe(200)
     record.disabled = true
     expect((await ask()).status).toBe(401)
+  })
+})
+
+describe('clientSecretBasicStrategy', () => {
+  const spy = eventSpy()
+  afterEach(() => spy.onEvent.mockClear())
+  passport.use(clientSecretBasicStrategy({ clients: clientStore, onEvent: spy.onEvent }))
+  passport.use(clientSecretPostStrategy({ clients: clientStore, onEvent: spy.onEvent }))
+
+  /** A plain app on the global passport, the way an oauth2orize app mounts client auth. */
+  function appWith(strategies: string | string[]): Express {
+    const app = express()
+    app.use(express.urlencoded({ extended: false }))
+    app.use(passport.initialize())
+    app.post(
+      '/token',
+      passport.authenticate(strategies, { session: false }) as RequestHandler,
+      (req, res) => {
+        res.json({ user: (req.user as Client).client_id })
+      },
+    )
+    return app
+  }
+  const app = appWith(BASIC_STRATEGY)
+
+  it('sets req.user to the client on a good secret', async () => {
+    const res = await request(app).post('/token').set('Authorization', GOOD_BASIC)
+    expect(res.status).toBe(200)
+    expect(res.body).toEqual({ user: 'reporter' })
+  })
+
+  it('responds 401 with the Basic challenge when the secret is wrong', async () => {
+    const res = await request(app).post('/token').set('Authorization', WRONG_BASIC)
+    expect(res.status).toBe(401)
+    expect(res.headers['www-authenticate']).toBe(CHALLENGE)
+    expect(spy.events('authentication_failed')).toEqual([
+      {
+        type: 'authentication_failed',
+        reason: 'wrong_secret',
+        clientId: 'reporter',
+        method: 'client_secret_basic',
+        ip: expect.any(String) as unknown,
+      },
+    ])
+  })
+
+  it('responds 401 with the Basic challenge, and reports nothing, without a header', async () => {
+    const res = await request(app).post('/token')
+    expect(res.status).toBe(401)
+    expect(res.headers['www-authenticate']).toBe(CHALLENGE)
+    expect(spy.onEvent).not.toHaveBeenCalled()
+  })
+
+  it.each<[string, string | string[]]>([
+    ['another scheme', 'Bearer abc.def.ghi'],
+    [
+      'bytes that are not UTF-8',
+      `Basic ${Buffer.from([0xc3, 0x28, 0x3a, 0x41]).toString('base64')}`,
+    ],
+    ['an oversized header', `Basic ${'QUFB'.repeat(2800)}`],
+    ['two Authorization headers', [GOOD_BASIC, GOOD_BASIC]],
+  ])('fails with the Basic challenge for %s (malformed_credentials)', async (_label, header) => {
+    const res = await request(app)
+      .post('/token')
+      .set('Authorization', header as string)
+    expect(res.status).toBe(401)
+    expect(res.headers['www-authenticate']).toBe(CHALLENGE)
+    expect(spy.events('authentication_failed')[0]?.reason).toBe('malformed_credentials')
+  })
+
+  it.each<[string, string, string, string]>([
+    ['plain values', 'svc', 's3cret', 'svc:s3cret'],
+    ['a percent-encoded ":" in the client id', 'svc:reports', 'pw', 'svc%3Areports:pw'],
+    ['a percent-encoded ":" in the secret', 'svc', 'a:b:c', 'svc:a%3Ab%3Ac'],
+    ["'+' as a space", 'my client', 'pass word', 'my+client:pass+word'],
+    ["'%25' as a percent", 'svc', '100%', 'svc:100%25'],
+    ['percent-encoded UTF-8', 'svc', 'wörd€', `svc:${formEncode('wörd€')}`],
+    ['raw UTF-8 (RFC 7617 charset)', 'svc', 'wörd', 'svc:wörd'],
+  ])(
+    'decodes %s per RFC 6749 Appendix B and authenticates',
+    async (_label, clientId, secret, userPass) => {
+      const record: Client = {
+        client_id: clientId,
+        scope: 'orders:read',
+        audiences: ['orders-api'],
+        secrets: [{ id: 'x-1', hash: await hashClientSecret(secret) }],
+      }
+      const local = new passport.Passport()
+      local.use(clientSecretBasicStrategy({ clients: staticClientStore([record]) }))
+      const one = express()
+      one.post(
+        '/',
+        local.authenticate(BASIC_STRATEGY, { session: false }) as RequestHandler,
+        (req, res) => {
+          res.json((req.user as Client).client_id)
+        },
+      )
+      const res = await request(one).post('/').set('Authorization', rawBasic(userPass))
+      expect(res.status).toBe(200)
+      expect(res.body).toBe(clientId)
+    },
+  )
+
+  it('fails when a raw colon in the secret is not form-encoded (RFC 6749 §2.3.1)', async () => {
+    const unencoded = formEncode(secrets.imported.secret).replaceAll('%3A', ':')
+    const res = await request(appWith(BASIC_STRATEGY))
+      .post('/token')
+      .set('Authorization', rawBasic(`${formEncode('legacy: importer')}:${unencoded}`))
+    expect(res.status).toBe(401)
+    expect(res.headers['www-authenticate']).toBe(CHALLENGE)
+  })
+
+  it('uses the configured realm in the challenge', async () => {
+    const local = new passport.Passport()
+    local.use(clientSecretBasicStrategy({ clients: clientStore, realm: 'payments' }))
+    const one = express()
+    one.post('/', local.authenticate(BASIC_STRATEGY, { session: false }) as RequestHandler)
+    const res = await request(one).post('/').set('Authorization', WRONG_BASIC)
+    expect(res.status).toBe(401)
+    expect(res.headers['www-authenticate']).toBe('Basic realm="payments"')
+  })
+
+  it('passes a client store failure to the app through error(), never a 401', async () => {
+    const local = new passport.Passport()
+    const findClient = (): Promise<Client> => Promise.reject(new Error('store down'))
+    local.use(clientSecretBasicStrategy({ clients: { findClient } }))
+    const one = express()
+    one.post('/', local.authenticate(BASIC_STRATEGY, { session: false }) as RequestHandler)
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    const handler: ErrorRequestHandler = (err: Error, _req, res, _next) => {
+      res.status(500).json({ seen: err.message })
+    }
+    one.use(handler)
+    const res = await request(one).post('/').set('Authorization', GOOD_BASIC)
+    expect(res.status).toBe(500)
+    expect(res.body).toEqual({ seen: 'store down' })
+  })
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    ['a misspelt option', { clients: clientStore, relam: 'x' }, /unknown option "relam"/],
+    ['no client store', {}, /option "clients"/],
+    ['a realm with a quote', { clients: clientStore, realm: 'a"b' }, /option "realm"/],
+    ['a short pepper', { clients: clientStore, secretPepper: 'short' }, /option "secretPepper"/],
+    ['a zero hookTimeout', { clients: clientStore, hookTimeout: 0 }, /option "hookTimeout"/],
+    ['an onEvent that is not a function', { clients: clientStore, onEvent: 1 }, /"onEvent"/],
+  ])('throws a TypeError naming the option for %s', (_label, options, message) => {
+    for (const factory of [clientSecretBasicStrategy, clientSecretPostStrategy]) {
+      expect(() => factory(options as unknown as ClientSecretStrategyOptions)).toThrow(TypeError)
+      expect(() => factory(options as unknown as ClientSecretStrategyOptions)).toThrow(message)
+    }
+  })
+})
+
+describe('clientSecretPostStrategy', () => {
+  it('sets req.user to the client on a good secret in the form body', async () => {
+    const app = express()
+    app.use(express.urlencoded({ extended: false }))
+    app.post(
+      '/token',
+      passport.authenticate(POST_STRATEGY, { session: false }) as RequestHandler,
+      (req, res) => {
+        res.json({ user: (req.user as Client).client_id })
+      },
+    )
+    const ok = await request(app)
+      .post('/token')
+      .type('form')
+      .send(form({ client_id: 'reporter', client_secret: secrets.reporter.secret }))
+    expect(ok.status).toBe(200)
+    expect(ok.body).toEqual({ user: 'reporter' })
+    const bad = await request(app)
+      .post('/token')
+      .type('form')
+      .send(form({ client_id: 'reporter', client_secret: 'wrong' }))
+    expect(bad.status).toBe(401)
+    expect(bad.headers['www-authenticate']).toBeUndefined()
+  })
+
+  it('runs beside the Basic strategy in one passport.authenticate chain', async () => {
+    const app = express()
+    app.use(express.urlencoded({ extended: false }))
+    app.use(passport.initialize())
+    app.post(
+      '/token',
+      passport.authenticate([BASIC_STRATEGY, POST_STRATEGY], { session: false }) as RequestHandler,
+      (req, res) => {
+        res.json({ user: (req.user as Client).client_id })
+      },
+    )
+    const viaBasic = await request(app).post('/token').set('Authorization', GOOD_BASIC)
+    const viaBody = await request(app)
+      .post('/token')
+      .type('form')
+      .send(form({ client_id: 'post-only', client_secret: secrets.postOnly.secret }))
+    const neither = await request(app).post('/token').type('form').send(form(GRANT))
+    expect([viaBasic.status, viaBasic.body]).toEqual([200, { user: 'reporter' }])
+    expect([viaBody.status, viaBody.body]).toEqual([200, { user: 'post-only' }])
+    expect(neither.status).toBe(401)
+    expect(neither.headers['www-authenticate']).toBe(CHALLENGE)
+  })
+
+  it('refuses a repeated client_secret (an array from the body parser) as malformed', async () => {
+    const spy = eventSpy()
+    const local = new passport.Passport()
+    local.use(clientSecretPostStrategy({ clients: clientStore, onEvent: spy.onEvent }))
+    const app = express()
+    app.use(express.urlencoded({ extended: false }))
+    app.post('/', local.authenticate(POST_STRATEGY, { session: false }) as RequestHandler)
+    const res = await request(app)
+      .post('/')
+      .type('form')
+      .send(
+        form([
+          ['client_id', 'reporter'],
+          ['client_secret', secrets.reporter.secret],
+          ['client_secret', secrets.reporter.secret],
+        ]),
+      )
+    expect(res.status).toBe(401)
+    expect(spy.events('authentication_failed')[0]?.reason).toBe('malformed_credentials')
   })
 })

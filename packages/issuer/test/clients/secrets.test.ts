@@ -23,6 +23,14 @@ describe('generateClientSecret', () => {
     expect(Buffer.from(secret.slice('ccs_key-2024_'.length), 'base64url')).toHaveLength(32)
   })
 
+  // passport-http splits client_secret_basic on every ':', so a generated secret must hold none.
+  it('never generates a secret holding ":" (safe in HTTP Basic even unencoded)', () => {
+    for (let i = 0; i < 5000; i++) {
+      const { secret } = generateClientSecret()
+      expect(secret.includes(':') || secret !== encodeURIComponent(secret)).toBe(false)
+    }
+  })
+
   it('generates a random secret id when none is given', () => {
     const a = generateClientSecret()
     const b = generateClientSecret()
