@@ -33,3 +33,14 @@ export {
   VERIFIABLE_ALGORITHMS,
 } from './jose/algorithms.js'
 export type { AsymmetricAlgorithm } from './jose/algorithms.js'
+export { createRemoteKeySet, importJwks, KeySetUnavailableError } from './keys/remote-key-set.js'
+export type {
+  CreateRemoteKeySetOptions,
+  KeySourceFailureReason,
+  RemoteKeyAlgorithm,
+  RemoteKeySet,
+  RemoteKeySetEvent,
+  RemoteKeySetOptions,
+  RemoteKeySetStats,
+  SkippedKeyReason,
+} from './keys/remote-key-set.js'

@@ -1,36 +1,6 @@
 import type { JsonWebKey, KeyObject } from 'node:crypto'
 
-/**
- * Tuning of the remote JWKS key set (used with `jwksUri` or `discover`).
- */
-export interface RemoteKeySetOptions {
-  /**
-   * Milliseconds before a JWKS or metadata request is abandoned.
-   * @default 3000
-   */
-  timeout?: number
-  /**
-   * Seconds a fetched key set is fresh when the response has no usable `Cache-Control: max-age`.
-   * @default 600
-   */
-  cacheMaxAge?: number
-  /**
-   * Minimum seconds between two refetches triggered by an unknown `kid` (or a failed fetch).
-   * @default 30
-   */
-  cooldown?: number
-  /**
-   * Seconds the last-known-good key set is still used after it went stale while the key
-   * server fails.
-   * @default 3600
-   */
-  staleFor?: number
-  /**
-   * Largest JWKS or metadata response body accepted, in bytes.
-   * @default 262144
-   */
-  maxResponseBytes?: number
-}
+export type { RemoteKeySetOptions } from '@ccflow/core'
 
 /** A JSON Web Key as accepted by `node:crypto` (public members only are used). */
 export type JsonWebKeyInput = JsonWebKey

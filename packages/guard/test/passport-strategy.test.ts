@@ -5,7 +5,7 @@ import request from 'supertest'
 import { describe, expect, it } from 'vitest'
 import { BearerJwtStrategy, requireScopes } from '../src/index.js'
 import type { BearerJwtStrategyOptions } from '../src/index.js'
-import { startKeyServer, status } from './jwks-server.js'
+import { startKeyServer, status } from '../../core/test/jwks-server.js'
 import { accessClaims, AUDIENCE, craftToken, ISSUER, rsaKeyPair } from './helpers.js'
 
 const rsa = rsaKeyPair()

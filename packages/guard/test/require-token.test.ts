@@ -5,8 +5,8 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import request from 'supertest'
 import { requireToken } from '../src/index.js'
 import type { RequireTokenOptions } from '../src/index.js'
-import { jwks, json, startKeyServer, testKey } from './jwks-server.js'
-import type { TestKeyServer } from './jwks-server.js'
+import { jwks, json, startKeyServer, testKey } from '../../core/test/jwks-server.js'
+import type { TestKeyServer } from '../../core/test/jwks-server.js'
 import {
   accessClaims,
   AUDIENCE,

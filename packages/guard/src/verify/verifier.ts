@@ -1,15 +1,13 @@
 import type { KeyObject } from 'node:crypto'
-import { settleWithin } from '@ccflow/core'
+import { createRemoteKeySet, settleWithin, type RemoteKeySet } from '@ccflow/core'
 import jwt from 'jsonwebtoken'
 import type { VerifyOptions } from 'jsonwebtoken'
 import { decodeToken, freezeDeep } from './decode.js'
 import type { DecodedToken, HeaderMemo } from './decode.js'
-import { InvalidTokenError, ServiceUnavailableError } from '../errors.js'
+import { InvalidTokenError, KeySourceUnavailableError, ServiceUnavailableError } from '../errors.js'
 import type { InvalidTokenReason } from '../errors.js'
 import { resolveVerifierOptions } from '../options.js'
 import type { TokenVerifierOptions, VerifierConfig } from '../options.js'
-import { createRemoteKeySet } from '../keys/remote-key-set.js'
-import type { RemoteKeySet } from '../keys/remote-key-set.js'
 import { readScopes } from './scopes.js'
 import type { StaticKey } from '../keys/static-keys.js'
 import { TokenCache, tokenCacheKey } from './token-cache.js'
@@ -123,6 +121,8 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
     const source = config.keySource
     remote = createRemoteKeySet({
       ...source.options,
+      unavailableError: (error) =>
+        new KeySourceUnavailableError({ retryAfter: error.retryAfter, cause: error.cause }),
       ...(source.discover ? { discover: true, issuer: source.issuer } : {}),
       ...(source.jwksUri === undefined ? {} : { jwksUri: source.jwksUri }),
     })

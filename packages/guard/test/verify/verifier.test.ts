@@ -3,8 +3,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createTokenVerifier } from '../../src/verify/verifier.js'
 import type { TokenVerifierOptions } from '../../src/options.js'
 import { BearerError } from '../../src/errors.js'
-import { jwks, json, startKeyServer, status, testKey } from '../jwks-server.js'
-import type { TestKeyServer } from '../jwks-server.js'
+import { jwks, json, startKeyServer, status, testKey } from '../../../core/test/jwks-server.js'
+import type { TestKeyServer } from '../../../core/test/jwks-server.js'
 import {
   accessClaims,
   AUDIENCE,

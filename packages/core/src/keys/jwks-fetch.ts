@@ -1,4 +1,4 @@
-import { isSecureOrLoopback } from '@ccflow/core'
+import { isSecureOrLoopback } from '../url.js'
 // Bounded HTTP GET of a JSON document (a JWKS or authorization server metadata) on Node's global
 // fetch (undici): one AbortSignal covers connect, redirects and the body, the body is streamed
 // against a byte cap, and redirects are followed only within the configured origin.
@@ -18,7 +18,7 @@ export type KeySourceFailureReason =
 
 /**
  * A failed key source request. Internal: the remote key set turns it into a
- * `KeySourceUnavailableError` (503) when no usable key set is left.
+ * `KeySetUnavailableError` when no usable key set is left.
  */
 export class KeySourceFetchError extends Error {
   override readonly name = 'KeySourceFetchError'

@@ -19,10 +19,9 @@ import {
   EC_ALGORITHM_BY_JWK_CURVE,
   MIN_RSA_BITS,
   RSA_ALGORITHMS,
-} from '@ccflow/core'
+} from '../jose/algorithms.js'
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { discoverJwksUri, parseDiscoveryIssuer } from './discovery.js'
-import { KeySourceUnavailableError } from '../errors.js'
 import {
   type FetchLimits,
   fetchJson,
@@ -31,7 +30,6 @@ import {
   type KeySourceFailureReason,
   parseKeySourceUrl,
 } from './jwks-fetch.js'
-import type { RemoteKeySetOptions } from '../types.js'
 
 export type { KeySourceFailureReason } from './jwks-fetch.js'
 
@@ -58,6 +56,56 @@ const DEFAULTS = {
   staleFor: 3_600,
   maxResponseBytes: 256 * 1024,
 } as const
+
+/**
+ * Tuning of the remote JWKS key set (used with `jwksUri` or `discover`).
+ */
+export interface RemoteKeySetOptions {
+  /**
+   * Milliseconds before a JWKS or metadata request is abandoned.
+   * @default 3000
+   */
+  timeout?: number
+  /**
+   * Seconds a fetched key set is fresh when the response has no usable `Cache-Control: max-age`.
+   * @default 600
+   */
+  cacheMaxAge?: number
+  /**
+   * Minimum seconds between two refetches triggered by an unknown `kid` (or a failed fetch).
+   * @default 30
+   */
+  cooldown?: number
+  /**
+   * Seconds the last-known-good key set is still used after it went stale while the key
+   * server fails.
+   * @default 3600
+   */
+  staleFor?: number
+  /**
+   * Largest JWKS or metadata response body accepted, in bytes.
+   * @default 262144
+   */
+  maxResponseBytes?: number
+}
+
+/**
+ * No usable key set can be had: the first fetch failed, or the last good set is older than
+ * `staleFor` while the key server keeps failing. A caller answers 503 (the token may well be
+ * valid), never 401; `retryAfter` says when the next fetch may run.
+ */
+export class KeySetUnavailableError extends Error {
+  override readonly name: string = 'KeySetUnavailableError'
+  /** Stable code for logs and for callers that map the error. */
+  readonly code = 'key_source_unavailable'
+  /** Seconds until the key set may be fetched again (at least 1). */
+  readonly retryAfter: number
+
+  constructor(retryAfter: number, cause?: unknown) {
+    super('no usable key set', cause === undefined ? undefined : { cause })
+    this.retryAfter = retryAfter
+  }
+}
 
 /** Why a key from a fetched JWKS was not used. */
 export type SkippedKeyReason =
@@ -93,7 +141,13 @@ export interface CreateRemoteKeySetOptions extends RemoteKeySetOptions {
    */
   discover?: boolean
   /** Observability hook (fetches, failures, skipped keys). */
-  onEvent?: (event: RemoteKeySetEvent) => void
+  onEvent?: ((event: RemoteKeySetEvent) => void) | undefined
+  /**
+   * Turns the {@link KeySetUnavailableError} that `getKey` and `ready` reject with into the
+   * caller's own error (the guard's 503 `KeySourceUnavailableError`, for example).
+   * @default the error as it is
+   */
+  unavailableError?: ((error: KeySetUnavailableError) => Error) | undefined
 }
 
 /** Counters for tests and metrics. */
@@ -125,7 +179,7 @@ export interface RemoteKeySet {
    *   undefined when the kid is still unknown (→ 401 invalid_token).
    * - No kid: the one key of the set that suits `alg`, or undefined when there are zero or several.
    *
-   * @throws {KeySourceUnavailableError} when no usable key set can be had (first fetch failed, or
+   * @throws {KeySetUnavailableError} (or what `unavailableError` makes of it) when no usable key set can be had (first fetch failed, or
    *   the last good set is past its stale window): answer 503 with its Retry-After.
    */
   getKey(kid: string | undefined, alg: string): Promise<KeyObject | undefined>
@@ -137,7 +191,7 @@ export interface RemoteKeySet {
    */
   peekKey(kid: string | undefined, alg: string): KeyObject | undefined
   /**
-   * Settles after the first fetch. Rejects with {@link KeySourceUnavailableError} when it failed;
+   * Settles after the first fetch. Rejects with {@link KeySetUnavailableError} (or what `unavailableError` makes of it) when it failed;
    * a handler is already attached, so an unobserved failure is never an unhandled rejection.
    */
   readonly ready: Promise<void>
@@ -165,6 +219,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'issuer',
   'discover',
   'onEvent',
+  'unavailableError',
   ...Object.keys(DEFAULTS),
 ])
 
@@ -259,12 +314,10 @@ export function createRemoteKeySet(options: CreateRemoteKeySetOptions): RemoteKe
     return inflight
   }
 
-  const unavailable = (): KeySourceUnavailableError => {
+  const unavailable = (): Error => {
     const wait = closed ? config.cooldownMs : nextAttemptAt - Date.now()
-    return new KeySourceUnavailableError({
-      retryAfter: Math.max(1, Math.ceil(wait / 1000)),
-      ...(lastError === undefined ? {} : { cause: lastError }),
-    })
+    const error = new KeySetUnavailableError(Math.max(1, Math.ceil(wait / 1000)), lastError)
+    return config.unavailableError === undefined ? error : config.unavailableError(error)
   }
 
   // The set to answer from: fresh if it can be had now, else the last good one within staleFor.
@@ -478,6 +531,7 @@ interface ResolvedOptions {
   staleForMs: number
   maxResponseBytes: number
   onEvent: ((event: RemoteKeySetEvent) => void) | undefined
+  unavailableError: ((error: KeySetUnavailableError) => Error) | undefined
 }
 
 function resolveOptions(options: CreateRemoteKeySetOptions): ResolvedOptions {
@@ -487,10 +541,13 @@ function resolveOptions(options: CreateRemoteKeySetOptions): ResolvedOptions {
   for (const name of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(name)) throw new TypeError(`Unknown jwks option: ${name}`)
   }
-  const { jwksUri, issuer, discover = false, onEvent } = options
+  const { jwksUri, issuer, discover = false, onEvent, unavailableError } = options
   if (typeof discover !== 'boolean') throw new TypeError('discover must be a boolean')
   if (onEvent !== undefined && typeof onEvent !== 'function') {
     throw new TypeError('onEvent must be a function')
+  }
+  if (unavailableError !== undefined && typeof unavailableError !== 'function') {
+    throw new TypeError('unavailableError must be a function')
   }
   if (discover && jwksUri !== undefined) {
     throw new TypeError('Configure either jwksUri or discover, not both')
@@ -528,6 +585,7 @@ function resolveOptions(options: CreateRemoteKeySetOptions): ResolvedOptions {
       16 * 1024 * 1024,
     ),
     onEvent,
+    unavailableError,
   }
 }
 

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { KeySourceUnavailableError } from '../../src/errors.js'
 import {
   createRemoteKeySet,
   type CreateRemoteKeySetOptions,
   type RemoteKeySet,
   type RemoteKeySetEvent,
+  KeySetUnavailableError,
 } from '../../src/keys/remote-key-set.js'
 import {
   json,
@@ -55,13 +55,13 @@ function advance(seconds: number): void {
   vi.setSystemTime(Date.now() + seconds * 1000)
 }
 
-async function unavailable(promise: Promise<unknown>): Promise<KeySourceUnavailableError> {
+async function unavailable(promise: Promise<unknown>): Promise<KeySetUnavailableError> {
   const error: unknown = await promise.then(
     () => undefined,
     (reason: unknown) => reason,
   )
-  expect(error).toBeInstanceOf(KeySourceUnavailableError)
-  return error as KeySourceUnavailableError
+  expect(error).toBeInstanceOf(KeySetUnavailableError)
+  return error as KeySetUnavailableError
 }
 
 const JWKS = '/jwks.json'
@@ -336,7 +336,7 @@ describe('createRemoteKeySet', () => {
   })
 
   describe('when the key server fails', () => {
-    it('keeps the last good keys within staleFor, then throws KeySourceUnavailableError', async () => {
+    it('keeps the last good keys within staleFor, then throws KeySetUnavailableError', async () => {
       server.route(JWKS, json(jwks(rsaA), { 'cache-control': 'max-age=60' }))
       const set = keySet({ staleFor: 600, cooldown: 30 })
       await set.ready
@@ -351,21 +351,38 @@ describe('createRemoteKeySet', () => {
 
       advance(101)
       const error = await unavailable(set.getKey('rsa-a', 'RS256'))
-      expect(error).toMatchObject({ status: 503, reason: 'key_source_unavailable' })
-      expect(Number(error.headers['Retry-After'])).toBeGreaterThanOrEqual(1)
+      expect(error).toMatchObject({ code: 'key_source_unavailable' })
+      expect(error.retryAfter).toBeGreaterThanOrEqual(1)
     })
 
-    it('rejects ready and answers KeySourceUnavailableError with Retry-After when down from the start', async () => {
+    it('rejects ready and answers KeySetUnavailableError with Retry-After when down from the start', async () => {
       server.route(JWKS, status(500))
       const set = keySet({ cooldown: 30 })
       const failed = await unavailable(set.ready)
-      expect(failed.status).toBe(503)
-      expect(failed.headers['Retry-After']).toBe('1')
+      expect(failed.retryAfter).toBe(1)
 
       const error = await unavailable(set.getKey('rsa-a', 'RS256'))
       expect(error.retryAfter).toBe(1)
       expect(error.cause).toMatchObject({ reason: 'http_status' })
       expect(server.hits(JWKS)).toBe(1)
+    })
+
+    it('rejects with what unavailableError makes of the error, once per failed access', async () => {
+      server.route(JWKS, status(500))
+      class Mapped extends Error {}
+      const seen: KeySetUnavailableError[] = []
+      const set = keySet({
+        cooldown: 30,
+        unavailableError: (error) => {
+          seen.push(error)
+          return new Mapped(`retry in ${error.retryAfter}`, { cause: error })
+        },
+      })
+      await expect(set.ready).rejects.toBeInstanceOf(Mapped)
+      await expect(set.getKey('rsa-a', 'RS256')).rejects.toThrow('retry in 1')
+      expect(seen).toHaveLength(2)
+      expect(seen[1]).toBeInstanceOf(KeySetUnavailableError)
+      expect(seen[1]?.cause).toMatchObject({ reason: 'http_status' })
     })
 
     it('retries with a doubling backoff up to the cooldown, not per request', async () => {
