@@ -37,12 +37,19 @@ describe.skipIf(ON_EXPRESS_4 || skipWithoutRedisServer())(
     let tokenA: string
     let tokenB: string
     let api: string
+    // The programs the log-line checks read, held directly so that a server that never started
+    // fails those checks (a `procs[0]?.waitFor(…)` would pass on a missing one).
+    let tokenServerA: RunningProcess
+    let resourceServer: RunningProcess
 
-    async function startServer(script: string, env: Record<string, string>): Promise<string> {
+    async function startServer(
+      script: string,
+      env: Record<string, string>,
+    ): Promise<{ proc: RunningProcess; url: string }> {
       const proc = startTs(script, { HOST: '127.0.0.1', PORT: '0', REDIS_URL: redis.url, ...env })
       procs.push(proc)
       const [, url] = await proc.waitFor(LISTENING)
-      return url as string
+      return { proc, url: url as string }
     }
 
     const revoke = (issuer: string, token: string) =>
@@ -89,20 +96,25 @@ describe.skipIf(ON_EXPRESS_4 || skipWithoutRedisServer())(
         keys: [{ ...key.privateJwk, kid: key.kid, alg: 'ES256' }],
       })
       // Two instances of one issuer: same ISSUER, same keys, same clients, same Redis.
-      tokenA = await startServer('examples/token-server/server.ts', {
+      const first = await startServer('examples/token-server/server.ts', {
         CLIENTS_FILE: clientsFile,
         SIGNING_KEYS_FILE: keysFile,
       })
-      tokenB = await startServer('examples/token-server/server.ts', {
+      tokenServerA = first.proc
+      tokenA = first.url
+      const second = await startServer('examples/token-server/server.ts', {
         CLIENTS_FILE: clientsFile,
         SIGNING_KEYS_FILE: keysFile,
         ISSUER: tokenA,
       })
-      api = await startServer('examples/resource-server/server.ts', {
+      tokenB = second.url
+      const resource = await startServer('examples/resource-server/server.ts', {
         ISSUER: tokenA,
         AUDIENCE,
         JWKS_URI: `${tokenA}/jwks.json`,
       })
+      resourceServer = resource.proc
+      api = resource.url
     })
 
     afterAll(async () => {
@@ -113,8 +125,8 @@ describe.skipIf(ON_EXPRESS_4 || skipWithoutRedisServer())(
     })
 
     it('says at startup that state is shared through Redis', async () => {
-      await procs[0]?.waitFor(/rate limits and revocations shared through Redis/)
-      await procs[2]?.waitFor(/revoked tokens are checked in Redis/)
+      await tokenServerA.waitFor(/rate limits and revocations shared through Redis/)
+      await resourceServer.waitFor(/revoked tokens are checked in Redis/)
     })
 
     it('refuses, on the resource server, a token from instance A revoked through instance B', async () => {
@@ -137,8 +149,9 @@ describe.skipIf(ON_EXPRESS_4 || skipWithoutRedisServer())(
       const { access_token } = await fetchToken(`${tokenA}/token`, reporter)
       expect((await revoke(tokenB, access_token)).status).toBe(503)
       expect((await call(access_token)).status).toBe(503)
+      expect(procs).toHaveLength(3)
       for (const proc of procs) expect(proc.child.exitCode).toBeNull()
-      await procs[0]?.waitFor(/token-server: redis unavailable/)
+      await tokenServerA.waitFor(/token-server: redis unavailable/)
     })
 
     it('heals by itself when Redis is back', async () => {
@@ -152,7 +165,7 @@ describe.skipIf(ON_EXPRESS_4 || skipWithoutRedisServer())(
         'revocation answers 200',
       )
       expect((await call(fresh)).status).toBe(401)
-      await procs[2]?.waitFor(/resource-server: redis connected again/)
+      await resourceServer.waitFor(/resource-server: redis connected again/)
     })
 
     it('refuses to start with a REDIS_URL that is not a redis URL, without echoing it', async () => {

@@ -58,8 +58,9 @@ describe('denylist key contract: @ccflow/issuer redisDenylist ↔ @ccflow/guard 
         iss: ISS,
         jti,
       })
+      // The key's shape first: two missing commands would otherwise compare equal.
+      expect(writer.commands[0]?.[1]).toMatch(/^p:[A-Za-z0-9_-]{43}$/)
       expect(reader.commands[0]?.[1]).toBe(writer.commands[0]?.[1])
-      expect(reader.commands[0]?.[1]).toMatch(/^p:[A-Za-z0-9_-]{43}$/)
     }
   })
 })

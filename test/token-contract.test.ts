@@ -1,3 +1,5 @@
+// The expectTypeOf check below is a type assertion: vitest's typecheck mode runs it in the
+// e2e-express5 project (typecheck.include in ./vitest.config.ts), and so does `pnpm typecheck`.
 import {
   type AccessTokenClaims as IssuedClaims,
   type IssuerEvent,

@@ -21,6 +21,10 @@ export function crossPackageProject(major: 4 | 5): ReturnType<typeof defineProje
       },
       testTimeout: 30_000,
       hookTimeout: 30_000,
+      // The type assertions (expectTypeOf) of the contract test: vitest runs tsc on
+      // test/tsconfig.json and fails their tests on a type error. Types do not depend on the
+      // Express major, so the Express 5 run checks them once.
+      typecheck: { enabled: major === 5, include: ['**/token-contract.test.ts'] },
     },
     resolve: major === 4 ? { alias: { express: require.resolve('express4') } } : {},
   })

@@ -1,3 +1,5 @@
+// Every check in this file is a type assertion (expectTypeOf): vitest's typecheck mode runs them
+// (typecheck.include in ../vitest.config.ts), and so does `pnpm typecheck`.
 import type { Request } from 'express'
 import { describe, expectTypeOf, it } from 'vitest'
 import type { AccessTokenClaims, AuthInfo, JwtHeader } from '../src/index.js'

@@ -122,8 +122,16 @@ describe('POST /token', () => {
     expect(decodeProtectedHeader(oldToken).kid).toBe('test-es256')
     expect(decodeProtectedHeader(newToken).kid).toBe('next-rs256')
     const keys = createLocalJWKSet((await request(after).get('/jwks.json')).body as JSONWebKeySet)
-    for (const token of [oldToken, newToken]) {
-      await expect(jwtVerify(token, keys, { issuer: ISSUER, typ: 'at+jwt' })).resolves.toBeDefined()
+    for (const [token, kid] of [
+      [oldToken, 'test-es256'],
+      [newToken, 'next-rs256'],
+    ] as const) {
+      await expect(
+        jwtVerify(token, keys, { issuer: ISSUER, typ: 'at+jwt' }),
+      ).resolves.toMatchObject({
+        payload: { iss: ISSUER, client_id: 'reporter' },
+        protectedHeader: { kid },
+      })
     }
   })
 

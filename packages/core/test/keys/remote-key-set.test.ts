@@ -223,7 +223,7 @@ describe('createRemoteKeySet', () => {
       advance(31)
       await flood()
       expect(server.hits(JWKS)).toBe(3)
-      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
     })
 
     it('picks up a rotated-in key within one cooldown and keeps the old one while it is published', async () => {
@@ -245,7 +245,7 @@ describe('createRemoteKeySet', () => {
     it('drops a key the server stopped publishing once the set is refreshed', async () => {
       server.route(JWKS, json(jwks(rsaA, rsaB), { 'cache-control': 'max-age=60' }))
       const set = keySet()
-      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
 
       server.route(JWKS, json(jwks(rsaB), { 'cache-control': 'max-age=60' }))
       advance(61)
@@ -347,7 +347,7 @@ describe('createRemoteKeySet', () => {
       expect(set.stats()).toMatchObject({ lastError: 'http_status', consecutiveFailures: 1 })
 
       advance(500)
-      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
 
       advance(101)
       const error = await unavailable(set.getKey('rsa-a', 'RS256'))
@@ -404,7 +404,7 @@ describe('createRemoteKeySet', () => {
 
       server.route(JWKS, json(jwks(rsaA)))
       advance(30)
-      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
       expect(set.stats()).toMatchObject({ consecutiveFailures: 0, keyCount: 1 })
       expect(set.stats().lastError).toBeUndefined()
     })
@@ -480,7 +480,7 @@ describe('createRemoteKeySet', () => {
 
       const roomy = keySet({ maxResponseBytes: 32 * 1024 })
       await roomy.ready
-      expect(await roomy.getKey('rsa-a', 'RS256')).toBeDefined()
+      expect((await roomy.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
     })
 
     it.each<[string, Route, string]>([
@@ -510,7 +510,7 @@ describe('createRemoteKeySet', () => {
       const set = keySet({ onEvent: (event) => events.push(event) })
       await set.ready
       expect(await set.getKey('leaked', 'RS256')).toBeUndefined()
-      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
       expect(events).toContainEqual(
         expect.objectContaining({ type: 'jwks_key_skipped', kid: 'leaked', reason: 'private_key' }),
       )
@@ -596,7 +596,7 @@ describe('createRemoteKeySet', () => {
       server.route(JWKS, status(301, { location: '/v2/jwks.json' }))
       server.route('/v2/jwks.json', json(jwks(rsaA)))
       const set = keySet()
-      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
     })
 
     it('refuses a redirect to another origin', async () => {
@@ -636,7 +636,7 @@ describe('createRemoteKeySet', () => {
       )
       server.route('/keys', json(jwks(rsaA)))
       const set = discover(server.origin)
-      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
       expect(server.hits('/.well-known/openid-configuration')).toBe(0)
     })
 
@@ -648,7 +648,7 @@ describe('createRemoteKeySet', () => {
       )
       server.route('/tenant/a/keys', json(jwks(rsaA)))
       const set = discover(issuer)
-      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
     })
 
     it('reads the metadata appended to a path issuer, where a router mounted at that path serves it', async () => {
@@ -659,7 +659,7 @@ describe('createRemoteKeySet', () => {
       )
       server.route('/oauth/jwks.json', json(jwks(rsaA)))
       const set = discover(issuer)
-      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
       expect(server.hits('/.well-known/oauth-authorization-server/oauth')).toBe(1)
       expect(server.hits('/oauth/.well-known/openid-configuration')).toBe(0)
     })
@@ -672,7 +672,7 @@ describe('createRemoteKeySet', () => {
       )
       server.route('/realms/demo/certs', json(jwks(rsaA)))
       const set = discover(issuer)
-      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
       expect(server.hits('/.well-known/oauth-authorization-server/realms/demo')).toBe(1)
     })
 
@@ -724,9 +724,9 @@ describe('createRemoteKeySet', () => {
       )
       server.route('/keys', json(jwks(rsaA), { 'cache-control': 'max-age=60' }))
       advance(1)
-      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
       advance(61)
-      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
       expect(server.hits('/.well-known/oauth-authorization-server')).toBe(2)
       expect(server.hits('/keys')).toBe(2)
     })
@@ -739,7 +739,7 @@ describe('createRemoteKeySet', () => {
       await set.ready
       set.close()
       advance(61)
-      expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
       expect(await set.getKey('rsa-new', 'RS256')).toBeUndefined()
       expect(server.hits(JWKS)).toBe(1)
     })
@@ -762,7 +762,7 @@ describe('createRemoteKeySet', () => {
         throw new Error('hook failure')
       },
     })
-    expect(await set.getKey('rsa-a', 'RS256')).toBeDefined()
+    expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
   })
 })
 

@@ -33,6 +33,7 @@ describe('importStaticKeys', () => {
     const pkcs1 = rsa.publicKey.export({ type: 'pkcs1', format: 'pem' }) as string
     const jwk = rsa.publicKey.export({ format: 'jwk' })
     const keys = importStaticKeys([spki, pkcs1, jwk, rsa.publicKey])
+    expect(keys).toHaveLength(4)
     for (const { key, algorithms } of keys) {
       expect(key.equals(rsa.publicKey)).toBe(true)
       expect([...algorithms]).toEqual(RSA_ALGS)

@@ -47,7 +47,7 @@ describe('TokenCache', () => {
     cache.get('a')
     cache.set('c', entry(3), 60_000)
     expect(cache.get('b')).toBeUndefined()
-    expect(cache.get('a')).toBeDefined()
+    expect(cache.get('a')).toEqual(entry(1))
     expect(cache.size).toBe(2)
   })
 
@@ -57,7 +57,7 @@ describe('TokenCache', () => {
     const cache = new TokenCache()
     cache.set('k', entry(1), 5_000)
     vi.setSystemTime(1_004_999)
-    expect(cache.get('k')).toBeDefined()
+    expect(cache.get('k')).toEqual(entry(1))
     vi.setSystemTime(1_005_001)
     expect(cache.get('k')).toBeUndefined()
   })

@@ -45,6 +45,18 @@ function token(claims: Record<string, unknown> = {}, header: Record<string, unkn
   return craftToken({ ...HEADER, ...header }, accessClaims(claims), rsa.privateKey)
 }
 
+/**
+ * What `verify(t)` must answer for the token `t`: that very token with its own header and claims,
+ * decoded here independently of the verifier (every token carries a fresh jti, so another
+ * token's result never matches).
+ */
+function authOf(t: string): { token: string; header: unknown; claims: unknown } {
+  const [header, claims] = t
+    .split('.', 2)
+    .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as unknown)
+  return { token: t, header, claims }
+}
+
 async function rejection(promise: Promise<unknown>): Promise<BearerError> {
   const error = await promise.then(
     () => undefined,
@@ -94,7 +106,10 @@ describe('createTokenVerifier', () => {
 
   it('accepts any issuer and audience of an allow-list', async () => {
     const v = verifier({ issuer: ['https://old.example', ISSUER], audience: ['x', AUDIENCE] })
-    await expect(v.verify(token({ aud: ['y', AUDIENCE] }))).resolves.toBeDefined()
+    const t = token({ iss: ISSUER, aud: ['y', AUDIENCE] })
+    const auth = await v.verify(t)
+    expect(auth).toMatchObject(authOf(t))
+    expect(auth).toMatchObject({ claims: { iss: ISSUER, aud: ['y', AUDIENCE] } })
   })
 
   it('rejects claims of the wrong type', async () => {
@@ -117,21 +132,29 @@ describe('createTokenVerifier', () => {
   it('accepts typ JWT only when allowed, and any typ with allowedTypes any', async () => {
     const plain = token({}, { typ: 'JWT' })
     expect((await rejection(verifier().verify(plain))).reason).toBe('bad_typ')
-    await expect(verifier({ allowedTypes: ['at+jwt', 'JWT'] }).verify(plain)).resolves.toBeDefined()
-    await expect(
-      verifier({ allowedTypes: 'any' }).verify(token({}, { typ: undefined })),
-    ).resolves.toBeDefined()
+    const auth = await verifier({ allowedTypes: ['at+jwt', 'JWT'] }).verify(plain)
+    expect(auth).toMatchObject(authOf(plain))
+    expect(auth).toMatchObject({ header: { typ: 'JWT' } })
+    const untyped = token({}, { typ: undefined })
+    const anyTyp = await verifier({ allowedTypes: 'any' }).verify(untyped)
+    expect(anyTyp).toMatchObject(authOf(untyped))
+    expect(anyTyp.header).not.toHaveProperty('typ')
   })
 
   it('compares typ as a media type: case-insensitive, application/ optional', async () => {
-    await expect(verifier().verify(token({}, { typ: 'Application/AT+JWT' }))).resolves.toBeDefined()
+    const t = token({}, { typ: 'Application/AT+JWT' })
+    const auth = await verifier().verify(t)
+    expect(auth).toMatchObject(authOf(t))
+    expect(auth).toMatchObject({ header: { typ: 'Application/AT+JWT' } })
   })
 
   it('restricts the algorithms to the configured allow-list', async () => {
     const v = verifier({ algorithms: ['PS256'] })
     expect((await rejection(v.verify(token()))).reason).toBe('unsupported_alg')
     const pss = craftToken({ ...HEADER, alg: 'PS256' }, accessClaims(), rsa.privateKey)
-    await expect(v.verify(pss)).resolves.toBeDefined()
+    const auth = await v.verify(pss)
+    expect(auth).toMatchObject(authOf(pss))
+    expect(auth).toMatchObject({ header: { alg: 'PS256' } })
   })
 
   it('throws a TypeError for bad options at creation', () => {
@@ -150,7 +173,10 @@ describe('createTokenVerifier time checks', () => {
   it('applies the clock tolerance to nbf and iat', async () => {
     const now = nowSeconds()
     const v = verifier({ clockTolerance: 10 })
-    await expect(v.verify(token({ nbf: now + 10, iat: now + 10 }))).resolves.toBeDefined()
+    const early = token({ nbf: now + 10, iat: now + 10 })
+    const auth = await v.verify(early)
+    expect(auth).toMatchObject(authOf(early))
+    expect(auth).toMatchObject({ claims: { nbf: now + 10, iat: now + 10 } })
     expect((await rejection(v.verify(token({ nbf: now + 11 })))).reason).toBe('token_not_active')
     expect((await rejection(v.verify(token({ iat: now + 11 })))).reason).toBe('iat_in_future')
   })
@@ -158,7 +184,10 @@ describe('createTokenVerifier time checks', () => {
   it('rejects a token older than maxTokenAge and one without iat', async () => {
     const now = nowSeconds()
     const v = verifier({ maxTokenAge: 60, clockTolerance: 0 })
-    await expect(v.verify(token({ iat: now - 59 }))).resolves.toBeDefined()
+    const young = token({ iat: now - 59 })
+    const auth = await v.verify(young)
+    expect(auth).toMatchObject(authOf(young))
+    expect(auth).toMatchObject({ claims: { iat: now - 59 } })
     expect((await rejection(v.verify(token({ iat: now - 61 })))).reason).toBe('token_too_old')
     expect((await rejection(v.verify(token({ iat: undefined })))).reason).toBe('missing_iat')
   })
@@ -170,7 +199,7 @@ describe('createTokenVerifier time checks', () => {
     await v.verify(t)
     const spy = vi.spyOn(jwt, 'verify')
     vi.setSystemTime((now + 59) * 1000)
-    await expect(v.verify(t)).resolves.toBeDefined()
+    await expect(v.verify(t)).resolves.toMatchObject(authOf(t))
     vi.setSystemTime((now + 60) * 1000)
     expect((await rejection(v.verify(t))).reason).toBe('token_expired')
     expect(spy).not.toHaveBeenCalled()
@@ -324,25 +353,32 @@ describe('createTokenVerifier key selection', () => {
   it('tries every suitable key when the token has no kid', async () => {
     const v = verifier({ keys: [rsa.publicKey, rsa2.publicKey] })
     const t = craftToken({ alg: 'RS256', typ: 'at+jwt' }, accessClaims(), rsa2.privateKey)
-    await expect(v.verify(t)).resolves.toBeDefined()
+    await expect(v.verify(t)).resolves.toMatchObject(authOf(t))
   })
 
   it('uses keys configured without kid for any kid', async () => {
     const v = verifier({ keys: [rsa.publicKey] })
-    await expect(v.verify(token({}, { kid: 'rotated-in' }))).resolves.toBeDefined()
+    const t = token({}, { kid: 'rotated-in' })
+    const auth = await v.verify(t)
+    expect(auth).toMatchObject(authOf(t))
+    expect(auth).toMatchObject({ header: { kid: 'rotated-in' } })
   })
 
   it('verifies HS256 with an HMAC secret, and never with an RSA key', async () => {
     const v = verifier({ keys: [{ secret: HMAC_SECRET }] })
     const hs = craftToken({ alg: 'HS256', typ: 'at+jwt' }, accessClaims(), hmacKey())
-    await expect(v.verify(hs)).resolves.toBeDefined()
+    const auth = await v.verify(hs)
+    expect(auth).toMatchObject(authOf(hs))
+    expect(auth).toMatchObject({ header: { alg: 'HS256' } })
     expect((await rejection(v.verify(token()))).reason).toBe('unsupported_alg')
   })
 
   it('verifies ES384 with a P-384 key', async () => {
     const v = verifier({ keys: [ec384.publicKey] })
     const t = craftToken({ alg: 'ES384', typ: 'at+jwt' }, accessClaims(), ec384.privateKey)
-    await expect(v.verify(t)).resolves.toBeDefined()
+    const auth = await v.verify(t)
+    expect(auth).toMatchObject(authOf(t))
+    expect(auth).toMatchObject({ header: { alg: 'ES384' } })
   })
 })
 
@@ -354,7 +390,7 @@ describe('createTokenVerifier interop', () => {
   ] as const)('verifies a %s token from jose SignJWT', async (alg, privateKey, publicKey) => {
     const v = verifier({ keys: [publicKey] })
     const t = await signToken(accessClaims(), privateKey, { alg })
-    await expect(v.verify(t)).resolves.toMatchObject({ clientId: 'billing-service' })
+    await expect(v.verify(t)).resolves.toMatchObject({ ...authOf(t), clientId: 'billing-service' })
   })
 })
 
@@ -375,7 +411,10 @@ describe('createTokenVerifier with a remote JWKS', () => {
     server.route('/jwks.json', json(jwks(key)))
     const v = remoteVerifier(server.url('/jwks.json'))
     await v.ready
-    await expect(v.verify(remoteToken())).resolves.toBeDefined()
+    const t = remoteToken()
+    const auth = await v.verify(t)
+    expect(auth).toMatchObject(authOf(t))
+    expect(auth).toMatchObject({ header: { kid: 'remote-1' }, clientId: 'billing-service' })
     expect(server.hits('/jwks.json')).toBe(1)
     v.close()
   })
@@ -392,7 +431,9 @@ describe('createTokenVerifier with a remote JWKS', () => {
       accessClaims({ iss: server.origin }),
       key.privateKey,
     )
-    await expect(v.verify(t)).resolves.toBeDefined()
+    const auth = await v.verify(t)
+    expect(auth).toMatchObject(authOf(t))
+    expect(auth).toMatchObject({ claims: { iss: server.origin } })
     v.close()
   })
 
