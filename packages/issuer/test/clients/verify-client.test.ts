@@ -1,0 +1,101 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { verifyClientCredentials } from '../../src/clients/verify-client.js'
+import * as secretsModule from '../../src/clients/secrets.js'
+import { clientStore, secrets } from '../helpers.js'
+
+vi.mock('../../src/clients/secrets.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../src/clients/secrets.js')>()
+  return { ...original, burnSecretCheck: vi.fn(original.burnSecretCheck) }
+})
+
+afterEach(() => {
+  vi.mocked(secretsModule.burnSecretCheck).mockClear()
+})
+
+describe('verifyClientCredentials', () => {
+  const config = { clients: clientStore, secretPepper: undefined }
+
+  it('accepts the current and the next secret of a rotating client', async () => {
+    for (const { secret } of [secrets.reporter, secrets.reporterNext]) {
+      const result = await verifyClientCredentials(
+        config,
+        'reporter',
+        secret,
+        'client_secret_basic',
+      )
+      expect(result).toMatchObject({ ok: true, client: { client_id: 'reporter' } })
+    }
+  })
+
+  it.each<[string, string, string, 'client_secret_basic' | 'client_secret_post', string]>([
+    [
+      'an unknown client',
+      'nobody',
+      secrets.reporter.secret,
+      'client_secret_basic',
+      'unknown_client',
+    ],
+    ['a wrong secret', 'reporter', 'not-the-secret', 'client_secret_basic', 'wrong_secret'],
+    [
+      "another client's secret",
+      'reporter',
+      secrets.basicOnly.secret,
+      'client_secret_basic',
+      'wrong_secret',
+    ],
+    [
+      'an expired secret',
+      'reporter',
+      secrets.reporterOld.secret,
+      'client_secret_basic',
+      'expired_secret',
+    ],
+    [
+      'a disabled client',
+      'disabled',
+      secrets.disabled.secret,
+      'client_secret_basic',
+      'disabled_client',
+    ],
+    [
+      'a method the client may not use',
+      'basic-only',
+      secrets.basicOnly.secret,
+      'client_secret_post',
+      'auth_method_not_allowed',
+    ],
+  ])('refuses %s with its precise reason', async (_label, clientId, secret, method, reason) => {
+    expect(await verifyClientCredentials(config, clientId, secret, method)).toEqual({
+      ok: false,
+      reason,
+    })
+  })
+
+  it('burns one secret check for an unknown client and for an unknown secret id', async () => {
+    await verifyClientCredentials(config, 'nobody', 'whatever', 'client_secret_basic')
+    const unknownId = secretsModule.generateClientSecret({ secretId: 'nope' }).secret
+    await verifyClientCredentials(config, 'reporter', unknownId, 'client_secret_basic')
+    expect(secretsModule.burnSecretCheck).toHaveBeenCalledTimes(2)
+  })
+
+  it('checks an imported (unprefixed) secret against the stored scrypt hash', async () => {
+    const ok = await verifyClientCredentials(
+      config,
+      'legacy: importer',
+      secrets.imported.secret,
+      'client_secret_post',
+    )
+    expect(ok).toMatchObject({ ok: true })
+  })
+
+  it('refuses a record whose client_id differs from the id looked up', async () => {
+    const lying = { findClient: () => clientStore.findClient('reporter') }
+    const result = await verifyClientCredentials(
+      { clients: lying, secretPepper: undefined },
+      'someone-else',
+      secrets.reporter.secret,
+      'client_secret_basic',
+    )
+    expect(result).toEqual({ ok: false, reason: 'unknown_client' })
+  })
+})
