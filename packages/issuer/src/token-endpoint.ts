@@ -10,17 +10,14 @@ import { createIntrospectionHandler } from './revocation/introspect.js'
 import { TokenError } from './errors.js'
 import { createEmitter, type EventEmitter } from './events.js'
 import { errorBody, SERVER_ERROR_BODY, sendJson, setNoStore } from './http/respond.js'
-import { jwksHandler, metadataHandler } from './discovery/metadata.js'
+import { jwksHandler } from './discovery/jwks.js'
+import { metadataHandler } from './discovery/metadata.js'
 import { resolveOptions, type TokenEndpointOptions } from './options.js'
 import { createFailureLimiter, createIssuanceLimiter } from './http/rate-limit.js'
 import { createRevocationHandler } from './revocation/revoke.js'
-import {
-  beginTokenRequest,
-  checkContentType,
-  parseTokenParams,
-  readBody,
-  stateOf,
-} from './http/token-request.js'
+import { checkContentType, readBody } from './http/body-reader.js'
+import { parseTokenParams } from './http/params.js'
+import { beginTokenRequest, stateOf } from './http/request-state.js'
 import {
   RETRY_AFTER_SECONDS,
   TEMPORARILY_UNAVAILABLE_BODY,

@@ -13,7 +13,7 @@ import {
 import { createVerify, reject } from './verify-client.js'
 import { InvalidRequestError } from '../errors.js'
 import type { EventEmitter } from '../events.js'
-import { stateOf } from '../http/token-request.js'
+import { stateOf } from '../http/request-state.js'
 import type { TokenEndpointConfig } from '../options.js'
 
 /**

@@ -17,7 +17,7 @@ import {
 } from './strategy-options.js'
 import { createVerify, type Verify } from './verify-client.js'
 import type { EventEmitter } from '../events.js'
-import { stateOf } from '../http/token-request.js'
+import { stateOf } from '../http/request-state.js'
 
 /** Passport strategy name of `client_secret_basic`. */
 export const BASIC_STRATEGY = 'ccflow-client-secret-basic'

@@ -4,7 +4,7 @@ import { checkStoredClient, type Client } from './client-store.js'
 import { burnSecretCheck, parseSecretId, verifyClientSecret } from './secrets.js'
 import { InvalidClientError, InvalidRequestError } from '../errors.js'
 import type { AuthenticationFailureReason, ClientAuthMethod, EventEmitter } from '../events.js'
-import { stateOf } from '../http/token-request.js'
+import { stateOf } from '../http/request-state.js'
 import type { TokenEndpointConfig } from '../options.js'
 import { DEFAULT_HOOK_TIMEOUT_MS, withinTime } from '../unavailable.js'
 

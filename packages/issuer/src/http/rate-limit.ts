@@ -3,7 +3,7 @@ import { rateLimit, type Options, type RateLimitInfo } from 'express-rate-limit'
 import type { EventEmitter } from '../events.js'
 import { errorBody, sendJson } from './respond.js'
 import type { TokenEndpointConfig } from '../options.js'
-import { stateOf } from './token-request.js'
+import { stateOf } from './request-state.js'
 
 /**
  * The 429 body. RFC 6749 defines no error code for rate limiting: `slow_down` belongs to the

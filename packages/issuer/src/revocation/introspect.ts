@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response } from 'express'
 import { UnauthorizedClientError } from '../errors.js'
 import { sendJson } from '../http/respond.js'
 import { requireTokenParameter, type TokenStatusContext } from './revoke.js'
-import { stateOf } from '../http/token-request.js'
+import { stateOf } from '../http/request-state.js'
 import { TemporarilyUnavailableError } from '../unavailable.js'
 
 const INACTIVE_BODY = Buffer.from('{"active":false}')

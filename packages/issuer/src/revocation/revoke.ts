@@ -3,7 +3,7 @@ import type { DenylistStore } from './denylist.js'
 import { InvalidRequestError } from '../errors.js'
 import type { EventEmitter } from '../events.js'
 import type { OwnTokenChecker } from './own-token-check.js'
-import { stateOf } from '../http/token-request.js'
+import { stateOf } from '../http/request-state.js'
 import { TemporarilyUnavailableError } from '../unavailable.js'
 
 /**

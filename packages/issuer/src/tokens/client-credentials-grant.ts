@@ -9,7 +9,7 @@ import { sendJson } from '../http/respond.js'
 import { signAccessToken } from './issue-token.js'
 import type { TokenEndpointConfig } from '../options.js'
 import { grantScope, selectAudience } from './scope.js'
-import { stateOf } from '../http/token-request.js'
+import { stateOf } from '../http/request-state.js'
 import { withinTime } from '../unavailable.js'
 
 const GRANT_TYPE = 'client_credentials'

@@ -3,13 +3,9 @@ import express, { type ErrorRequestHandler } from 'express'
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
 import { TokenError } from '../../src/errors.js'
-import {
-  beginTokenRequest,
-  checkContentType,
-  parseTokenParams,
-  readBody,
-  stateOf,
-} from '../../src/http/token-request.js'
+import { checkContentType, readBody } from '../../src/http/body-reader.js'
+import { parseTokenParams } from '../../src/http/params.js'
+import { beginTokenRequest, stateOf } from '../../src/http/request-state.js'
 
 /** An app running only the request-parsing steps; it echoes what they produced. */
 function createParsingApp(allowJson = false, before?: express.RequestHandler): express.Express {

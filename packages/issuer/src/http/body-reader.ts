@@ -1,82 +1,8 @@
 import { AsyncResource } from 'node:async_hooks'
 import type { IncomingMessage } from 'node:http'
 import type { RequestHandler } from 'express'
-import type { Client } from '../clients/client-store.js'
 import { InvalidRequestError } from '../errors.js'
-import type { ClientAuthMethod } from '../events.js'
-import { parseForm } from './form.js'
-import { setNoStore } from './respond.js'
-
-/** The parameters of one token request, checked for repeats and types. */
-export interface TokenParams {
-  /** Every single-valued parameter; empty values are absent (RFC 6749 §3.2). */
-  readonly values: ReadonlyMap<string, string>
-  /** `resource` values in request order (RFC 8707 §2 allows repeats). */
-  readonly resource: readonly string[]
-  /** `audience` values in request order (RFC 8693 §2.1 allows repeats). */
-  readonly audience: readonly string[]
-}
-
-/** What the token route learns about one request as it passes the middleware. */
-export interface TokenRequestState {
-  bodyType: 'form' | 'json' | undefined
-  params: TokenParams | undefined
-  /** The client id the request named, known once credentials are decoded (for events). */
-  clientId: string | undefined
-  method: ClientAuthMethod | undefined
-  /** The authenticated client record. */
-  client: Client | undefined
-}
-
-// Per-request state lives beside the request, not on it: nothing is added to `req` for the app
-// to trip over, and the entry goes away with the request.
-const states = new WeakMap<IncomingMessage, TokenRequestState>()
-
-/** The token-route state of `req`, or `undefined` if the request never entered the route. */
-export function stateOf(req: IncomingMessage): TokenRequestState | undefined {
-  return states.get(req)
-}
-
-// Names that RFC 6749 §2.3.1 forbids in the request URI.
-const CREDENTIAL_PARAMETERS = ['client_id', 'client_secret'] as const
-// RFC 8707 §2 lets `resource` repeat; RFC 8693 §2.1 lets `audience` repeat.
-const REPEATABLE: ReadonlySet<string> = new Set(['resource', 'audience'])
-const MAX_PARAMETERS = 64
-
-/**
- * First step of the token route: marks the request as ours, sets the no-store headers that
- * every answer carries, and refuses client credentials in the query string.
- *
- * @see RFC 6749 §2.3.1 ("MUST NOT be included in the request URI"), §5.1
- */
-export function beginTokenRequest(): RequestHandler {
-  return (req, res, next) => {
-    states.set(req, {
-      bodyType: undefined,
-      params: undefined,
-      clientId: undefined,
-      method: undefined,
-      client: undefined,
-    })
-    setNoStore(res)
-    const url = req.url
-    const q = url.indexOf('?')
-    if (q !== -1) {
-      // Parsed here rather than read from req.query: the app's 'query parser' setting (or
-      // Express 4's qs) must not decide whether a secret in the URL is noticed.
-      const query = new URLSearchParams(url.slice(q + 1))
-      if (CREDENTIAL_PARAMETERS.some((name) => query.has(name))) {
-        next(
-          new InvalidRequestError('Client credentials must not be sent in the request URI.', {
-            reason: 'credentials_in_query',
-          }),
-        )
-        return
-      }
-    }
-    next()
-  }
-}
+import { stateOf } from './request-state.js'
 
 /**
  * Checks the request's media type before any of the body is read: a form (RFC 6749 §3.2), or
@@ -112,7 +38,7 @@ export function checkContentType(allowJson: boolean): RequestHandler {
         return
       }
     }
-    const state = states.get(req)
+    const state = stateOf(req)
     if (state !== undefined) state.bodyType = bodyType
     next()
   }
@@ -263,107 +189,4 @@ function discardRest(req: IncomingMessage, done: () => void): void {
   req.once('close', finish)
   req.once('error', finish)
   req.resume()
-}
-
-/**
- * Turns the body into {@link TokenParams}: no repeated parameter except `resource` and
- * `audience`, only string values, empty values dropped.
- *
- * If the app parsed the body before the router (its own `express.urlencoded()`), that object is
- * used: repeats show up there as arrays and are refused the same way.
- *
- * @see RFC 6749 §3.2 ("MUST NOT be included more than once", empty means omitted)
- */
-export function parseTokenParams(): RequestHandler {
-  return (req, _res, next) => {
-    const state = states.get(req)
-    const body: unknown = req.body
-    let entries: Array<[string, unknown]>
-    if (typeof body === 'string') {
-      // The reader turned bytes that are not UTF-8 into U+FFFD. RFC 6749 Appendix B: the body is
-      // UTF-8, and a compliant client percent-encodes anything non-ASCII, so refuse them the way
-      // formDecode refuses a %-escape of the same bytes.
-      if (body.includes('\uFFFD')) {
-        next(malformed('malformed_body'))
-        return
-      }
-      if (state?.bodyType === 'json') {
-        const parsed = parseJson(body)
-        if (parsed === undefined) {
-          next(malformed('malformed_body'))
-          return
-        }
-        entries = Object.entries(parsed)
-      } else {
-        const form = parseForm(body, MAX_PARAMETERS)
-        if (!form.ok) {
-          next(malformed(form.reason))
-          return
-        }
-        entries = form.pairs
-      }
-    } else if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
-      entries = Object.entries(body)
-    } else {
-      entries = []
-    }
-    if (entries.length > MAX_PARAMETERS) {
-      next(malformed('too_many_parameters'))
-      return
-    }
-
-    const values = new Map<string, string>()
-    const resource: string[] = []
-    const audience: string[] = []
-    for (const [name, raw] of entries) {
-      const repeatable = REPEATABLE.has(name)
-      if (Array.isArray(raw) && !repeatable) {
-        next(raw.length > 1 ? duplicate() : malformed('invalid_parameter_type'))
-        return
-      }
-      const list = Array.isArray(raw) ? (raw as unknown[]) : [raw]
-      for (const value of list) {
-        if (typeof value !== 'string') {
-          next(malformed('invalid_parameter_type'))
-          return
-        }
-        if (value === '') continue
-        if (name === 'resource') resource.push(value)
-        else if (name === 'audience') audience.push(value)
-        else if (values.has(name)) {
-          next(duplicate())
-          return
-        } else values.set(name, value)
-      }
-    }
-    if (state !== undefined) state.params = { values, resource, audience }
-    next()
-  }
-}
-
-function parseJson(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text)
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined
-  } catch {
-    return undefined
-  }
-}
-
-function duplicate(): InvalidRequestError {
-  return new InvalidRequestError('A request parameter was sent more than once.', {
-    reason: 'duplicate_parameter',
-  })
-}
-
-function malformed(reason: string): InvalidRequestError {
-  const description =
-    reason === 'too_many_parameters'
-      ? 'The request has too many parameters.'
-      : reason === 'invalid_parameter_type'
-        ? 'Every request parameter must be a single string value.'
-        : 'The request body is malformed.'
-  return new InvalidRequestError(description, { reason })
 }
