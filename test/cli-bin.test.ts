@@ -31,8 +31,8 @@ async function ccflow(bin: string, args: string[], input?: string): Promise<Outc
 
 // The bin runs as its own process with its own Express-free imports, so one Express major is enough.
 describe.skipIf(!onExpress5)('the ccflow bin (built, run with plain node)', () => {
-  const esm = resolve(ROOT, 'packages/issuer/dist/esm/cli-bin.js')
-  const cjs = resolve(ROOT, 'packages/issuer/dist/cjs/cli-bin.js')
+  const esm = resolve(ROOT, 'packages/cli/dist/esm/cli-bin.js')
+  const cjs = resolve(ROOT, 'packages/cli/dist/cjs/cli-bin.js')
 
   it.each([
     ['ESM', esm],
@@ -56,11 +56,14 @@ describe.skipIf(!onExpress5)('the ccflow bin (built, run with plain node)', () =
     expect(help.stdout).toContain('keygen')
   })
 
-  it('is linked as the ccflow command for packages that depend on @ccflow/issuer', async () => {
-    const result = await ccflow(
-      resolve(ROOT, 'test/node_modules/@ccflow/issuer/dist/esm/cli-bin.js'),
-      ['--help'],
-    )
+  it('is linked as the ccflow command for packages that depend on @ccflow/cli', async () => {
+    const linked = resolve(ROOT, 'test/node_modules/.bin/ccflow')
+    const result = await new Promise<Outcome>((done) => {
+      execFile(linked, ['--help'], { env: { PATH: process.env.PATH } }, (error, stdout, stderr) => {
+        done({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr })
+      })
+    })
     expect(result.code).toBe(0)
+    expect(result.stdout).toContain('keygen')
   })
 })

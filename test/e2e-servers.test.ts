@@ -243,7 +243,7 @@ describe.skipIf(ON_EXPRESS_4)(
   () => {
     const dir = tempDir()
     afterAll(() => dir.remove())
-    const cli = resolve(ROOT, 'packages/issuer/dist/esm/cli-bin.js')
+    const cli = resolve(ROOT, 'packages/cli/dist/esm/cli-bin.js')
     const ccflow = async (...args: string[]): Promise<string> =>
       (await run(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH } })).stdout
 

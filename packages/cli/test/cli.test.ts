@@ -8,14 +8,14 @@ import { join } from 'node:path'
 import express from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli, type CliIo } from '../src/cli.js'
-import { staticClientStore } from '../src/clients/client-store.js'
 import {
   generateClientSecret,
   hashClientSecret,
+  importSigningKeys,
+  staticClientStore,
+  tokenEndpoint,
   verifyClientSecret,
-} from '../src/clients/secrets.js'
-import { importSigningKeys } from '../src/tokens/signing-keys.js'
-import { tokenEndpoint } from '../src/token-endpoint.js'
+} from '@ccflow/issuer'
 
 interface Run {
   code: number

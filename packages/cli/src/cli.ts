@@ -2,10 +2,10 @@ import { writeFile } from 'node:fs/promises'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import {
   generateClientSecret,
+  generateSigningKey,
   hashClientSecret,
   type SecretHashAlgorithm,
-} from './clients/secrets.js'
-import { generateSigningKey } from './tokens/signing-keys.js'
+} from '@ccflow/issuer'
 
 /** Where the CLI reads and writes; injected so tests need no real terminal. */
 export interface CliIo {
