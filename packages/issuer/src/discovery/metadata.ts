@@ -49,7 +49,7 @@ export function buildMetadata(config: TokenEndpointConfig): Record<string, unkno
  *
  * @internal
  */
-export function staticJsonHandler(document: unknown, maxAge: number): RequestHandler {
+function staticJsonHandler(document: unknown, maxAge: number): RequestHandler {
   const body = Buffer.from(JSON.stringify(document))
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`
   const cacheControl = `public, max-age=${maxAge}`
