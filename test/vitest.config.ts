@@ -17,7 +17,9 @@ export function crossPackageProject(major: 4 | 5): ReturnType<typeof defineProje
       exclude: ['**/node_modules/**'],
       env: { CCFLOW_EXPRESS_MAJOR: String(major) },
       server: {
-        deps: { inline: major === 4 ? [/@ccflow\//, /packages\/(core|issuer|guard|cli)\/dist/] : [] },
+        deps: {
+          inline: major === 4 ? [/@ccflow\//, /packages\/(core|issuer|guard|cli)\/dist/] : [],
+        },
       },
       testTimeout: 30_000,
       hookTimeout: 30_000,

@@ -19,10 +19,10 @@ export const AUDIENCE = 'https://api.bench.local'
 /** The scope the guarded route requires. */
 export const SCOPE = 'read:orders'
 /** The scopes the client holds (and valid tokens carry). */
-export const CLIENT_SCOPE = 'read:orders write:orders'
+const CLIENT_SCOPE = 'read:orders write:orders'
 export const ROUTE = '/orders'
 export const TOKEN_PATH = '/token'
-export const TOKEN_TTL = 300
+const TOKEN_TTL = 300
 /** The small JSON every guard and ceiling target answers with. */
 export const ROUTE_BODY = { orders: [{ id: 1, item: 'widget', qty: 2 }] }
 

@@ -41,7 +41,7 @@ function hasCommand(command: string, args: string[]): boolean {
 
 /** Core pinning needs taskset and at least two cores: server on core 0, load on core 1. */
 export const PINNING: boolean = availableParallelism() >= 2 && hasCommand('taskset', ['-V'])
-export const SERVER_CORE = 0
+const SERVER_CORE = 0
 export const LOAD_CORE = 1
 
 /** Command and arguments that run `command` on one core when pinning is available. */

@@ -61,7 +61,7 @@ export interface Report {
   goals: Goal[]
 }
 
-export function median(values: readonly number[]): number {
+function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = Math.floor(sorted.length / 2)
   if (sorted.length === 0) return Number.NaN

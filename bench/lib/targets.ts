@@ -30,7 +30,7 @@ export interface Target {
   description: string
 }
 
-export const TARGETS: readonly Target[] = [
+const TARGETS: readonly Target[] = [
   {
     name: 'ceiling/express',
     kind: 'ceiling',

@@ -125,7 +125,7 @@ function readJson(path: string, name: string): unknown {
  * secrets, scope, audience: string[], access_token_ttl?, ... }` and maps each record to the
  * issuer's `Client` (RFC 7591 names; `audience[0]` is the default audience).
  */
-export async function readClientsFile(
+async function readClientsFile(
   path: string,
   secretPepper?: string,
   warnings: string[] = [],
@@ -234,7 +234,7 @@ async function toClient(
  * ES256, as `ccflow keygen` writes). The first key signs; the others are published so tokens they
  * signed still verify during a rotation.
  */
-export function readSigningKeysFile(path: string): SigningKeyInput[] {
+function readSigningKeysFile(path: string): SigningKeyInput[] {
   const jwks = readJson(path, 'SIGNING_KEYS_FILE') as { keys?: unknown } | null
   const list = jwks?.keys
   if (!Array.isArray(list) || list.length === 0) {

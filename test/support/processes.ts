@@ -39,7 +39,7 @@ export function startTs(
 }
 
 /** Starts a command with a clean, explicit environment (PATH and HOME are kept). */
-export function start(
+function start(
   command: string,
   args: string[],
   env: Record<string, string | undefined> = {},

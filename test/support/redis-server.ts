@@ -25,7 +25,7 @@ process.on('exit', () => {
 })
 
 /** Why a private redis-server cannot be started here, or `undefined` when it can. */
-export function redisServerUnavailableReason(): string | undefined {
+function redisServerUnavailableReason(): string | undefined {
   const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8', timeout: 5000 })
   return probe.error === undefined && probe.status === 0
     ? undefined

@@ -33,7 +33,7 @@ export {
   VERIFIABLE_ALGORITHMS,
 } from './jose/algorithms.js'
 export type { AsymmetricAlgorithm } from './jose/algorithms.js'
-export { createRemoteKeySet, importJwks, KeySetUnavailableError } from './keys/remote-key-set.js'
+export { createRemoteKeySet, KeySetUnavailableError } from './keys/remote-key-set.js'
 export type {
   CreateRemoteKeySetOptions,
   KeySourceFailureReason,
@@ -44,3 +44,5 @@ export type {
   RemoteKeySetStats,
   SkippedKeyReason,
 } from './keys/remote-key-set.js'
+export { Strategy } from './passport/strategy.js'
+export type { PassportStrategy } from './passport/strategy.js'

@@ -1,7 +1,7 @@
 import type { Request } from 'express'
-import passportStrategy from 'passport-strategy'
 import { readBearerToken } from './http/bearer.js'
 import type { TokenLocations } from './http/bearer.js'
+import { Strategy } from '@ccflow/core'
 import { bearerChallenge, BearerError } from './errors.js'
 import { resolveTransportOptions, resolveVerifierOptions, VERIFIER_KEYS } from './options.js'
 import type { TokenVerifierOptions } from './options.js'
@@ -44,7 +44,7 @@ const STRATEGY_KEYS: ReadonlySet<string> = new Set([
  * @throws {TypeError} for a missing, unknown or unsafe option (named in the message).
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
  */
-export class BearerJwtStrategy extends passportStrategy.Strategy {
+export class BearerJwtStrategy extends Strategy {
   /** The passport strategy name. */
   readonly name: string = 'ccflow-bearer'
   /** Settles when the keys are loaded (see `TokenVerifier.ready`). */

@@ -61,7 +61,7 @@ export function b64url(value: string | Buffer): string {
 }
 
 /** Signs `signingInput` for a JWS algorithm with node:crypto (no JOSE library in the way). */
-export function signInput(alg: string, signingInput: string, key: KeyObject | string): Buffer {
+function signInput(alg: string, signingInput: string, key: KeyObject | string): Buffer {
   const bits = alg.slice(2)
   const hash = `sha${bits}`
   if (alg.startsWith('HS')) {

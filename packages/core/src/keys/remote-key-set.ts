@@ -431,7 +431,7 @@ interface ImportResult {
  *
  * @throws {KeySourceFetchError} `invalid_shape` when the document is not `{ keys: [...] }`.
  */
-export function importJwks(document: unknown): ImportResult {
+function importJwks(document: unknown): ImportResult {
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
     throw new KeySourceFetchError('invalid_shape', 'JWKS is not a JSON object')
   }

@@ -1,7 +1,6 @@
 import type { Request } from 'express'
-import { countAuthorizationHeaders } from '@ccflow/core'
+import { countAuthorizationHeaders, Strategy } from '@ccflow/core'
 import { BasicStrategy } from 'passport-http'
-import { Strategy } from 'passport-strategy'
 import { AuthenticationAttempt, requestOf } from './authentication-attempt.js'
 import {
   checkBasicHeader,
@@ -206,7 +205,12 @@ function strategySettings(options: ClientSecretStrategyOptions, where: string): 
 export function clientSecretBasicStrategy(
   options: ClientSecretStrategyOptions,
 ): ClientSecretStrategy {
-  return new ClientSecretBasicStrategy(strategySettings(options, 'clientSecretBasicStrategy'))
+  const strategy = new ClientSecretBasicStrategy(
+    strategySettings(options, 'clientSecretBasicStrategy'),
+  )
+  // passport-http's types declare only authenticate(); success, fail, error, pass and redirect
+  // are the actions passport gives every strategy at run time, which PassportStrategy declares.
+  return strategy as unknown as ClientSecretStrategy
 }
 
 /**

@@ -1,4 +1,4 @@
-import type passport from 'passport'
+import type { PassportStrategy } from '@ccflow/core'
 import type { ClientStore } from './client-store.js'
 import { checkPepper } from './secrets.js'
 import { createEmitter, type EventEmitter, type IssuerEvent } from '../events.js'
@@ -39,7 +39,7 @@ export interface ClientSecretStrategyOptions {
 }
 
 /** A passport strategy, ready for `passport.use()`. */
-export interface ClientSecretStrategy extends passport.Strategy {
+export interface ClientSecretStrategy extends PassportStrategy {
   /** The name to give `passport.authenticate()`. */
   readonly name: string
 }

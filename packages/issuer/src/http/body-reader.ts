@@ -48,7 +48,7 @@ export function checkContentType(allowJson: boolean): RequestHandler {
  * A failure while reading the body. `type` and `status` are the ones Express's body reader
  * (body-parser) gives the same failure, so the route's error handler answers both alike.
  */
-export class BodyReadError extends Error {
+class BodyReadError extends Error {
   /** body-parser's error type, such as `entity.too.large`. */
   readonly type: string
   /** The HTTP status body-parser would give it. */

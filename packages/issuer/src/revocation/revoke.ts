@@ -11,7 +11,7 @@ import { TemporarilyUnavailableError } from '../unavailable.js'
  * little while after `exp` (the guard's `clockTolerance`, 5 s by default); the entry must
  * outlive that window or the token would work again in it.
  */
-export const DENYLIST_GRACE_SECONDS = 60
+const DENYLIST_GRACE_SECONDS = 60
 
 /** What the revocation and introspection endpoints share. @internal */
 export interface TokenStatusContext {
