@@ -1,15 +1,18 @@
 import type { KeyObject } from 'node:crypto'
-import { createRemoteKeySet, settleWithin, type RemoteKeySet } from '@ccflow/core'
+import { createRemoteKeySet, type RemoteKeySet } from '@ccflow/core'
 import jwt from 'jsonwebtoken'
 import type { VerifyOptions } from 'jsonwebtoken'
 import { decodeToken, freezeDeep } from './decode.js'
 import type { DecodedToken, HeaderMemo } from './decode.js'
-import { InvalidTokenError, KeySourceUnavailableError, ServiceUnavailableError } from '../errors.js'
+import { InvalidTokenError, KeySourceUnavailableError } from '../errors.js'
 import type { InvalidTokenReason } from '../errors.js'
 import { resolveVerifierOptions } from '../options.js'
 import type { TokenVerifierOptions, VerifierConfig } from '../options.js'
 import { readScopes } from './scopes.js'
-import type { StaticKey } from '../keys/static-keys.js'
+import { createStaticKeyIndex } from '../keys/static-key-index.js'
+import { isBadSignature, reasonFor } from './jwt-errors.js'
+import { createRevocationStep } from './revocation-step.js'
+import { createTimeCheck } from './time-checks.js'
 import { TokenCache, tokenCacheKey } from './token-cache.js'
 import type { CachedToken } from './token-cache.js'
 import type { AccessTokenClaims, AuthInfo, JwtHeader } from '../types.js'
@@ -54,28 +57,6 @@ export interface VerifierCore {
 
 type Verified = { header: JwtHeader; payload: Record<string, unknown> }
 
-// jsonwebtoken reports everything through three classes and message texts; the texts below are
-// those of jsonwebtoken 9 (lib verify.js), pinned by the dependency version and by the tests.
-function reasonFor(error: unknown, payload: Record<string, unknown>): InvalidTokenReason {
-  if (error instanceof jwt.TokenExpiredError) {
-    return error.message === 'maxAge exceeded' ? 'token_too_old' : 'token_expired'
-  }
-  if (error instanceof jwt.NotBeforeError) return 'token_not_active'
-  if (!(error instanceof jwt.JsonWebTokenError)) return 'bad_signature'
-  const message = error.message
-  if (message === 'invalid signature') return 'bad_signature'
-  if (message.startsWith('jwt audience invalid')) {
-    return payload.aud === undefined ? 'missing_aud' : 'wrong_audience'
-  }
-  if (message.startsWith('jwt issuer invalid')) {
-    return payload.iss === undefined ? 'missing_iss' : 'wrong_issuer'
-  }
-  if (message === 'iat required when maxAge is specified') return 'missing_iat'
-  if (message === 'invalid exp value' || message === 'invalid nbf value') return 'invalid_claims'
-  if (message === 'invalid algorithm' || message.includes('key')) return 'unsupported_alg'
-  return 'malformed'
-}
-
 function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((item) => typeof item === 'string')
 }
@@ -104,19 +85,9 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
 
   let remote: RemoteKeySet | undefined
   let ready: Promise<void> = Promise.resolve()
-  let byKid: Map<string, StaticKey[]> | undefined
-  let withoutKid: StaticKey[] = []
-  let allKeys: readonly StaticKey[] = []
+  let staticCandidates: ((header: JwtHeader) => KeyObject[]) | undefined
   if (config.keySource.type === 'static') {
-    allKeys = config.keySource.keys
-    withoutKid = allKeys.filter((key) => key.kid === undefined)
-    byKid = new Map()
-    for (const key of allKeys) {
-      if (key.kid === undefined) continue
-      const list = byKid.get(key.kid)
-      if (list === undefined) byKid.set(key.kid, [key])
-      else list.push(key)
-    }
+    staticCandidates = createStaticKeyIndex(config.keySource.keys)
   } else {
     const source = config.keySource
     remote = createRemoteKeySet({
@@ -129,54 +100,12 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
     ready = remote.ready
   }
 
-  // Time checks: identical on a miss and on every cache hit (jsonwebtoken's arithmetic, plus the
-  // iat-in-the-future check it does not make).
-  const timeProblem = (
-    exp: number,
-    nbf: number | undefined,
-    iat: number | undefined,
-  ): InvalidTokenReason | undefined => {
-    const now = Math.floor(Date.now() / 1000)
-    if (now >= exp + clockTolerance) return 'token_expired'
-    if (nbf !== undefined && nbf > now + clockTolerance) return 'token_not_active'
-    if (iat !== undefined && iat > now + clockTolerance) return 'iat_in_future'
-    if (maxTokenAge !== undefined && now >= (iat as number) + maxTokenAge + clockTolerance) {
-      return 'token_too_old'
-    }
-    return undefined
-  }
+  const timeProblem = createTimeCheck(clockTolerance, maxTokenAge)
 
-  const revocation = (auth: AuthInfo): AuthInfo | Promise<AuthInfo> => {
-    if (isRevoked === undefined) return auth
-    let result: unknown
-    try {
-      result = isRevoked(auth.claims)
-    } catch (cause) {
-      throw new ServiceUnavailableError('revocation_check_failed', { cause })
-    }
-    if (result === false) return auth
-    if (result === true) throw invalid('revoked')
-    if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
-      // Any thenable (a Redis client's promise type, Bluebird), adopted as a native promise and
-      // bounded by revocationTimeout: a store that never answers fails closed, it does not hang.
-      return settleWithin(
-        result as PromiseLike<unknown>,
-        revocationTimeout,
-        () => new Error(`isRevoked gave no answer within ${revocationTimeout} ms`),
-      ).then(
-        (revoked: unknown) => {
-          if (revoked === false) return auth
-          if (revoked === true) throw invalid('revoked')
-          throw new ServiceUnavailableError('revocation_check_failed')
-        },
-        (cause: unknown) => {
-          throw new ServiceUnavailableError('revocation_check_failed', { cause })
-        },
-      )
-    }
-    // A hook that answers anything but a boolean is broken: fail closed, visibly.
-    throw new ServiceUnavailableError('revocation_check_failed')
-  }
+  const revocation =
+    isRevoked === undefined
+      ? (auth: AuthInfo): AuthInfo => auth
+      : createRevocationStep(isRevoked, revocationTimeout, invalid)
 
   // One candidate (every remote key, most static set-ups): no loop, no array.
   const verifyOne = (token: string, key: KeyObject, decoded: DecodedToken): Verified => {
@@ -207,9 +136,7 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
       } catch (error) {
         lastError = error
         // Only a bad signature is worth trying with the next candidate key.
-        if (!(error instanceof jwt.JsonWebTokenError) || error.message !== 'invalid signature') {
-          break
-        }
+        if (!isBadSignature(error)) break
       }
     }
     throw invalid(reasonFor(lastError, decoded.payload), lastError)
@@ -254,20 +181,6 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
     return auth
   }
 
-  const staticCandidates = (header: JwtHeader): KeyObject[] => {
-    const alg = header.alg
-    const kid = header.kid
-    let pool: readonly StaticKey[] = allKeys
-    if (kid !== undefined) {
-      // A token naming a configured kid is checked against that key only; keys configured
-      // without a kid stay candidates for any kid.
-      pool = (byKid as Map<string, StaticKey[]>).get(kid) ?? withoutKid
-    }
-    const keys: KeyObject[] = []
-    for (const key of pool) if (key.algorithms.has(alg)) keys.push(key.key)
-    return keys
-  }
-
   const check = (token: string): AuthInfo | Promise<AuthInfo> => {
     if (typeof token !== 'string' || token === '') throw invalid('malformed')
     if (token.length > maxTokenLength) throw invalid('too_large')
@@ -287,7 +200,7 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
     const decoded = decodeToken(token, headerPolicy, headers)
     if (typeof decoded === 'string') throw invalid(decoded)
     if (remote === undefined) {
-      const keys = staticCandidates(decoded.header)
+      const keys = (staticCandidates as (header: JwtHeader) => KeyObject[])(decoded.header)
       if (keys.length === 0) throw invalid('unknown_kid')
       return revocation(accept(token, verifyWith(token, keys, decoded), cacheKey))
     }
