@@ -9,7 +9,7 @@ import {
   ClientSecretPostStrategy,
   POST_STRATEGY,
   type StrategySettings,
-} from './strategies.js'
+} from './strategy-classes.js'
 import { createVerify, reject } from './verify-client.js'
 import { InvalidRequestError } from '../errors.js'
 import type { EventEmitter } from '../events.js'

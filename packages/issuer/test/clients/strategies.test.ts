@@ -2,9 +2,8 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler } 
 import passport from 'passport'
 import request from 'supertest'
 import { afterEach, describe, expect, it } from 'vitest'
+import { BASIC_STRATEGY, POST_STRATEGY } from '../../src/clients/strategy-classes.js'
 import {
-  BASIC_STRATEGY,
-  POST_STRATEGY,
   clientSecretBasicStrategy,
   clientSecretPostStrategy,
 } from '../../src/clients/strategies.js'
