@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import jwt from 'jsonwebtoken'
 import type { SigningKeySet } from './signing-keys.js'
 
@@ -149,17 +149,9 @@ function addExtraClaims(claims: AccessTokenClaims, extra: unknown): void {
   }
 }
 
-// jti: 128 random bits. Random bytes are drawn in batches; one syscall per 256 tokens.
-const JTI_BYTES = 16
-const pool = Buffer.alloc(JTI_BYTES * 256)
-let poolOffset = pool.length
-
+// jti: 128 random bits (RFC 9068 §2.2, RFC 7519 §4.1.7). Drawn per token: a pool drawn once per
+// 256 tokens saved 3.3 µs of CPU per token (0.19 vs 3.5 µs, microbenchmark), about 1 % of a token
+// request's ~310 µs in the bench, under the 2 % a hand-made speed trick must buy to stay.
 function randomId(): string {
-  if (poolOffset + JTI_BYTES > pool.length) {
-    randomFillSync(pool)
-    poolOffset = 0
-  }
-  const id = pool.toString('base64url', poolOffset, poolOffset + JTI_BYTES)
-  poolOffset += JTI_BYTES
-  return id
+  return randomBytes(16).toString('base64url')
 }
