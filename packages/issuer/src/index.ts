@@ -16,7 +16,7 @@ export type {
   RateLimitSettings,
   RevocationSettings,
   TokenEndpointOptions,
-} from './options.js'
+} from './options/types.js'
 
 export {
   InvalidClientError,
@@ -61,7 +61,10 @@ export type { RateLimitRedisReply } from './redis-command.js'
 export type { RedisCommandOptions, RedisSendCommand } from '@ccflow/core'
 
 export { clientSecretBasicStrategy, clientSecretPostStrategy } from './clients/strategies.js'
-export type { ClientSecretStrategy, ClientSecretStrategyOptions } from './clients/strategy-options.js'
+export type {
+  ClientSecretStrategy,
+  ClientSecretStrategyOptions,
+} from './clients/strategy-options.js'
 
 export { jsonFileClientStore, staticClientStore, validateClient } from './clients/client-store.js'
 export type { Client, ClientSecret, ClientStore } from './clients/client-store.js'

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { RequestHandler } from 'express'
 import { JSON_TYPE } from '../http/respond.js'
-import type { TokenEndpointConfig } from '../options.js'
+import type { TokenEndpointConfig } from '../options/resolve.js'
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const
 
@@ -78,7 +78,7 @@ export function staticJsonHandler(document: unknown, maxAge: number): RequestHan
  * @internal
  */
 export function metadataHandler(config: TokenEndpointConfig): RequestHandler {
-  return staticJsonHandler(buildMetadata(config), config.jwksMaxAge)
+  return staticJsonHandler(buildMetadata(config), config.jwksMaxAgeSeconds)
 }
 
 /**
@@ -88,5 +88,5 @@ export function metadataHandler(config: TokenEndpointConfig): RequestHandler {
  * @internal
  */
 export function jwksHandler(config: TokenEndpointConfig): RequestHandler {
-  return staticJsonHandler(config.keySet.jwks, config.jwksMaxAge)
+  return staticJsonHandler(config.keySet.jwks, config.jwksMaxAgeSeconds)
 }
