@@ -1,11 +1,14 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, expectTypeOf, it, vi } from 'vitest'
+import type { OptionTable } from '@ccflow/core'
 import {
-  DEFAULTS,
-  REQUIRE_TOKEN_KEYS,
+  REQUIRE_TOKEN_OPTIONS,
   resolveTransportOptions,
   resolveVerifierOptions,
-} from '../src/options.js'
-import { AUDIENCE, HMAC_SECRET, ISSUER, rsaKeyPair } from './helpers.js'
+  TOKEN_VERIFIER_DEFAULTS,
+  TOKEN_VERIFIER_OPTIONS,
+} from '../../src/options/resolve.js'
+import type { TokenVerifierOptions } from '../../src/options/types.js'
+import { AUDIENCE, HMAC_SECRET, ISSUER, rsaKeyPair } from '../helpers.js'
 
 const rsa = rsaKeyPair()
 const base = { issuer: ISSUER, audience: AUDIENCE, keys: [rsa.publicKey] }
@@ -16,8 +19,9 @@ describe('resolveVerifierOptions', () => {
     expect(config).toMatchObject({
       issuer: ISSUER,
       audience: AUDIENCE,
-      clockTolerance: 5,
-      maxTokenAge: undefined,
+      clockToleranceSeconds: 5,
+      maxTokenAgeSeconds: undefined,
+      revocationTimeoutMs: 2000,
       maxTokenLength: 8192,
       realm: 'api',
       scopeClaims: ['scope', 'scp'],
@@ -26,7 +30,7 @@ describe('resolveVerifierOptions', () => {
     })
     expect(config.algorithms).toEqual(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'])
     expect([...(config.headerPolicy.types ?? [])]).toEqual(['application/at+jwt'])
-    expect(DEFAULTS.allowedTypes).toEqual(['at+jwt', 'application/at+jwt'])
+    expect(TOKEN_VERIFIER_DEFAULTS.allowedTypes).toEqual(['at+jwt', 'application/at+jwt'])
   })
 
   it('keeps issuer and audience lists as arrays', () => {
@@ -36,15 +40,21 @@ describe('resolveVerifierOptions', () => {
   })
 
   it.each([
-    [{ ...base, issuer: undefined }, /options\.issuer is required/],
-    [{ ...base, issuer: [] }, /options\.issuer is required/],
-    [{ ...base, audience: undefined }, /options\.audience is required/],
-    [{ ...base, audience: [''] }, /options\.audience must hold only non-empty strings/],
-    [{ ...base, keys: undefined }, /One key source is required/],
-    [{ ...base, jwksUri: 'https://x.example/jwks' }, /Only one key source/],
-    [{ ...base, discover: true }, /Only one key source/],
-    [{ ...base, keys: [] }, /options\.keys must be a non-empty array/],
-    [{ ...base, jwks: { timeout: 1 } }, /options\.jwks applies only/],
+    [{ ...base, issuer: undefined }, /^F: option "issuer" is required: a non-empty string/],
+    [{ ...base, issuer: [] }, /^F: option "issuer" is required/],
+    [{ ...base, audience: undefined }, /^F: option "audience" is required/],
+    [{ ...base, audience: [''] }, /^F: option "audience" must hold only non-empty strings$/],
+    [{ ...base, keys: undefined }, /^F: option "keys" is required: give one key source/],
+    [
+      { ...base, jwksUri: 'https://x.example/jwks' },
+      /^F: options "keys", "jwksUri" and "discover" are key sources; give only one$/,
+    ],
+    [{ ...base, discover: true }, /give only one/],
+    [{ ...base, keys: [] }, /^F: option "keys": options\.keys must be a non-empty array/],
+    [
+      { ...base, jwks: { timeoutMs: 1 } },
+      /^F: option "jwks" applies only with "jwksUri" or "discover"$/,
+    ],
     [
       {
         ...base,
@@ -52,48 +62,121 @@ describe('resolveVerifierOptions', () => {
         discover: true,
         jwks: { jwksUri: 'https://elsewhere.example/jwks' },
       },
-      /options\.jwks: unknown option "jwksUri"/,
+      /^F: unknown option "jwks\.jwksUri"$/,
     ],
     [
       { ...base, keys: undefined, jwksUri: 'https://x.example/jwks', jwks: { onEvent: () => 1 } },
-      /options\.jwks: unknown option "onEvent"/,
+      /^F: unknown option "jwks\.onEvent"$/,
     ],
-    [{ ...base, algorithms: ['none'] }, /"none" is never accepted/],
-    [{ ...base, algorithms: ['HS256'] }, /HS256 cannot be verified by any of options\.keys/],
-    [{ ...base, algorithms: [] }, /options\.algorithms must be a non-empty array/],
-    [{ ...base, clockTolerance: -1 }, /options\.clockTolerance/],
-    [{ ...base, maxTokenAge: 0 }, /options\.maxTokenAge/],
-    [{ ...base, maxTokenLength: 1.5 }, /options\.maxTokenLength/],
-    [{ ...base, allowedTypes: [] }, /options\.allowedTypes/],
-    [{ ...base, realm: 'a\nb' }, /options\.realm/],
-    [{ ...base, scopeClaims: [] }, /options\.scopeClaims/],
-    [{ ...base, cache: true }, /options\.cache/],
-    [{ ...base, cache: { max: 0 } }, /options\.cache\.max/],
-    [{ ...base, cache: { size: 5 } }, /Unknown option "cache\.size"/],
-    [{ ...base, isRevoked: 'yes' }, /options\.isRevoked/],
+    [
+      { ...base, keys: undefined, jwksUri: 'https://x.example/jwks', jwks: { cooldownSecs: 1 } },
+      /^F: unknown option "jwks\.cooldownSecs" \(did you mean "jwks\.cooldownSeconds"\?\)$/,
+    ],
+    [{ ...base, algorithms: ['none'] }, /^F: option "algorithms" must not hold "none"/],
+    [
+      { ...base, algorithms: ['HS256'] },
+      /^F: option "algorithms" holds HS256, which none of "keys" can verify$/,
+    ],
+    [{ ...base, algorithms: [] }, /^F: option "algorithms" must be a non-empty array$/],
+    [
+      { ...base, clockToleranceSeconds: -1 },
+      /^F: option "clockToleranceSeconds" must be a number ≥ 0$/,
+    ],
+    [
+      { ...base, clockToleranceSeconds: '5' },
+      /^F: option "clockToleranceSeconds" must be a number ≥ 0$/,
+    ],
+    [{ ...base, maxTokenAgeSeconds: 0 }, /^F: option "maxTokenAgeSeconds" must be a number/],
+    [{ ...base, maxTokenLength: 1.5 }, /^F: option "maxTokenLength" must be an integer ≥ 1$/],
+    [{ ...base, allowedTypes: [] }, /^F: option "allowedTypes"/],
+    [{ ...base, realm: 'a\nb' }, /^F: option "realm" must be a string of printable ASCII/],
+    [{ ...base, scopeClaims: [] }, /^F: option "scopeClaims"/],
+    [{ ...base, cache: true }, /^F: option "cache" must be false or \{ max \}$/],
+    [{ ...base, cache: { max: 0 } }, /^F: option "cache\.max" must be an integer ≥ 1$/],
+    [{ ...base, cache: { size: 5 } }, /^F: unknown option "cache\.size"$/],
+    [{ ...base, isRevoked: 'yes' }, /^F: option "isRevoked" must be a function$/],
+    [
+      { ...base, revocationTimeoutMs: 0 },
+      /^F: option "revocationTimeoutMs" must be an integer from 1 to 60000$/,
+    ],
     [{ ...base, keys: [{ secret: 'short' }] }, /at least 32 bytes/],
     [{ ...base, keys: [rsaKeyPair(1024).publicKey] }, /RSA key of 1024 bits/],
     [
       { ...base, keys: undefined, discover: true, issuer: ['a', 'b'] },
-      /exactly one options\.issuer/,
+      /^F: option "issuer" must be exactly one issuer with "discover: true"$/,
     ],
   ])('throws a TypeError naming the problem (%#)', (options, message) => {
-    expect(() => resolveVerifierOptions(options)).toThrow(TypeError)
-    expect(() => resolveVerifierOptions(options)).toThrow(message)
+    expect(() => resolveVerifierOptions(options, 'F')).toThrow(TypeError)
+    expect(() => resolveVerifierOptions(options, 'F')).toThrow(message)
   })
 
-  it('throws a TypeError naming an unknown option', () => {
-    expect(() => resolveVerifierOptions({ ...base, audiance: 'x' })).toThrow(
-      'Unknown option "audiance"',
+  it('throws a TypeError naming an unknown option and the nearest known one', () => {
+    expect(() => resolveVerifierOptions({ ...base, audiance: 'x' }, 'requireToken')).toThrow(
+      /^requireToken: unknown option "audiance" \(did you mean "audience"\?\)$/,
     )
+  })
+
+  it('names createTokenVerifier by default', () => {
+    expect(() => resolveVerifierOptions({ ...base, clockToleranceSeconds: -1 })).toThrow(
+      /^createTokenVerifier: option "clockToleranceSeconds"/,
+    )
+  })
+
+  it.each([
+    ['clockTolerance', 'clockToleranceSeconds', 30, 'CCFLOW_DEP_CLOCK_TOLERANCE'],
+    ['maxTokenAge', 'maxTokenAgeSeconds', 600, 'CCFLOW_DEP_MAX_TOKEN_AGE'],
+    ['revocationTimeout', 'revocationTimeoutMs', 300, 'CCFLOW_DEP_REVOCATION_TIMEOUT'],
+  ])(
+    'still accepts the deprecated %s (as %s), warning once per process',
+    (oldName, newName, value, code) => {
+      const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined)
+      try {
+        const config = resolveVerifierOptions({ ...base, [oldName]: value }, 'requireToken')
+        expect((config as unknown as Record<string, unknown>)[newName]).toBe(value)
+        resolveVerifierOptions({ ...base, [oldName]: value }, 'requireToken')
+        const warnings = warn.mock.calls.filter(
+          ([, options]) => (options as { code?: string } | undefined)?.code === code,
+        )
+        expect(warnings).toEqual([
+          [
+            `requireToken: option "${oldName}" is deprecated and will be removed in the next major version; use "${newName}" (same value)`,
+            { type: 'DeprecationWarning', code },
+          ],
+        ])
+      } finally {
+        warn.mockRestore()
+      }
+    },
+  )
+
+  it('refuses a deprecated name together with its replacement', () => {
+    expect(() =>
+      resolveVerifierOptions(
+        { ...base, clockTolerance: 1, clockToleranceSeconds: 1 },
+        'requireToken',
+      ),
+    ).toThrow(
+      /^requireToken: options "clockTolerance" and "clockToleranceSeconds" are the same option; keep only "clockToleranceSeconds"$/,
+    )
+  })
+
+  it('lists every option of TokenVerifierOptions in its table, checked by the compiler', () => {
+    expectTypeOf(TOKEN_VERIFIER_OPTIONS).toEqualTypeOf<OptionTable<TokenVerifierOptions>>()
+    const rest: Omit<
+      OptionTable<TokenVerifierOptions>,
+      'revocationTimeoutMs'
+    > = TOKEN_VERIFIER_OPTIONS
+    // @ts-expect-error a table that leaves out an option (here revocationTimeoutMs) does not compile
+    const missing: OptionTable<TokenVerifierOptions> = rest
+    expect(missing).toBe(TOKEN_VERIFIER_OPTIONS)
   })
 
   it('points a transport option given to the verifier at requireToken', () => {
     expect(() => resolveVerifierOptions({ ...base, passErrors: true })).toThrow(
-      /"passErrors" \(it is an option of requireToken\)/,
+      /^createTokenVerifier: unknown option "passErrors" \(it is an option of requireToken\)$/,
     )
     expect(() =>
-      resolveVerifierOptions({ ...base, passErrors: true }, REQUIRE_TOKEN_KEYS),
+      resolveVerifierOptions({ ...base, passErrors: true }, 'requireToken', REQUIRE_TOKEN_OPTIONS),
     ).not.toThrow()
   })
 
@@ -134,8 +217,13 @@ describe('resolveTransportOptions', () => {
 
   it('throws a TypeError for an unknown location and a non-boolean', () => {
     expect(() => resolveTransportOptions({ tokenLocations: { cookie: true } })).toThrow(
-      'Unknown option "tokenLocations.cookie"',
+      /^requireToken: unknown option "tokenLocations\.cookie"$/,
     )
-    expect(() => resolveTransportOptions({ passErrors: 'yes' })).toThrow(/options\.passErrors/)
+    expect(() => resolveTransportOptions({ tokenLocations: { bdy: true } })).toThrow(
+      /^requireToken: unknown option "tokenLocations\.bdy" \(did you mean "tokenLocations\.body"\?\)$/,
+    )
+    expect(() => resolveTransportOptions({ passErrors: 'yes' })).toThrow(
+      /^requireToken: option "passErrors" must be a boolean$/,
+    )
   })
 })
