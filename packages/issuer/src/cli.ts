@@ -5,7 +5,7 @@ import {
   hashClientSecret,
   type SecretHashAlgorithm,
 } from './clients/secrets.js'
-import { generateSigningKey } from './tokens/signing-keys.js'
+import { DEFAULT_SIGNING_ALGORITHM, generateSigningKey } from './tokens/signing-keys.js'
 
 /** Where the CLI reads and writes; injected so tests need no real terminal. */
 export interface CliIo {
@@ -115,7 +115,7 @@ function buildProgram(io: CliIo): Command {
     .addOption(
       new Option('--alg <alg>', 'signing algorithm')
         .choices(['RS256', 'PS256', 'ES256'])
-        .default('ES256'),
+        .default(DEFAULT_SIGNING_ALGORITHM),
     )
     .option('--kid <kid>', 'key id (default: generated)')
     .option(
