@@ -80,7 +80,7 @@ describe('token server: loadTokenServerConfig', () => {
       host: '127.0.0.1',
       port: 4000,
       issuer: undefined,
-      accessTokenTtl: undefined,
+      accessTokenTtlSeconds: undefined,
       trustProxy: false,
     })
   })
@@ -97,7 +97,7 @@ describe('token server: loadTokenServerConfig', () => {
       host: '0.0.0.0',
       port: 0,
       issuer: 'https://auth.example.com',
-      accessTokenTtl: 600,
+      accessTokenTtlSeconds: 600,
       trustProxy: 'loopback, 10.0.0.0/8',
     })
     expect((await loadConfig({ TRUST_PROXY: 'true' })).trustProxy).toBe(true)

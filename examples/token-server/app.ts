@@ -23,7 +23,7 @@ export interface TokenServerAppConfig {
   issuer: string
   clients: readonly Client[]
   keys: readonly SigningKeyInput[]
-  accessTokenTtl?: number | undefined
+  accessTokenTtlSeconds?: number | undefined
   secretPepper?: string | undefined
   trustProxy?: TrustProxy
   onEvent?: (event: IssuerEvent) => void
@@ -52,7 +52,9 @@ export function createTokenServerApp(config: TokenServerAppConfig): Express {
       issuer: config.issuer,
       clients: staticClientStore(config.clients),
       keys: config.keys,
-      ...(config.accessTokenTtl === undefined ? {} : { accessTokenTtl: config.accessTokenTtl }),
+      ...(config.accessTokenTtlSeconds === undefined
+        ? {}
+        : { accessTokenTtlSeconds: config.accessTokenTtlSeconds }),
       ...(config.secretPepper === undefined ? {} : { secretPepper: config.secretPepper }),
       ...(config.onEvent === undefined ? {} : { onEvent: config.onEvent }),
       ...shared,

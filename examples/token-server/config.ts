@@ -25,7 +25,7 @@ export interface TokenServerConfig {
   clients: Client[]
   /** Private signing keys; the first signs. */
   keys: SigningKeyInput[]
-  accessTokenTtl: number | undefined
+  accessTokenTtlSeconds: number | undefined
   trustProxy: env.TrustProxy
   /** `CCFLOW_SECRET_PEPPER`: the HMAC key the stored hashes were made with, if any. */
   secretPepper: string | undefined
@@ -73,7 +73,7 @@ export async function loadTokenServerConfig(vars: env.Env): Promise<TokenServerC
       'ISSUER is required when HOST is not a loopback address (the https URL clients use)',
     )
   }
-  const accessTokenTtl = env.seconds(vars, 'ACCESS_TOKEN_TTL')
+  const accessTokenTtlSeconds = env.seconds(vars, 'ACCESS_TOKEN_TTL')
   const trustProxy = env.trustProxy(vars)
   const secretPepper = env.optional(vars, 'CCFLOW_SECRET_PEPPER')
   const redis = redisUrl(vars)
@@ -97,7 +97,7 @@ export async function loadTokenServerConfig(vars: env.Env): Promise<TokenServerC
     issuer,
     clients,
     keys,
-    accessTokenTtl,
+    accessTokenTtlSeconds,
     trustProxy,
     secretPepper,
     redisUrl: redis,

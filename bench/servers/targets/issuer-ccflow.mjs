@@ -20,7 +20,7 @@ export async function build({ fixtures, options }) {
         },
       ]),
       keys: [{ kid: key.kid, alg: key.alg, privateKey: key.privatePem }],
-      accessTokenTtl: fixtures.tokenTtl,
+      accessTokenTtlSeconds: fixtures.tokenTtl,
       rateLimit: false,
     }),
   )

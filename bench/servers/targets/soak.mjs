@@ -30,7 +30,7 @@ export async function build({ fixtures, jwksUri }) {
         },
       ]),
       keys: [{ kid: key.kid, alg: key.alg, privateKey: key.privatePem }],
-      accessTokenTtl: fixtures.tokenTtl,
+      accessTokenTtlSeconds: fixtures.tokenTtl,
       rateLimit: false,
     }),
   )

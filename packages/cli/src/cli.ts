@@ -5,6 +5,7 @@ import {
   generateSigningKey,
   hashClientSecret,
   type SecretHashAlgorithm,
+  DEFAULT_SIGNING_ALGORITHM,
 } from '@ccflow/issuer'
 
 /** Where the CLI reads and writes; injected so tests need no real terminal. */
@@ -115,7 +116,7 @@ function buildProgram(io: CliIo): Command {
     .addOption(
       new Option('--alg <alg>', 'signing algorithm')
         .choices(['RS256', 'PS256', 'ES256'])
-        .default('ES256'),
+        .default(DEFAULT_SIGNING_ALGORITHM),
     )
     .option('--kid <kid>', 'key id (default: generated)')
     .option(

@@ -15,6 +15,8 @@ import {
   staticClientStore,
   tokenEndpoint,
   verifyClientSecret,
+  DEFAULT_SIGNING_ALGORITHM,
+  generateSigningKey,
 } from '@ccflow/issuer'
 
 interface Run {
@@ -176,6 +178,17 @@ describe('ccflow keygen', () => {
     const result = await run(['keygen', '--out', file])
     expect(result.code).toBe(1)
     expect(await readFile(file, 'utf8')).toBe('keep me')
+  })
+
+  it('uses the same default algorithm as generateSigningKey', async () => {
+    const result = await run(['keygen'])
+    expect(result.code).toBe(0)
+    const { private: privateJwks } = JSON.parse(result.stdout) as {
+      private: { keys: { alg: string }[] }
+    }
+    expect(privateJwks.keys[0]?.alg).toBe(DEFAULT_SIGNING_ALGORITHM)
+    expect(generateSigningKey().alg).toBe(DEFAULT_SIGNING_ALGORITHM)
+    expect(DEFAULT_SIGNING_ALGORITHM).toBe('RS256')
   })
 
   it('exits 2 on an algorithm it does not offer', async () => {

@@ -7,6 +7,22 @@
  */
 
 export { isObjectRecord, isPlainObject } from './objects.js'
+export {
+  checkBoolean,
+  checkFunction,
+  checkInteger,
+  checkNumber,
+  checkObject,
+  checkOneOf,
+  checkString,
+  checkUrl,
+  optionError,
+} from './options/check.js'
+export type { NumberRange, OptionPath } from './options/check.js'
+export { checkKnownKeys, nearestName } from './options/keys.js'
+export type { OptionTable } from './options/keys.js'
+export { deprecationCode, renameDeprecated } from './options/deprecate.js'
+export type { OptionAliases } from './options/deprecate.js'
 export { isScopeToken, parseScope } from './scope.js'
 export { countAuthorizationHeaders } from './http/authorization.js'
 export { isSecureOrLoopback, LOOPBACK_HOSTS } from './url.js'
@@ -14,6 +30,7 @@ export { settleWithin } from './timeout.js'
 export {
   DEFAULT_REDIS_TIMEOUT_MS,
   MAX_REDIS_TIMEOUT_MS,
+  REDIS_COMMAND_OPTIONS,
   REDIS_TIMEOUT_CODE,
   resolveRedisCommand,
   withRedisTimeout,
@@ -33,13 +50,20 @@ export {
   VERIFIABLE_ALGORITHMS,
 } from './jose/algorithms.js'
 export type { AsymmetricAlgorithm } from './jose/algorithms.js'
-export { createRemoteKeySet, KeySetUnavailableError } from './keys/remote-key-set.js'
+export {
+  createRemoteKeySet,
+  KeySetUnavailableError,
+  REMOTE_KEY_SET_ALIASES,
+  REMOTE_KEY_SET_DEFAULTS,
+  REMOTE_KEY_SET_OPTIONS,
+} from './keys/remote-key-set.js'
 export type {
   CreateRemoteKeySetOptions,
   KeySourceFailureReason,
   RemoteKeyAlgorithm,
   RemoteKeySet,
   RemoteKeySetEvent,
+  RemoteKeySetOptionsContext,
   RemoteKeySetOptions,
   RemoteKeySetStats,
   SkippedKeyReason,

@@ -4,6 +4,7 @@ import { denylistKey, isDenylistPrefix } from '../src/redis/denylist-key.js'
 import {
   REDIS_TIMEOUT_CODE,
   type RedisCommandOptions,
+  REDIS_COMMAND_OPTIONS,
   resolveRedisCommand,
   withRedisTimeout,
 } from '../src/redis/send-command.js'
@@ -54,10 +55,12 @@ describe('resolveRedisCommand', () => {
   it.each([
     [null, /options must be an object/],
     [{}, /"sendCommand" is required/],
-    [{ sendCommand, timeoutMs: 0 }, /"timeoutMs"/],
-    [{ sendCommand, timeoutMs: 60_001 }, /"timeoutMs"/],
-    [{ sendCommand, timeoutMs: 2.5 }, /"timeoutMs"/],
-    [{ sendCommand, client: {} }, /unknown option "client"/],
+    [{ sendCommand, timeoutMs: 0 }, /^x: option "timeoutMs" must be an integer from 1 to 60000$/],
+    [{ sendCommand, timeoutMs: 60_001 }, /option "timeoutMs" must be an integer from 1 to 60000/],
+    [{ sendCommand, timeoutMs: 2.5 }, /option "timeoutMs" must be an integer/],
+    [{ sendCommand, timeoutMs: '5' }, /option "timeoutMs" must be an integer/],
+    [{ sendCommand, client: {} }, /^x: unknown option "client"$/],
+    [{ sendCommand, timeout: 5 }, /^x: unknown option "timeout" \(did you mean "timeoutMs"\?\)$/],
   ])('throws a TypeError for %j', (options, message) => {
     expect(() => resolveRedisCommand(options as unknown as RedisCommandOptions, 'x')).toThrow(
       message,
@@ -66,7 +69,10 @@ describe('resolveRedisCommand', () => {
 
   it('accepts the extra keys its caller checks', () => {
     expect(() =>
-      resolveRedisCommand({ sendCommand, prefix: 'p:' } as RedisCommandOptions, 'x', ['prefix']),
+      resolveRedisCommand({ sendCommand, prefix: 'p:' } as RedisCommandOptions, 'x', {
+        ...REDIS_COMMAND_OPTIONS,
+        prefix: true,
+      }),
     ).not.toThrow()
   })
 })

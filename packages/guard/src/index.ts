@@ -48,7 +48,7 @@ export type {
   ServiceUnavailableReason,
   UnauthorizedReason,
 } from './errors.js'
-export type { RequireTokenOptions, TokenVerifierOptions } from './options.js'
+export type { RequireTokenOptions, TokenVerifierOptions } from './options/types.js'
 export type {
   AccessTokenClaims,
   AuthInfo,

@@ -3,8 +3,13 @@ import { readBearerToken } from './http/bearer.js'
 import type { TokenLocations } from './http/bearer.js'
 import { Strategy } from '@ccflow/core'
 import { bearerChallenge, BearerError } from './errors.js'
-import { resolveTransportOptions, resolveVerifierOptions, VERIFIER_KEYS } from './options.js'
-import type { TokenVerifierOptions } from './options.js'
+import type { OptionTable } from '@ccflow/core'
+import {
+  resolveTransportOptions,
+  resolveVerifierOptions,
+  TOKEN_VERIFIER_OPTIONS,
+} from './options/resolve.js'
+import type { TokenVerifierOptions } from './options/types.js'
 import type { AccessTokenClaims, AuthInfo } from './types.js'
 import { createVerifierCore } from './verify/verifier.js'
 import type { VerifierCore } from './verify/verifier.js'
@@ -23,11 +28,11 @@ export interface BearerJwtStrategyOptions<C = AccessTokenClaims> extends TokenVe
   credentialsOptional?: boolean
 }
 
-const STRATEGY_KEYS: ReadonlySet<string> = new Set([
-  ...VERIFIER_KEYS,
-  'tokenLocations',
-  'credentialsOptional',
-])
+const STRATEGY_OPTIONS = {
+  ...TOKEN_VERIFIER_OPTIONS,
+  tokenLocations: true,
+  credentialsOptional: true,
+} satisfies OptionTable<BearerJwtStrategyOptions>
 
 /**
  * A passport strategy (name `ccflow-bearer`) that verifies bearer JWT access tokens with exactly
@@ -57,8 +62,11 @@ export class BearerJwtStrategy extends Strategy {
 
   constructor(options: BearerJwtStrategyOptions) {
     super()
-    const config = resolveVerifierOptions(options, STRATEGY_KEYS)
-    const transport = resolveTransportOptions(options as unknown as Record<string, unknown>)
+    const config = resolveVerifierOptions(options, 'BearerJwtStrategy', STRATEGY_OPTIONS)
+    const transport = resolveTransportOptions(
+      options as unknown as Record<string, unknown>,
+      'BearerJwtStrategy',
+    )
     this.core = createVerifierCore(config)
     this.locations = { body: transport.body, query: transport.query }
     this.optional = transport.credentialsOptional

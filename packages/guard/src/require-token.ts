@@ -4,8 +4,12 @@ import type { TokenLocations } from './http/bearer.js'
 import { fail, setContext } from './http/context.js'
 import type { GuardContext } from './http/context.js'
 import { UnauthorizedError } from './errors.js'
-import { REQUIRE_TOKEN_KEYS, resolveTransportOptions, resolveVerifierOptions } from './options.js'
-import type { RequireTokenOptions } from './options.js'
+import {
+  REQUIRE_TOKEN_OPTIONS,
+  resolveTransportOptions,
+  resolveVerifierOptions,
+} from './options/resolve.js'
+import type { RequireTokenOptions } from './options/types.js'
 import type { AccessTokenClaims, AuthInfo } from './types.js'
 import { createVerifierCore } from './verify/verifier.js'
 
@@ -50,8 +54,11 @@ export interface TokenGuard extends RequestHandler {
 export function requireToken<C extends AccessTokenClaims = AccessTokenClaims>(
   options: RequireTokenOptions<C>,
 ): TokenGuard {
-  const config = resolveVerifierOptions(options, REQUIRE_TOKEN_KEYS)
-  const transport = resolveTransportOptions(options as unknown as Record<string, unknown>)
+  const config = resolveVerifierOptions(options, 'requireToken', REQUIRE_TOKEN_OPTIONS)
+  const transport = resolveTransportOptions(
+    options as unknown as Record<string, unknown>,
+    'requireToken',
+  )
   const core = createVerifierCore(config)
   const { realm } = config
   const { credentialsOptional } = transport

@@ -551,3 +551,35 @@ describe('time checks under a pinned clock', () => {
     expect(bodyOf(res).reason).toBe('token_expired')
   })
 })
+
+describe('requireToken options', () => {
+  const remote = {
+    issuer: 'https://auth.example.com',
+    audience: 'https://api.example.com',
+    jwksUri: 'https://auth.example.com/jwks.json',
+  }
+
+  it('names itself and the jwks path when the remote key set refuses a value', () => {
+    expect(() => requireToken({ ...remote, jwks: { timeoutMs: 0 } })).toThrow(
+      /^requireToken: option "jwks\.timeoutMs" must be a number from 1 to 60000$/,
+    )
+  })
+
+  it('still accepts the deprecated jwks.timeout (as jwks.timeoutMs), warning once', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined)
+    try {
+      expect(() => requireToken({ ...remote, jwks: { timeout: 0 } })).toThrow(
+        /^requireToken: option "jwks\.timeoutMs" must be a number from 1 to 60000$/,
+      )
+      requireToken({ ...remote, jwks: { timeout: 500 } }).close()
+      const warnings = warn.mock.calls.filter(
+        ([, options]) =>
+          (options as { code?: string } | undefined)?.code === 'CCFLOW_DEP_JWKS_TIMEOUT',
+      )
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]?.[0]).toMatch(/^requireToken: option "jwks\.timeout" is deprecated/)
+    } finally {
+      warn.mockRestore()
+    }
+  })
+})

@@ -16,7 +16,7 @@ export type {
   RateLimitSettings,
   RevocationSettings,
   TokenEndpointOptions,
-} from './options.js'
+} from './options/types.js'
 
 export {
   InvalidClientError,
@@ -69,7 +69,11 @@ export type {
 export { jsonFileClientStore, staticClientStore, validateClient } from './clients/client-store.js'
 export type { Client, ClientSecret, ClientStore } from './clients/client-store.js'
 
-export { generateSigningKey, importSigningKeys } from './tokens/signing-keys.js'
+export {
+  DEFAULT_SIGNING_ALGORITHM,
+  generateSigningKey,
+  importSigningKeys,
+} from './tokens/signing-keys.js'
 export type {
   PublicJwk,
   SigningAlgorithm,

@@ -31,7 +31,7 @@ export const TEMPORARILY_UNAVAILABLE_BODY: Buffer = errorBody(
   'The service is temporarily unavailable. Retry after the number of seconds in the Retry-After header.',
 )
 
-/** How long `findClient` and `extraClaims` may take by default (the `hookTimeout` option). */
+/** How long `findClient` and `extraClaims` may take by default (the `hookTimeoutMs` option). */
 export const DEFAULT_HOOK_TIMEOUT_MS = 5000
 
 /** Seconds a client should wait after a 503. */

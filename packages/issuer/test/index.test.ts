@@ -16,6 +16,7 @@ describe('@ccflow/issuer', () => {
   it('exports exactly the public API', () => {
     expect(Object.keys(issuer).sort()).toEqual(
       [
+        'DEFAULT_SIGNING_ALGORITHM',
         'InvalidClientError',
         'InvalidGrantError',
         'InvalidRequestError',

@@ -44,7 +44,19 @@ describe('rateLimitRedisCommand', () => {
 
   it('throws a TypeError naming a bad option', () => {
     expect(() => rateLimitRedisCommand({ sendCommand: undefined } as never)).toThrow(
-      /rateLimitRedisCommand: option "sendCommand"/,
+      /^rateLimitRedisCommand: option "sendCommand" is required and must be a function/,
     )
+  })
+
+  it('refuses an unknown option, suggesting the known one', () => {
+    expect(() =>
+      rateLimitRedisCommand({ sendCommand: () => Promise.resolve(0), timeout: 5 } as never),
+    ).toThrow(/^rateLimitRedisCommand: unknown option "timeout" \(did you mean "timeoutMs"\?\)$/)
+  })
+
+  it('refuses a timeoutMs out of range', () => {
+    expect(() =>
+      rateLimitRedisCommand({ sendCommand: () => Promise.resolve(0), timeoutMs: 60_001 }),
+    ).toThrow(/^rateLimitRedisCommand: option "timeoutMs" must be an integer from 1 to 60000$/)
   })
 })

@@ -1,3 +1,4 @@
+import { optionError, type OptionPath } from '../options/check.js'
 import {
   type FetchLimits,
   fetchJson,
@@ -30,10 +31,10 @@ export function wellKnownUrls(issuer: URL): URL[] {
  * Checks an issuer identifier for discovery: a key source URL (https, or http on loopback)
  * without query or fragment (RFC 8414 §2). Throws a TypeError naming the option.
  */
-export function parseDiscoveryIssuer(issuer: unknown, optionName: string): URL {
-  const url = parseKeySourceUrl(issuer, optionName)
+export function parseDiscoveryIssuer(issuer: unknown, at: OptionPath): URL {
+  const url = parseKeySourceUrl(issuer, at)
   if (url.search !== '') {
-    throw new TypeError(`${optionName} must not contain a query to be used for discovery`)
+    throw optionError(at.where, at.path, 'must not contain a query to be used for discovery')
   }
   return url
 }
@@ -84,7 +85,7 @@ function jwksUriFromMetadata(metadata: unknown, issuer: string): URL {
     throw new KeySourceFetchError('issuer_mismatch', 'issuer metadata names a different issuer')
   }
   try {
-    return parseKeySourceUrl(record.jwks_uri, 'jwks_uri')
+    return parseKeySourceUrl(record.jwks_uri, { where: 'issuer metadata', path: 'jwks_uri' })
   } catch (error) {
     throw new KeySourceFetchError('invalid_shape', 'issuer metadata has no usable jwks_uri', {
       cause: error,

@@ -1,4 +1,6 @@
 import { isSecureOrLoopback } from '../url.js'
+import { checkUrl, type OptionPath } from '../options/check.js'
+
 // Bounded HTTP GET of a JSON document (a JWKS or authorization server metadata) on Node's global
 // fetch (undici): one AbortSignal covers connect, redirects and the body, the body is streamed
 // against a byte cap, and redirects are followed only within the configured origin.
@@ -62,28 +64,17 @@ const MAX_REDIRECTS = 3
 
 /**
  * Parses a key source URL: https, or http only for a loopback host (local development and
- * tests). Throws a TypeError naming the option otherwise.
+ * tests), without credentials or fragment.
+ *
+ * @throws {TypeError} `<where>: option "<path>" …` naming the option.
  */
-export function parseKeySourceUrl(value: unknown, optionName: string): URL {
-  if (typeof value !== 'string' || value === '') {
-    throw new TypeError(`${optionName} must be a non-empty URL string`)
-  }
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    throw new TypeError(`${optionName} must be an absolute URL`)
-  }
-  if (!isSecureOrLoopback(url)) {
-    throw new TypeError(`${optionName} must use https (http is allowed only for localhost)`)
-  }
-  if (url.username !== '' || url.password !== '') {
-    throw new TypeError(`${optionName} must not contain credentials`)
-  }
-  if (url.hash !== '') {
-    throw new TypeError(`${optionName} must not contain a fragment`)
-  }
-  return url
+export function parseKeySourceUrl(value: unknown, at: OptionPath): URL {
+  return checkUrl(value, at, (url) => {
+    if (!isSecureOrLoopback(url)) return 'must use https (http is allowed only for localhost)'
+    if (url.username !== '' || url.password !== '') return 'must not contain credentials'
+    if (url.hash !== '') return 'must not contain a fragment'
+    return undefined
+  })
 }
 
 /**

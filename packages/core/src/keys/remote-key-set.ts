@@ -23,6 +23,16 @@ import {
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { discoverJwksUri, parseDiscoveryIssuer } from './discovery.js'
 import {
+  checkBoolean,
+  checkFunction,
+  checkNumber,
+  checkObject,
+  optionError,
+  type OptionPath,
+} from '../options/check.js'
+import { checkKnownKeys, type OptionTable } from '../options/keys.js'
+import { type OptionAliases, renameDeprecated } from '../options/deprecate.js'
+import {
   type FetchLimits,
   fetchJson,
   freshnessLifetime,
@@ -49,45 +59,84 @@ const MAX_MAX_AGE_SECONDS = 86_400
 // First retry after a failed fetch; doubles per consecutive failure up to the cooldown.
 const FIRST_RETRY_MS = 1_000
 
-const DEFAULTS = {
-  timeout: 3_000,
-  cacheMaxAge: 600,
-  cooldown: 30,
-  staleFor: 3_600,
+/** Defaults of {@link RemoteKeySetOptions}. */
+export const REMOTE_KEY_SET_DEFAULTS: Readonly<{
+  timeoutMs: number
+  cacheMaxAgeSeconds: number
+  cooldownSeconds: number
+  staleForSeconds: number
+  maxResponseBytes: number
+}> = Object.freeze({
+  timeoutMs: 3_000,
+  cacheMaxAgeSeconds: 600,
+  cooldownSeconds: 30,
+  staleForSeconds: 3_600,
   maxResponseBytes: 256 * 1024,
-} as const
+})
 
 /**
- * Tuning of the remote JWKS key set (used with `jwksUri` or `discover`).
+ * Tuning of the remote JWKS key set (used with `jwksUri` or `discover`). Durations name their
+ * unit: `…Ms` milliseconds, `…Seconds` seconds.
  */
 export interface RemoteKeySetOptions {
   /**
-   * Milliseconds before a JWKS or metadata request is abandoned.
-   * @default 3000
+   * Milliseconds before a JWKS or metadata request is abandoned (1 to 60000).
+   * @default REMOTE_KEY_SET_DEFAULTS.timeoutMs (3000)
    */
-  timeout?: number
+  timeoutMs?: number
   /**
-   * Seconds a fetched key set is fresh when the response has no usable `Cache-Control: max-age`.
-   * @default 600
+   * Seconds a fetched key set is fresh when the response has no usable `Cache-Control: max-age`
+   * (1 to 86400).
+   * @default REMOTE_KEY_SET_DEFAULTS.cacheMaxAgeSeconds (600)
    */
-  cacheMaxAge?: number
+  cacheMaxAgeSeconds?: number
   /**
-   * Minimum seconds between two refetches triggered by an unknown `kid` (or a failed fetch).
-   * @default 30
+   * Minimum seconds between two refetches triggered by an unknown `kid` (or a failed fetch)
+   * (1 to 86400).
+   * @default REMOTE_KEY_SET_DEFAULTS.cooldownSeconds (30)
    */
-  cooldown?: number
+  cooldownSeconds?: number
   /**
    * Seconds the last-known-good key set is still used after it went stale while the key
-   * server fails.
-   * @default 3600
+   * server fails (0 to 604800).
+   * @default REMOTE_KEY_SET_DEFAULTS.staleForSeconds (3600)
    */
-  staleFor?: number
+  staleForSeconds?: number
   /**
-   * Largest JWKS or metadata response body accepted, in bytes.
-   * @default 262144
+   * Largest JWKS or metadata response body accepted, in bytes (1024 to 16777216).
+   * @default REMOTE_KEY_SET_DEFAULTS.maxResponseBytes (262144)
    */
   maxResponseBytes?: number
+  /** @deprecated Use `timeoutMs` (same value); removed in the next major version. */
+  timeout?: number
+  /** @deprecated Use `cacheMaxAgeSeconds` (same value); removed in the next major version. */
+  cacheMaxAge?: number
+  /** @deprecated Use `cooldownSeconds` (same value); removed in the next major version. */
+  cooldown?: number
+  /** @deprecated Use `staleForSeconds` (same value); removed in the next major version. */
+  staleFor?: number
 }
+
+/** Every {@link RemoteKeySetOptions} name, for the guard's check of its `jwks` option. */
+export const REMOTE_KEY_SET_OPTIONS: OptionTable<RemoteKeySetOptions> = {
+  timeoutMs: true,
+  cacheMaxAgeSeconds: true,
+  cooldownSeconds: true,
+  staleForSeconds: true,
+  maxResponseBytes: true,
+  timeout: true,
+  cacheMaxAge: true,
+  cooldown: true,
+  staleFor: true,
+} satisfies OptionTable<RemoteKeySetOptions>
+
+/** Deprecated {@link RemoteKeySetOptions} names and their replacements. */
+export const REMOTE_KEY_SET_ALIASES: OptionAliases = {
+  timeout: 'timeoutMs',
+  cacheMaxAge: 'cacheMaxAgeSeconds',
+  cooldown: 'cooldownSeconds',
+  staleFor: 'staleForSeconds',
+} satisfies Partial<Record<keyof RemoteKeySetOptions, keyof RemoteKeySetOptions>>
 
 /**
  * No usable key set can be had: the first fetch failed, or the last good set is older than
@@ -214,22 +263,33 @@ interface CachedSet {
   expiresAt: number
 }
 
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
-  'jwksUri',
-  'issuer',
-  'discover',
-  'onEvent',
-  'unavailableError',
-  ...Object.keys(DEFAULTS),
-])
+const CREATE_REMOTE_KEY_SET_OPTIONS = {
+  jwksUri: true,
+  issuer: true,
+  discover: true,
+  onEvent: true,
+  unavailableError: true,
+  ...REMOTE_KEY_SET_OPTIONS,
+} satisfies OptionTable<CreateRemoteKeySetOptions>
+
+/**
+ * Who checks the options, for the messages: the public factory and the path of the tuning
+ * options in its own options (the guard passes `{ where: 'requireToken', prefix: 'jwks.' }`).
+ */
+export interface RemoteKeySetOptionsContext {
+  /** The public factory named in messages. @default 'createRemoteKeySet' */
+  where: string
+  /** Prefix of the tuning options' paths. @default '' */
+  prefix: string
+}
 
 /**
  * Creates a remote key set and starts its first fetch.
  *
  * The set is cached for the response's `Cache-Control: max-age` (bounded to 30 s – 1 day) or
- * `cacheMaxAge`; refreshed lazily and single-flight on the first access after that; kept as
- * last-known-good for `staleFor` seconds when refreshes fail; refetched on an unknown kid at most
- * once per `cooldown`. Failed attempts back off (1 s, doubling, up to `cooldown`); requests in
+ * `cacheMaxAgeSeconds`; refreshed lazily and single-flight on the first access after that; kept
+ * as last-known-good for `staleForSeconds` when refreshes fail; refetched on an unknown kid at
+ * most once per `cooldownSeconds`. Failed attempts back off (1 s, doubling, up to the cooldown); requests in
  * between are served from cache or answered with 503, never by another fetch.
  *
  * @example
@@ -237,14 +297,19 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
  * const keys = createRemoteKeySet({ jwksUri: 'https://auth.example.com/jwks.json' })
  * const key = await keys.getKey(header.kid, header.alg)
  * ```
- * @throws {TypeError} for an unknown option, a bad URL, or a missing or double key source.
+ * @param context - who checks the options, for the messages (a wrapping factory passes its name).
+ * @throws {TypeError} `<where>: option "<path>" …` for an unknown option, a bad URL, a value out
+ *   of range, or a missing or double key source.
  * @see RFC 7517 §5 (JWK Set), RFC 8414 §3 (metadata), RFC 9111 §5.2.2.1 (max-age)
  */
-export function createRemoteKeySet(options: CreateRemoteKeySetOptions): RemoteKeySet {
-  const config = resolveOptions(options)
+export function createRemoteKeySet(
+  options: CreateRemoteKeySetOptions,
+  context: RemoteKeySetOptionsContext = { where: 'createRemoteKeySet', prefix: '' },
+): RemoteKeySet {
+  const config = resolveOptions(options, context)
   const closer = new AbortController()
   const limits: FetchLimits = {
-    timeout: config.timeout,
+    timeout: config.timeoutMs,
     maxResponseBytes: config.maxResponseBytes,
     signal: closer.signal,
   }
@@ -525,7 +590,7 @@ interface ResolvedOptions {
   jwksUrl: URL | undefined
   issuer: string
   issuerUrl: URL
-  timeout: number
+  timeoutMs: number
   cacheMaxAge: number
   cooldownMs: number
   staleForMs: number
@@ -534,65 +599,75 @@ interface ResolvedOptions {
   unavailableError: ((error: KeySetUnavailableError) => Error) | undefined
 }
 
-function resolveOptions(options: CreateRemoteKeySetOptions): ResolvedOptions {
-  if (typeof options !== 'object' || (options as unknown) === null) {
-    throw new TypeError('createRemoteKeySet options must be an object')
-  }
-  for (const name of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(name)) throw new TypeError(`Unknown jwks option: ${name}`)
-  }
-  const { jwksUri, issuer, discover = false, onEvent, unavailableError } = options
-  if (typeof discover !== 'boolean') throw new TypeError('discover must be a boolean')
-  if (onEvent !== undefined && typeof onEvent !== 'function') {
-    throw new TypeError('onEvent must be a function')
-  }
-  if (unavailableError !== undefined && typeof unavailableError !== 'function') {
-    throw new TypeError('unavailableError must be a function')
-  }
+function resolveOptions(
+  input: CreateRemoteKeySetOptions,
+  { where, prefix }: RemoteKeySetOptionsContext,
+): ResolvedOptions {
+  checkObject(input, where, prefix === '' ? '' : prefix.slice(0, -1))
+  checkKnownKeys(input, CREATE_REMOTE_KEY_SET_OPTIONS, where, prefix, {
+    hidden: REMOTE_KEY_SET_ALIASES,
+  })
+  const options = renameDeprecated(input, REMOTE_KEY_SET_ALIASES, where, prefix)
+  const at = (name: string): OptionPath => ({ where, path: prefix + name })
+  // The key source options sit beside the tuning ones in createRemoteKeySet's own options; a
+  // wrapping factory (the guard) passes them from its top level, so they take no prefix.
+  const top = (name: string): OptionPath => ({ where, path: name })
+  const discover = checkBoolean(options.discover, top('discover'), false)
+  const onEvent = checkFunction(options.onEvent, top('onEvent'))
+  const unavailableError = checkFunction(options.unavailableError, top('unavailableError'))
+  const { jwksUri, issuer } = options
   if (discover && jwksUri !== undefined) {
-    throw new TypeError('Configure either jwksUri or discover, not both')
+    throw optionError(where, 'jwksUri', 'cannot be combined with "discover"; configure one')
   }
   if (!discover && jwksUri === undefined) {
-    throw new TypeError('A remote key set needs jwksUri, or discover with issuer')
+    throw optionError(where, 'jwksUri', 'is required (or "discover: true" with "issuer")')
   }
   let jwksUrl: URL | undefined
   let issuerUrl: URL
   if (discover) {
-    issuerUrl = parseDiscoveryIssuer(issuer, 'issuer')
+    issuerUrl = parseDiscoveryIssuer(issuer, top('issuer'))
   } else {
-    jwksUrl = parseKeySourceUrl(jwksUri, 'jwksUri')
+    jwksUrl = parseKeySourceUrl(jwksUri, top('jwksUri'))
     issuerUrl = jwksUrl
   }
+  const d = REMOTE_KEY_SET_DEFAULTS
   return {
     jwksUrl,
     issuer: issuer ?? '',
     issuerUrl,
-    timeout: number(options.timeout, 'timeout', DEFAULTS.timeout, 1, 60_000),
-    cacheMaxAge: number(
-      options.cacheMaxAge,
-      'cacheMaxAge',
-      DEFAULTS.cacheMaxAge,
-      1,
-      MAX_MAX_AGE_SECONDS,
+    timeoutMs: checkNumber(
+      options.timeoutMs,
+      at('timeoutMs'),
+      { min: 1, max: 60_000 },
+      d.timeoutMs,
     ),
-    cooldownMs: number(options.cooldown, 'cooldown', DEFAULTS.cooldown, 1, 86_400) * 1000,
-    staleForMs: number(options.staleFor, 'staleFor', DEFAULTS.staleFor, 0, 7 * 86_400) * 1000,
-    maxResponseBytes: number(
+    cacheMaxAge: checkNumber(
+      options.cacheMaxAgeSeconds,
+      at('cacheMaxAgeSeconds'),
+      { min: 1, max: MAX_MAX_AGE_SECONDS },
+      d.cacheMaxAgeSeconds,
+    ),
+    cooldownMs:
+      checkNumber(
+        options.cooldownSeconds,
+        at('cooldownSeconds'),
+        { min: 1, max: 86_400 },
+        d.cooldownSeconds,
+      ) * 1000,
+    staleForMs:
+      checkNumber(
+        options.staleForSeconds,
+        at('staleForSeconds'),
+        { min: 0, max: 7 * 86_400 },
+        d.staleForSeconds,
+      ) * 1000,
+    maxResponseBytes: checkNumber(
       options.maxResponseBytes,
-      'maxResponseBytes',
-      DEFAULTS.maxResponseBytes,
-      1024,
-      16 * 1024 * 1024,
+      at('maxResponseBytes'),
+      { min: 1024, max: 16 * 1024 * 1024 },
+      d.maxResponseBytes,
     ),
     onEvent,
     unavailableError,
   }
-}
-
-function number(value: unknown, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new TypeError(`jwks.${name} must be a number from ${min} to ${max}`)
-  }
-  return value
 }

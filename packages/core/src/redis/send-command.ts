@@ -1,4 +1,6 @@
 import { settleWithin } from '../timeout.js'
+import { checkFunction, checkInteger, checkObject } from '../options/check.js'
+import { checkKnownKeys, type OptionTable } from '../options/keys.js'
 
 /**
  * The one thing ccflow needs from a Redis client: send a raw command and resolve with its reply.
@@ -58,39 +60,37 @@ export function withRedisTimeout(send: RedisSendCommand, timeoutMs: number): Red
   }
 }
 
-const OPTION_KEYS: ReadonlySet<string> = new Set(['sendCommand', 'timeoutMs'])
+/** Every {@link RedisCommandOptions} name; a factory that adds options spreads it into its table. */
+export const REDIS_COMMAND_OPTIONS: OptionTable<RedisCommandOptions> = {
+  sendCommand: true,
+  timeoutMs: true,
+} satisfies OptionTable<RedisCommandOptions>
 
 /**
- * Checks {@link RedisCommandOptions} (plus `extraKeys` that the caller checks itself) and returns
- * `sendCommand` wrapped with the timeout.
+ * Checks {@link RedisCommandOptions} and returns `sendCommand` wrapped with the timeout. `table`
+ * lists every option the calling factory accepts (its own extra ones it checks itself).
  *
- * @throws {TypeError} Naming the option, for an unknown key or a bad value.
+ * @throws {TypeError} `<where>: option "<name>" …`, for an unknown key or a bad value.
  */
 export function resolveRedisCommand(
   options: RedisCommandOptions,
   where: string,
-  extraKeys: readonly string[] = [],
+  table: Readonly<Record<string, true>> = REDIS_COMMAND_OPTIONS,
 ): RedisSendCommand {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`${where}: options must be an object`)
-  }
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key) && !extraKeys.includes(key)) {
-      throw new TypeError(`${where}: unknown option "${key}"`)
-    }
-  }
-  if (typeof options.sendCommand !== 'function') {
-    throw new TypeError(
-      `${where}: option "sendCommand" is required and must be a function (args: string[]) => Promise`,
-    )
-  }
-  const timeoutMs = options.timeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_REDIS_TIMEOUT_MS) {
-    throw new TypeError(
-      `${where}: option "timeoutMs" must be an integer from 1 to ${MAX_REDIS_TIMEOUT_MS}`,
-    )
-  }
-  return withRedisTimeout(options.sendCommand, timeoutMs)
+  checkObject(options, where)
+  checkKnownKeys(options, table, where)
+  const sendCommand = checkFunction(
+    options.sendCommand,
+    { where, path: 'sendCommand' },
+    { expected: 'a function (args: string[]) => Promise' },
+  ) as RedisSendCommand
+  const timeoutMs = checkInteger(
+    options.timeoutMs,
+    { where, path: 'timeoutMs' },
+    { min: 1, max: MAX_REDIS_TIMEOUT_MS },
+    DEFAULT_REDIS_TIMEOUT_MS,
+  )
+  return withRedisTimeout(sendCommand, timeoutMs)
 }
 
 function asError(error: unknown): Error {

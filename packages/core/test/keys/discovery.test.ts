@@ -39,13 +39,17 @@ describe('wellKnownUrls', () => {
 })
 
 describe('parseDiscoveryIssuer', () => {
+  const at = { where: 'f', path: 'issuer' }
+
   it('refuses an issuer with a query (RFC 8414 §2)', () => {
-    expect(() => parseDiscoveryIssuer('https://auth.example.com/?tenant=a', 'issuer')).toThrow(
-      /issuer/,
+    expect(() => parseDiscoveryIssuer('https://auth.example.com/?tenant=a', at)).toThrow(
+      /^f: option "issuer" must not contain a query/,
     )
   })
 
   it('refuses an http issuer on a public host', () => {
-    expect(() => parseDiscoveryIssuer('http://auth.example.com', 'issuer')).toThrow(TypeError)
+    expect(() => parseDiscoveryIssuer('http://auth.example.com', at)).toThrow(
+      /^f: option "issuer" must use https/,
+    )
   })
 })

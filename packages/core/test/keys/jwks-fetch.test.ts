@@ -9,13 +9,15 @@ import {
 import { startKeyServer, type TestKeyServer } from '../jwks-server.js'
 
 describe('parseKeySourceUrl', () => {
+  const at = { where: 'f', path: 'jwksUri' }
+
   it.each([
     'https://auth.example.com/jwks.json',
     'http://localhost:8080/jwks.json',
     'http://127.0.0.1/jwks.json',
     'http://[::1]:3000/jwks.json',
   ])('accepts %s', (url) => {
-    expect(parseKeySourceUrl(url, 'jwksUri').href).toBe(new URL(url).href)
+    expect(parseKeySourceUrl(url, at).href).toBe(new URL(url).href)
   })
 
   it.each([
@@ -28,7 +30,7 @@ describe('parseKeySourceUrl', () => {
     ['an empty string', ''],
     ['a number', 42],
   ])('throws a TypeError naming the option for %s', (_name, value) => {
-    expect(() => parseKeySourceUrl(value, 'jwksUri')).toThrow(/jwksUri/)
+    expect(() => parseKeySourceUrl(value, at)).toThrow(/^f: option "jwksUri" must /)
   })
 })
 

@@ -68,36 +68,98 @@ const JWKS = '/jwks.json'
 
 describe('createRemoteKeySet', () => {
   describe('options', () => {
-    it('throws a TypeError naming an unknown option', () => {
-      expect(() => createRemoteKeySet({ jwksUri: server.url(JWKS), maxAge: 5 } as never)).toThrow(
-        /maxAge/,
+    it('throws a TypeError naming an unknown option and the nearest known one', () => {
+      expect(() =>
+        createRemoteKeySet({ jwksUri: server.url(JWKS), cooldownSecs: 5 } as never),
+      ).toThrow(
+        /^createRemoteKeySet: unknown option "cooldownSecs" \(did you mean "cooldownSeconds"\?\)$/,
       )
+    })
+
+    it('refuses a value of the wrong type, naming the option', () => {
+      expect(() =>
+        createRemoteKeySet({ jwksUri: server.url(JWKS), discover: 'yes' } as never),
+      ).toThrow(/^createRemoteKeySet: option "discover" must be a boolean$/)
     })
 
     it('refuses an http jwksUri on a host other than loopback', () => {
       expect(() => createRemoteKeySet({ jwksUri: 'http://auth.example.com/jwks.json' })).toThrow(
-        TypeError,
+        /^createRemoteKeySet: option "jwksUri" must use https/,
       )
     })
 
     it('refuses a configuration without a key source or with two', () => {
-      expect(() => createRemoteKeySet({})).toThrow(TypeError)
+      expect(() => createRemoteKeySet({})).toThrow(/option "jwksUri" is required/)
       expect(() =>
         createRemoteKeySet({
           jwksUri: server.url(JWKS),
           issuer: server.origin,
           discover: true,
         }),
-      ).toThrow(TypeError)
-      expect(() => createRemoteKeySet({ discover: true })).toThrow(/issuer/)
+      ).toThrow(/option "jwksUri" cannot be combined with "discover"/)
+      expect(() => createRemoteKeySet({ discover: true })).toThrow(/option "issuer"/)
     })
 
     it('refuses tuning values out of range, naming them', () => {
-      expect(() => createRemoteKeySet({ jwksUri: server.url(JWKS), timeout: 0 })).toThrow(
-        /jwks\.timeout/,
+      expect(() => createRemoteKeySet({ jwksUri: server.url(JWKS), timeoutMs: 0 })).toThrow(
+        /^createRemoteKeySet: option "timeoutMs" must be a number from 1 to 60000$/,
       )
-      expect(() => createRemoteKeySet({ jwksUri: server.url(JWKS), cooldown: Number.NaN })).toThrow(
-        /jwks\.cooldown/,
+      expect(() =>
+        createRemoteKeySet({ jwksUri: server.url(JWKS), cooldownSeconds: Number.NaN }),
+      ).toThrow(/option "cooldownSeconds" must be a number from 1 to 86400/)
+    })
+
+    it('names the wrapping factory and the path of the tuning options it is given', () => {
+      expect(() =>
+        createRemoteKeySet(
+          { jwksUri: server.url(JWKS), timeoutMs: 0 },
+          { where: 'requireToken', prefix: 'jwks.' },
+        ),
+      ).toThrow(/^requireToken: option "jwks\.timeoutMs" must be a number from 1 to 60000$/)
+      expect(() =>
+        createRemoteKeySet({ jwksUri: server.url(JWKS), timout: 1 } as never, {
+          where: 'requireToken',
+          prefix: 'jwks.',
+        }),
+      ).toThrow(
+        /^requireToken: unknown option "jwks\.timout" \(did you mean "jwks\.timeoutMs"\?\)$/,
+      )
+    })
+
+    it.each([
+      ['timeout', 'timeoutMs', 'CCFLOW_DEP_TIMEOUT'],
+      ['cacheMaxAge', 'cacheMaxAgeSeconds', 'CCFLOW_DEP_CACHE_MAX_AGE'],
+      ['cooldown', 'cooldownSeconds', 'CCFLOW_DEP_COOLDOWN'],
+      ['staleFor', 'staleForSeconds', 'CCFLOW_DEP_STALE_FOR'],
+    ])(
+      'still accepts the deprecated %s (as %s), warning once per process',
+      (oldName, newName, code) => {
+        const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined)
+        try {
+          // The value still counts: out of range under the old name is refused under the new one.
+          expect(() => createRemoteKeySet({ jwksUri: server.url(JWKS), [oldName]: -1 })).toThrow(
+            `option "${newName}" must be a number`,
+          )
+          keySet({ [oldName]: 60 }).close()
+          const warnings = warn.mock.calls.filter(([, options]) => {
+            return (options as { code?: string } | undefined)?.code === code
+          })
+          expect(warnings).toHaveLength(1)
+          expect(warnings[0]?.[0]).toBe(
+            `createRemoteKeySet: option "${oldName}" is deprecated and will be removed in the next major version; use "${newName}" (same value)`,
+          )
+          expect(warnings[0]?.[1]).toEqual({ type: 'DeprecationWarning', code })
+        } finally {
+          warn.mockRestore()
+        }
+      },
+    )
+
+    it('refuses a deprecated name given together with its replacement', () => {
+      expect(() =>
+        createRemoteKeySet({ jwksUri: server.url(JWKS), timeout: 5, timeoutMs: 5 }),
+      ).toThrow(
+        /^createRemoteKeySet: options "timeout" and "timeoutMs" are the same option; keep only "timeoutMs"$/,
       )
     })
   })
@@ -203,7 +265,7 @@ describe('createRemoteKeySet', () => {
   describe('unknown kid', () => {
     it('costs at most one fetch per cooldown under a flood of 1000 random kids', async () => {
       server.route(JWKS, json(jwks(rsaA)))
-      const set = keySet({ cooldown: 30 })
+      const set = keySet({ cooldownSeconds: 30 })
       await set.ready
 
       const flood = async (): Promise<void> => {
@@ -228,7 +290,7 @@ describe('createRemoteKeySet', () => {
 
     it('picks up a rotated-in key within one cooldown and keeps the old one while it is published', async () => {
       server.route(JWKS, json(jwks(rsaA), { 'cache-control': 'max-age=3600' }))
-      const set = keySet({ cooldown: 30 })
+      const set = keySet({ cooldownSeconds: 30 })
       await set.ready
 
       server.route(JWKS, json(jwks(rsaA, rsaB), { 'cache-control': 'max-age=3600' }))
@@ -304,7 +366,7 @@ describe('createRemoteKeySet', () => {
       ['a malformed max-age', { 'cache-control': 'max-age=soon' }],
     ])('uses cacheMaxAge when the response has %s', async (_name, headers) => {
       server.route(JWKS, json(jwks(rsaA), headers))
-      const set = keySet({ cacheMaxAge: 200 })
+      const set = keySet({ cacheMaxAgeSeconds: 200 })
       await set.ready
       advance(199)
       await set.getKey('rsa-a', 'RS256')
@@ -338,7 +400,7 @@ describe('createRemoteKeySet', () => {
   describe('when the key server fails', () => {
     it('keeps the last good keys within staleFor, then throws KeySetUnavailableError', async () => {
       server.route(JWKS, json(jwks(rsaA), { 'cache-control': 'max-age=60' }))
-      const set = keySet({ staleFor: 600, cooldown: 30 })
+      const set = keySet({ staleForSeconds: 600, cooldownSeconds: 30 })
       await set.ready
 
       server.route(JWKS, status(503))
@@ -357,7 +419,7 @@ describe('createRemoteKeySet', () => {
 
     it('rejects ready and answers KeySetUnavailableError with Retry-After when down from the start', async () => {
       server.route(JWKS, status(500))
-      const set = keySet({ cooldown: 30 })
+      const set = keySet({ cooldownSeconds: 30 })
       const failed = await unavailable(set.ready)
       expect(failed.retryAfter).toBe(1)
 
@@ -372,7 +434,7 @@ describe('createRemoteKeySet', () => {
       class Mapped extends Error {}
       const seen: KeySetUnavailableError[] = []
       const set = keySet({
-        cooldown: 30,
+        cooldownSeconds: 30,
         unavailableError: (error) => {
           seen.push(error)
           return new Mapped(`retry in ${error.retryAfter}`, { cause: error })
@@ -387,7 +449,7 @@ describe('createRemoteKeySet', () => {
 
     it('retries with a doubling backoff up to the cooldown, not per request', async () => {
       server.route(JWKS, status(500))
-      const set = keySet({ cooldown: 30 })
+      const set = keySet({ cooldownSeconds: 30 })
       await unavailable(set.ready)
 
       const expected = [1, 2, 4, 8, 16, 30, 30]
@@ -411,7 +473,7 @@ describe('createRemoteKeySet', () => {
 
     it('answers a flood of unknown kids during an outage from cache, without fetching', async () => {
       server.route(JWKS, json(jwks(rsaA), { 'cache-control': 'max-age=60' }))
-      const set = keySet({ cooldown: 30 })
+      const set = keySet({ cooldownSeconds: 30 })
       await set.ready
       server.route(JWKS, status(502))
       advance(61)
@@ -435,7 +497,7 @@ describe('createRemoteKeySet', () => {
       server.route(JWKS, () => {
         // Never answers: only the client's timeout can end the request.
       })
-      const set = keySet({ timeout: 200 })
+      const set = keySet({ timeoutMs: 200 })
       const error = await unavailable(set.ready)
       expect(error.cause).toMatchObject({ reason: 'timeout' })
       expect(server.hits(JWKS)).toBe(1)
@@ -446,7 +508,7 @@ describe('createRemoteKeySet', () => {
         res.writeHead(200, { 'content-type': 'application/json' })
         res.write('{"keys":[')
       })
-      const set = keySet({ timeout: 200 })
+      const set = keySet({ timeoutMs: 200 })
       await unavailable(set.ready)
       expect(set.stats().lastError).toBe('timeout')
     })
@@ -748,7 +810,7 @@ describe('createRemoteKeySet', () => {
       server.route(JWKS, () => {
         // Hangs until the client gives up.
       })
-      const set = keySet({ timeout: 10_000 })
+      const set = keySet({ timeoutMs: 10_000 })
       set.close()
       const error = await unavailable(set.ready)
       expect(error.cause).toMatchObject({ reason: 'aborted' })

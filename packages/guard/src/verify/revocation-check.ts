@@ -1,8 +1,16 @@
 import {
+  checkBoolean,
+  checkFunction,
+  checkInteger,
+  checkKnownKeys,
+  checkObject,
+  checkString,
   DEFAULT_DENYLIST_PREFIX,
   denylistKey,
   isDenylistPrefix,
   MAX_REDIS_TIMEOUT_MS,
+  type OptionPath,
+  type OptionTable,
   type RedisSendCommand,
   withRedisTimeout,
 } from '@ccflow/core'
@@ -26,25 +34,25 @@ export interface RedisRevocationCheckOptions {
   sendCommand: RedisSendCommand
   /**
    * Key prefix; must be the issuer's `redisDenylist` prefix.
-   * @default 'ccflow:revoked:'
+   * @default DEFAULT_DENYLIST_PREFIX ('ccflow:revoked:')
    */
   prefix?: string
   /**
    * Milliseconds an answer is reused without asking Redis again. This is the bound within which
    * a revoked token stops working on every guard instance (plus Redis replication delay, if you
-   * read from a replica). `0` asks Redis on every request.
-   * @default 5000
+   * read from a replica). `0` asks Redis on every request (0 to 3600000).
+   * @default REDIS_REVOCATION_CHECK_DEFAULTS.cacheTtlMs (5000)
    */
   cacheTtlMs?: number
   /**
    * Most answers kept (least recently used dropped first).
-   * @default 10000
+   * @default REDIS_REVOCATION_CHECK_DEFAULTS.cacheMax (10000)
    */
   cacheMax?: number
   /**
    * Milliseconds after which an unanswered lookup counts as failed, so a Redis that stops
-   * replying delays a request by at most this long.
-   * @default 500
+   * replying delays a request by at most this long (1 to 60000).
+   * @default REVOCATION_LOOKUP_TIMEOUT_MS (500)
    */
   timeoutMs?: number
   /**
@@ -61,15 +69,39 @@ export interface RedisRevocationCheckOptions {
   onError?: (error: unknown) => void
 }
 
-const OPTION_KEYS: ReadonlySet<string> = new Set([
-  'sendCommand',
-  'prefix',
-  'cacheTtlMs',
-  'cacheMax',
-  'timeoutMs',
-  'failOpen',
-  'onError',
-])
+/**
+ * The default `timeoutMs` of {@link redisRevocationCheck}: half of core's
+ * `DEFAULT_REDIS_TIMEOUT_MS` (1000, used by the issuer's stores), deliberately. This lookup sits
+ * on every API request, while the issuer's Redis commands run on token and revocation requests
+ * only; a Redis that stops answering should cost an API request at most half a second.
+ */
+export const REVOCATION_LOOKUP_TIMEOUT_MS = 500
+
+/** The defaults of {@link RedisRevocationCheckOptions}. */
+export const REDIS_REVOCATION_CHECK_DEFAULTS: Readonly<{
+  prefix: string
+  cacheTtlMs: number
+  cacheMax: number
+  timeoutMs: number
+  failOpen: boolean
+}> = Object.freeze({
+  prefix: DEFAULT_DENYLIST_PREFIX,
+  cacheTtlMs: 5000,
+  cacheMax: 10_000,
+  timeoutMs: REVOCATION_LOOKUP_TIMEOUT_MS,
+  failOpen: false,
+})
+
+const OPTIONS = {
+  sendCommand: true,
+  prefix: true,
+  cacheTtlMs: true,
+  cacheMax: true,
+  timeoutMs: true,
+  failOpen: true,
+  onError: true,
+} satisfies OptionTable<RedisRevocationCheckOptions>
+const WHERE = 'redisRevocationCheck'
 // lru-cache reads time through `perf`; Date.now keeps it on the wall clock (and fake timers).
 const wallClock = { now: (): number => Date.now() }
 
@@ -103,27 +135,38 @@ const wallClock = { now: (): number => Date.now() }
  * @see RFC 7009 (the issuer side), RFC 9068 §2.2 (`jti`)
  */
 export function redisRevocationCheck(options: RedisRevocationCheckOptions): RevocationCheck {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError('redisRevocationCheck: options must be an object')
-  }
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) throw new TypeError(`redisRevocationCheck: unknown option "${key}"`)
-  }
-  const { sendCommand, failOpen = false, onError } = options
-  if (typeof sendCommand !== 'function') {
-    fail('sendCommand', 'is required and must be a function (args: string[]) => Promise')
-  }
-  const prefix = options.prefix ?? DEFAULT_DENYLIST_PREFIX
-  if (!isDenylistPrefix(prefix)) {
-    fail('prefix', 'must be 1-128 printable ASCII characters without spaces')
-  }
-  const cacheTtlMs = integer(options.cacheTtlMs, 'cacheTtlMs', 5000, 0, 3_600_000)
-  const cacheMax = integer(options.cacheMax, 'cacheMax', 10_000, 1, 10_000_000)
-  // Tighter than the issuer's Redis default (1000 ms): this lookup sits on every API request.
-  const timeoutMs = integer(options.timeoutMs, 'timeoutMs', 500, 1, MAX_REDIS_TIMEOUT_MS)
+  checkObject(options, WHERE)
+  checkKnownKeys(options, OPTIONS, WHERE)
+  const at = (path: string): OptionPath => ({ where: WHERE, path })
+  const d = REDIS_REVOCATION_CHECK_DEFAULTS
+  const sendCommand = checkFunction(options.sendCommand, at('sendCommand'), {
+    expected: 'a function (args: string[]) => Promise',
+  }) as RedisSendCommand
+  const prefix = checkString(options.prefix, at('prefix'), d.prefix, {
+    test: isDenylistPrefix,
+    expected: '1-128 printable ASCII characters without spaces',
+  })
+  const cacheTtlMs = checkInteger(
+    options.cacheTtlMs,
+    at('cacheTtlMs'),
+    { min: 0, max: 3_600_000 },
+    d.cacheTtlMs,
+  )
+  const cacheMax = checkInteger(
+    options.cacheMax,
+    at('cacheMax'),
+    { min: 1, max: 10_000_000 },
+    d.cacheMax,
+  )
+  const timeoutMs = checkInteger(
+    options.timeoutMs,
+    at('timeoutMs'),
+    { min: 1, max: MAX_REDIS_TIMEOUT_MS },
+    d.timeoutMs,
+  )
   const exists = withRedisTimeout(sendCommand, timeoutMs)
-  if (typeof failOpen !== 'boolean') fail('failOpen', 'must be a boolean')
-  if (onError !== undefined && typeof onError !== 'function') fail('onError', 'must be a function')
+  const failOpen = checkBoolean(options.failOpen, at('failOpen'), d.failOpen)
+  const onError = checkFunction(options.onError, at('onError'))
 
   const cache = new LRUCache<string, boolean>({ max: cacheMax, ttlResolution: 0, perf: wallClock })
   const inFlight = new Map<string, Promise<boolean>>()
@@ -179,16 +222,4 @@ export function redisRevocationCheck(options: RedisRevocationCheckOptions): Revo
       throw error
     })
   }
-}
-
-function fail(name: string, message: string): never {
-  throw new TypeError(`redisRevocationCheck: option "${name}" ${message}`)
-}
-
-function integer(value: unknown, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    fail(name, `must be an integer from ${min} to ${max}`)
-  }
-  return value
 }

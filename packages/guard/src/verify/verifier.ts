@@ -6,8 +6,8 @@ import { decodeToken, freezeDeep } from './decode.js'
 import type { DecodedToken, HeaderMemo } from './decode.js'
 import { InvalidTokenError, KeySourceUnavailableError } from '../errors.js'
 import type { InvalidTokenReason } from '../errors.js'
-import { resolveVerifierOptions } from '../options.js'
-import type { TokenVerifierOptions, VerifierConfig } from '../options.js'
+import { resolveVerifierOptions, type VerifierConfig } from '../options/resolve.js'
+import type { TokenVerifierOptions } from '../options/types.js'
 import { readScopes } from './scopes.js'
 import { createStaticKeyIndex } from '../keys/static-key-index.js'
 import { isBadSignature, reasonFor } from './jwt-errors.js'
@@ -66,8 +66,10 @@ function isStringArray(value: unknown): value is string[] {
  * {@link requireToken} and the passport strategy share it.
  */
 export function createVerifierCore(config: VerifierConfig): VerifierCore {
-  const { clockTolerance, maxTokenAge, realm, scopeClaims, isRevoked, headerPolicy } = config
-  const { revocationTimeout } = config
+  const { realm, scopeClaims, isRevoked, headerPolicy } = config
+  const clockTolerance = config.clockToleranceSeconds
+  const maxTokenAge = config.maxTokenAgeSeconds
+  const revocationTimeout = config.revocationTimeoutMs
   const maxTokenLength = config.maxTokenLength
   const cache = config.cacheMax > 0 ? new TokenCache(config.cacheMax) : undefined
   const headers: HeaderMemo = new Map()
@@ -90,13 +92,16 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
     staticCandidates = createStaticKeyIndex(config.keySource.keys)
   } else {
     const source = config.keySource
-    remote = createRemoteKeySet({
-      ...source.options,
-      unavailableError: (error) =>
-        new KeySourceUnavailableError({ retryAfter: error.retryAfter, cause: error.cause }),
-      ...(source.discover ? { discover: true, issuer: source.issuer } : {}),
-      ...(source.jwksUri === undefined ? {} : { jwksUri: source.jwksUri }),
-    })
+    remote = createRemoteKeySet(
+      {
+        ...source.options,
+        unavailableError: (error) =>
+          new KeySourceUnavailableError({ retryAfter: error.retryAfter, cause: error.cause }),
+        ...(source.discover ? { discover: true, issuer: source.issuer } : {}),
+        ...(source.jwksUri === undefined ? {} : { jwksUri: source.jwksUri }),
+      },
+      { where: source.where, prefix: 'jwks.' },
+    )
     ready = remote.ready
   }
 

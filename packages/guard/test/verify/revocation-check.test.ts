@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import request from 'supertest'
-import { REDIS_TIMEOUT_CODE } from '@ccflow/core'
+import { DEFAULT_REDIS_TIMEOUT_MS, REDIS_TIMEOUT_CODE } from '@ccflow/core'
 import { requireToken } from '../../src/index.js'
 import {
   redisRevocationCheck,
   type RedisRevocationCheckOptions,
+  REDIS_REVOCATION_CHECK_DEFAULTS,
+  REVOCATION_LOOKUP_TIMEOUT_MS,
 } from '../../src/verify/revocation-check.js'
 import {
   accessClaims,
@@ -217,11 +219,13 @@ describe('redisRevocationCheck', () => {
           sendCommand,
           cacheTTL: 5,
         } as unknown as RedisRevocationCheckOptions),
-      ).toThrow(/unknown option "cacheTTL"/)
+      ).toThrow(/^redisRevocationCheck: unknown option "cacheTTL" \(did you mean "cacheTtlMs"\?\)$/)
     })
 
     it('requires sendCommand', () => {
-      expect(() => redisRevocationCheck({} as RedisRevocationCheckOptions)).toThrow(/sendCommand/)
+      expect(() => redisRevocationCheck({} as RedisRevocationCheckOptions)).toThrow(
+        /^redisRevocationCheck: option "sendCommand" is required and must be a function/,
+      )
     })
 
     it.each([
@@ -236,8 +240,19 @@ describe('redisRevocationCheck', () => {
       ['onError', 'log'],
     ])('throws a TypeError naming %s for %j', (name, value) => {
       expect(() => redisRevocationCheck({ sendCommand, [name]: value })).toThrow(
-        new RegExp(`"${name}"`),
+        new RegExp(`^redisRevocationCheck: option "${name}" must be `),
       )
+    })
+
+    it('says the range of an integer out of range', () => {
+      expect(() => redisRevocationCheck({ sendCommand, timeoutMs: 60_001 })).toThrow(
+        /^redisRevocationCheck: option "timeoutMs" must be an integer from 1 to 60000$/,
+      )
+    })
+
+    it("defaults timeoutMs to REVOCATION_LOOKUP_TIMEOUT_MS, tighter than core's Redis default", () => {
+      expect(REDIS_REVOCATION_CHECK_DEFAULTS.timeoutMs).toBe(REVOCATION_LOOKUP_TIMEOUT_MS)
+      expect(REVOCATION_LOOKUP_TIMEOUT_MS).toBeLessThan(DEFAULT_REDIS_TIMEOUT_MS)
     })
   })
 })

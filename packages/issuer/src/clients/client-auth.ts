@@ -14,7 +14,7 @@ import { createVerify, reject } from './verify-client.js'
 import { InvalidRequestError } from '../errors.js'
 import type { EventEmitter } from '../events.js'
 import { stateOf } from '../http/request-state.js'
-import type { TokenEndpointConfig } from '../options.js'
+import type { TokenEndpointConfig } from '../options/resolve.js'
 
 /**
  * Client authentication for the token route: decides the one method the request uses, then runs

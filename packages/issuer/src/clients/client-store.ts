@@ -37,7 +37,7 @@ export interface Client {
   audiences: string[]
   /** Audience when a request names none; one of `audiences`. @default `audiences[0]` */
   default_audience?: string
-  /** Token lifetime in seconds, capped by the endpoint's `maxAccessTokenTtl`. @default the endpoint's `accessTokenTtl` */
+  /** Token lifetime in seconds, capped by the endpoint's `maxAccessTokenTtlSeconds`. @default the endpoint's `accessTokenTtlSeconds` */
   access_token_ttl?: number
   /** A disabled client cannot get tokens. @default false */
   disabled?: boolean

@@ -2,7 +2,18 @@ import type { PassportStrategy } from '@ccflow/core'
 import type { ClientStore } from './client-store.js'
 import { checkPepper } from './secrets.js'
 import { createEmitter, type EventEmitter, type IssuerEvent } from '../events.js'
-import { REALM } from '../options.js'
+import {
+  checkFunction,
+  checkInteger,
+  checkKnownKeys,
+  checkObject,
+  checkString,
+  optionError,
+  type OptionAliases,
+  type OptionTable,
+  renameDeprecated,
+} from '@ccflow/core'
+import { HOOK_TIMEOUT_RANGE, REALM_RULE } from '../options/defaults.js'
 import { DEFAULT_HOOK_TIMEOUT_MS } from '../unavailable.js'
 
 /**
@@ -21,21 +32,23 @@ export interface ClientSecretStrategyOptions {
   /**
    * The realm of the `WWW-Authenticate: Basic` challenge (visible ASCII, no `"` or `\`). The
    * post strategy makes no challenge and ignores it.
-   * @default 'ccflow'
+   * @default CLIENT_SECRET_STRATEGY_DEFAULTS.realm ('ccflow')
    */
   realm?: string
   /**
    * Milliseconds to wait for `clients.findClient`; past it the strategy calls `error()` with a
-   * 503 `temporarily_unavailable` {@link TokenError}.
-   * @default 5000
+   * 503 `temporarily_unavailable` {@link TokenError} (1 to 60000).
+   * @default CLIENT_SECRET_STRATEGY_DEFAULTS.hookTimeoutMs (5000, as tokenEndpoint's)
    */
-  hookTimeout?: number
+  hookTimeoutMs?: number
   /**
    * Receives an `authentication_failed` event, with its reason, for each refused client. Called
    * synchronously, never awaited; a throw or a rejected promise is swallowed.
    * @default undefined
    */
   onEvent?: (event: IssuerEvent) => void
+  /** @deprecated Use `hookTimeoutMs` (same value); removed in the next major version. */
+  hookTimeout?: number
 }
 
 /** A passport strategy, ready for `passport.use()`. */
@@ -44,20 +57,29 @@ export interface ClientSecretStrategy extends PassportStrategy {
   readonly name: string
 }
 
-const STRATEGY_OPTION_KEYS: ReadonlySet<string> = new Set([
-  'clients',
-  'secretPepper',
-  'realm',
-  'hookTimeout',
-  'onEvent',
-])
+/** The defaults of {@link ClientSecretStrategyOptions}. */
+const CLIENT_SECRET_STRATEGY_DEFAULTS: Readonly<{ realm: string; hookTimeoutMs: number }> =
+  Object.freeze({ realm: 'ccflow', hookTimeoutMs: DEFAULT_HOOK_TIMEOUT_MS })
+
+const STRATEGY_OPTIONS = {
+  clients: true,
+  secretPepper: true,
+  realm: true,
+  hookTimeoutMs: true,
+  onEvent: true,
+  hookTimeout: true,
+} satisfies OptionTable<ClientSecretStrategyOptions>
+
+const STRATEGY_ALIASES: OptionAliases = {
+  hookTimeout: 'hookTimeoutMs',
+} satisfies Partial<Record<keyof ClientSecretStrategyOptions, keyof ClientSecretStrategyOptions>>
 
 /** Checked strategy options. */
 export interface StrategyConfig {
   clients: ClientStore
   secretPepper: string | undefined
   realm: string
-  hookTimeout: number
+  hookTimeoutMs: number
   emit: EventEmitter
 }
 
@@ -65,49 +87,38 @@ export function resolveStrategyOptions(
   options: ClientSecretStrategyOptions,
   where: string,
 ): StrategyConfig {
-  const fail = (name: string, message: string): never => {
-    throw new TypeError(`${where}: option "${name}" ${message}`)
-  }
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`${where}: options must be an object`)
-  }
-  for (const key of Object.keys(options)) {
-    if (!STRATEGY_OPTION_KEYS.has(key)) throw new TypeError(`${where}: unknown option "${key}"`)
-  }
-  const { clients, secretPepper, realm, hookTimeout, onEvent } = options as unknown as Partial<
-    Record<string, unknown>
-  >
+  checkObject(options, where)
+  checkKnownKeys(options, STRATEGY_OPTIONS, where, '', { hidden: STRATEGY_ALIASES })
+  const given = renameDeprecated(options, STRATEGY_ALIASES, where)
+  const { clients } = given as { clients: unknown }
   if (
     typeof clients !== 'object' ||
     clients === null ||
     typeof (clients as { findClient?: unknown }).findClient !== 'function'
   ) {
-    fail('clients', 'is required and must be a ClientStore (an object with findClient(id))')
+    throw optionError(
+      where,
+      'clients',
+      'is required and must be a ClientStore (an object with findClient(id))',
+    )
   }
   let pepper: string | undefined
   try {
-    pepper = checkPepper(secretPepper, where)
+    pepper = checkPepper(given.secretPepper, where)
   } catch {
-    fail('secretPepper', 'must be a string of at least 32 bytes')
+    throw optionError(where, 'secretPepper', 'must be a string of at least 32 bytes')
   }
-  if (realm !== undefined && (typeof realm !== 'string' || !REALM.test(realm))) {
-    fail('realm', "must be 1-64 visible ASCII characters without '\"' or '\\'")
-  }
-  if (
-    hookTimeout !== undefined &&
-    (typeof hookTimeout !== 'number' ||
-      !Number.isInteger(hookTimeout) ||
-      hookTimeout < 1 ||
-      hookTimeout > 60_000)
-  ) {
-    fail('hookTimeout', 'must be an integer from 1 to 60000')
-  }
-  if (onEvent !== undefined && typeof onEvent !== 'function') fail('onEvent', 'must be a function')
+  const d = CLIENT_SECRET_STRATEGY_DEFAULTS
   return {
     clients: clients as ClientStore,
     secretPepper: pepper,
-    realm: (realm as string | undefined) ?? 'ccflow',
-    hookTimeout: (hookTimeout as number | undefined) ?? DEFAULT_HOOK_TIMEOUT_MS,
-    emit: createEmitter(onEvent as ((event: IssuerEvent) => void) | undefined),
+    realm: checkString(given.realm, { where, path: 'realm' }, d.realm, REALM_RULE),
+    hookTimeoutMs: checkInteger(
+      given.hookTimeoutMs,
+      { where, path: 'hookTimeoutMs' },
+      HOOK_TIMEOUT_RANGE,
+      d.hookTimeoutMs,
+    ),
+    emit: createEmitter(checkFunction(given.onEvent, { where, path: 'onEvent' })),
   }
 }

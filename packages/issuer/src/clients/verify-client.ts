@@ -5,7 +5,7 @@ import { burnSecretCheck, parseSecretId, verifyClientSecret } from './secrets.js
 import { InvalidClientError, InvalidRequestError } from '../errors.js'
 import type { AuthenticationFailureReason, ClientAuthMethod, EventEmitter } from '../events.js'
 import { stateOf } from '../http/request-state.js'
-import type { TokenEndpointConfig } from '../options.js'
+import type { TokenEndpointConfig } from '../options/resolve.js'
 import { DEFAULT_HOOK_TIMEOUT_MS, withinTime } from '../unavailable.js'
 
 /** Result of checking presented credentials against the client store. */
@@ -26,7 +26,7 @@ export type VerifyResult =
  */
 export async function verifyClientCredentials(
   config: Pick<TokenEndpointConfig, 'clients' | 'secretPepper'> &
-    Partial<Pick<TokenEndpointConfig, 'hookTimeout'>>,
+    Partial<Pick<TokenEndpointConfig, 'hookTimeoutMs'>>,
   clientId: string,
   secret: string,
   method: ClientAuthMethod,
@@ -34,7 +34,7 @@ export async function verifyClientCredentials(
 ): Promise<VerifyResult> {
   const found: unknown = await withinTime(
     config.clients.findClient(clientId),
-    config.hookTimeout ?? DEFAULT_HOOK_TIMEOUT_MS,
+    config.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS,
     'client_store',
   )
   // A record that is not valid throws here (a generic 500): read as is, `disabled: 'true'` or an
@@ -85,7 +85,7 @@ export type Verify = (
  * `client_id` against the Basic client, checks the secret, and reports a refusal to `onEvent`.
  */
 export function createVerify(
-  config: Pick<TokenEndpointConfig, 'clients' | 'secretPepper' | 'hookTimeout'>,
+  config: Pick<TokenEndpointConfig, 'clients' | 'secretPepper' | 'hookTimeoutMs'>,
   emit: EventEmitter,
   challenge: Readonly<Record<string, string>>,
 ): Verify {

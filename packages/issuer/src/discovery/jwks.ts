@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express'
-import type { TokenEndpointConfig } from '../options.js'
+import type { TokenEndpointConfig } from '../options/resolve.js'
 import { staticJsonHandler } from './static-json.js'
 
 /**
@@ -9,5 +9,5 @@ import { staticJsonHandler } from './static-json.js'
  * @internal
  */
 export function jwksHandler(config: TokenEndpointConfig): RequestHandler {
-  return staticJsonHandler(config.keySet.jwks, config.jwksMaxAge)
+  return staticJsonHandler(config.keySet.jwks, config.jwksMaxAgeSeconds)
 }

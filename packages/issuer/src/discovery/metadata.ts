@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express'
 import { staticJsonHandler } from './static-json.js'
-import type { TokenEndpointConfig } from '../options.js'
+import type { TokenEndpointConfig } from '../options/resolve.js'
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const
 
@@ -48,5 +48,5 @@ export function buildMetadata(config: TokenEndpointConfig): Record<string, unkno
  * @internal
  */
 export function metadataHandler(config: TokenEndpointConfig): RequestHandler {
-  return staticJsonHandler(buildMetadata(config), config.jwksMaxAge)
+  return staticJsonHandler(buildMetadata(config), config.jwksMaxAgeSeconds)
 }

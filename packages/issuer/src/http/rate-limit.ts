@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response } from 'express'
 import { rateLimit, type Options, type RateLimitInfo } from 'express-rate-limit'
 import type { EventEmitter } from '../events.js'
 import { errorBody, sendJson } from './respond.js'
-import type { TokenEndpointConfig } from '../options.js'
+import type { TokenEndpointConfig } from '../options/resolve.js'
 import { stateOf } from './request-state.js'
 
 /**

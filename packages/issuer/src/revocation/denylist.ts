@@ -1,5 +1,16 @@
-import { DEFAULT_DENYLIST_PREFIX, denylistKey, isDenylistPrefix } from '@ccflow/core'
-import { type RedisCommandOptions, resolveRedisCommand } from '@ccflow/core'
+import {
+  checkInteger,
+  checkKnownKeys,
+  checkObject,
+  checkString,
+  DEFAULT_DENYLIST_PREFIX,
+  denylistKey,
+  isDenylistPrefix,
+  type OptionTable,
+  REDIS_COMMAND_OPTIONS,
+  type RedisCommandOptions,
+  resolveRedisCommand,
+} from '@ccflow/core'
 
 /**
  * Where revoked tokens are remembered until they would have expired anyway. The revocation
@@ -24,19 +35,29 @@ export interface MemoryDenylistOptions {
   /**
    * Most entries kept. When the list is full and no entry has expired, `add` rejects (the
    * revocation endpoint answers 503) rather than forget an earlier revocation.
-   * @default 100000
+   * @default MEMORY_DENYLIST_DEFAULTS.max (100000)
    */
   max?: number
 }
+
+/** Defaults of {@link MemoryDenylistOptions}. */
+const MEMORY_DENYLIST_DEFAULTS: Readonly<{ max: number }> = Object.freeze({ max: 100_000 })
+
+const MEMORY_DENYLIST_OPTIONS = { max: true } satisfies OptionTable<MemoryDenylistOptions>
 
 /** Options of {@link redisDenylist}. */
 export interface RedisDenylistOptions extends RedisCommandOptions {
   /**
    * Prefix of every key. The guards' `redisRevocationCheck` must use the same one.
-   * @default 'ccflow:revoked:'
+   * @default DEFAULT_DENYLIST_PREFIX ('ccflow:revoked:')
    */
   prefix?: string
 }
+
+const REDIS_DENYLIST_OPTIONS = {
+  ...REDIS_COMMAND_OPTIONS,
+  prefix: true,
+} satisfies OptionTable<RedisDenylistOptions>
 
 /** `code` of the error {@link memoryDenylist} rejects with when it is full. */
 export const DENYLIST_FULL_CODE = 'ERR_CCFLOW_DENYLIST_FULL'
@@ -53,16 +74,15 @@ export const DENYLIST_FULL_CODE = 'ERR_CCFLOW_DENYLIST_FULL'
  * @throws {TypeError} For an unknown option or a `max` that is not a positive integer.
  */
 export function memoryDenylist(options: MemoryDenylistOptions = {}): DenylistStore {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('memoryDenylist: options must be an object')
-  }
-  for (const key of Object.keys(options)) {
-    if (key !== 'max') throw new TypeError(`memoryDenylist: unknown option "${key}"`)
-  }
-  const max = options.max ?? 100_000
-  if (!Number.isSafeInteger(max) || max < 1) {
-    throw new TypeError('memoryDenylist: option "max" must be a positive integer')
-  }
+  const where = 'memoryDenylist'
+  checkObject(options, where)
+  checkKnownKeys(options, MEMORY_DENYLIST_OPTIONS, where)
+  const max = checkInteger(
+    options.max,
+    { where, path: 'max' },
+    { min: 1 },
+    MEMORY_DENYLIST_DEFAULTS.max,
+  )
   // key → expiry in epoch milliseconds
   const entries = new Map<string, number>()
 
@@ -121,13 +141,13 @@ export function memoryDenylist(options: MemoryDenylistOptions = {}): DenylistSto
  *   `prefix`.
  */
 export function redisDenylist(options: RedisDenylistOptions): DenylistStore {
-  const send = resolveRedisCommand(options, 'redisDenylist', ['prefix'])
-  const prefix = options.prefix ?? DEFAULT_DENYLIST_PREFIX
-  if (!isDenylistPrefix(prefix)) {
-    throw new TypeError(
-      'redisDenylist: option "prefix" must be 1-128 printable ASCII characters without spaces',
-    )
-  }
+  const send = resolveRedisCommand(options, 'redisDenylist', REDIS_DENYLIST_OPTIONS)
+  const prefix = checkString(
+    options.prefix,
+    { where: 'redisDenylist', path: 'prefix' },
+    DEFAULT_DENYLIST_PREFIX,
+    { test: isDenylistPrefix, expected: '1-128 printable ASCII characters without spaces' },
+  )
   return {
     async add(iss, jti, expiresAt) {
       const ttlMs = expiresAt * 1000 - Date.now()

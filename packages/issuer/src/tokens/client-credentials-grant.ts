@@ -7,7 +7,7 @@ import {
 import { isObserved, type EventEmitter } from '../events.js'
 import { sendJson } from '../http/respond.js'
 import { signAccessToken } from './issue-token.js'
-import type { TokenEndpointConfig } from '../options.js'
+import type { TokenEndpointConfig } from '../options/resolve.js'
 import { grantScope, selectAudience } from './scope.js'
 import { stateOf } from '../http/request-state.js'
 import { withinTime } from '../unavailable.js'
@@ -61,13 +61,16 @@ async function issue(
 
   const scope = grantScope(client, params.values.get('scope'))
   const audience = selectAudience(client, params.resource, params.audience)
-  const ttl = Math.min(client.access_token_ttl ?? config.accessTokenTtl, config.maxAccessTokenTtl)
+  const ttl = Math.min(
+    client.access_token_ttl ?? config.accessTokenTtlSeconds,
+    config.maxAccessTokenTtlSeconds,
+  )
   const extraClaims =
     config.extraClaims === undefined
       ? undefined
       : await withinTime(
           config.extraClaims({ client, scope, audience }),
-          config.hookTimeout,
+          config.hookTimeoutMs,
           'extra_claims',
         )
 

@@ -123,6 +123,12 @@ export function importSigningKeys(keys: readonly SigningKeyInput[]): SigningKeyS
 }
 
 /**
+ * The algorithm {@link generateSigningKey} and `ccflow keygen` use when none is given: RS256, the
+ * most widely supported by verifiers (DESIGN.md: the interop default).
+ */
+export const DEFAULT_SIGNING_ALGORITHM = 'RS256'
+
+/**
  * Generates a fresh key pair, for development and tests. Production issuers load keys from
  * configuration so that every instance signs with the same keys.
  *
@@ -131,7 +137,7 @@ export function importSigningKeys(keys: readonly SigningKeyInput[]): SigningKeyS
  * const key = generateSigningKey('ES256')
  * app.use(tokenEndpoint({ issuer, clients, keys: [key] }))
  * ```
- * @param alg - @default `'RS256'` (the most widely supported)
+ * @param alg - @default {@link DEFAULT_SIGNING_ALGORITHM} (`'RS256'`, the most widely supported)
  * @param options.kid - @default the RFC 7638 JWK thumbprint of the public key
  * @returns A valid {@link SigningKeyInput} (`kid`, `alg`, `privateKey` as a `KeyObject`) plus
  *   its private JWK (to store as configuration) and its public JWK, both with `kid`, `alg` and
@@ -140,7 +146,7 @@ export function importSigningKeys(keys: readonly SigningKeyInput[]): SigningKeyS
  * @see RFC 7638 (JWK thumbprint)
  */
 export function generateSigningKey(
-  alg: 'RS256' | 'PS256' | 'ES256' = 'RS256',
+  alg: 'RS256' | 'PS256' | 'ES256' = DEFAULT_SIGNING_ALGORITHM,
   options: { kid?: string } = {},
 ): {
   kid: string

@@ -1,7 +1,7 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express'
 import passport from 'passport'
 import request from 'supertest'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { BASIC_STRATEGY, POST_STRATEGY } from '../../src/clients/strategy-classes.js'
 import {
   clientSecretBasicStrategy,
@@ -153,16 +153,52 @@ describe('clientSecretBasicStrategy', () => {
   })
 
   it.each<[string, Record<string, unknown>, RegExp]>([
-    ['a misspelt option', { clients: clientStore, relam: 'x' }, /unknown option "relam"/],
-    ['no client store', {}, /option "clients"/],
-    ['a realm with a quote', { clients: clientStore, realm: 'a"b' }, /option "realm"/],
-    ['a short pepper', { clients: clientStore, secretPepper: 'short' }, /option "secretPepper"/],
-    ['a zero hookTimeout', { clients: clientStore, hookTimeout: 0 }, /option "hookTimeout"/],
-    ['an onEvent that is not a function', { clients: clientStore, onEvent: 1 }, /"onEvent"/],
+    [
+      'a misspelt option',
+      { clients: clientStore, relam: 'x' },
+      /: unknown option "relam" \(did you mean "realm"\?\)$/,
+    ],
+    ['no client store', {}, /: option "clients" is required/],
+    ['a realm with a quote', { clients: clientStore, realm: 'a"b' }, /: option "realm" must be/],
+    [
+      'a short pepper',
+      { clients: clientStore, secretPepper: 'short' },
+      /: option "secretPepper" must be a string of at least 32 bytes$/,
+    ],
+    [
+      'a zero hookTimeoutMs',
+      { clients: clientStore, hookTimeoutMs: 0 },
+      /: option "hookTimeoutMs" must be an integer from 1 to 60000$/,
+    ],
+    [
+      'an onEvent that is not a function',
+      { clients: clientStore, onEvent: 1 },
+      /: option "onEvent" must be a function$/,
+    ],
   ])('throws a TypeError naming the option for %s', (_label, options, message) => {
     for (const factory of [clientSecretBasicStrategy, clientSecretPostStrategy]) {
       expect(() => factory(options as unknown as ClientSecretStrategyOptions)).toThrow(TypeError)
-      expect(() => factory(options as unknown as ClientSecretStrategyOptions)).toThrow(message)
+      expect(() => factory(options as unknown as ClientSecretStrategyOptions)).toThrow(
+        new RegExp(`^${factory.name}${message.source}`),
+      )
+    }
+  })
+
+  it('still accepts the deprecated hookTimeout (as hookTimeoutMs), warning once per process', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined)
+    try {
+      clientSecretBasicStrategy({ clients: clientStore, hookTimeout: 100 })
+      clientSecretPostStrategy({ clients: clientStore, hookTimeout: 100 })
+      expect(() => clientSecretBasicStrategy({ clients: clientStore, hookTimeout: 0 })).toThrow(
+        /^clientSecretBasicStrategy: option "hookTimeoutMs" must be an integer from 1 to 60000$/,
+      )
+      const warnings = warn.mock.calls.filter(
+        ([, options]) =>
+          (options as { code?: string } | undefined)?.code === 'CCFLOW_DEP_HOOK_TIMEOUT',
+      )
+      expect(warnings).toHaveLength(1)
+    } finally {
+      warn.mockRestore()
     }
   })
 })

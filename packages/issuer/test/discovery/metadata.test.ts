@@ -1,7 +1,7 @@
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
 import { buildMetadata } from '../../src/discovery/metadata.js'
-import { resolveOptions } from '../../src/options.js'
+import { resolveOptions } from '../../src/options/resolve.js'
 import { generateSigningKey } from '../../src/tokens/signing-keys.js'
 import { ISSUER, NO_STORE, baseOptions, createApp } from '../helpers.js'
 
@@ -31,7 +31,11 @@ describe('buildMetadata', () => {
 })
 
 describe(`GET ${META}`, () => {
-  const app = createApp({ rateLimit: false, scopesSupported: ['orders:read'], jwksMaxAge: 120 })
+  const app = createApp({
+    rateLimit: false,
+    scopesSupported: ['orders:read'],
+    jwksMaxAgeSeconds: 120,
+  })
 
   it('serves the metadata as cacheable JSON', async () => {
     const res = await request(app).get(META)

@@ -86,9 +86,11 @@ describe('memoryDenylist', () => {
   })
 
   it.each([
-    [{ max: 0 }, /"max"/],
-    [{ max: 1.5 }, /"max"/],
-    [{ size: 10 }, /unknown option "size"/],
+    [{ max: 0 }, /^memoryDenylist: option "max" must be an integer ≥ 1$/],
+    [{ max: 1.5 }, /^memoryDenylist: option "max" must be an integer ≥ 1$/],
+    [{ max: '10' }, /^memoryDenylist: option "max" must be an integer ≥ 1$/],
+    [{ size: 10 }, /^memoryDenylist: unknown option "size"$/],
+    [{ maxx: 10 }, /^memoryDenylist: unknown option "maxx" \(did you mean "max"\?\)$/],
   ])('throws a TypeError for %j', (options, message) => {
     expect(() => memoryDenylist(options as MemoryDenylistOptions)).toThrow(message)
     expect(() => memoryDenylist(options as MemoryDenylistOptions)).toThrow(TypeError)
@@ -161,12 +163,22 @@ describe('redisDenylist', () => {
   })
 
   it.each([
-    [{}, /"sendCommand"/],
-    [{ sendCommand: 'redis' }, /"sendCommand"/],
-    [{ sendCommand: () => Promise.resolve(0), prefix: '' }, /"prefix"/],
-    [{ sendCommand: () => Promise.resolve(0), prefix: 'a b' }, /"prefix"/],
-    [{ sendCommand: () => Promise.resolve(0), timeoutMs: 0 }, /"timeoutMs"/],
-    [{ sendCommand: () => Promise.resolve(0), ttl: 5 }, /unknown option "ttl"/],
+    [{}, /^redisDenylist: option "sendCommand" is required and must be a function/],
+    [{ sendCommand: 'redis' }, /^redisDenylist: option "sendCommand" is required/],
+    [
+      { sendCommand: () => Promise.resolve(0), prefix: '' },
+      /^redisDenylist: option "prefix" must be 1-128 printable ASCII characters without spaces$/,
+    ],
+    [{ sendCommand: () => Promise.resolve(0), prefix: 'a b' }, /option "prefix" must be 1-128/],
+    [
+      { sendCommand: () => Promise.resolve(0), timeoutMs: 0 },
+      /^redisDenylist: option "timeoutMs" must be an integer from 1 to 60000$/,
+    ],
+    [{ sendCommand: () => Promise.resolve(0), ttl: 5 }, /^redisDenylist: unknown option "ttl"$/],
+    [
+      { sendCommand: () => Promise.resolve(0), prefx: 'p:' },
+      /^redisDenylist: unknown option "prefx" \(did you mean "prefix"\?\)$/,
+    ],
   ])('throws a TypeError naming the option for %j', (options, message) => {
     expect(() => redisDenylist(options as unknown as RedisDenylistOptions)).toThrow(message)
   })

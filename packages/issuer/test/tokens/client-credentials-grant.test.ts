@@ -207,7 +207,7 @@ describe('token lifetime', () => {
     expect((res.body as { expires_in: number }).expires_in).toBe(600)
   })
 
-  it('caps a client ttl at maxAccessTokenTtl', async () => {
+  it('caps a client ttl at maxAccessTokenTtlSeconds', async () => {
     const res = await request(createApp({ rateLimit: false }))
       .post('/token')
       .type('form')
@@ -223,8 +223,8 @@ describe('token lifetime', () => {
     expect((claims.exp as number) - (claims.iat as number)).toBe(3600)
   })
 
-  it('uses accessTokenTtl for clients without their own', async () => {
-    const res = await request(createApp({ rateLimit: false, accessTokenTtl: 120 }))
+  it('uses accessTokenTtlSeconds for clients without their own', async () => {
+    const res = await request(createApp({ rateLimit: false, accessTokenTtlSeconds: 120 }))
       .post('/token')
       .set('Authorization', basic('basic-only', secrets.basicOnly.secret))
       .type('form')

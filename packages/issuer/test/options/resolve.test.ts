@@ -1,7 +1,8 @@
 import { MemoryStore } from 'express-rate-limit'
-import { describe, expect, it } from 'vitest'
-import { resolveOptions } from '../src/options.js'
-import { ISSUER, baseOptions, clientStore } from './helpers.js'
+import { describe, expect, it, vi } from 'vitest'
+import { resolveOptions } from '../../src/options/resolve.js'
+import { TOKEN_ENDPOINT_DEFAULTS } from '../../src/options/defaults.js'
+import { ISSUER, baseOptions, clientStore } from '../helpers.js'
 
 function resolveWith(overrides: Record<string, unknown>): ReturnType<typeof resolveOptions> {
   return resolveOptions({ ...baseOptions(), ...overrides })
@@ -18,8 +19,8 @@ describe('resolveOptions', () => {
     expect(config).toMatchObject({
       issuer: ISSUER,
       clients: clientStore,
-      accessTokenTtl: 300,
-      maxAccessTokenTtl: 3600,
+      accessTokenTtlSeconds: 300,
+      maxAccessTokenTtlSeconds: 3600,
       secretPepper: undefined,
       allowJsonBody: false,
       bodyLimit: 4096,
@@ -34,7 +35,8 @@ describe('resolveOptions', () => {
         jwks: `${ISSUER}/jwks.json`,
         metadata: `${ISSUER}/.well-known/oauth-authorization-server`,
       },
-      jwksMaxAge: 300,
+      jwksMaxAgeSeconds: 300,
+      hookTimeoutMs: 5000,
       scopesSupported: undefined,
       rateLimit: { failures: {}, issuance: {} },
       onEvent: undefined,
@@ -50,12 +52,41 @@ describe('resolveOptions', () => {
     expect(Object.isFrozen(config.rateLimit)).toBe(true)
   })
 
+  it('takes its defaults from TOKEN_ENDPOINT_DEFAULTS, which is frozen', () => {
+    const config = resolveOptions(baseOptions())
+    expect(config).toMatchObject({
+      accessTokenTtlSeconds: TOKEN_ENDPOINT_DEFAULTS.accessTokenTtlSeconds,
+      hookTimeoutMs: TOKEN_ENDPOINT_DEFAULTS.hookTimeoutMs,
+      paths: TOKEN_ENDPOINT_DEFAULTS.paths,
+    })
+    expect(Object.isFrozen(TOKEN_ENDPOINT_DEFAULTS)).toBe(true)
+    expect(Object.isFrozen(TOKEN_ENDPOINT_DEFAULTS.paths)).toBe(true)
+  })
+
   it('throws a TypeError naming an unknown option', () => {
-    expectOptionError({ audiance: 'x' }, 'tokenEndpoint: unknown option "audiance"')
+    expectOptionError({ zzz: 'x' }, /^tokenEndpoint: unknown option "zzz"$/)
+  })
+
+  it('suggests the option an unknown one is a near miss of', () => {
+    expectOptionError(
+      { issuerr: 'x' },
+      /^tokenEndpoint: unknown option "issuerr" \(did you mean "issuer"\?\)$/,
+    )
+    expectOptionError(
+      { accessTokenTTLSeconds: 60 },
+      /^tokenEndpoint: unknown option "accessTokenTTLSeconds" \(did you mean "accessTokenTtlSeconds"\?\)$/,
+    )
+    expectOptionError(
+      { hookTimeoutMillis: 60 },
+      /^tokenEndpoint: unknown option "hookTimeoutMillis" \(did you mean "hookTimeoutMs"\?\)$/,
+    )
   })
 
   it('names unknown nested options with their path', () => {
-    expectOptionError({ paths: { tokens: '/t' } }, 'tokenEndpoint: unknown option "paths.tokens"')
+    expectOptionError(
+      { paths: { tokens: '/t' } },
+      /^tokenEndpoint: unknown option "paths\.tokens" \(did you mean "paths\.token"\?\)$/,
+    )
     expectOptionError(
       { rateLimit: { failure: {} } },
       'tokenEndpoint: unknown option "rateLimit.failure"',
@@ -130,14 +161,28 @@ describe('resolveOptions', () => {
     ['missing keys', { keys: undefined }, /option "keys"/],
     ['empty keys', { keys: [] }, /option "keys"/],
     ['a bad key', { keys: [{ kid: 'k', alg: 'RS256', privateKey: 'not a pem' }] }, /option "keys"/],
-    ['a fractional ttl', { accessTokenTtl: 1.5 }, /option "accessTokenTtl" must be an integer/],
-    ['a zero ttl', { accessTokenTtl: 0 }, /option "accessTokenTtl"/],
+    [
+      'a fractional ttl',
+      { accessTokenTtlSeconds: 1.5 },
+      /^tokenEndpoint: option "accessTokenTtlSeconds" must be an integer from 1 to 86400$/,
+    ],
+    ['a zero ttl', { accessTokenTtlSeconds: 0 }, /option "accessTokenTtlSeconds"/],
+    ['a ttl as a string', { accessTokenTtlSeconds: '60' }, /option "accessTokenTtlSeconds"/],
     [
       'a ttl over the maximum',
-      { accessTokenTtl: 600, maxAccessTokenTtl: 300 },
-      /"accessTokenTtl" must not exceed/,
+      { accessTokenTtlSeconds: 600, maxAccessTokenTtlSeconds: 300 },
+      /^tokenEndpoint: option "accessTokenTtlSeconds" must not exceed "maxAccessTokenTtlSeconds"$/,
     ],
-    ['a maximum over a day', { maxAccessTokenTtl: 86_401 }, /option "maxAccessTokenTtl"/],
+    [
+      'a maximum over a day',
+      { maxAccessTokenTtlSeconds: 86_401 },
+      /option "maxAccessTokenTtlSeconds" must be an integer from 1 to 86400/,
+    ],
+    [
+      'a zero hookTimeoutMs',
+      { hookTimeoutMs: 0 },
+      /^tokenEndpoint: option "hookTimeoutMs" must be an integer from 1 to 60000$/,
+    ],
     [
       'a short pepper',
       { secretPepper: 'short' },
@@ -161,7 +206,11 @@ describe('resolveOptions', () => {
       { paths: { jwks: '/token' } },
       /option "paths" must give a different path to each route/,
     ],
-    ['a negative jwksMaxAge', { jwksMaxAge: -1 }, /option "jwksMaxAge"/],
+    [
+      'a negative jwksMaxAgeSeconds',
+      { jwksMaxAgeSeconds: -1 },
+      /^tokenEndpoint: option "jwksMaxAgeSeconds" must be an integer from 0 to 604800$/,
+    ],
     ['a bad scope token', { scopesSupported: ['ok', 'not ok'] }, /option "scopesSupported"/],
     ['scopesSupported as a string', { scopesSupported: 'a b' }, /option "scopesSupported"/],
     ['rateLimit true', { rateLimit: true }, /option "rateLimit" must be an object or false/],
@@ -183,7 +232,7 @@ describe('resolveOptions', () => {
     [
       'an unknown header draft',
       { rateLimit: { issuance: { standardHeaders: 'draft-9' } } },
-      /"rateLimit.issuance.standardHeaders"/,
+      /^tokenEndpoint: option "rateLimit\.issuance\.standardHeaders" must be true, false, 'draft-6', 'draft-7' or 'draft-8'$/,
     ],
     [
       'a store without increment',
@@ -226,7 +275,53 @@ describe('resolveOptions', () => {
     expect(resolveWith({ scopesSupported: ['a', 'b', 'a'] }).scopesSupported).toEqual(['a', 'b'])
   })
 
-  it('lowers the default accessTokenTtl to a smaller maxAccessTokenTtl', () => {
-    expect(resolveWith({ maxAccessTokenTtl: 60 }).accessTokenTtl).toBe(60)
+  it('lowers the default accessTokenTtlSeconds to a smaller maxAccessTokenTtlSeconds', () => {
+    expect(resolveWith({ maxAccessTokenTtlSeconds: 60 }).accessTokenTtlSeconds).toBe(60)
+  })
+
+  describe('deprecated names', () => {
+    it.each([
+      ['accessTokenTtl', 'accessTokenTtlSeconds', 120, 'CCFLOW_DEP_ACCESS_TOKEN_TTL'],
+      ['maxAccessTokenTtl', 'maxAccessTokenTtlSeconds', 600, 'CCFLOW_DEP_MAX_ACCESS_TOKEN_TTL'],
+      ['jwksMaxAge', 'jwksMaxAgeSeconds', 60, 'CCFLOW_DEP_JWKS_MAX_AGE'],
+      ['hookTimeout', 'hookTimeoutMs', 250, 'CCFLOW_DEP_HOOK_TIMEOUT'],
+    ])('still accept %s (as %s), warning once per process', (oldName, newName, value, code) => {
+      const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined)
+      try {
+        const config = resolveWith({ [oldName]: value }) as unknown as Record<string, unknown>
+        expect(config[newName]).toBe(value)
+        resolveWith({ [oldName]: value })
+        const warnings = warn.mock.calls.filter(
+          ([, options]) => (options as { code?: string } | undefined)?.code === code,
+        )
+        expect(warnings).toEqual([
+          [
+            `tokenEndpoint: option "${oldName}" is deprecated and will be removed in the next major version; use "${newName}" (same value)`,
+            { type: 'DeprecationWarning', code },
+          ],
+        ])
+      } finally {
+        warn.mockRestore()
+      }
+    })
+
+    it('checks a value given under an old name by the new name’s rule', () => {
+      vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined)
+      try {
+        expectOptionError(
+          { accessTokenTtl: 0 },
+          /^tokenEndpoint: option "accessTokenTtlSeconds" must be an integer from 1 to 86400$/,
+        )
+      } finally {
+        vi.restoreAllMocks()
+      }
+    })
+
+    it('refuses an old name together with its new name', () => {
+      expectOptionError(
+        { hookTimeout: 10, hookTimeoutMs: 10 },
+        /^tokenEndpoint: options "hookTimeout" and "hookTimeoutMs" are the same option; keep only "hookTimeoutMs"$/,
+      )
+    })
   })
 })

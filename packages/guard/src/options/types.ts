@@ -1,0 +1,116 @@
+import type { StaticKeyInput, AccessTokenClaims, RemoteKeySetOptions } from '../types.js'
+
+// The public options of requireToken and createTokenVerifier. Durations name their unit
+// (CONTRIBUTING.md, "Options"): `…Ms` milliseconds, `…Seconds` seconds.
+
+/**
+ * Options of {@link createTokenVerifier}: what a token must look like and where the keys come
+ * from. Exactly one key source is required: `keys`, `jwksUri` or `discover: true`.
+ *
+ * @typeParam C - the claims type handed to `isRevoked`.
+ */
+export interface TokenVerifierOptions<C = AccessTokenClaims> {
+  /** Accepted `iss` value(s), compared exactly. Required. */
+  issuer: string | readonly string[]
+  /** Accepted `aud` value(s); a token passes when any of its audiences is one of them. Required. */
+  audience: string | readonly string[]
+  /**
+   * Static verification keys: PEM, JWK, `KeyObject`, `{ key, kid?, alg? }` or
+   * `{ secret, kid?, alg? }` (HMAC, at least 32 bytes). RSA keys need at least 2048 bits.
+   */
+  keys?: readonly StaticKeyInput[]
+  /** URL of the issuer's JWKS (https; http only for localhost). */
+  jwksUri?: string
+  /**
+   * Find the JWKS through the issuer's RFC 8414 metadata (then OpenID discovery); the metadata's
+   * `issuer` must equal `issuer`.
+   * @default false
+   */
+  discover?: boolean
+  /** Tuning of the remote key set (only with `jwksUri` or `discover`). */
+  jwks?: RemoteKeySetOptions
+  /**
+   * Accepted signature algorithms; `none` is never accepted.
+   * @default derived from the keys (RSA → RS*, PS*; EC → ES*; secret → HS*), or every asymmetric
+   * algorithm for a remote key set
+   */
+  algorithms?: readonly string[]
+  /**
+   * Leeway in seconds for `exp`, `nbf`, `iat` and `maxTokenAgeSeconds` (≥ 0).
+   * @default TOKEN_VERIFIER_DEFAULTS.clockToleranceSeconds (5)
+   */
+  clockToleranceSeconds?: number
+  /**
+   * Reject tokens whose `iat` is older than this many seconds (then `iat` is required; > 0).
+   * @default undefined (no age limit)
+   */
+  maxTokenAgeSeconds?: number
+  /**
+   * Accepted `typ` header values, compared as media types (case-insensitive, `application/`
+   * optional). `'any'` skips the check, for issuers that send no `typ`.
+   * @default TOKEN_VERIFIER_DEFAULTS.allowedTypes (['at+jwt', 'application/at+jwt'])
+   */
+  allowedTypes?: readonly string[] | 'any'
+  /**
+   * Longest token accepted, in characters; longer ones are rejected before any parsing.
+   * @default TOKEN_VERIFIER_DEFAULTS.maxTokenLength (8192)
+   */
+  maxTokenLength?: number
+  /**
+   * Realm of the `WWW-Authenticate` challenge.
+   * @default TOKEN_VERIFIER_DEFAULTS.realm ('api')
+   */
+  realm?: string
+  /**
+   * Claims that hold scopes: a space-delimited string or an array of strings (`scope` itself
+   * only as a string, as RFC 9068 defines it).
+   * @default TOKEN_VERIFIER_DEFAULTS.scopeClaims (['scope', 'scp'])
+   */
+  scopeClaims?: readonly string[]
+  /**
+   * The verified-token cache: `false` turns it off.
+   * @default { max: 1000 }
+   */
+  cache?: false | { max?: number }
+  /**
+   * Called on every request (cached or not) with the verified claims; `true` rejects the token
+   * (401 `revoked`). A throw or rejection answers 503: the guard fails closed.
+   */
+  isRevoked?: (claims: C) => boolean | Promise<boolean>
+  /**
+   * Milliseconds to wait for an asynchronous `isRevoked`; past it the answer is 503 (fails
+   * closed), so a store that never answers cannot hang requests (1 to 60000).
+   * @default TOKEN_VERIFIER_DEFAULTS.revocationTimeoutMs (2000)
+   */
+  revocationTimeoutMs?: number
+  /** @deprecated Use `clockToleranceSeconds` (same value); removed in the next major version. */
+  clockTolerance?: number
+  /** @deprecated Use `maxTokenAgeSeconds` (same value); removed in the next major version. */
+  maxTokenAge?: number
+  /** @deprecated Use `revocationTimeoutMs` (same value); removed in the next major version. */
+  revocationTimeout?: number
+}
+
+/**
+ * Options of {@link requireToken}: the verifier's options plus where tokens may be sent and how
+ * errors are reported.
+ */
+export interface RequireTokenOptions<C = AccessTokenClaims> extends TokenVerifierOptions<C> {
+  /**
+   * Extra token locations (RFC 6750 §2.2 form body, §2.3 query). Both are off: a token sent
+   * there is answered 400.
+   * @default { body: false, query: false }
+   */
+  tokenLocations?: { body?: boolean; query?: boolean }
+  /**
+   * Let requests without any token through with `req.auth` undefined. A token that is sent is
+   * still verified and rejected when invalid.
+   * @default false
+   */
+  credentialsOptional?: boolean
+  /**
+   * Pass errors to `next(err)` as {@link BearerError}s instead of answering.
+   * @default false
+   */
+  passErrors?: boolean
+}

@@ -1,0 +1,229 @@
+import { describe, expect, expectTypeOf, it, vi } from 'vitest'
+import type { OptionTable } from '@ccflow/core'
+import {
+  REQUIRE_TOKEN_OPTIONS,
+  resolveTransportOptions,
+  resolveVerifierOptions,
+  TOKEN_VERIFIER_DEFAULTS,
+  TOKEN_VERIFIER_OPTIONS,
+} from '../../src/options/resolve.js'
+import type { TokenVerifierOptions } from '../../src/options/types.js'
+import { AUDIENCE, HMAC_SECRET, ISSUER, rsaKeyPair } from '../helpers.js'
+
+const rsa = rsaKeyPair()
+const base = { issuer: ISSUER, audience: AUDIENCE, keys: [rsa.publicKey] }
+
+describe('resolveVerifierOptions', () => {
+  it('applies the documented defaults', () => {
+    const config = resolveVerifierOptions(base)
+    expect(config).toMatchObject({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      clockToleranceSeconds: 5,
+      maxTokenAgeSeconds: undefined,
+      revocationTimeoutMs: 2000,
+      maxTokenLength: 8192,
+      realm: 'api',
+      scopeClaims: ['scope', 'scp'],
+      cacheMax: 1000,
+      isRevoked: undefined,
+    })
+    expect(config.algorithms).toEqual(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'])
+    expect([...(config.headerPolicy.types ?? [])]).toEqual(['application/at+jwt'])
+    expect(TOKEN_VERIFIER_DEFAULTS.allowedTypes).toEqual(['at+jwt', 'application/at+jwt'])
+  })
+
+  it('keeps issuer and audience lists as arrays', () => {
+    const config = resolveVerifierOptions({ ...base, issuer: ['a', 'b'], audience: ['c'] })
+    expect(config.issuer).toEqual(['a', 'b'])
+    expect(config.audience).toBe('c')
+  })
+
+  it.each([
+    [{ ...base, issuer: undefined }, /^F: option "issuer" is required: a non-empty string/],
+    [{ ...base, issuer: [] }, /^F: option "issuer" is required/],
+    [{ ...base, audience: undefined }, /^F: option "audience" is required/],
+    [{ ...base, audience: [''] }, /^F: option "audience" must hold only non-empty strings$/],
+    [{ ...base, keys: undefined }, /^F: option "keys" is required: give one key source/],
+    [
+      { ...base, jwksUri: 'https://x.example/jwks' },
+      /^F: options "keys", "jwksUri" and "discover" are key sources; give only one$/,
+    ],
+    [{ ...base, discover: true }, /give only one/],
+    [{ ...base, keys: [] }, /^F: option "keys": options\.keys must be a non-empty array/],
+    [
+      { ...base, jwks: { timeoutMs: 1 } },
+      /^F: option "jwks" applies only with "jwksUri" or "discover"$/,
+    ],
+    [
+      {
+        ...base,
+        keys: undefined,
+        discover: true,
+        jwks: { jwksUri: 'https://elsewhere.example/jwks' },
+      },
+      /^F: unknown option "jwks\.jwksUri"$/,
+    ],
+    [
+      { ...base, keys: undefined, jwksUri: 'https://x.example/jwks', jwks: { onEvent: () => 1 } },
+      /^F: unknown option "jwks\.onEvent"$/,
+    ],
+    [
+      { ...base, keys: undefined, jwksUri: 'https://x.example/jwks', jwks: { cooldownSecs: 1 } },
+      /^F: unknown option "jwks\.cooldownSecs" \(did you mean "jwks\.cooldownSeconds"\?\)$/,
+    ],
+    [{ ...base, algorithms: ['none'] }, /^F: option "algorithms" must not hold "none"/],
+    [
+      { ...base, algorithms: ['HS256'] },
+      /^F: option "algorithms" holds HS256, which none of "keys" can verify$/,
+    ],
+    [{ ...base, algorithms: [] }, /^F: option "algorithms" must be a non-empty array$/],
+    [
+      { ...base, clockToleranceSeconds: -1 },
+      /^F: option "clockToleranceSeconds" must be a number ≥ 0$/,
+    ],
+    [
+      { ...base, clockToleranceSeconds: '5' },
+      /^F: option "clockToleranceSeconds" must be a number ≥ 0$/,
+    ],
+    [{ ...base, maxTokenAgeSeconds: 0 }, /^F: option "maxTokenAgeSeconds" must be a number/],
+    [{ ...base, maxTokenLength: 1.5 }, /^F: option "maxTokenLength" must be an integer ≥ 1$/],
+    [{ ...base, allowedTypes: [] }, /^F: option "allowedTypes"/],
+    [{ ...base, realm: 'a\nb' }, /^F: option "realm" must be a string of printable ASCII/],
+    [{ ...base, scopeClaims: [] }, /^F: option "scopeClaims"/],
+    [{ ...base, cache: true }, /^F: option "cache" must be false or \{ max \}$/],
+    [{ ...base, cache: { max: 0 } }, /^F: option "cache\.max" must be an integer ≥ 1$/],
+    [{ ...base, cache: { size: 5 } }, /^F: unknown option "cache\.size"$/],
+    [{ ...base, isRevoked: 'yes' }, /^F: option "isRevoked" must be a function$/],
+    [
+      { ...base, revocationTimeoutMs: 0 },
+      /^F: option "revocationTimeoutMs" must be an integer from 1 to 60000$/,
+    ],
+    [{ ...base, keys: [{ secret: 'short' }] }, /at least 32 bytes/],
+    [{ ...base, keys: [rsaKeyPair(1024).publicKey] }, /RSA key of 1024 bits/],
+    [
+      { ...base, keys: undefined, discover: true, issuer: ['a', 'b'] },
+      /^F: option "issuer" must be exactly one issuer with "discover: true"$/,
+    ],
+  ])('throws a TypeError naming the problem (%#)', (options, message) => {
+    expect(() => resolveVerifierOptions(options, 'F')).toThrow(TypeError)
+    expect(() => resolveVerifierOptions(options, 'F')).toThrow(message)
+  })
+
+  it('throws a TypeError naming an unknown option and the nearest known one', () => {
+    expect(() => resolveVerifierOptions({ ...base, audiance: 'x' }, 'requireToken')).toThrow(
+      /^requireToken: unknown option "audiance" \(did you mean "audience"\?\)$/,
+    )
+  })
+
+  it('names createTokenVerifier by default', () => {
+    expect(() => resolveVerifierOptions({ ...base, clockToleranceSeconds: -1 })).toThrow(
+      /^createTokenVerifier: option "clockToleranceSeconds"/,
+    )
+  })
+
+  it.each([
+    ['clockTolerance', 'clockToleranceSeconds', 30, 'CCFLOW_DEP_CLOCK_TOLERANCE'],
+    ['maxTokenAge', 'maxTokenAgeSeconds', 600, 'CCFLOW_DEP_MAX_TOKEN_AGE'],
+    ['revocationTimeout', 'revocationTimeoutMs', 300, 'CCFLOW_DEP_REVOCATION_TIMEOUT'],
+  ])(
+    'still accepts the deprecated %s (as %s), warning once per process',
+    (oldName, newName, value, code) => {
+      const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined)
+      try {
+        const config = resolveVerifierOptions({ ...base, [oldName]: value }, 'requireToken')
+        expect((config as unknown as Record<string, unknown>)[newName]).toBe(value)
+        resolveVerifierOptions({ ...base, [oldName]: value }, 'requireToken')
+        const warnings = warn.mock.calls.filter(
+          ([, options]) => (options as { code?: string } | undefined)?.code === code,
+        )
+        expect(warnings).toEqual([
+          [
+            `requireToken: option "${oldName}" is deprecated and will be removed in the next major version; use "${newName}" (same value)`,
+            { type: 'DeprecationWarning', code },
+          ],
+        ])
+      } finally {
+        warn.mockRestore()
+      }
+    },
+  )
+
+  it('refuses a deprecated name together with its replacement', () => {
+    expect(() =>
+      resolveVerifierOptions(
+        { ...base, clockTolerance: 1, clockToleranceSeconds: 1 },
+        'requireToken',
+      ),
+    ).toThrow(
+      /^requireToken: options "clockTolerance" and "clockToleranceSeconds" are the same option; keep only "clockToleranceSeconds"$/,
+    )
+  })
+
+  it('lists every option of TokenVerifierOptions in its table, checked by the compiler', () => {
+    expectTypeOf(TOKEN_VERIFIER_OPTIONS).toEqualTypeOf<OptionTable<TokenVerifierOptions>>()
+    const rest: Omit<
+      OptionTable<TokenVerifierOptions>,
+      'revocationTimeoutMs'
+    > = TOKEN_VERIFIER_OPTIONS
+    // @ts-expect-error a table that leaves out an option (here revocationTimeoutMs) does not compile
+    const missing: OptionTable<TokenVerifierOptions> = rest
+    expect(missing).toBe(TOKEN_VERIFIER_OPTIONS)
+  })
+
+  it('points a transport option given to the verifier at requireToken', () => {
+    expect(() => resolveVerifierOptions({ ...base, passErrors: true })).toThrow(
+      /^createTokenVerifier: unknown option "passErrors" \(it is an option of requireToken\)$/,
+    )
+    expect(() =>
+      resolveVerifierOptions({ ...base, passErrors: true }, 'requireToken', REQUIRE_TOKEN_OPTIONS),
+    ).not.toThrow()
+  })
+
+  it('accepts allowedTypes any', () => {
+    expect(
+      resolveVerifierOptions({ ...base, allowedTypes: 'any' }).headerPolicy.types,
+    ).toBeUndefined()
+  })
+
+  it('turns the cache off with false', () => {
+    expect(resolveVerifierOptions({ ...base, cache: false }).cacheMax).toBe(0)
+  })
+
+  it('derives HS256 for an HMAC secret and every asymmetric algorithm for a JWKS', () => {
+    expect(resolveVerifierOptions({ ...base, keys: [{ secret: HMAC_SECRET }] }).algorithms).toEqual(
+      ['HS256'],
+    )
+    const remote = resolveVerifierOptions({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwksUri: 'https://auth.example.com/jwks.json',
+    })
+    expect(remote.algorithms).not.toContain('HS256')
+    expect(remote.algorithms).toContain('ES256')
+    expect(remote.keySource).toMatchObject({ type: 'remote', discover: false })
+  })
+})
+
+describe('resolveTransportOptions', () => {
+  it('defaults every location and mode to off', () => {
+    expect(resolveTransportOptions({})).toEqual({
+      body: false,
+      query: false,
+      credentialsOptional: false,
+      passErrors: false,
+    })
+  })
+
+  it('throws a TypeError for an unknown location and a non-boolean', () => {
+    expect(() => resolveTransportOptions({ tokenLocations: { cookie: true } })).toThrow(
+      /^requireToken: unknown option "tokenLocations\.cookie"$/,
+    )
+    expect(() => resolveTransportOptions({ tokenLocations: { bdy: true } })).toThrow(
+      /^requireToken: unknown option "tokenLocations\.bdy" \(did you mean "tokenLocations\.body"\?\)$/,
+    )
+    expect(() => resolveTransportOptions({ passErrors: 'yes' })).toThrow(
+      /^requireToken: option "passErrors" must be a boolean$/,
+    )
+  })
+})
