@@ -6,6 +6,6 @@ export default defineProject({
     include: ['test/**/*.test.ts'],
     // The files whose assertions are types (expectTypeOf, @ts-expect-error): vitest runs tsc on
     // this package's tsconfig.json and fails their tests on a type error (runtime tests run too).
-    typecheck: { enabled: true, include: ['test/**/augment.test.ts'] },
+    typecheck: { enabled: true, include: ['test/**/augment.test.ts', 'test/**/index.test.ts'] },
   },
 })
