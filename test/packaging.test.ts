@@ -22,6 +22,8 @@ const EXPORTS = {
     'generateSigningKey',
     'importSigningKeys',
     'TokenError',
+    'isTokenError',
+    'TemporarilyUnavailableError',
   ],
   '@ccflow/guard': [
     'requireToken',
@@ -30,10 +32,31 @@ const EXPORTS = {
     'createTokenVerifier',
     'BearerJwtStrategy',
     'BearerError',
+    'isBearerError',
+    'ServiceUnavailableError',
   ],
 } as const
 
 type PackageName = keyof typeof EXPORTS
+
+// Per package: the error base class, a 503 to build, the brand check and the 503's dependency.
+const BRANDED: Record<
+  PackageName,
+  { base: string; unavailable: string; check: string; dependency: string }
+> = {
+  '@ccflow/issuer': {
+    base: 'TokenError',
+    unavailable: "TemporarilyUnavailableError('denylist')",
+    check: 'isTokenError',
+    dependency: 'denylist',
+  },
+  '@ccflow/guard': {
+    base: 'BearerError',
+    unavailable: "ServiceUnavailableError('revocation_check_failed')",
+    check: 'isBearerError',
+    dependency: 'revocation_check',
+  },
+}
 
 /** Runs plain `node` (no loader, no vitest) from test/, where both packages resolve by name. */
 async function node(args: string[]): Promise<string> {
@@ -111,6 +134,33 @@ describe.skipIf(ON_EXPRESS_4)(
         const [esmCode, esmStatus, cjsCode, cjsStatus] = JSON.parse(out) as unknown[]
         expect(esmCode).toBe(name === '@ccflow/issuer' ? 'invalid_client' : 'insufficient_scope')
         expect([cjsCode, cjsStatus]).toEqual([esmCode, esmStatus])
+      })
+
+      it('recognizes an error from either build with the check of either build (one brand)', async () => {
+        const { base, unavailable, check, dependency } = BRANDED[name]
+        const out = await node([
+          '--input-type=module',
+          '-e',
+          `import * as esm from '${name}'
+           import { createRequire } from 'node:module'
+           const cjs = createRequire(process.cwd() + '/')('${name}')
+           const [a, b] = [esm, cjs].map((m) => new m.${unavailable})
+           const lookAlike = { ...a, code: a.code, status: a.status }
+           console.log(JSON.stringify({
+             instanceofAcross: [a instanceof cjs.${base}, b instanceof esm.${base}],
+             checks: [esm.${check}(a), esm.${check}(b), cjs.${check}(a), cjs.${check}(b)],
+             statics: [esm.${base}.is(b), cjs.${base}.is(a)],
+             lookAlike: [esm.${check}(lookAlike), cjs.${check}(lookAlike)],
+             dependency: [a.dependency, b.dependency],
+           }))`,
+        ])
+        const result = JSON.parse(out) as Record<string, unknown[]>
+        // Two builds, two classes: what instanceof cannot tell, the shared brand does.
+        expect(result.instanceofAcross).toEqual([false, false])
+        expect(result.checks).toEqual([true, true, true, true])
+        expect(result.statics).toEqual([true, true])
+        expect(result.lookAlike).toEqual([false, false])
+        expect(result.dependency).toEqual([dependency, dependency])
       })
 
       it('has an exports map with import and require conditions, each with its own types', () => {

@@ -8,7 +8,11 @@ export default defineProject({
     // this package's tsconfig.json and fails their tests on a type error (runtime tests run too).
     typecheck: {
       enabled: true,
-      include: ['test/**/augment.test.ts', 'test/**/options/resolve.test.ts'],
+      include: [
+        'test/**/augment.test.ts',
+        'test/**/index.test.ts',
+        'test/**/options/resolve.test.ts',
+      ],
     },
   },
 })

@@ -27,6 +27,8 @@ export { isScopeToken, parseScope } from './scope.js'
 export { countAuthorizationHeaders } from './http/authorization.js'
 export { isSecureOrLoopback, LOOPBACK_HOSTS } from './url.js'
 export { settleWithin } from './timeout.js'
+export { brand, isBranded, markBranded } from './errors/brand.js'
+export type { ProtocolError } from './errors/protocol-error.js'
 export {
   DEFAULT_REDIS_TIMEOUT_MS,
   MAX_REDIS_TIMEOUT_MS,

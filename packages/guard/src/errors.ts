@@ -1,12 +1,25 @@
+import { brand, isBranded, markBranded, type ProtocolError } from '@ccflow/core'
 import type { Response } from 'express'
 
 /**
- * The error codes of RFC 6750 §3.1, as sent in the `error` attribute of the
- * `WWW-Authenticate` challenge and in the JSON body.
+ * The error codes of RFC 6750 §3.1: the only values the `error` attribute of the
+ * `WWW-Authenticate` challenge ever takes.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
  */
-export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope'
+export type ChallengeErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope'
+
+/**
+ * The `code` of a {@link BearerError}: the `error` value of the JSON body. That is an RFC 6750
+ * §3.1 code ({@link ChallengeErrorCode}), or one of two stable names where RFC 6750 has none:
+ * `unauthorized` (a 401 for a request without a bearer token) and `temporarily_unavailable`
+ * (a 503, the name RFC 6749 §4.1.2.1 gives it).
+ *
+ * The `WWW-Authenticate` challenge carries `error="<code>"` only for the RFC 6750 codes: RFC 6750
+ * §3.1 says a 401 for a request without authentication SHOULD NOT include an error code, and a
+ * 503 has no challenge at all.
+ */
+export type BearerErrorCode = ChallengeErrorCode | 'unauthorized' | 'temporarily_unavailable'
 
 /** Reasons for a 401 without an error code: the request carried no bearer credentials. */
 export type UnauthorizedReason = 'missing_token' | 'unsupported_scheme'
@@ -47,6 +60,12 @@ export type InvalidTokenReason =
 export type ServiceUnavailableReason = 'key_source_unavailable' | 'revocation_check_failed'
 
 /**
+ * What a {@link ServiceUnavailableError} waited for: the key source (JWKS URI or discovery) or
+ * the revocation check (`isRevoked`).
+ */
+export type UnavailableDependency = 'key_source' | 'revocation_check'
+
+/**
  * A stable machine-readable reason, sent as `reason` in the JSON body and kept on the error.
  * It never changes between releases without a major version.
  */
@@ -57,13 +76,18 @@ export type BearerErrorReason =
   | 'insufficient_scope'
   | ServiceUnavailableReason
 
-/** The value of `error` in the JSON body: an RFC 6750 code, or a stable name where RFC 6750 has none. */
-export type BearerErrorName = BearerErrorCode | 'unauthorized' | 'temporarily_unavailable'
+/**
+ * The value of `error` in the JSON body.
+ *
+ * @deprecated The same as {@link BearerErrorCode}, which `BearerError.code` now always holds; use
+ * that. `BearerErrorName` goes in the next major.
+ */
+export type BearerErrorName = BearerErrorCode
 
 /** The JSON body the guard writes for an error. */
 export interface BearerErrorBody {
-  /** RFC 6750 code, or `unauthorized` (no credentials) / `temporarily_unavailable` (503). */
-  error: BearerErrorName
+  /** The error's `code`: an RFC 6750 code, `unauthorized` (no credentials) or `temporarily_unavailable` (503). */
+  error: BearerErrorCode
   /** Human-readable text from a fixed vocabulary; never holds request data. */
   error_description: string
   /** Stable machine-readable reason. */
@@ -107,7 +131,9 @@ const DESCRIPTIONS: Readonly<Record<BearerErrorReason, string>> = {
 }
 
 const DEFAULT_REALM = 'api'
-const BRAND = Symbol.for('@ccflow/guard.BearerError')
+// The same registered symbol in the ESM and the CJS build, so `isBearerError` recognizes an error
+// from either, where `instanceof` would compare two different classes.
+const BRAND = brand('guard.BearerError')
 
 /**
  * Makes a value safe inside a quoted-string of an HTTP header (RFC 9110 §5.6.4): control
@@ -125,7 +151,7 @@ export function quoteHeaderValue(value: string): string {
  */
 export function bearerChallenge(
   realm: string,
-  code?: BearerErrorCode,
+  code?: ChallengeErrorCode,
   description?: string,
   scope?: string,
 ): string {
@@ -138,8 +164,7 @@ export function bearerChallenge(
 
 interface BearerErrorInit {
   status: number
-  error: BearerErrorName
-  code: BearerErrorCode | undefined
+  code: BearerErrorCode
   reason: BearerErrorReason
   headers: Record<string, string>
   cause?: unknown
@@ -159,17 +184,26 @@ export interface BearerErrorOptions {
 /**
  * Base class of every error the guard produces. Its `status`, `headers` and `toJSON()` body
  * are a complete RFC 6750 response; `message` is the fixed-vocabulary description and never
- * holds request data. Check `BearerError.is(err)` rather than `instanceof` when the ESM and CJS
+ * holds request data. Check {@link isBearerError} rather than `instanceof` when the ESM and CJS
  * builds may both be loaded.
+ *
+ * The model, shared with `@ccflow/issuer`'s `TokenError`: `code` is always the wire code, the
+ * `error` value of the JSON body (see {@link BearerErrorCode} for when the challenge carries it
+ * too); `reason` is a stable detail from the {@link BearerErrorReason} union; and a 503 is a
+ * subclass ({@link ServiceUnavailableError}) naming its `dependency`.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
  */
-export class BearerError extends Error {
+export class BearerError
+  extends Error
+  implements ProtocolError<BearerErrorCode, BearerErrorReason>
+{
   override readonly name: string = 'BearerError'
-  /** RFC 6750 error code; `undefined` when there were no credentials or on 503. */
-  readonly code: BearerErrorCode | undefined
-  /** Value of `error` in the JSON body. */
-  readonly error: BearerErrorName
+  /**
+   * The wire code: the `error` value of the JSON body. The `WWW-Authenticate` challenge has
+   * `error="<code>"` only for the RFC 6750 codes, never for `unauthorized` (RFC 6750 §3.1).
+   */
+  readonly code: BearerErrorCode
   /** HTTP status: 400, 401, 403 or 503. */
   readonly status: number
   /** Response headers to send (`WWW-Authenticate`, `Retry-After`). */
@@ -185,42 +219,65 @@ export class BearerError extends Error {
     const description = DESCRIPTIONS[init.reason]
     super(description, init.cause === undefined ? undefined : { cause: init.cause })
     this.code = init.code
-    this.error = init.error
     this.status = init.status
     this.headers = init.headers
     this.reason = init.reason
     this.description = description
-    Object.defineProperty(this, BRAND, { value: true })
+    markBranded(this, BRAND)
+  }
+
+  /**
+   * The value of `error` in the JSON body.
+   *
+   * @deprecated The same as {@link BearerError.code}, which now always holds it; use that.
+   * `error` goes in the next major.
+   */
+  get error(): BearerErrorCode {
+    return this.code
   }
 
   /** The JSON body of the response. */
   toJSON(): BearerErrorBody {
-    return { error: this.error, error_description: this.description, reason: this.reason }
+    return { error: this.code, error_description: this.description, reason: this.reason }
   }
 
-  /** True for any guard error, from either the ESM or the CJS build. */
+  /** The same as {@link isBearerError}. */
   static is(value: unknown): value is BearerError {
-    return (
-      typeof value === 'object' &&
-      value !== null &&
-      (value as Record<symbol, unknown>)[BRAND] === true
-    )
+    return isBearerError(value)
   }
 }
 
 /**
- * 401 without an error code: no bearer token was sent (or another scheme was used).
- * RFC 6750 §3.1: "the resource server SHOULD NOT include an error code".
+ * Whether `value` is a {@link BearerError} (any subclass) from either the ESM or the CJS build of
+ * this package. A look-alike, such as an object or an `Error` with the same `code` and `status`,
+ * is not.
+ *
+ * @example
+ * ```ts
+ * app.use((err, req, res, next) => {
+ *   if (!isBearerError(err)) return next(err)
+ *   res.status(err.status).set(err.headers).json({ code: err.code, reason: err.reason })
+ * })
+ * ```
+ */
+export function isBearerError(value: unknown): value is BearerError {
+  return isBranded(value, BRAND)
+}
+
+/**
+ * 401 `unauthorized`: no bearer token was sent (or another scheme was used). The challenge is a
+ * bare `Bearer realm="…"`, without an error code: RFC 6750 §3.1 says "the resource server SHOULD
+ * NOT include an error code" here. `code` is `unauthorized`, the `error` value of the JSON body.
  */
 export class UnauthorizedError extends BearerError {
   override readonly name: string = 'UnauthorizedError'
+  declare readonly code: 'unauthorized'
   declare readonly reason: UnauthorizedReason
 
   constructor(reason: UnauthorizedReason = 'missing_token', options: BearerErrorOptions = {}) {
     super({
       status: 401,
-      error: 'unauthorized',
-      code: undefined,
+      code: 'unauthorized',
       reason,
       headers: { 'WWW-Authenticate': bearerChallenge(options.realm ?? DEFAULT_REALM) },
       cause: options.cause,
@@ -237,7 +294,6 @@ export class InvalidRequestError extends BearerError {
   constructor(reason: InvalidRequestReason, options: BearerErrorOptions = {}) {
     super({
       status: 400,
-      error: 'invalid_request',
       code: 'invalid_request',
       reason,
       headers: {
@@ -261,7 +317,6 @@ export class InvalidTokenError extends BearerError {
   constructor(reason: InvalidTokenReason, options: BearerErrorOptions = {}) {
     super({
       status: 401,
-      error: 'invalid_token',
       code: 'invalid_token',
       reason,
       headers: {
@@ -287,7 +342,6 @@ export class InsufficientScopeError extends BearerError {
   constructor(scopes: readonly string[], options: BearerErrorOptions = {}) {
     super({
       status: 403,
-      error: 'insufficient_scope',
       code: 'insufficient_scope',
       reason: 'insufficient_scope',
       headers: {
@@ -315,14 +369,23 @@ export interface ServiceUnavailableOptions {
   cause?: unknown
 }
 
+const DEPENDENCY: Readonly<Record<ServiceUnavailableReason, UnavailableDependency>> = {
+  key_source_unavailable: 'key_source',
+  revocation_check_failed: 'revocation_check',
+}
+
 /**
  * 503 `temporarily_unavailable`: the guard cannot verify the token right now and fails closed.
- * RFC 6750 has no code for this, so `code` is `undefined` and the body says
- * `temporarily_unavailable`; `Retry-After` tells the client when to try again.
+ * RFC 6750 has no code for this, so the code is the one RFC 6749 §4.1.2.1 uses, there is no
+ * challenge, and `Retry-After` tells the client when to try again. `dependency` names what
+ * failed.
  */
 export class ServiceUnavailableError extends BearerError {
   override readonly name: string = 'ServiceUnavailableError'
+  declare readonly code: 'temporarily_unavailable'
   declare readonly reason: ServiceUnavailableReason
+  /** What failed: the key source or the revocation check (follows from `reason`). */
+  readonly dependency: UnavailableDependency
   /** Seconds sent in `Retry-After`. */
   readonly retryAfter: number
 
@@ -333,12 +396,12 @@ export class ServiceUnavailableError extends BearerError {
         : 30
     super({
       status: 503,
-      error: 'temporarily_unavailable',
-      code: undefined,
+      code: 'temporarily_unavailable',
       reason,
       headers: { 'Retry-After': String(retryAfter) },
       cause: options.cause,
     })
+    this.dependency = DEPENDENCY[reason]
     this.retryAfter = retryAfter
   }
 }
@@ -350,6 +413,7 @@ export class ServiceUnavailableError extends BearerError {
 export class KeySourceUnavailableError extends ServiceUnavailableError {
   override readonly name: string = 'KeySourceUnavailableError'
   declare readonly reason: 'key_source_unavailable'
+  declare readonly dependency: 'key_source'
 
   constructor(options: ServiceUnavailableOptions = {}) {
     super('key_source_unavailable', options)

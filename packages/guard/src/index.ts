@@ -29,6 +29,7 @@ export type {
 } from './verify/revocation-check.js'
 export {
   BearerError,
+  isBearerError,
   UnauthorizedError,
   InvalidRequestError,
   InvalidTokenError,
@@ -42,11 +43,13 @@ export type {
   BearerErrorName,
   BearerErrorOptions,
   BearerErrorReason,
+  ChallengeErrorCode,
   InvalidRequestReason,
   InvalidTokenReason,
   ServiceUnavailableOptions,
   ServiceUnavailableReason,
   UnauthorizedReason,
+  UnavailableDependency,
 } from './errors.js'
 export type { RequireTokenOptions, TokenVerifierOptions } from './options/types.js'
 export type {

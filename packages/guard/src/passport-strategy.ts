@@ -2,7 +2,7 @@ import type { Request } from 'express'
 import { readBearerToken } from './http/bearer.js'
 import type { TokenLocations } from './http/bearer.js'
 import { Strategy } from '@ccflow/core'
-import { bearerChallenge, BearerError } from './errors.js'
+import { bearerChallenge, isBearerError } from './errors.js'
 import type { OptionTable } from '@ccflow/core'
 import {
   resolveTransportOptions,
@@ -110,7 +110,7 @@ export class BearerJwtStrategy extends Strategy {
   }
 
   private reject(error: unknown): void {
-    if (BearerError.is(error) && error.status !== 503) {
+    if (isBearerError(error) && error.status !== 503) {
       this.fail(error.headers['WWW-Authenticate'], error.status)
     } else {
       this.error(error instanceof Error ? error : new Error('Token verification failed'))

@@ -7,6 +7,7 @@ import {
   InsufficientScopeError,
   InvalidRequestError,
   InvalidTokenError,
+  isBearerError,
   KeySourceUnavailableError,
   quoteHeaderValue,
   sendBearerError,
@@ -34,12 +35,12 @@ describe('bearerChallenge', () => {
 })
 
 describe('UnauthorizedError', () => {
-  it('is a 401 without an error code and with a bare challenge', () => {
+  it('is a 401 unauthorized whose challenge carries no error code (RFC 6750 §3.1)', () => {
     const error = new UnauthorizedError()
     expect(error).toMatchObject({
       name: 'UnauthorizedError',
       status: 401,
-      code: undefined,
+      code: 'unauthorized',
       reason: 'missing_token',
       expose: true,
       headers: { 'WWW-Authenticate': 'Bearer realm="api"' },
@@ -87,11 +88,18 @@ describe('InsufficientScopeError', () => {
 })
 
 describe('ServiceUnavailableError', () => {
-  it('is a 503 with Retry-After and no code', () => {
+  it('is a 503 temporarily_unavailable with Retry-After and no challenge', () => {
     const error = new ServiceUnavailableError('revocation_check_failed', { retryAfter: 4.2 })
-    expect(error).toMatchObject({ status: 503, code: undefined, retryAfter: 5 })
+    expect(error).toMatchObject({ status: 503, code: 'temporarily_unavailable', retryAfter: 5 })
     expect(error.headers).toEqual({ 'Retry-After': '5' })
     expect(error.toJSON().error).toBe('temporarily_unavailable')
+  })
+
+  it.each([
+    ['revocation_check_failed', 'revocation_check'],
+    ['key_source_unavailable', 'key_source'],
+  ] as const)('names the dependency of reason %s: %s', (reason, dependency) => {
+    expect(new ServiceUnavailableError(reason).dependency).toBe(dependency)
   })
 })
 
@@ -101,7 +109,72 @@ describe('KeySourceUnavailableError', () => {
     expect(error).toBeInstanceOf(ServiceUnavailableError)
     expect(error).toMatchObject({ name: 'KeySourceUnavailableError', status: 503 })
     expect(error.reason).toBe('key_source_unavailable')
+    expect(error.dependency).toBe('key_source')
     expect(error.headers['Retry-After']).toBe('30')
+  })
+})
+
+describe('BearerError.code', () => {
+  const errors = [
+    new UnauthorizedError('unsupported_scheme'),
+    new InvalidRequestError('malformed_authorization'),
+    new InvalidTokenError('token_expired'),
+    new InsufficientScopeError(['a']),
+    new ServiceUnavailableError('revocation_check_failed'),
+    new KeySourceUnavailableError(),
+  ]
+
+  it.each(errors.map((error) => [error.name, error] as const))(
+    'is the error of the JSON body for %s',
+    (_name, error) => {
+      expect(error.toJSON().error).toBe(error.code)
+    },
+  )
+
+  it.each(errors.map((error) => [error.name, error] as const))(
+    'is in the challenge of %s exactly when RFC 6750 defines it',
+    (_name, error) => {
+      const challenge = error.headers['WWW-Authenticate']
+      if (error.status === 503) expect(challenge).toBeUndefined()
+      else if (error.code === 'unauthorized') expect(challenge).toBe('Bearer realm="api"')
+      else expect(challenge).toContain(`error="${error.code}"`)
+    },
+  )
+
+  it('is also read by the deprecated error property', () => {
+    expect(new UnauthorizedError().error).toBe('unauthorized')
+    expect(new InvalidTokenError('revoked').error).toBe('invalid_token')
+  })
+})
+
+describe('isBearerError', () => {
+  it('recognizes every guard error', () => {
+    expect(isBearerError(new UnauthorizedError())).toBe(true)
+    expect(isBearerError(new KeySourceUnavailableError())).toBe(true)
+  })
+
+  it('recognizes an error from the other build by its brand', () => {
+    const foreign = Object.defineProperty(new Error('x'), Symbol.for('ccflow.guard.BearerError'), {
+      value: true,
+    })
+    expect(isBearerError(foreign)).toBe(true)
+  })
+
+  it.each([
+    ['a plain object with the same fields', { ...new InvalidTokenError('malformed') }],
+    [
+      'an Error with code and status set',
+      Object.assign(new Error('x'), { code: 'invalid_token', status: 401, reason: 'malformed' }),
+    ],
+    [
+      "an error with another package's brand",
+      Object.defineProperty(new Error('x'), Symbol.for('ccflow.issuer.TokenError'), {
+        value: true,
+      }),
+    ],
+    ['null', null],
+  ])('refuses %s', (_label, value) => {
+    expect(isBearerError(value)).toBe(false)
   })
 })
 

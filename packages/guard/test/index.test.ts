@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest'
+// The expectTypeOf and @ts-expect-error checks below are type assertions: vitest's typecheck mode
+// runs them (typecheck.include in ../vitest.config.ts), and so does `pnpm typecheck`.
+import { describe, expect, expectTypeOf, it } from 'vitest'
 import * as guard from '../src/index.js'
+import type { BearerErrorCode, UnavailableDependency } from '../src/index.js'
 
 describe('@ccflow/guard exports', () => {
   it('exports exactly the public API', () => {
@@ -13,10 +16,34 @@ describe('@ccflow/guard exports', () => {
       'ServiceUnavailableError',
       'UnauthorizedError',
       'createTokenVerifier',
+      'isBearerError',
       'redisRevocationCheck',
       'requireAnyScope',
       'requireScopes',
       'requireToken',
     ])
+  })
+
+  it('types BearerError.code as the wire code union, narrowed by each class', () => {
+    expectTypeOf<guard.BearerError['code']>().toEqualTypeOf<BearerErrorCode>()
+    expectTypeOf<guard.UnauthorizedError['code']>().toEqualTypeOf<'unauthorized'>()
+    expectTypeOf<guard.InvalidTokenError['code']>().toEqualTypeOf<'invalid_token'>()
+    expectTypeOf<guard.ServiceUnavailableError['code']>().toEqualTypeOf<'temporarily_unavailable'>()
+    expectTypeOf<guard.BearerErrorBody['error']>().toEqualTypeOf<BearerErrorCode>()
+  })
+
+  it('types the 503 dependency as its union', () => {
+    expectTypeOf<
+      guard.ServiceUnavailableError['dependency']
+    >().toEqualTypeOf<UnavailableDependency>()
+    expectTypeOf<guard.KeySourceUnavailableError['dependency']>().toEqualTypeOf<'key_source'>()
+    // @ts-expect-error: a reason outside the union
+    void new guard.InvalidTokenError('made_up')
+  })
+
+  it('narrows an unknown value to BearerError with isBearerError', () => {
+    const value: unknown = new guard.InvalidTokenError('malformed')
+    if (guard.isBearerError(value)) expectTypeOf(value).toEqualTypeOf<guard.BearerError>()
+    expect(guard.isBearerError(value)).toBe(true)
   })
 })

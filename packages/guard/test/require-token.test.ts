@@ -271,12 +271,12 @@ describe('passErrors', () => {
     })
   })
 
-  it('hands an UnauthorizedError without a code to next(err)', async () => {
+  it('hands an UnauthorizedError (code unauthorized) to next(err)', async () => {
     const res = await request(passing).get('/api')
     expect(res.body).toEqual({
       name: 'UnauthorizedError',
       status: 401,
-      code: null,
+      code: 'unauthorized',
       reason: 'missing_token',
     })
   })

@@ -1,8 +1,11 @@
+import { brand, isBranded, markBranded, type ProtocolError } from '@ccflow/core'
+import type { AuthenticationFailureReason } from './events.js'
+
 /**
- * The `error` codes the token endpoint answers with: RFC 6749 §5.2 plus `invalid_target` from
- * RFC 8707 §2.
+ * The `error` codes the token endpoint answers with: RFC 6749 §5.2, `invalid_target` from
+ * RFC 8707 §2, and `temporarily_unavailable` (RFC 6749 §4.1.2.1) for a 503.
  *
- * @see RFC 6749 §5.2, RFC 8707 §2
+ * @see RFC 6749 §5.2 and §4.1.2.1, RFC 8707 §2
  */
 export type TokenErrorCode =
   | 'invalid_request'
@@ -12,6 +15,49 @@ export type TokenErrorCode =
   | 'unsupported_grant_type'
   | 'invalid_scope'
   | 'invalid_target'
+  | 'temporarily_unavailable'
+
+/**
+ * What a {@link TemporarilyUnavailableError} waited for: a store (the revocation denylist, a
+ * rate-limit store configured to fail closed) or one of the application's hooks
+ * (`clients.findClient`, `extraClaims`).
+ */
+export type UnavailableDependency = 'denylist' | 'rate_limit' | 'client_store' | 'extra_claims'
+
+/**
+ * The stable detail of a {@link TokenError}, finer than its `code`. It goes to the `onEvent`
+ * hook (as `token_request_rejected.reason` or `authentication_failed.reason`), never to the
+ * client, and never changes between releases without a major version.
+ */
+export type TokenErrorReason =
+  // invalid_request
+  | 'unsupported_content_type'
+  | 'unsupported_charset'
+  | 'malformed_body'
+  | 'too_many_parameters'
+  | 'invalid_parameter_type'
+  | 'duplicate_parameter'
+  | 'credentials_in_query'
+  | 'multiple_authorization_headers'
+  | 'multiple_auth_methods'
+  | 'client_id_mismatch'
+  | 'missing_grant_type'
+  | 'missing_token'
+  // invalid_client: the same as authentication_failed.reason
+  | AuthenticationFailureReason
+  // unauthorized_client
+  | 'grant_not_allowed'
+  | 'introspection_not_allowed'
+  // unsupported_grant_type
+  | 'unsupported_grant_type'
+  // invalid_scope
+  | 'malformed_scope'
+  | 'scope_not_allowed'
+  // invalid_target
+  | 'malformed_resource'
+  | 'target_not_allowed'
+  // temporarily_unavailable: denylist_unavailable, rate_limit_unavailable, ...
+  | `${UnavailableDependency}_unavailable`
 
 /** Options every {@link TokenError} subclass accepts. */
 export interface TokenErrorOptions {
@@ -19,16 +65,16 @@ export interface TokenErrorOptions {
    * A stable machine-readable detail (for example `duplicate_parameter`) that goes to the
    * `onEvent` hook, never to the client.
    */
-  reason?: string
+  reason?: TokenErrorReason
   /** Response headers that must accompany the error, such as `WWW-Authenticate`. */
   headers?: Readonly<Record<string, string>>
   /** The underlying error, if any (ES2022 error cause). */
   cause?: unknown
 }
 
-// A brand that survives the ESM/CJS split: `Symbol.for` returns the same symbol in both builds,
-// so `TokenError.is()` works where `instanceof` would compare two different classes.
-const BRAND: unique symbol = Symbol.for('ccflow.issuer.TokenError')
+// The same registered symbol in the ESM and the CJS build, so `isTokenError` recognizes an error
+// from either, where `instanceof` would compare two different classes.
+const BRAND = brand('issuer.TokenError')
 
 /**
  * The fixed `error_description` sent with each code when no more specific wording applies.
@@ -44,6 +90,8 @@ export const DEFAULT_DESCRIPTIONS: Readonly<Record<TokenErrorCode, string>> = Ob
     'The requested scope is invalid, unknown, malformed, or exceeds what the client may request.',
   invalid_target:
     'The requested resource or audience is invalid, unknown, or not allowed for this client.',
+  temporarily_unavailable:
+    'The service is temporarily unavailable. Retry after the number of seconds in the Retry-After header.',
 })
 
 const STATUS: Readonly<Record<TokenErrorCode, number>> = Object.freeze({
@@ -54,36 +102,41 @@ const STATUS: Readonly<Record<TokenErrorCode, number>> = Object.freeze({
   unsupported_grant_type: 400,
   invalid_scope: 400,
   invalid_target: 400,
+  temporarily_unavailable: 503,
 })
 
 /**
  * An OAuth 2.0 token endpoint error: the RFC wire `code`, the HTTP `status`, the headers that go
  * with it and a fixed `description`. The router's terminal handler renders it as
- * `{ error, error_description }`.
+ * `{ error, error_description }` with its status and headers.
  *
- * Compare on `code` (or use {@link TokenError.is}) rather than `instanceof`: the package ships an
+ * The model, shared with `@ccflow/guard`'s `BearerError`: `code` is always the wire code (the
+ * `error` value of the body), `reason` a stable detail from the {@link TokenErrorReason} union,
+ * and a 503 is a subclass ({@link TemporarilyUnavailableError}) naming its `dependency`.
+ *
+ * Compare on `code` (or use {@link isTokenError}) rather than `instanceof`: the package ships an
  * ESM and a CJS build, and each has its own class.
  *
  * @example
  * ```ts
- * if (TokenError.is(err) && err.code === 'invalid_scope') metrics.count('scope_denied')
+ * if (isTokenError(err) && err.code === 'invalid_scope') metrics.count('scope_denied')
  * ```
  * @see RFC 6749 §5.2
  */
-export class TokenError extends Error {
+export class TokenError extends Error implements ProtocolError<TokenErrorCode, TokenErrorReason> {
   override readonly name: string = 'TokenError'
-  /** The RFC 6749 §5.2 (or RFC 8707) `error` code. */
+  /** The wire code: the `error` value of the JSON body (RFC 6749 §5.2, RFC 8707, or 503's). */
   readonly code: TokenErrorCode
-  /** The HTTP status: 401 for `invalid_client`, 400 for every other code. */
+  /** The HTTP status: 401 for `invalid_client`, 503 for `temporarily_unavailable`, else 400. */
   readonly status: number
-  /** Headers to send with the response, for example a Basic challenge. */
+  /** Headers to send with the response, for example a Basic challenge or `Retry-After`. */
   readonly headers: Readonly<Record<string, string>> | undefined
   /** The error text is safe to send to the client: it comes from a fixed wording. */
   readonly expose = true
   /** The `error_description` sent to the client. */
   readonly description: string
   /** A stable detail for logs and the `onEvent` hook; never sent to the client. */
-  readonly reason: string | undefined
+  readonly reason: TokenErrorReason | undefined
 
   constructor(code: TokenErrorCode, description?: string, options: TokenErrorOptions = {}) {
     const text = description ?? DEFAULT_DESCRIPTIONS[code]
@@ -93,24 +146,27 @@ export class TokenError extends Error {
     this.description = text
     this.headers = options.headers
     this.reason = options.reason
-    Object.defineProperty(this, BRAND, { value: true })
+    markBranded(this, BRAND)
   }
 
-  /**
-   * Whether `value` is a TokenError from either build of this package.
-   *
-   * @example
-   * ```ts
-   * app.use((err, req, res, next) => TokenError.is(err) ? res.status(err.status).end() : next(err))
-   * ```
-   */
+  /** The same as {@link isTokenError}. */
   static is(value: unknown): value is TokenError {
-    return (
-      typeof value === 'object' &&
-      value !== null &&
-      (value as Record<symbol, unknown>)[BRAND] === true
-    )
+    return isTokenError(value)
   }
+}
+
+/**
+ * Whether `value` is a {@link TokenError} (any subclass) from either the ESM or the CJS build of
+ * this package. A look-alike, such as an object or an `Error` with the same `code` and `status`,
+ * is not.
+ *
+ * @example
+ * ```ts
+ * app.use((err, req, res, next) => (isTokenError(err) ? res.status(err.status).end() : next(err)))
+ * ```
+ */
+export function isTokenError(value: unknown): value is TokenError {
+  return isBranded(value, BRAND)
 }
 
 /**
@@ -205,5 +261,57 @@ export class InvalidTargetError extends TokenError {
   declare readonly code: 'invalid_target'
   constructor(description?: string, options?: TokenErrorOptions) {
     super('invalid_target', description, options)
+  }
+}
+
+// Seconds a client should wait after a 503.
+const RETRY_AFTER: Readonly<Record<string, string>> = Object.freeze({ 'Retry-After': '1' })
+
+/** Options of {@link TemporarilyUnavailableError}. */
+export interface TemporarilyUnavailableErrorOptions {
+  /** The underlying error, or why the wait ended (ES2022 error cause). Never sent to the client. */
+  cause?: unknown
+}
+
+/**
+ * `temporarily_unavailable` (503): a store the endpoint depends on (the denylist, a rate-limit
+ * store configured to fail closed) or one of the application's hooks (`clients.findClient`,
+ * `extraClaims`) failed or could not answer within `hookTimeout`. The answer carries
+ * `Retry-After`, as RFC 7009 §2.2.1 describes for revocation: the client must assume nothing
+ * happened and may retry. The router reports it to `onEvent` as `server_error`, with this error
+ * (and its `dependency` and `cause`) as `error`.
+ *
+ * @example
+ * ```ts
+ * onEvent: (e) => {
+ *   if (e.type === 'server_error' && isTokenError(e.error) && e.error.code === 'temporarily_unavailable')
+ *     logger.warn({ err: e.error }, 'a store or hook is unavailable') // err.dependency names it
+ * }
+ * ```
+ * @see RFC 6749 §4.1.2.1, RFC 7009 §2.2.1
+ */
+export class TemporarilyUnavailableError extends TokenError {
+  override readonly name = 'TemporarilyUnavailableError'
+  declare readonly code: 'temporarily_unavailable'
+  declare readonly reason: `${UnavailableDependency}_unavailable`
+  /** Which store or hook failed. */
+  readonly dependency: UnavailableDependency
+
+  constructor(dependency: UnavailableDependency, options: TemporarilyUnavailableErrorOptions = {}) {
+    super('temporarily_unavailable', undefined, {
+      reason: `${dependency}_unavailable`,
+      headers: RETRY_AFTER,
+      cause: options.cause,
+    })
+    this.dependency = dependency
+  }
+
+  /**
+   * The failed store or hook.
+   *
+   * @deprecated Use {@link TemporarilyUnavailableError.dependency}; `store` goes in the next major.
+   */
+  get store(): UnavailableDependency {
+    return this.dependency
   }
 }

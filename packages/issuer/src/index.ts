@@ -24,11 +24,19 @@ export {
   InvalidRequestError,
   InvalidScopeError,
   InvalidTargetError,
+  isTokenError,
+  TemporarilyUnavailableError,
   TokenError,
   UnauthorizedClientError,
   UnsupportedGrantTypeError,
 } from './errors.js'
-export type { TokenErrorCode, TokenErrorOptions } from './errors.js'
+export type {
+  TemporarilyUnavailableErrorOptions,
+  TokenErrorCode,
+  TokenErrorOptions,
+  TokenErrorReason,
+  UnavailableDependency,
+} from './errors.js'
 
 export type {
   AuthenticationFailedEvent,

@@ -7,7 +7,7 @@ import express, {
 import { createClientAuthentication } from './clients/client-auth.js'
 import { createClientCredentialsGrant } from './tokens/client-credentials-grant.js'
 import { createIntrospectionHandler } from './revocation/introspect.js'
-import { TokenError } from './errors.js'
+import { isTokenError, TemporarilyUnavailableError } from './errors.js'
 import { createEmitter, type EventEmitter } from './events.js'
 import { errorBody, SERVER_ERROR_BODY, sendJson, setNoStore } from './http/respond.js'
 import { jwksHandler } from './discovery/jwks.js'
@@ -19,11 +19,6 @@ import { createRevocationHandler } from './revocation/revoke.js'
 import { checkContentType, readBody } from './http/body-reader.js'
 import { parseTokenParams } from './http/params.js'
 import { beginTokenRequest, stateOf } from './http/request-state.js'
-import {
-  RETRY_AFTER_SECONDS,
-  TEMPORARILY_UNAVAILABLE_BODY,
-  TemporarilyUnavailableError,
-} from './unavailable.js'
 
 /**
  * Creates a self-contained Express router for the OAuth 2.0 client credentials grant: `POST` to
@@ -133,7 +128,7 @@ function storeErrorsAs503(limiter: RequestHandler | undefined): RequestHandler |
     void limiter(req, res, (err?: unknown) => {
       if (err === undefined || err === null) next()
       else if (err === 'route' || err === 'router') next(err)
-      else next(new TemporarilyUnavailableError('rate_limit', err))
+      else next(new TemporarilyUnavailableError('rate_limit', { cause: err }))
     })
   }
 }
@@ -169,7 +164,8 @@ const BODY_READER_ERRORS: ReadonlySet<string> = new Set([
 ])
 
 /**
- * The token route's terminal handler: a {@link TokenError} becomes its RFC 6749 §5.2 JSON; a
+ * The token route's terminal handler: a `TokenError` becomes its RFC 6749 §5.2 JSON, with its
+ * status and headers (a 503 `TemporarilyUnavailableError` is reported as `server_error`); a
  * body-reader error becomes 413 or 400; anything else becomes a generic 500 with no details,
  * reported to `onEvent` as `server_error`.
  */
@@ -191,9 +187,18 @@ function createErrorHandler(emit: EventEmitter): ErrorRequestHandler {
       return
     }
     setNoStore(res)
-    if (TokenError.is(err)) {
-      // invalid_client was already reported as authentication_failed, with its precise reason.
-      if (err.code !== 'invalid_client') {
+    if (isTokenError(err)) {
+      if (err.code === 'temporarily_unavailable') {
+        // Not the client's fault: reported like an unexpected failure, with the error (and its
+        // dependency and cause) for the logs.
+        emit({
+          type: 'server_error',
+          error: err,
+          ...(clientId === undefined ? {} : { clientId }),
+          ip: req.ip,
+        })
+      } else if (err.code !== 'invalid_client') {
+        // invalid_client was already reported as authentication_failed, with its precise reason.
         emit({
           type: 'token_request_rejected',
           error: err.code,
@@ -203,18 +208,6 @@ function createErrorHandler(emit: EventEmitter): ErrorRequestHandler {
         })
       }
       sendJson(res, err.status, errorBody(err.code, err.description), err.headers)
-      return
-    }
-    if (err instanceof TemporarilyUnavailableError) {
-      emit({
-        type: 'server_error',
-        error: err,
-        ...(clientId === undefined ? {} : { clientId }),
-        ip: req.ip,
-      })
-      sendJson(res, 503, TEMPORARILY_UNAVAILABLE_BODY, {
-        'Retry-After': String(RETRY_AFTER_SECONDS),
-      })
       return
     }
     const bodyError = bodyReaderError(err)

@@ -6,10 +6,13 @@ import {
   InvalidRequestError,
   InvalidScopeError,
   InvalidTargetError,
+  isTokenError,
+  TemporarilyUnavailableError,
   TokenError,
   UnauthorizedClientError,
   UnsupportedGrantTypeError,
   type TokenErrorCode,
+  type UnavailableDependency,
 } from '../src/errors.js'
 
 describe('TokenError subclasses', () => {
@@ -51,6 +54,59 @@ describe('TokenError subclasses', () => {
     for (const text of Object.values(DEFAULT_DESCRIPTIONS)) {
       expect(text).toMatch(/^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/)
     }
+  })
+})
+
+describe('TemporarilyUnavailableError', () => {
+  it.each<UnavailableDependency>(['denylist', 'rate_limit', 'client_store', 'extra_claims'])(
+    'is a 503 temporarily_unavailable with Retry-After naming the %s dependency',
+    (dependency) => {
+      const error = new TemporarilyUnavailableError(dependency)
+      expect(error).toBeInstanceOf(TokenError)
+      expect(error).toMatchObject({
+        name: 'TemporarilyUnavailableError',
+        code: 'temporarily_unavailable',
+        status: 503,
+        headers: { 'Retry-After': '1' },
+        dependency,
+        reason: `${dependency}_unavailable`,
+        expose: true,
+      })
+      expect(error.description).toBe(DEFAULT_DESCRIPTIONS.temporarily_unavailable)
+      expect(isTokenError(error)).toBe(true)
+    },
+  )
+
+  it('keeps the failure as its cause', () => {
+    const cause = new Error('down')
+    expect(new TemporarilyUnavailableError('denylist', { cause }).cause).toBe(cause)
+  })
+
+  it('still answers the deprecated store with the dependency', () => {
+    expect(new TemporarilyUnavailableError('client_store').store).toBe('client_store')
+  })
+})
+
+describe('isTokenError', () => {
+  it('recognizes instances of every subclass', () => {
+    expect(isTokenError(new InvalidClientError())).toBe(true)
+    expect(isTokenError(new TokenError('invalid_request'))).toBe(true)
+  })
+
+  it.each([
+    ['a plain object with the same fields', { ...new InvalidScopeError() }],
+    [
+      'an Error with code and status set',
+      Object.assign(new Error('x'), { code: 'invalid_scope', status: 400, expose: true }),
+    ],
+    [
+      "an error with another package's brand",
+      Object.defineProperty(new Error('x'), Symbol.for('ccflow.guard.BearerError'), {
+        value: true,
+      }),
+    ],
+  ])('refuses %s', (_label, value) => {
+    expect(isTokenError(value)).toBe(false)
   })
 })
 

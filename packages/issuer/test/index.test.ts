@@ -10,6 +10,8 @@ import type {
   IssuerEvent,
   TokenEndpointOptions,
   TokenErrorCode,
+  TokenErrorReason,
+  UnavailableDependency,
 } from '../src/index.js'
 
 describe('@ccflow/issuer', () => {
@@ -22,6 +24,7 @@ describe('@ccflow/issuer', () => {
         'InvalidRequestError',
         'InvalidScopeError',
         'InvalidTargetError',
+        'TemporarilyUnavailableError',
         'TokenError',
         'UnauthorizedClientError',
         'UnsupportedGrantTypeError',
@@ -31,6 +34,7 @@ describe('@ccflow/issuer', () => {
         'generateSigningKey',
         'hashClientSecret',
         'importSigningKeys',
+        'isTokenError',
         'jsonFileClientStore',
         'memoryDenylist',
         'parseSecretId',
@@ -84,6 +88,24 @@ describe('@ccflow/issuer', () => {
   it('types TokenError.code as the RFC code union', () => {
     expectTypeOf<issuer.TokenError['code']>().toEqualTypeOf<TokenErrorCode>()
     expectTypeOf<issuer.InvalidScopeError['code']>().toEqualTypeOf<'invalid_scope'>()
+    expectTypeOf<
+      issuer.TemporarilyUnavailableError['code']
+    >().toEqualTypeOf<'temporarily_unavailable'>()
+  })
+
+  it('types reason as the reason union and the 503 dependency as its union', () => {
+    expectTypeOf<issuer.TokenError['reason']>().toEqualTypeOf<TokenErrorReason | undefined>()
+    expectTypeOf<
+      issuer.TemporarilyUnavailableError['dependency']
+    >().toEqualTypeOf<UnavailableDependency>()
+    // @ts-expect-error: a reason outside the union
+    void new issuer.InvalidRequestError(undefined, { reason: 'made_up' })
+  })
+
+  it('narrows an unknown value to TokenError with isTokenError', () => {
+    const value: unknown = new issuer.InvalidScopeError()
+    if (issuer.isTokenError(value)) expectTypeOf(value).toEqualTypeOf<issuer.TokenError>()
+    expect(issuer.isTokenError(value)).toBe(true)
   })
 
   it('rejects an option object with a misspelt key at compile time and at run time', () => {

@@ -2,7 +2,7 @@ import type { Store } from 'express-rate-limit'
 import request from 'supertest'
 import { describe, expect, it, vi } from 'vitest'
 import type { ClientStore } from '../src/clients/client-store.js'
-import { TemporarilyUnavailableError, withinTime } from '../src/unavailable.js'
+import { withinTime } from '../src/unavailable.js'
 import { basic, createApp, eventSpy, form, NO_STORE, secrets } from './helpers.js'
 
 /** A rate-limit store whose every call fails, as a Redis store does while Redis is down. */
@@ -17,19 +17,6 @@ const tokenRequest = (app: Parameters<typeof request>[0]) =>
     .set('Authorization', basic('reporter', secrets.reporter.secret))
     .type('form')
     .send(form({ grant_type: 'client_credentials' }))
-
-describe('TemporarilyUnavailableError', () => {
-  it('carries status 503, the code and the failed store', () => {
-    const cause = new Error('down')
-    const error = new TemporarilyUnavailableError('denylist', cause)
-    expect(error).toMatchObject({
-      status: 503,
-      code: 'temporarily_unavailable',
-      store: 'denylist',
-      cause,
-    })
-  })
-})
 
 describe('a rate-limit store that fails', () => {
   it('lets token requests through and logs the error by default (fail open)', async () => {

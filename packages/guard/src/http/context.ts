@@ -1,5 +1,5 @@
 import type { Request, Response, NextFunction } from 'express'
-import { BearerError, sendBearerError } from '../errors.js'
+import { isBearerError, sendBearerError } from '../errors.js'
 
 /** How a guard reports errors; requireToken leaves it on the request for the scope guards. */
 export interface GuardContext {
@@ -32,7 +32,7 @@ export function fail(
   res: Response,
   next: NextFunction,
 ): void {
-  if (!BearerError.is(error) || context.passErrors) {
+  if (!isBearerError(error) || context.passErrors) {
     next(error)
     return
   }

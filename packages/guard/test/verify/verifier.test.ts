@@ -455,7 +455,7 @@ describe('createTokenVerifier with a remote JWKS', () => {
     const error = await rejection(v.verify(remoteToken()))
     expect(error.status).toBe(503)
     expect(error.reason).toBe('key_source_unavailable')
-    expect(error.code).toBeUndefined()
+    expect(error.code).toBe('temporarily_unavailable')
     expect(Number(error.headers['Retry-After'])).toBeGreaterThan(0)
     v.close()
   })

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express'
-import { InvalidRequestError } from '../errors.js'
+import { InvalidRequestError, type TokenErrorReason } from '../errors.js'
 import { parseForm } from './form.js'
 import { stateOf } from './request-state.js'
 
@@ -100,7 +100,7 @@ function duplicate(): InvalidRequestError {
   })
 }
 
-function malformed(reason: string): InvalidRequestError {
+function malformed(reason: TokenErrorReason): InvalidRequestError {
   const description =
     reason === 'too_many_parameters'
       ? 'The request has too many parameters.'

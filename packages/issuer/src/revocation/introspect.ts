@@ -1,9 +1,8 @@
 import type { Request, RequestHandler, Response } from 'express'
-import { UnauthorizedClientError } from '../errors.js'
+import { TemporarilyUnavailableError, UnauthorizedClientError } from '../errors.js'
 import { sendJson } from '../http/respond.js'
 import { requireTokenParameter, type TokenStatusContext } from './revoke.js'
 import { stateOf } from '../http/request-state.js'
-import { TemporarilyUnavailableError } from '../unavailable.js'
 
 const INACTIVE_BODY = Buffer.from('{"active":false}')
 
@@ -55,7 +54,7 @@ async function introspect(
     try {
       revoked = await store.has(claims.iss, claims.jti)
     } catch (error) {
-      throw new TemporarilyUnavailableError('denylist', error)
+      throw new TemporarilyUnavailableError('denylist', { cause: error })
     }
     if (revoked) {
       sendJson(res, 200, INACTIVE_BODY)

@@ -1,10 +1,9 @@
 import type { Request, RequestHandler, Response } from 'express'
 import type { DenylistStore } from './denylist.js'
-import { InvalidRequestError } from '../errors.js'
+import { InvalidRequestError, TemporarilyUnavailableError } from '../errors.js'
 import type { EventEmitter } from '../events.js'
 import type { OwnTokenChecker } from './own-token-check.js'
 import { stateOf } from '../http/request-state.js'
-import { TemporarilyUnavailableError } from '../unavailable.js'
 
 /**
  * Seconds a revoked token stays on the denylist after its `exp`. Verifiers accept a token for a
@@ -60,7 +59,7 @@ async function revoke(
     try {
       await store.add(iss, jti, exp + DENYLIST_GRACE_SECONDS)
     } catch (error) {
-      throw new TemporarilyUnavailableError('denylist', error)
+      throw new TemporarilyUnavailableError('denylist', { cause: error })
     }
     emit({ type: 'token_revoked', clientId: client.client_id, jti, expiresAt: exp, ip: req.ip })
   }
