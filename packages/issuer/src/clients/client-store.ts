@@ -1,6 +1,7 @@
 import { isPlainObject } from '@ccflow/core'
 import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { CLIENT_KEYS, unknownKey } from './client-keys.js'
 import { isSecretHash, isSecretId } from './secrets.js'
 
 /**
@@ -64,20 +65,6 @@ export interface ClientStore {
   findClient(clientId: string): Promise<Client | undefined>
 }
 
-const CLIENT_KEYS = new Set([
-  'client_id',
-  'client_name',
-  'scope',
-  'default_scope',
-  'token_endpoint_auth_method',
-  'grant_types',
-  'audiences',
-  'default_audience',
-  'access_token_ttl',
-  'disabled',
-  'introspection',
-  'secrets',
-])
 const SECRET_KEYS = new Set(['id', 'hash', 'expires_at'])
 const AUTH_METHODS = new Set(['client_secret_basic', 'client_secret_post'])
 // RFC 6749 Appendix A.1: client-id = *VSCHAR (%x20-7E).
@@ -111,7 +98,7 @@ export function validateClient(value: unknown, where = 'client'): Client {
   }
   const at = `${where} (client_id ${JSON.stringify(clientId)})`
   for (const key of Object.keys(value)) {
-    if (!CLIENT_KEYS.has(key)) throw new TypeError(`${at}: unknown key ${JSON.stringify(key)}`)
+    if (!CLIENT_KEYS.has(key)) throw new TypeError(`${at}: ${unknownKey(key, CLIENT_KEYS)}`)
   }
 
   const scope = checkScope(value.scope, `${at}.scope`)

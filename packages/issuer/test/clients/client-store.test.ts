@@ -71,9 +71,11 @@ describe('validateClient', () => {
     expect(client).not.toHaveProperty('disabled')
   })
 
-  it('names the unknown key and the client in the error', () => {
+  it('names the unknown key and the client in the error, with the field it resembles', () => {
     expect(() => validateClient(record({ audience: 'x' }), 'clients[3]')).toThrow(
-      new TypeError('clients[3] (client_id "billing"): unknown key "audience"'),
+      new TypeError(
+        'clients[3] (client_id "billing"): unknown key "audience" (did you mean "audiences"?)',
+      ),
     )
   })
 
@@ -292,7 +294,7 @@ describe('jsonFileClientStore', () => {
   it('throws a TypeError with the file path and the field for an invalid record', async () => {
     const path = await file('bad-field.json', [record(), record({ client_id: 'x', scopes: 'a' })])
     expect(() => jsonFileClientStore(path)).toThrow(
-      new TypeError(`${path}[1] (client_id "x"): unknown key "scopes"`),
+      new TypeError(`${path}[1] (client_id "x"): unknown key "scopes" (did you mean "scope"?)`),
     )
   })
 
