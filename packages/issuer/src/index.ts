@@ -68,6 +68,7 @@ export type {
 
 export { jsonFileClientStore, staticClientStore, validateClient } from './clients/client-store.js'
 export type { Client, ClientSecret, ClientStore } from './clients/client-store.js'
+export type { JsonFileClientStoreOptions } from './clients/client-file.js'
 
 export { generateSigningKey, importSigningKeys } from './tokens/signing-keys.js'
 export type {
