@@ -266,7 +266,7 @@ describe.skipIf(ON_EXPRESS_4)(
           audience: [AUDIENCE],
         },
       ])
-      const config = await loadTokenServerConfig({
+      const config = loadTokenServerConfig({
         CLIENTS_FILE: clientsFile,
         SIGNING_KEYS_FILE: keysFile,
       })

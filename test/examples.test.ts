@@ -62,7 +62,7 @@ const signingKey = makeSigningKey('ES256')
 const keysFile = dir.file('signing-keys.json', { keys: [signingKey.privateJwk] })
 
 /** Loads the token server config from `vars` plus the test's clients and keys files. */
-function loadConfig(vars: Record<string, string> = {}): Promise<TokenServerConfig> {
+function loadConfig(vars: Record<string, string> = {}): TokenServerConfig {
   return loadTokenServerConfig({ CLIENTS_FILE: clientsFile, SIGNING_KEYS_FILE: keysFile, ...vars })
 }
 
@@ -80,8 +80,8 @@ async function configError(load: () => unknown): Promise<string> {
 }
 
 describe('token server: loadTokenServerConfig', () => {
-  it('defaults to 127.0.0.1:4000, an issuer from the bound port and no proxy trust', async () => {
-    const config = await loadConfig()
+  it('defaults to 127.0.0.1:4000, an issuer from the bound port and no proxy trust', () => {
+    const config = loadConfig()
     expect(config).toMatchObject({
       host: '127.0.0.1',
       port: 4000,
@@ -91,8 +91,8 @@ describe('token server: loadTokenServerConfig', () => {
     })
   })
 
-  it('reads HOST, PORT, ISSUER, ACCESS_TOKEN_TTL and TRUST_PROXY', async () => {
-    const config = await loadConfig({
+  it('reads HOST, PORT, ISSUER, ACCESS_TOKEN_TTL and TRUST_PROXY', () => {
+    const config = loadConfig({
       HOST: '0.0.0.0',
       PORT: '0',
       ISSUER: 'https://auth.example.com',
@@ -106,8 +106,8 @@ describe('token server: loadTokenServerConfig', () => {
       accessTokenTtl: 600,
       trustProxy: 'loopback, 10.0.0.0/8',
     })
-    expect((await loadConfig({ TRUST_PROXY: 'true' })).trustProxy).toBe(true)
-    expect((await loadConfig({ TRUST_PROXY: '2' })).trustProxy).toBe(2)
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true)
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2)
   })
 
   it('fails with a message naming CLIENTS_FILE when it is not set', async () => {
@@ -135,9 +135,9 @@ describe('token server: loadTokenServerConfig', () => {
     )
   })
 
-  it('warns when CLIENTS_FILE holds no clients', async () => {
+  it('warns when CLIENTS_FILE holds no clients', () => {
     const file = dir.file('empty.json', [])
-    const config = await loadTokenServerConfig({ CLIENTS_FILE: file })
+    const config = loadTokenServerConfig({ CLIENTS_FILE: file })
     expect(config.warnings).toContain(
       `CLIENTS_FILE ${file} holds no clients: every client is refused`,
     )
@@ -192,7 +192,7 @@ describe('token server: loadTokenServerConfig', () => {
   })
 
   it('hashes a plain client_secret at load and warns about it', async () => {
-    const config = await loadConfig()
+    const config = loadConfig()
     expect(config.keys).toEqual([
       { kid: signingKey.kid, alg: 'ES256', privateKey: signingKey.privateJwk },
     ])
@@ -204,12 +204,12 @@ describe('token server: loadTokenServerConfig', () => {
     expect(config.warnings.some((w) => w.includes('"auditor"'))).toBe(false)
   })
 
-  it('warns once about a plain client_secret holding ":" (HTTP Basic must send it as %3A)', async () => {
+  it('warns once about a plain client_secret holding ":" (HTTP Basic must send it as %3A)', () => {
     const file = dir.file('colon.json', [
       { client_id: 'colon', client_secret: 'pass:word', scope: 's', audience: ['x'] },
       { client_id: 'plain', client_secret: 'password', scope: 's', audience: ['x'] },
     ])
-    const config = await loadTokenServerConfig({ CLIENTS_FILE: file })
+    const config = loadTokenServerConfig({ CLIENTS_FILE: file })
     const colon = config.warnings.filter((w) => w.includes('holding ":"'))
     expect(colon).toHaveLength(1)
     expect(colon[0]).toContain('"colon"')
@@ -219,7 +219,7 @@ describe('token server: loadTokenServerConfig', () => {
 
   it('hashes a plain generated client_secret with CCFLOW_SECRET_PEPPER, as the endpoint checks it', async () => {
     const pepper = 'examples-test-pepper-0123456789abcdef'
-    const config = await loadConfig({ CCFLOW_SECRET_PEPPER: pepper })
+    const config = loadConfig({ CCFLOW_SECRET_PEPPER: pepper })
     const hash = (await config.clients.findClient('reporter'))?.secrets[0]?.hash ?? ''
     expect(await verifyClientSecret(PLAIN_SECRET, hash, { pepper })).toBe(true)
     expect(await verifyClientSecret(PLAIN_SECRET, hash)).toBe(false)
@@ -237,8 +237,8 @@ describe('token server: loadTokenServerConfig', () => {
     )
   })
 
-  it('warns that tokens will not survive a restart without SIGNING_KEYS_FILE', async () => {
-    const config = await loadTokenServerConfig({ CLIENTS_FILE: clientsFile })
+  it('warns that tokens will not survive a restart without SIGNING_KEYS_FILE', () => {
+    const config = loadTokenServerConfig({ CLIENTS_FILE: clientsFile })
     expect(config.keys).toHaveLength(1)
     expect(config.warnings.some((w) => w.startsWith('SIGNING_KEYS_FILE is not set'))).toBe(true)
   })
@@ -252,7 +252,7 @@ describe('token server: loadTokenServerConfig', () => {
         { ...second.privateJwk, kid: second.kid, alg: 'RS256' },
       ],
     })
-    const config = await loadConfig({ SIGNING_KEYS_FILE: file })
+    const config = loadConfig({ SIGNING_KEYS_FILE: file })
     expect(config.keys.map((k) => [k.kid, k.alg])).toEqual([
       [first.kid, 'ES256'],
       [second.kid, 'RS256'],
@@ -310,8 +310,8 @@ describe('token server: loadTokenServerConfig', () => {
 describe('token server: createTokenServerApp', () => {
   let config: TokenServerConfig
   const issuer = 'http://127.0.0.1:4000'
-  beforeAll(async () => {
-    config = await loadConfig({ ACCESS_TOKEN_TTL: '240', CLIENTS_FILE: awkwardClientsFile })
+  beforeAll(() => {
+    config = loadConfig({ ACCESS_TOKEN_TTL: '240', CLIENTS_FILE: awkwardClientsFile })
   })
 
   it('serves RFC 8414 metadata at the issuer root naming the token endpoint and JWKS', async () => {
@@ -387,8 +387,8 @@ describe('token server: createTokenServerApp', () => {
     expect(res.body).toEqual({ error: 'not_found' })
   })
 
-  it('applies TRUST_PROXY to Express', async () => {
-    const app = createTokenServerApp({ ...(await loadConfig({ TRUST_PROXY: '1' })), issuer })
+  it('applies TRUST_PROXY to Express', () => {
+    const app = createTokenServerApp({ ...loadConfig({ TRUST_PROXY: '1' }), issuer })
     expect(app.get('trust proxy')).toBe(1)
   })
 
@@ -686,7 +686,7 @@ describe('examples/README.md', () => {
     const example = /```json\n([\s\S]*?)```/.exec(readme)?.[1]
     expect(example).toBeDefined()
     const file = dir.file('readme-clients.json', example ?? '')
-    const config = await loadTokenServerConfig({ CLIENTS_FILE: file, SIGNING_KEYS_FILE: keysFile })
+    const config = loadTokenServerConfig({ CLIENTS_FILE: file, SIGNING_KEYS_FILE: keysFile })
     for (const id of ['reporting-job', 'demo']) {
       expect(await config.clients.findClient(id)).toMatchObject({ client_id: id })
     }

@@ -43,7 +43,7 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
  *
  * @throws {env.ConfigError} With a one-line message saying what to fix.
  */
-export async function loadTokenServerConfig(vars: env.Env): Promise<TokenServerConfig> {
+export function loadTokenServerConfig(vars: env.Env): TokenServerConfig {
   const warnings: string[] = []
   // The cheap checks first, so a typo in a variable is reported before any file is read.
   const host = env.host(vars)
