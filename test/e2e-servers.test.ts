@@ -216,7 +216,8 @@ describe.skipIf(ON_EXPRESS_4)(`bad configuration (${PROCESS_SUITE_SKIP_REASON})`
     })
     expect(code).toBe(1)
     expect(lines).toEqual([
-      `token-server: CLIENTS_FILE ${file}: client 1 ("a"): "audience" must be a non-empty array of strings`,
+      `token-server: CLIENTS_FILE ${file}[0] (client_id "a").client_secret_hash must be a hash ` +
+        'made by hashClientSecret or `ccflow hash` (never the secret)',
     ])
   })
 
@@ -265,7 +266,7 @@ describe.skipIf(ON_EXPRESS_4)(
           audience: [AUDIENCE],
         },
       ])
-      const config = await loadTokenServerConfig({
+      const config = loadTokenServerConfig({
         CLIENTS_FILE: clientsFile,
         SIGNING_KEYS_FILE: keysFile,
       })

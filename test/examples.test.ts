@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs'
-import { generateClientSecret, generateSigningKey, hashClientSecret } from '@ccflow/issuer'
+import {
+  generateClientSecret,
+  generateSigningKey,
+  hashClientSecret,
+  staticClientStore,
+  verifyClientSecret,
+} from '@ccflow/issuer'
 import express from 'express'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import request from 'supertest'
@@ -56,7 +62,7 @@ const signingKey = makeSigningKey('ES256')
 const keysFile = dir.file('signing-keys.json', { keys: [signingKey.privateJwk] })
 
 /** Loads the token server config from `vars` plus the test's clients and keys files. */
-function loadConfig(vars: Record<string, string> = {}): Promise<TokenServerConfig> {
+function loadConfig(vars: Record<string, string> = {}): TokenServerConfig {
   return loadTokenServerConfig({ CLIENTS_FILE: clientsFile, SIGNING_KEYS_FILE: keysFile, ...vars })
 }
 
@@ -74,8 +80,8 @@ async function configError(load: () => unknown): Promise<string> {
 }
 
 describe('token server: loadTokenServerConfig', () => {
-  it('defaults to 127.0.0.1:4000, an issuer from the bound port and no proxy trust', async () => {
-    const config = await loadConfig()
+  it('defaults to 127.0.0.1:4000, an issuer from the bound port and no proxy trust', () => {
+    const config = loadConfig()
     expect(config).toMatchObject({
       host: '127.0.0.1',
       port: 4000,
@@ -85,8 +91,8 @@ describe('token server: loadTokenServerConfig', () => {
     })
   })
 
-  it('reads HOST, PORT, ISSUER, ACCESS_TOKEN_TTL and TRUST_PROXY', async () => {
-    const config = await loadConfig({
+  it('reads HOST, PORT, ISSUER, ACCESS_TOKEN_TTL and TRUST_PROXY', () => {
+    const config = loadConfig({
       HOST: '0.0.0.0',
       PORT: '0',
       ISSUER: 'https://auth.example.com',
@@ -100,8 +106,8 @@ describe('token server: loadTokenServerConfig', () => {
       accessTokenTtlSeconds: 600,
       trustProxy: 'loopback, 10.0.0.0/8',
     })
-    expect((await loadConfig({ TRUST_PROXY: 'true' })).trustProxy).toBe(true)
-    expect((await loadConfig({ TRUST_PROXY: '2' })).trustProxy).toBe(2)
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true)
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2)
   })
 
   it('fails with a message naming CLIENTS_FILE when it is not set', async () => {
@@ -118,44 +124,55 @@ describe('token server: loadTokenServerConfig', () => {
   it('fails when CLIENTS_FILE is not JSON', async () => {
     const file = dir.file('bad.json', '[{ "client_id": ')
     expect(await configError(() => loadTokenServerConfig({ CLIENTS_FILE: file }))).toMatch(
-      `CLIENTS_FILE ${file} is not valid JSON`,
+      `CLIENTS_FILE ${file}: not valid JSON`,
     )
   })
 
-  it('fails when CLIENTS_FILE is not a non-empty array', async () => {
-    for (const content of [{}, []]) {
-      const file = dir.file('not-array.json', content)
-      expect(await configError(() => loadTokenServerConfig({ CLIENTS_FILE: file }))).toBe(
-        `CLIENTS_FILE ${file} must hold a non-empty JSON array of clients`,
-      )
-    }
+  it('fails when CLIENTS_FILE is not an array', async () => {
+    const file = dir.file('not-array.json', { clients: [] })
+    expect(await configError(() => loadTokenServerConfig({ CLIENTS_FILE: file }))).toBe(
+      `CLIENTS_FILE ${file}: must hold a JSON array of clients`,
+    )
+  })
+
+  it('warns when CLIENTS_FILE holds no clients', () => {
+    const file = dir.file('empty.json', [])
+    const config = loadTokenServerConfig({ CLIENTS_FILE: file })
+    expect(config.warnings).toContain(
+      `CLIENTS_FILE ${file} holds no clients: every client is refused`,
+    )
   })
 
   it.each([
     [
       'a record without audience',
       { client_id: 'a', client_secret: 'x', scope: 's' },
-      'client 1 ("a"): "audience" must be a non-empty array of strings',
+      '[0] (client_id "a").audiences must be a non-empty array of strings',
     ],
     [
       'a misspelt field',
       { client_id: 'a', client_secret: 'x', scope: 's', audiance: ['x'] },
-      'client 1: unknown field "audiance"',
+      '[0] (client_id "a"): unknown key "audiance" (did you mean "audience"?)',
     ],
     [
       'a record with two kinds of secret',
       { client_id: 'a', client_secret: 'x', client_secret_hash: 'y', scope: 's', audience: ['x'] },
-      'client 1 ("a"): give exactly one of',
+      '[0] (client_id "a"): give exactly one of',
+    ],
+    [
+      'a record with both audience and audiences',
+      { client_id: 'a', client_secret: 'x', scope: 's', audience: ['x'], audiences: ['x'] },
+      '[0] (client_id "a"): give "audiences" or its alias "audience", not both',
     ],
     [
       'a record without client_id',
       { client_secret: 'x', scope: 's', audience: ['x'] },
-      'client 1: "client_id" must be a non-empty string',
+      '[0].client_id must be 1-255 printable ASCII characters',
     ],
   ])('fails on %s, naming the record and the field', async (_name, record, message) => {
     const file = dir.file('record.json', [record])
     expect(await configError(() => loadTokenServerConfig({ CLIENTS_FILE: file }))).toContain(
-      `CLIENTS_FILE ${file}: ${message}`,
+      `CLIENTS_FILE ${file}${message}`,
     )
   })
 
@@ -169,32 +186,30 @@ describe('token server: loadTokenServerConfig', () => {
   it('fails when a client_id is used twice', async () => {
     const record = { client_id: 'a', client_secret: 'x', scope: 's', audience: ['x'] }
     const file = dir.file('dupe.json', [record, record])
-    expect(await configError(() => loadTokenServerConfig({ CLIENTS_FILE: file }))).toContain(
-      'client_id "a" is used twice',
+    expect(await configError(() => loadTokenServerConfig({ CLIENTS_FILE: file }))).toBe(
+      `CLIENTS_FILE ${file}[1]: duplicate client_id "a"`,
     )
   })
 
   it('hashes a plain client_secret at load and warns about it', async () => {
-    const config = await loadConfig()
+    const config = loadConfig()
     expect(config.keys).toEqual([
       { kid: signingKey.kid, alg: 'ES256', privateKey: signingKey.privateJwk },
     ])
-    expect(JSON.stringify(config.clients)).not.toContain(PLAIN_SECRET)
-    expect(config.clients[0]).toMatchObject({
-      client_id: 'reporter',
-      audiences: [AUDIENCE, 'https://other.example'],
-      default_audience: AUDIENCE,
-    })
+    const reporter = await config.clients.findClient('reporter')
+    expect(JSON.stringify(reporter)).not.toContain(PLAIN_SECRET)
+    expect(reporter).toMatchObject({ audiences: [AUDIENCE, 'https://other.example'] })
+    expect(await verifyClientSecret(PLAIN_SECRET, reporter?.secrets[0]?.hash ?? '')).toBe(true)
     expect(config.warnings.some((w) => w.includes('"reporter"') && w.includes('plain'))).toBe(true)
     expect(config.warnings.some((w) => w.includes('"auditor"'))).toBe(false)
   })
 
-  it('warns once about a plain client_secret holding ":" (HTTP Basic must send it as %3A)', async () => {
+  it('warns once about a plain client_secret holding ":" (HTTP Basic must send it as %3A)', () => {
     const file = dir.file('colon.json', [
       { client_id: 'colon', client_secret: 'pass:word', scope: 's', audience: ['x'] },
       { client_id: 'plain', client_secret: 'password', scope: 's', audience: ['x'] },
     ])
-    const config = await loadTokenServerConfig({ CLIENTS_FILE: file })
+    const config = loadTokenServerConfig({ CLIENTS_FILE: file })
     const colon = config.warnings.filter((w) => w.includes('holding ":"'))
     expect(colon).toHaveLength(1)
     expect(colon[0]).toContain('"colon"')
@@ -202,8 +217,28 @@ describe('token server: loadTokenServerConfig', () => {
     expect(colon[0]).not.toContain('pass:word')
   })
 
-  it('warns that tokens will not survive a restart without SIGNING_KEYS_FILE', async () => {
-    const config = await loadTokenServerConfig({ CLIENTS_FILE: clientsFile })
+  it('hashes a plain generated client_secret with CCFLOW_SECRET_PEPPER, as the endpoint checks it', async () => {
+    const pepper = 'examples-test-pepper-0123456789abcdef'
+    const config = loadConfig({ CCFLOW_SECRET_PEPPER: pepper })
+    const hash = (await config.clients.findClient('reporter'))?.secrets[0]?.hash ?? ''
+    expect(await verifyClientSecret(PLAIN_SECRET, hash, { pepper })).toBe(true)
+    expect(await verifyClientSecret(PLAIN_SECRET, hash)).toBe(false)
+    const res = await request(createTokenServerApp({ ...config, issuer: 'http://127.0.0.1:4000' }))
+      .post('/token')
+      .set('Authorization', basic('reporter', PLAIN_SECRET))
+      .type('form')
+      .send({ grant_type: 'client_credentials' })
+    expect(res.status).toBe(200)
+  })
+
+  it('fails on a CCFLOW_SECRET_PEPPER shorter than 32 bytes', async () => {
+    expect(await configError(() => loadConfig({ CCFLOW_SECRET_PEPPER: 'short' }))).toMatch(
+      /^CCFLOW_SECRET_PEPPER must be at least 32 bytes/,
+    )
+  })
+
+  it('warns that tokens will not survive a restart without SIGNING_KEYS_FILE', () => {
+    const config = loadTokenServerConfig({ CLIENTS_FILE: clientsFile })
     expect(config.keys).toHaveLength(1)
     expect(config.warnings.some((w) => w.startsWith('SIGNING_KEYS_FILE is not set'))).toBe(true)
   })
@@ -217,7 +252,7 @@ describe('token server: loadTokenServerConfig', () => {
         { ...second.privateJwk, kid: second.kid, alg: 'RS256' },
       ],
     })
-    const config = await loadConfig({ SIGNING_KEYS_FILE: file })
+    const config = loadConfig({ SIGNING_KEYS_FILE: file })
     expect(config.keys.map((k) => [k.kid, k.alg])).toEqual([
       [first.kid, 'ES256'],
       [second.kid, 'RS256'],
@@ -275,8 +310,8 @@ describe('token server: loadTokenServerConfig', () => {
 describe('token server: createTokenServerApp', () => {
   let config: TokenServerConfig
   const issuer = 'http://127.0.0.1:4000'
-  beforeAll(async () => {
-    config = await loadConfig({ ACCESS_TOKEN_TTL: '240', CLIENTS_FILE: awkwardClientsFile })
+  beforeAll(() => {
+    config = loadConfig({ ACCESS_TOKEN_TTL: '240', CLIENTS_FILE: awkwardClientsFile })
   })
 
   it('serves RFC 8414 metadata at the issuer root naming the token endpoint and JWKS', async () => {
@@ -352,8 +387,8 @@ describe('token server: createTokenServerApp', () => {
     expect(res.body).toEqual({ error: 'not_found' })
   })
 
-  it('applies TRUST_PROXY to Express', async () => {
-    const app = createTokenServerApp({ ...(await loadConfig({ TRUST_PROXY: '1' })), issuer })
+  it('applies TRUST_PROXY to Express', () => {
+    const app = createTokenServerApp({ ...loadConfig({ TRUST_PROXY: '1' }), issuer })
     expect(app.get('trust proxy')).toBe(1)
   })
 
@@ -387,7 +422,11 @@ describe('resource server', () => {
     writer = { clientId: 'writer', secret: w.secret }
     const key = makeSigningKey('ES256')
     tokenServer = await listenOnEphemeralPort((issuer) =>
-      createTokenServerApp({ issuer, clients: [r.client, w.client], keys: [key.input] }),
+      createTokenServerApp({
+        issuer,
+        clients: staticClientStore([r.client, w.client]),
+        keys: [key.input],
+      }),
     )
     const tokenUrl = `${tokenServer.url}/token`
     readToken = (await fetchToken(tokenUrl, reader)).access_token
@@ -647,8 +686,10 @@ describe('examples/README.md', () => {
     const example = /```json\n([\s\S]*?)```/.exec(readme)?.[1]
     expect(example).toBeDefined()
     const file = dir.file('readme-clients.json', example ?? '')
-    const config = await loadTokenServerConfig({ CLIENTS_FILE: file, SIGNING_KEYS_FILE: keysFile })
-    expect(config.clients.map((c) => c.client_id)).toEqual(['reporting-job', 'demo'])
+    const config = loadTokenServerConfig({ CLIENTS_FILE: file, SIGNING_KEYS_FILE: keysFile })
+    for (const id of ['reporting-job', 'demo']) {
+      expect(await config.clients.findClient(id)).toMatchObject({ client_id: id })
+    }
     const app = createTokenServerApp({ ...config, issuer: 'http://127.0.0.1:4000' })
     // The curl walkthrough's Basic credentials for the plain secret "change me".
     const res = await request(app)

@@ -1,4 +1,4 @@
-import { hashClientSecret } from '@ccflow/issuer'
+import { hashClientSecret, staticClientStore } from '@ccflow/issuer'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
 import * as client from 'openid-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -29,7 +29,11 @@ describe('openid-client v6 against the token server', () => {
     }
     const key = makeSigningKey('RS256')
     server = await listenOnEphemeralPort((issuer) =>
-      createTokenServerApp({ issuer, clients: [made.client, importedClient], keys: [key.input] }),
+      createTokenServerApp({
+        issuer,
+        clients: staticClientStore([made.client, importedClient]),
+        keys: [key.input],
+      }),
     )
   })
   afterAll(() => server.close())

@@ -1,3 +1,4 @@
+import { staticClientStore } from '@ccflow/issuer'
 import { auth, requiredScopes } from 'express-oauth2-jwt-bearer'
 import express, { type ErrorRequestHandler } from 'express'
 import { createRemoteJWKSet, errors, jwtVerify } from 'jose'
@@ -30,7 +31,11 @@ describe.each(['RS256', 'PS256', 'ES256'] as const)(
         audiences: [AUDIENCE, 'https://other.example'],
       })
       server = await listenOnEphemeralPort((issuer) =>
-        createTokenServerApp({ issuer, clients: [made.client], keys: [makeSigningKey(alg).input] }),
+        createTokenServerApp({
+          issuer,
+          clients: staticClientStore([made.client]),
+          keys: [makeSigningKey(alg).input],
+        }),
       )
       const credentials = { clientId: 'reporter', secret: made.secret }
       token = (await fetchToken(`${server.url}/token`, credentials, { scope: 'reports:read' }))

@@ -5,7 +5,12 @@
  *
  * Ports: 4000 and 4001; DEMO_PORT_BASE=N uses N and N+1; PORT=0 picks two free ports.
  */
-import { generateClientSecret, generateSigningKey, hashClientSecret } from '@ccflow/issuer'
+import {
+  generateClientSecret,
+  generateSigningKey,
+  hashClientSecret,
+  staticClientStore,
+} from '@ccflow/issuer'
 import * as env from '../shared/env.js'
 import { closeOnSignal, fail, listen } from '../shared/serve.js'
 import { createResourceServerApp } from '../resource-server/app.js'
@@ -74,7 +79,7 @@ try {
     (issuer) =>
       createTokenServerApp({
         issuer,
-        clients: [client],
+        clients: staticClientStore([client]),
         keys: [{ kid: key.kid, alg: key.alg, privateKey: key.privateKey }],
       }),
     tag('token-server'),

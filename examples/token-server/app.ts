@@ -5,13 +5,12 @@
  */
 import express, { type ErrorRequestHandler, type Express } from 'express'
 import {
-  type Client,
+  type ClientStore,
   type IssuerEvent,
   type SigningKeyInput,
   memoryDenylist,
   rateLimitRedisCommand,
   redisDenylist,
-  staticClientStore,
   tokenEndpoint,
 } from '@ccflow/issuer'
 import { RedisStore } from 'rate-limit-redis'
@@ -21,7 +20,8 @@ import type { TrustProxy } from '../shared/env.js'
 export interface TokenServerAppConfig {
   /** The issuer URL, exactly as it appears in `iss` and in the metadata. */
   issuer: string
-  clients: readonly Client[]
+  /** Where clients are looked up: `jsonFileClientStore(CLIENTS_FILE)`, or `staticClientStore`. */
+  clients: ClientStore
   keys: readonly SigningKeyInput[]
   accessTokenTtlSeconds?: number | undefined
   secretPepper?: string | undefined
@@ -50,7 +50,7 @@ export function createTokenServerApp(config: TokenServerAppConfig): Express {
     new URL(config.issuer).pathname,
     tokenEndpoint({
       issuer: config.issuer,
-      clients: staticClientStore(config.clients),
+      clients: config.clients,
       keys: config.keys,
       ...(config.accessTokenTtlSeconds === undefined
         ? {}

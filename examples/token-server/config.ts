@@ -5,13 +5,10 @@
 import type { JsonWebKey } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import {
-  type Client,
-  type ClientSecret,
+  type ClientStore,
   type SigningKeyInput,
   generateSigningKey,
-  hashClientSecret,
-  parseSecretId,
-  validateClient,
+  jsonFileClientStore,
 } from '@ccflow/issuer'
 import * as env from '../shared/env.js'
 import { redisUrl } from '../shared/redis.js'
@@ -22,7 +19,8 @@ export interface TokenServerConfig {
   port: number
   /** `ISSUER`; `undefined` means `http://HOST:PORT` with the port actually bound. */
   issuer: string | undefined
-  clients: Client[]
+  /** `CLIENTS_FILE`, read through the issuer's `jsonFileClientStore`. */
+  clients: ClientStore
   /** Private signing keys; the first signs. */
   keys: SigningKeyInput[]
   accessTokenTtlSeconds: number | undefined
@@ -35,31 +33,17 @@ export interface TokenServerConfig {
   warnings: string[]
 }
 
-const RECORD_FIELDS = new Set([
-  'client_id',
-  'client_name',
-  'client_secret',
-  'client_secret_hash',
-  'client_secret_id',
-  'secrets',
-  'scope',
-  'audience',
-  'access_token_ttl',
-  'token_endpoint_auth_method',
-  'disabled',
-  'introspection',
-])
 const SIGNING_ALGS = new Set(['RS256', 'PS256', 'ES256'])
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 
 /**
  * Reads `HOST`, `PORT`, `ISSUER`, `CLIENTS_FILE`, `SIGNING_KEYS_FILE`, `ACCESS_TOKEN_TTL`,
- * `TRUST_PROXY`, `CCFLOW_SECRET_PEPPER` and `REDIS_URL`. Plain `client_secret` values are hashed here, so the
- * running server holds hashes only.
+ * `TRUST_PROXY`, `CCFLOW_SECRET_PEPPER` and `REDIS_URL`. Plain `client_secret` values are hashed
+ * when CLIENTS_FILE is read, so the running server holds hashes only.
  *
  * @throws {env.ConfigError} With a one-line message saying what to fix.
  */
-export async function loadTokenServerConfig(vars: env.Env): Promise<TokenServerConfig> {
+export function loadTokenServerConfig(vars: env.Env): TokenServerConfig {
   const warnings: string[] = []
   // The cheap checks first, so a typo in a variable is reported before any file is read.
   const host = env.host(vars)
@@ -76,9 +60,14 @@ export async function loadTokenServerConfig(vars: env.Env): Promise<TokenServerC
   const accessTokenTtlSeconds = env.seconds(vars, 'ACCESS_TOKEN_TTL')
   const trustProxy = env.trustProxy(vars)
   const secretPepper = env.optional(vars, 'CCFLOW_SECRET_PEPPER')
+  if (secretPepper !== undefined && Buffer.byteLength(secretPepper) < 32) {
+    throw new env.ConfigError(
+      'CCFLOW_SECRET_PEPPER must be at least 32 bytes (the HMAC key of the client secret hashes)',
+    )
+  }
   const redis = redisUrl(vars)
   const clientsFile = env.required(vars, 'CLIENTS_FILE', 'a JSON array of client records')
-  const clients = await readClientsFile(clientsFile, secretPepper, warnings)
+  const clients = openClientsFile(clientsFile, secretPepper, warnings)
   const keysFile = env.optional(vars, 'SIGNING_KEYS_FILE')
   let keys: SigningKeyInput[]
   if (keysFile === undefined) {
@@ -121,111 +110,25 @@ function readJson(path: string, name: string): unknown {
 }
 
 /**
- * Reads `CLIENTS_FILE`: a JSON array of `{ client_id, client_secret | client_secret_hash |
- * secrets, scope, audience: string[], access_token_ttl?, ... }` and maps each record to the
- * issuer's `Client` (RFC 7591 names; `audience[0]` is the default audience).
+ * Opens `CLIENTS_FILE` with the issuer's own client store, so the file format is the package's
+ * (see "Client records" in packages/issuer/README.md): a plain `client_secret` is hashed here
+ * with the pepper, and its warnings join the startup warnings.
  */
-async function readClientsFile(
+function openClientsFile(
   path: string,
-  secretPepper?: string,
-  warnings: string[] = [],
-): Promise<Client[]> {
-  const records = readJson(path, 'CLIENTS_FILE')
-  if (!Array.isArray(records) || records.length === 0) {
-    throw new env.ConfigError(`CLIENTS_FILE ${path} must hold a non-empty JSON array of clients`)
-  }
-  const seen = new Set<string>()
-  const clients: Client[] = []
-  for (const [index, record] of records.entries()) {
-    const where = `CLIENTS_FILE ${path}: client ${index + 1}`
-    const client = await toClient(record, where, secretPepper, warnings)
-    if (seen.has(client.client_id)) {
-      throw new env.ConfigError(`${where}: client_id "${client.client_id}" is used twice`)
-    }
-    seen.add(client.client_id)
-    clients.push(client)
-  }
-  return clients
-}
-
-async function toClient(
-  record: unknown,
-  where: string,
-  pepper: string | undefined,
+  secretPepper: string | undefined,
   warnings: string[],
-): Promise<Client> {
-  if (typeof record !== 'object' || record === null || Array.isArray(record)) {
-    throw new env.ConfigError(`${where} must be a JSON object`)
-  }
-  const r = record as Record<string, unknown>
-  // A misspelt field (say "audiance") must fail rather than silently widen or narrow access.
-  const unknown = Object.keys(r).find((key) => !RECORD_FIELDS.has(key))
-  if (unknown !== undefined) throw new env.ConfigError(`${where}: unknown field "${unknown}"`)
-  const text = (field: string): string => {
-    const value = r[field]
-    if (typeof value !== 'string' || value === '') {
-      throw new env.ConfigError(`${where}: "${field}" must be a non-empty string`)
-    }
-    return value
-  }
-  const clientId = text('client_id')
-  const at = `${where} ("${clientId}")`
-  const audience = r.audience
-  if (
-    !Array.isArray(audience) ||
-    audience.length === 0 ||
-    !audience.every((a) => typeof a === 'string' && a !== '')
-  ) {
-    throw new env.ConfigError(`${at}: "audience" must be a non-empty array of strings`)
-  }
-  const given = ['client_secret', 'client_secret_hash', 'secrets'].filter((f) => f in r)
-  if (given.length !== 1) {
-    throw new env.ConfigError(
-      `${at}: give exactly one of "client_secret_hash", "secrets" or (demo only) "client_secret"`,
-    )
-  }
-  let secrets: ClientSecret[]
-  if ('secrets' in r) {
-    secrets = r.secrets as ClientSecret[] // checked by validateClient below
-  } else if ('client_secret' in r) {
-    const secret = text('client_secret')
-    // The endpoint reads client_secret_basic with passport-http, which splits on every ':'.
-    if (secret.includes(':')) {
-      warnings.push(
-        `${at} has a client_secret holding ":": the client must form-encode it (%3A) before ` +
-          'Base64 in HTTP Basic (RFC 6749 §2.3.1), or use client_secret_post',
-      )
-    }
-    warnings.push(
-      `${at} has a plain client_secret: fine for a demo, but store client_secret_hash ` +
-        '(from `ccflow hash`) in real deployments',
-    )
-    const hash = await hashClientSecret(secret, pepper === undefined ? {} : { pepper })
-    secrets = [{ id: parseSecretId(secret) ?? 'default', hash }]
-  } else {
-    const id = 'client_secret_id' in r ? text('client_secret_id') : 'default'
-    secrets = [{ id, hash: text('client_secret_hash') }]
-  }
-  const client: Record<string, unknown> = {
-    client_id: clientId,
-    scope: r.scope,
-    audiences: audience,
-    default_audience: audience[0],
-    secrets,
-  }
-  for (const field of [
-    'client_name',
-    'access_token_ttl',
-    'token_endpoint_auth_method',
-    'disabled',
-    'introspection',
-  ]) {
-    if (field in r) client[field] = r[field]
-  }
+): ClientStore {
   try {
-    return validateClient(client, at)
+    return jsonFileClientStore(path, {
+      ...(secretPepper === undefined ? {} : { secretPepper }),
+      onWarning: (message) => warnings.push(`CLIENTS_FILE ${message}`),
+    })
   } catch (err) {
-    throw new env.ConfigError(err instanceof Error ? err.message : `${at} is invalid`)
+    // The store's TypeErrors start with the path and the record's position: say which variable.
+    if (err instanceof TypeError) throw new env.ConfigError(`CLIENTS_FILE ${err.message}`)
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable'
+    throw new env.ConfigError(`CLIENTS_FILE ${path} cannot be read (${code})`)
   }
 }
 

@@ -10,7 +10,7 @@ import { loadTokenServerConfig } from './config.js'
 const PROGRAM = 'token-server'
 
 try {
-  const config = await loadTokenServerConfig(process.env)
+  const config = loadTokenServerConfig(process.env)
   for (const warning of config.warnings) console.warn(`${PROGRAM}: warning: ${warning}`)
   const redis = config.redisUrl === undefined ? undefined : connectRedis(config.redisUrl, PROGRAM)
   const served = await listen(config.host, config.port, (url) =>

@@ -76,6 +76,7 @@ export type {
 
 export { jsonFileClientStore, staticClientStore, validateClient } from './clients/client-store.js'
 export type { Client, ClientSecret, ClientStore } from './clients/client-store.js'
+export type { JsonFileClientStoreOptions } from './clients/client-file.js'
 
 export {
   DEFAULT_SIGNING_ALGORITHM,

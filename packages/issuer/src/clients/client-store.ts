@@ -1,6 +1,13 @@
 import { isPlainObject } from '@ccflow/core'
 import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import {
+  type JsonFileClientStoreOptions,
+  type ClientFileSettings,
+  readClientFile,
+  resolveClientFileOptions,
+} from './client-file.js'
+import { CLIENT_KEYS, unknownKey } from './client-keys.js'
 import { isSecretHash, isSecretId } from './secrets.js'
 
 /**
@@ -64,20 +71,6 @@ export interface ClientStore {
   findClient(clientId: string): Promise<Client | undefined>
 }
 
-const CLIENT_KEYS = new Set([
-  'client_id',
-  'client_name',
-  'scope',
-  'default_scope',
-  'token_endpoint_auth_method',
-  'grant_types',
-  'audiences',
-  'default_audience',
-  'access_token_ttl',
-  'disabled',
-  'introspection',
-  'secrets',
-])
 const SECRET_KEYS = new Set(['id', 'hash', 'expires_at'])
 const AUTH_METHODS = new Set(['client_secret_basic', 'client_secret_post'])
 // RFC 6749 Appendix A.1: client-id = *VSCHAR (%x20-7E).
@@ -111,7 +104,7 @@ export function validateClient(value: unknown, where = 'client'): Client {
   }
   const at = `${where} (client_id ${JSON.stringify(clientId)})`
   for (const key of Object.keys(value)) {
-    if (!CLIENT_KEYS.has(key)) throw new TypeError(`${at}: unknown key ${JSON.stringify(key)}`)
+    if (!CLIENT_KEYS.has(key)) throw new TypeError(`${at}: ${unknownKey(key, CLIENT_KEYS)}`)
   }
 
   const scope = checkScope(value.scope, `${at}.scope`)
@@ -210,27 +203,41 @@ export function staticClientStore(clients: readonly Client[]): ClientStore {
 /**
  * A client store read from a JSON file holding an array of client records.
  *
+ * The file holds canonical records (as {@link validateClient} checks them) or uses the file's
+ * RFC 7591-style shorthands: `audience` (a string or an array) for `audiences`,
+ * `client_secret_hash` with an optional `client_secret_id` (default `'default'`) for a
+ * one-secret `secrets`, and, for demos only, a plaintext `client_secret`, hashed when the file
+ * is loaded (HMAC-SHA-256 keyed with `secretPepper` for a generated `ccs_…` secret, scrypt for
+ * any other) with a warning. A record gives exactly one of `secrets`, `client_secret_hash` and
+ * `client_secret`; any other field is an error that names it.
+ *
  * The file is read and checked synchronously at creation, so a bad file stops the app at startup
  * with the path and the field. `reload()` re-reads it (for example on `SIGHUP`); when the new
  * content is invalid the previous clients stay in force and `reload()` rejects with the error.
+ * Warnings go to `onWarning` after each successful load.
  *
  * @example
  * ```ts
- * const clients = jsonFileClientStore('/etc/ccflow/clients.json')
+ * const clients = jsonFileClientStore('/etc/ccflow/clients.json', { secretPepper })
  * process.on('SIGHUP', () => clients.reload().catch((err) => console.error(err)))
  * ```
- * @throws {TypeError} When the file is not valid JSON, not an array, or holds an invalid record
- *   (the message starts with the path). File-system errors (such as `ENOENT`) are thrown as is.
+ * @throws {TypeError} When an option is invalid, or the file is not valid JSON, not an array, or
+ *   holds an invalid record (the message starts with the path and the record's position).
+ *   File-system errors (such as `ENOENT`) are thrown as is.
  */
-export function jsonFileClientStore(path: string): ClientStore & { reload(): Promise<void> } {
+export function jsonFileClientStore(
+  path: string,
+  options?: JsonFileClientStoreOptions,
+): ClientStore & { reload(): Promise<void> } {
   if (typeof path !== 'string' || path === '') {
     throw new TypeError('jsonFileClientStore: path must be a non-empty string')
   }
-  let map = parseClientFile(readFileSync(path, 'utf8'), path)
+  const file = resolveClientFileOptions(options, 'jsonFileClientStore')
+  let map = parseClientFile(readFileSync(path, 'utf8'), path, file)
   // Serialise reloads so an older read can never overwrite the result of a newer one.
   let pending: Promise<void> = Promise.resolve()
   const reloadOnce = async (): Promise<void> => {
-    map = parseClientFile(await readFile(path, 'utf8'), path)
+    map = parseClientFile(await readFile(path, 'utf8'), path, file)
   }
   return {
     findClient: (clientId) => Promise.resolve(lookUp(map, clientId)),
@@ -242,15 +249,15 @@ export function jsonFileClientStore(path: string): ClientStore & { reload(): Pro
   }
 }
 
-function parseClientFile(text: string, path: string): Map<string, Client> {
-  let data: unknown
-  try {
-    data = JSON.parse(text)
-  } catch (err) {
-    throw new TypeError(`${path}: not valid JSON (${(err as Error).message})`, { cause: err })
-  }
-  if (!Array.isArray(data)) throw new TypeError(`${path}: must hold a JSON array of clients`)
-  return buildMap(data, path)
+function parseClientFile(
+  text: string,
+  path: string,
+  file: ClientFileSettings,
+): Map<string, Client> {
+  const { records, warnings } = readClientFile(text, path, file)
+  const map = buildMap(records, path)
+  for (const warning of warnings) file.onWarning(warning)
+  return map
 }
 
 function buildMap(clients: readonly unknown[], where: string): Map<string, Client> {

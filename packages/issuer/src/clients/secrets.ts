@@ -1,4 +1,11 @@
-import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
+import {
+  type ScryptOptions,
+  createHmac,
+  randomBytes,
+  scrypt,
+  scryptSync,
+  timingSafeEqual,
+} from 'node:crypto'
 
 /** The public prefix of every generated client secret. */
 const SECRET_PREFIX = 'ccs_'
@@ -99,26 +106,32 @@ export async function hashClientSecret(
   secret: string,
   options: { algorithm?: SecretHashAlgorithm; pepper?: string } = {},
 ): Promise<string> {
-  if (typeof secret !== 'string' || secret.length === 0 || secret.length > MAX_SECRET_LENGTH) {
-    throw new TypeError(
-      `hashClientSecret: secret must be a non-empty string of at most ${MAX_SECRET_LENGTH} characters`,
-    )
-  }
-  const pepper = checkPepper(options.pepper, 'hashClientSecret')
-  const algorithm = options.algorithm ?? (parseSecretId(secret) ? 'hmac-sha256' : 'scrypt')
-  switch (algorithm) {
-    case 'hmac-sha256':
-      return HMAC_PREFIX + hmacDigest(secret, pepper).toString('base64url')
-    case 'scrypt': {
-      const salt = randomBytes(SCRYPT_SALT_BYTES)
-      const key = await scryptAsync(secret, salt, SCRYPT_KEY_BYTES, SCRYPT_LN, SCRYPT_R, SCRYPT_P)
-      return `$scrypt$ln=${SCRYPT_LN},r=${SCRYPT_R},p=${SCRYPT_P}$${b64(salt)}$${b64(key)}`
-    }
-    default:
-      throw new TypeError(
-        `hashClientSecret: algorithm must be 'hmac-sha256' or 'scrypt', got ${String(algorithm)}`,
-      )
-  }
+  const { algorithm, pepper } = prepareHash(secret, options, 'hashClientSecret')
+  if (algorithm === 'hmac-sha256') return hmacHash(secret, pepper)
+  const salt = randomBytes(SCRYPT_SALT_BYTES)
+  return scryptPhc(
+    salt,
+    await scryptAsync(secret, salt, SCRYPT_KEY_BYTES, SCRYPT_LN, SCRYPT_R, SCRYPT_P),
+  )
+}
+
+/**
+ * {@link hashClientSecret} without a promise, for a client file that is loaded synchronously at
+ * startup. Its scrypt blocks the event loop (about 0.1 s per secret), so use it only there.
+ *
+ * @internal
+ * @throws {TypeError} As {@link hashClientSecret} does, naming `where`.
+ */
+export function hashClientSecretSync(
+  secret: string,
+  options: { pepper?: string | undefined },
+  where: string,
+): string {
+  const { algorithm, pepper } = prepareHash(secret, options, where)
+  if (algorithm === 'hmac-sha256') return hmacHash(secret, pepper)
+  const salt = randomBytes(SCRYPT_SALT_BYTES)
+  const params = scryptOptions(SCRYPT_LN, SCRYPT_R, SCRYPT_P)
+  return scryptPhc(salt, scryptSync(secret, salt, SCRYPT_KEY_BYTES, params))
 }
 
 /**
@@ -250,16 +263,48 @@ function scryptAsync(
   r: number,
   p: number,
 ): Promise<Buffer> {
-  const N = 2 ** ln
-  // Node's default maxmem (32 MiB) is exactly 128·N·r for our own N = 2^15, r = 8 and OpenSSL
-  // needs a little more, so set it explicitly from the (already bounded) parameters.
-  const maxmem = 128 * N * r + 128 * r * p + 1024 * 1024
   return new Promise((resolve, reject) => {
-    scrypt(secret, salt, keylen, { N, r, p, maxmem }, (err, key) => {
+    scrypt(secret, salt, keylen, scryptOptions(ln, r, p), (err, key) => {
       if (err) reject(err)
       else resolve(key)
     })
   })
+}
+
+function scryptOptions(ln: number, r: number, p: number): ScryptOptions {
+  const N = 2 ** ln
+  // Node's default maxmem (32 MiB) is exactly 128·N·r for our own N = 2^15, r = 8 and OpenSSL
+  // needs a little more, so set it explicitly from the (already bounded) parameters.
+  return { N, r, p, maxmem: 128 * N * r + 128 * r * p + 1024 * 1024 }
+}
+
+/** Checks the input of a hash and picks the algorithm: HMAC for a generated secret, else scrypt. */
+function prepareHash(
+  secret: string,
+  options: { algorithm?: SecretHashAlgorithm; pepper?: string | undefined },
+  where: string,
+): { algorithm: SecretHashAlgorithm; pepper: string | undefined } {
+  if (typeof secret !== 'string' || secret.length === 0 || secret.length > MAX_SECRET_LENGTH) {
+    throw new TypeError(
+      `${where}: secret must be a non-empty string of at most ${MAX_SECRET_LENGTH} characters`,
+    )
+  }
+  const pepper = checkPepper(options.pepper, where)
+  const algorithm = options.algorithm ?? (parseSecretId(secret) ? 'hmac-sha256' : 'scrypt')
+  if (algorithm !== 'hmac-sha256' && algorithm !== 'scrypt') {
+    throw new TypeError(
+      `${where}: algorithm must be 'hmac-sha256' or 'scrypt', got ${String(algorithm)}`,
+    )
+  }
+  return { algorithm, pepper }
+}
+
+function hmacHash(secret: string, pepper: string | undefined): string {
+  return HMAC_PREFIX + hmacDigest(secret, pepper).toString('base64url')
+}
+
+function scryptPhc(salt: Buffer, key: Buffer): string {
+  return `$scrypt$ln=${SCRYPT_LN},r=${SCRYPT_R},p=${SCRYPT_P}$${b64(salt)}$${b64(key)}`
 }
 
 /** PHC strings use standard base64 without padding. */

@@ -1,16 +1,18 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
   jsonFileClientStore,
   staticClientStore,
   validateClient,
   type Client,
 } from '../../src/clients/client-store.js'
+import { generateClientSecret, verifyClientSecret } from '../../src/clients/secrets.js'
 
 // Well-formed stored hashes (the secrets behind them do not matter here).
 const HMAC_HASH = `$hmac-sha256$${'A'.repeat(43)}`
+const PEPPER = 'test-pepper-0123456789abcdefghijklmnop'
 const SCRYPT_HASH = `$scrypt$ln=15,r=8,p=1$${'B'.repeat(22)}$${'C'.repeat(43)}`
 
 function record(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -71,9 +73,11 @@ describe('validateClient', () => {
     expect(client).not.toHaveProperty('disabled')
   })
 
-  it('names the unknown key and the client in the error', () => {
+  it('names the unknown key and the client in the error, with the field it resembles', () => {
     expect(() => validateClient(record({ audience: 'x' }), 'clients[3]')).toThrow(
-      new TypeError('clients[3] (client_id "billing"): unknown key "audience"'),
+      new TypeError(
+        'clients[3] (client_id "billing"): unknown key "audience" (did you mean "audiences"?)',
+      ),
     )
   })
 
@@ -292,7 +296,7 @@ describe('jsonFileClientStore', () => {
   it('throws a TypeError with the file path and the field for an invalid record', async () => {
     const path = await file('bad-field.json', [record(), record({ client_id: 'x', scopes: 'a' })])
     expect(() => jsonFileClientStore(path)).toThrow(
-      new TypeError(`${path}[1] (client_id "x"): unknown key "scopes"`),
+      new TypeError(`${path}[1] (client_id "x"): unknown key "scopes" (did you mean "scope"?)`),
     )
   })
 
@@ -340,5 +344,73 @@ describe('jsonFileClientStore', () => {
 
   it('throws a TypeError for an empty path', () => {
     expect(() => jsonFileClientStore('')).toThrow(TypeError)
+  })
+
+  it('reads the file format: audience and client_secret_hash become the canonical record', async () => {
+    const path = await file('aliases.json', [
+      { client_id: 'billing', scope: 's', audience: 'urn:a', client_secret_hash: HMAC_HASH },
+    ])
+    const store = jsonFileClientStore(path)
+    await expect(store.findClient('billing')).resolves.toEqual({
+      client_id: 'billing',
+      scope: 's',
+      audiences: ['urn:a'],
+      secrets: [{ id: 'default', hash: HMAC_HASH }],
+    })
+  })
+
+  it('hashes a plain client_secret at load with the secretPepper, so the secret verifies', async () => {
+    const { secret } = generateClientSecret()
+    const path = await file('plain.json', [
+      { client_id: 'billing', scope: 's', audience: ['urn:a'], client_secret: secret },
+    ])
+    const store = jsonFileClientStore(path, { secretPepper: PEPPER, onWarning: () => undefined })
+    const client = await store.findClient('billing')
+    expect(JSON.stringify(client)).not.toContain(secret)
+    const hash = client?.secrets[0]?.hash ?? ''
+    expect(await verifyClientSecret(secret, hash, { pepper: PEPPER })).toBe(true)
+  })
+
+  it('hands the warnings to onWarning after each successful load', async () => {
+    const path = await file('warn.json', [
+      { client_id: 'billing', scope: 's', audience: ['urn:a'], client_secret: 'pass:word' },
+    ])
+    const onWarning = vi.fn()
+    const store = jsonFileClientStore(path, { onWarning })
+    expect(onWarning.mock.calls.map(([message]) => message as string)).toEqual([
+      expect.stringContaining('has a plain client_secret'),
+      expect.stringContaining('holding ":"'),
+    ])
+    await store.reload()
+    expect(onWarning).toHaveBeenCalledTimes(4)
+  })
+
+  it('warns about nothing when a later record makes the file invalid', async () => {
+    const path = await file('warn-bad.json', [
+      { client_id: 'billing', scope: 's', audience: ['urn:a'], client_secret: 'x' },
+      { client_id: 'reports', scope: 's', audiance: ['urn:a'], client_secret: 'x' },
+    ])
+    const onWarning = vi.fn()
+    expect(() => jsonFileClientStore(path, { onWarning })).toThrow(
+      `${path}[1] (client_id "reports"): unknown key "audiance" (did you mean "audience"?)`,
+    )
+    expect(onWarning).not.toHaveBeenCalled()
+  })
+
+  it('keeps the previous clients when the reloaded file misuses a file-only field', async () => {
+    const path = await file('reload-alias.json', [record()])
+    const store = jsonFileClientStore(path)
+    await file('reload-alias.json', [record({ audience: ['urn:b'] })])
+    await expect(store.reload()).rejects.toThrow('give "audiences" or its alias "audience"')
+    await expect(store.findClient('billing')).resolves.toMatchObject({
+      audiences: ['https://api.example.com'],
+    })
+  })
+
+  it('throws a TypeError for an unknown option', async () => {
+    const path = await file('options.json', [record()])
+    expect(() =>
+      jsonFileClientStore(path, { pepper: PEPPER } as unknown as { secretPepper: string }),
+    ).toThrow(new TypeError('jsonFileClientStore: unknown option "pepper"'))
   })
 })
