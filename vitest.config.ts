@@ -11,9 +11,9 @@ export default defineConfig({
       provider: 'v8',
       include: ['packages/*/src/**'],
       reporter: ['text-summary'],
-      // Floors just under today's figures (statements 96.9, branches 93.6, functions 98.4,
-      // lines 97.8) so coverage can only go up; STYLE.md's goal is 100.
-      thresholds: { statements: 96, branches: 92, functions: 97, lines: 97 },
+      // Floors just under today's figures (statements 98.9, branches 96.9, functions 99.5,
+      // lines 99.3) so coverage can only go up; STYLE.md's goal is 100.
+      thresholds: { statements: 98.5, branches: 96.5, functions: 99, lines: 99 },
     },
   },
 })

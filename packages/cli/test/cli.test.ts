@@ -130,6 +130,25 @@ describe('ccflow hash', () => {
     expect(result.code).toBe(1)
   })
 
+  it('exits 1 when standard input holds more than 64 KiB, without hashing it', async () => {
+    const result = await run(['hash'], { stdin: 'x'.repeat(64 * 1024 + 1) })
+    expect(result.code).toBe(1)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toBe('ccflow: the secret on standard input is too long\n')
+  })
+
+  it('reads standard input delivered as text chunks', async () => {
+    let stdout = ''
+    const io: CliIo = {
+      stdin: Readable.from(['human-', 'chosen\n'], { objectMode: true }),
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: () => true },
+      env: {},
+    }
+    expect(await runCli(['hash'], io)).toBe(0)
+    expect(await verifyClientSecret('human-chosen', stdout.trim())).toBe(true)
+  })
+
   it('exits 2 on an unknown hash algorithm', async () => {
     const result = await run(['hash', '--algorithm', 'md5'], { stdin: 'x' })
     expect(result.code).toBe(2)
@@ -189,6 +208,21 @@ describe('ccflow keygen', () => {
     expect(privateJwks.keys[0]?.alg).toBe(DEFAULT_SIGNING_ALGORITHM)
     expect(generateSigningKey().alg).toBe(DEFAULT_SIGNING_ALGORITHM)
     expect(DEFAULT_SIGNING_ALGORITHM).toBe('RS256')
+  })
+
+  it('exits 1 with a one-line message when the kid is not allowed', async () => {
+    const result = await run(['keygen', '--kid', 'bad kid\u0000'])
+    expect(result.code).toBe(1)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toMatch(/^ccflow: .*kid.*\n$/)
+  })
+
+  it('exits 1 naming the file and the error code when the file cannot be written', async () => {
+    const file = join(dir, 'missing-dir', 'keys.json')
+    const result = await run(['keygen', '--out', file])
+    expect(result.code).toBe(1)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toBe(`ccflow: cannot write ${file} (ENOENT)\n`)
   })
 
   it('exits 2 on an algorithm it does not offer', async () => {
@@ -331,6 +365,92 @@ describe('ccflow token', () => {
       impostor.server.close()
     }
   })
+
+  it('sends every --resource as its own resource parameter (RFC 8707 §2)', async () => {
+    const result = await run(
+      [
+        'token',
+        '--issuer',
+        url,
+        '--client-id',
+        'reporter',
+        '--resource',
+        'https://api.example',
+        '--resource',
+        'https://api.example',
+      ],
+      { env: { CCFLOW_CLIENT_SECRET: secret } },
+    )
+    expect(result.code).toBe(0)
+    const token = (JSON.parse(result.stdout) as { access_token: string }).access_token
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as {
+      aud: unknown
+    }
+    expect(claims.aud).toBe('https://api.example')
+  })
+
+  /** A server publishing metadata for itself whose token endpoint answers `status` and `body`. */
+  async function fakeIssuer(status: number, type: string, body: string) {
+    const fake = await listen((req: never, res: never) => {
+      const request = req as unknown as import('node:http').IncomingMessage
+      const response = res as unknown as import('node:http').ServerResponse
+      if (request.url === '/.well-known/oauth-authorization-server') {
+        response.setHeader('content-type', 'application/json')
+        response.end(JSON.stringify({ issuer: fake.url, token_endpoint: `${fake.url}/token` }))
+        return
+      }
+      response.statusCode = status
+      response.setHeader('content-type', type)
+      response.end(body)
+    })
+    return fake
+  }
+
+  it.each<[string, number, string, string, string]>([
+    [
+      'a 2xx without JSON',
+      200,
+      'text/html',
+      '<html>ok</html>',
+      'token at http://HOST/token answered 200 without JSON',
+    ],
+    [
+      'an error page without JSON',
+      502,
+      'text/html',
+      '<h1>Bad Gateway</h1>',
+      'token endpoint answered 502',
+    ],
+    [
+      'an error code outside the RFC 6749 §5.2 character set',
+      400,
+      'application/json',
+      JSON.stringify({ error: 'bad\u001b[31m"code' }),
+      'token endpoint answered 400',
+    ],
+    [
+      'an error member that is not a string',
+      400,
+      'application/json',
+      JSON.stringify({ error: { nested: true } }),
+      'token endpoint answered 400',
+    ],
+  ])(
+    'exits 1 with a fixed message when the token endpoint answers %s',
+    async (_label, status, type, body, message) => {
+      const fake = await fakeIssuer(status, type, body)
+      try {
+        const result = await run(['token', '--issuer', fake.url, '--client-id', 'reporter'], {
+          env: { CCFLOW_CLIENT_SECRET: secret },
+        })
+        expect(result.code).toBe(1)
+        expect(result.stdout).toBe('')
+        expect(result.stderr).toBe(`ccflow: ${message.replace('http://HOST', fake.url)}\n`)
+      } finally {
+        fake.server.close()
+      }
+    },
+  )
 
   it('exits 1 without a hang when nothing listens at the issuer', async () => {
     const result = await run(['token', '--issuer', 'http://127.0.0.1:1', '--client-id', 'a'], {

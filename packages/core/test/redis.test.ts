@@ -35,6 +35,17 @@ describe('withRedisTimeout', () => {
     await settled
   })
 
+  it('says "a command" in the timeout error when the arguments are empty', async () => {
+    vi.useFakeTimers()
+    const send = withRedisTimeout(() => new Promise(() => {}), 250)
+    const settled = expect(send([])).rejects.toMatchObject({
+      code: REDIS_TIMEOUT_CODE,
+      message: 'Redis did not answer a command within 250 ms',
+    })
+    await vi.advanceTimersByTimeAsync(250)
+    await settled
+  })
+
   it('turns a synchronous throw into a rejection', async () => {
     const send = withRedisTimeout(() => {
       throw new Error('client is closed')

@@ -111,6 +111,20 @@ describe('BearerJwtStrategy', () => {
     }
   })
 
+  it('authenticates once an async isRevoked hook answers', async () => {
+    const strategy = new BearerJwtStrategy({ ...options, isRevoked: () => Promise.resolve(false) })
+    const res = await request(appWith(strategy)).get('/api').set('Authorization', bearer())
+    expect(res.status).toBe(200)
+    expect(res.body).toEqual({ user: 'billing-service', auth: 'billing-service' })
+  })
+
+  it('fails with the invalid_token challenge when an async isRevoked hook says revoked', async () => {
+    const strategy = new BearerJwtStrategy({ ...options, isRevoked: () => Promise.resolve(true) })
+    const res = await request(appWith(strategy)).get('/api').set('Authorization', bearer())
+    expect(res.status).toBe(401)
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="[^"]*", error="invalid_token"/)
+  })
+
   it('throws a TypeError for passErrors, which passport handles itself', () => {
     expect(
       () => new BearerJwtStrategy({ ...options, passErrors: true } as BearerJwtStrategyOptions),

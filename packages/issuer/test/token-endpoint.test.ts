@@ -559,3 +559,85 @@ describe('the token route with a hostile client store', () => {
     expect((res.body as { error: string }).error).toBe('invalid_client')
   })
 })
+
+describe('the token route behind app middleware that misbehaves', () => {
+  function appWith(before: express.RequestHandler, spy = eventSpy()): express.Express {
+    const target = express()
+    target.use(before)
+    target.use(tokenEndpoint(baseOptions({ rateLimit: false, onEvent: spy.onEvent })))
+    return target
+  }
+
+  it('answers a generic 500, reported without a client id, when the app set an encoding on the request stream', async () => {
+    const spy = eventSpy()
+    const target = appWith((req, _res, next) => {
+      req.setEncoding('latin1')
+      next()
+    }, spy)
+    const res = await request(target)
+      .post('/token')
+      .set('Authorization', reporterAuth)
+      .type('form')
+      .send(form(GRANT))
+    expect(res.status).toBe(500)
+    expect(res.body).toEqual({
+      error: 'server_error',
+      error_description: 'The server encountered an unexpected error.',
+    })
+    expect(res.headers).toMatchObject(NO_STORE)
+    const [event] = spy.events('server_error')
+    expect(event).toMatchObject({ type: 'server_error', error: { type: 'stream.encoding.set' } })
+    expect(event).not.toHaveProperty('clientId')
+  })
+
+  it('reports server_error and drops the connection, writing nothing, when the app already sent the headers', async () => {
+    const spy = eventSpy()
+    const target = appWith((_req, res, next) => {
+      res.flushHeaders()
+      next()
+    }, spy)
+    await expect(
+      request(target)
+        .post('/token')
+        .set('Authorization', basic('reporter', 'wrong'))
+        .type('form')
+        .send(form(GRANT)),
+    ).rejects.toThrow()
+    await vi.waitFor(() => expect(spy.events('server_error')).toHaveLength(1))
+    // The route's first step cannot set its no-store headers any more.
+    expect(spy.events('server_error')[0]).toEqual({
+      type: 'server_error',
+      error: expect.objectContaining({ code: 'ERR_HTTP_HEADERS_SENT' }) as unknown,
+      ip: expect.any(String) as unknown,
+    })
+    expect(spy.events('authentication_failed')).toEqual([])
+  })
+})
+
+describe('the token route with an extraClaims hook that rejects with a non-Error value', () => {
+  it('answers a generic 500 and reports the value as the error', async () => {
+    const spy = eventSpy()
+    const res = await request(
+      createApp({
+        rateLimit: false,
+        onEvent: spy.onEvent,
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+        extraClaims: () => Promise.reject('claims service down'),
+      }),
+    )
+      .post('/token')
+      .set('Authorization', reporterAuth)
+      .type('form')
+      .send(form(GRANT))
+    expect(res.status).toBe(500)
+    expect((res.body as { error: string }).error).toBe('server_error')
+    expect(spy.events('server_error')).toEqual([
+      {
+        type: 'server_error',
+        error: 'claims service down',
+        clientId: 'reporter',
+        ip: expect.any(String) as unknown,
+      },
+    ])
+  })
+})

@@ -101,4 +101,42 @@ describe('fetchJson', () => {
     )
     expect(error).toMatchObject({ reason: 'http_status', status: 404 })
   })
+
+  it('refuses a declared Content-Length over the cap before reading the body', async () => {
+    const body = `{"p":"${'0'.repeat(limits.maxResponseBytes)}"}`
+    server.route('/doc', (_req, res) => {
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(body)),
+      })
+      res.end(body)
+    })
+    const error: unknown = await fetchJson(new URL(server.url('/doc')), limits).catch(
+      (reason: unknown) => reason,
+    )
+    expect(error).toBeInstanceOf(KeySourceFetchError)
+    expect(error).toMatchObject({ reason: 'too_large' })
+  })
+
+  it('refuses a redirect whose Location is not a URL', async () => {
+    server.route('/doc', (_req, res) => {
+      res.writeHead(302, { location: 'http://[::1' }).end()
+    })
+    const error: unknown = await fetchJson(new URL(server.url('/doc')), limits).catch(
+      (reason: unknown) => reason,
+    )
+    expect(error).toBeInstanceOf(KeySourceFetchError)
+    expect(error).toMatchObject({ reason: 'redirect', cause: expect.any(TypeError) as unknown })
+  })
+
+  it('treats a 204 without a body as a document that is not JSON', async () => {
+    server.route('/doc', (_req, res) => {
+      res.writeHead(204).end()
+    })
+    const error: unknown = await fetchJson(new URL(server.url('/doc')), limits).catch(
+      (reason: unknown) => reason,
+    )
+    expect(error).toBeInstanceOf(KeySourceFetchError)
+    expect(error).toMatchObject({ reason: 'invalid_json' })
+  })
 })

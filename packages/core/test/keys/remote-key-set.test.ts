@@ -589,7 +589,12 @@ describe('createRemoteKeySet', () => {
       expect(set.stats().lastError).toBe('no_usable_keys')
     })
 
-    it.each<[string, () => Record<string, unknown>, string]>([
+    it.each<[string, () => unknown, string]>([
+      ['a number in place of a key', () => 42, 'invalid'],
+      ['null in place of a key', () => null, 'invalid'],
+      ['an array in place of a key', () => [testKey('k').jwk], 'invalid'],
+      ['an RSA key without its exponent', () => ({ ...testKey('k').jwk, e: undefined }), 'invalid'],
+      ['an EC key with an empty y', () => ({ ...testKey('k', 'EC').jwk, y: '' }), 'invalid'],
       ['an encryption key', () => ({ ...testKey('k').jwk, use: 'enc' }), 'not_for_signatures'],
       [
         'key_ops without verify',
@@ -627,6 +632,29 @@ describe('createRemoteKeySet', () => {
       expect(set.stats().keyCount).toBe(1)
       expect(await set.getKey('k', 'RS256')).toBeUndefined()
       expect(events).toContainEqual(expect.objectContaining({ type: 'jwks_key_skipped', reason }))
+    })
+
+    it('uses a key published without kid only for tokens without kid', async () => {
+      const anonymous = testKey('unused')
+      const { kid: _kid, ...withoutKid } = anonymous.jwk as Record<string, unknown>
+      void _kid
+      server.route(JWKS, json({ keys: [withoutKid, rsaB.jwk] }))
+      const set = keySet()
+      await set.ready
+      expect(set.stats().keyCount).toBe(2)
+      expect(await set.getKey(undefined, 'RS256')).toBeUndefined() // two RSA candidates
+      expect((await set.getKey('rsa-b', 'RS256'))?.equals(rsaB.publicKey)).toBe(true)
+      expect(await set.getKey('unused', 'RS256')).toBeUndefined()
+    })
+
+    it('picks the one key without kid that suits the alg of a token without kid', async () => {
+      const anonymous = testKey('unused')
+      const { kid: _kid, ...withoutKid } = anonymous.jwk as Record<string, unknown>
+      void _kid
+      server.route(JWKS, json({ keys: [withoutKid, ecA.jwk] }))
+      const set = keySet()
+      expect((await set.getKey(undefined, 'RS256'))?.equals(anonymous.publicKey)).toBe(true)
+      expect((await set.getKey(undefined, 'ES256'))?.equals(ecA.publicKey)).toBe(true)
     })
 
     it('keeps the first of two keys with the same kid and type', async () => {
@@ -775,6 +803,17 @@ describe('createRemoteKeySet', () => {
       expect(set.stats().lastError).toBe('invalid_shape')
     })
 
+    it.each([
+      ['a JSON array', '[]'],
+      ['JSON null', 'null'],
+      ['a JSON string', '"metadata"'],
+    ])('refuses metadata that is %s', async (_name, body) => {
+      server.route('/.well-known/oauth-authorization-server', raw('application/json', body))
+      const set = discover(server.origin)
+      await unavailable(set.ready)
+      expect(set.stats().lastError).toBe('invalid_shape')
+    })
+
     it('retries discovery after a failure and then reuses the discovered jwks_uri', async () => {
       server.route('/.well-known/oauth-authorization-server', status(503))
       const set = discover(server.origin)
@@ -803,6 +842,18 @@ describe('createRemoteKeySet', () => {
       advance(61)
       expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
       expect(await set.getKey('rsa-new', 'RS256')).toBeUndefined()
+      expect(server.hits(JWKS)).toBe(1)
+    })
+
+    it('throws KeySetUnavailableError without a cause, retry after one cooldown, once the cached keys are past staleFor', async () => {
+      server.route(JWKS, json(jwks(rsaA), { 'cache-control': 'max-age=60' }))
+      const set = keySet({ staleFor: 120, cooldown: 30 })
+      await set.ready
+      set.close()
+      advance(60 + 120)
+      const error = await unavailable(set.getKey('rsa-a', 'RS256'))
+      expect(error.retryAfter).toBe(30)
+      expect(error).not.toHaveProperty('cause')
       expect(server.hits(JWKS)).toBe(1)
     })
 

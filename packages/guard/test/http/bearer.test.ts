@@ -107,6 +107,15 @@ describe('readBearerToken', () => {
     )
   })
 
+  it.each(['/api?access_token=a%20b', '/api?access_token=a%0Ab', '/api?access_token=%3D'])(
+    'rejects a query token outside the b64token grammar (%s)',
+    (url) => {
+      expect(reasonOf(() => readBearerToken(fakeRequest({ url }), ON, 'api'))).toBe(
+        'malformed_token_parameter',
+      )
+    },
+  )
+
   it('rejects a repeated query parameter', () => {
     const req = fakeRequest({ url: '/api?access_token=a&access_token=b' })
     expect(reasonOf(() => readBearerToken(req, ON, 'api'))).toBe('malformed_token_parameter')
@@ -138,6 +147,9 @@ describe('readBearerToken', () => {
     expect(readBearerToken(fakeRequest({ url: '/api?access_tokens=abc' }), ON, 'api')).toBe(
       NO_TOKEN,
     )
+
+    const beside = fakeRequest({ url: '/api?access_tokens=x&access_token=abc&access_token_hint=y' })
+    expect(readBearerToken(beside, ON, 'api')).toBe('abc')
   })
 
   it('rejects tokens in more than one location', () => {

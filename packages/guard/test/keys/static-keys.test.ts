@@ -136,6 +136,47 @@ describe('importStaticKeys', () => {
   })
 })
 
+describe('importStaticKeys (key kinds)', () => {
+  it('limits an RSA-PSS key to PS256, PS384 and PS512 (RFC 7518 §3.5)', () => {
+    const pss = generateKeyPairSync('rsa-pss', { modulusLength: 2048 }).publicKey
+    const [imported] = importStaticKeys([pss])
+    expect([...(imported?.algorithms ?? [])]).toEqual(['PS256', 'PS384', 'PS512'])
+    expect(() => importStaticKeys([{ key: pss, alg: 'RS256' }])).toThrow(
+      /alg "RS256" cannot be used with an RSA key of 2048 bits/,
+    )
+  })
+
+  it('refuses an RSA-PSS key under 2048 bits', () => {
+    const weak = generateKeyPairSync('rsa-pss', { modulusLength: 1024 }).publicKey
+    expect(() => importStaticKeys([weak])).toThrow(/options\.keys\[0\] is an RSA key of 1024 bits/)
+  })
+
+  it('takes a bare secret KeyObject as an HMAC secret', () => {
+    const [imported] = importStaticKeys([hmacKey()])
+    expect(imported?.key.type).toBe('secret')
+    expect([...(imported?.algorithms ?? [])]).toEqual(['HS256'])
+  })
+
+  it('checks a bare secret KeyObject like any other secret', () => {
+    expect(() => importStaticKeys([hmacKey('short')])).toThrow(/at least 32 bytes/)
+  })
+
+  it.each<[string, unknown, RegExp]>([
+    ['a public KeyObject', rsa.publicKey, /options\.keys\[0\]\.secret must be a secret KeyObject/],
+    ['a number', 42, /options\.keys\[0\]\.secret must be a string, Uint8Array or KeyObject/],
+    ['null', null, /options\.keys\[0\]\.secret must be a string, Uint8Array or KeyObject/],
+  ])('refuses { secret } holding %s', (_label, secret, message) => {
+    expect(() => importStaticKeys([{ secret: secret as string }])).toThrow(message)
+  })
+
+  it('refuses an oct JWK without "k"', () => {
+    expect(() => importStaticKeys([{ kty: 'oct' }])).toThrow(
+      /options\.keys\[0\]: oct JWK has no "k"/,
+    )
+    expect(() => importStaticKeys([{ kty: 'oct', k: 7 } as never])).toThrow(/oct JWK has no "k"/)
+  })
+})
+
 describe('algorithmsForKey', () => {
   it('maps EC curves to their one algorithm', () => {
     expect(algorithmsForKey(ec.publicKey)).toEqual(['ES256'])

@@ -52,6 +52,7 @@ describe('decodeToken', () => {
   it.each([
     ['two segments', 'a.b'],
     ['five segments', 'a.b.c.d.e'],
+    ['a token without any dot', b64url('{"alg":"RS256"}')],
     ['an empty header', `.${b64url('{}')}.c2ln`],
     ['a header that is not base64url', `e+J9.${b64url('{}')}.c2ln`],
     ['a header that is not JSON', `${b64url('nope')}.${b64url('{}')}.c2ln`],
@@ -204,5 +205,14 @@ describe('freezeDeep', () => {
     expect(() => {
       ;(value.b.c[0] as { d: number }).d = 3
     }).toThrow(TypeError)
+  })
+
+  it('leaves objects it reaches only through the prototype chain alone', () => {
+    const shared = { setting: 1 }
+    const value = Object.create({ inherited: shared }) as Record<string, unknown>
+    value.own = { x: 1 }
+    freezeDeep(value)
+    expect(Object.isFrozen(value.own)).toBe(true)
+    expect(Object.isFrozen(shared)).toBe(false)
   })
 })

@@ -46,6 +46,15 @@ describe('reasonFor', () => {
     ['a bad exp', new jwt.JsonWebTokenError('invalid exp value'), {}, 'invalid_claims'],
     ['a refused algorithm', new jwt.JsonWebTokenError('invalid algorithm'), {}, 'unsupported_alg'],
     ['anything else', new jwt.JsonWebTokenError('jwt malformed'), {}, 'malformed'],
+    // jsonwebtoken hands on, unwrapped, what node:crypto throws under jws.verify.
+    [
+      'a crypto error from below jsonwebtoken',
+      Object.assign(new TypeError('error:1E08010C:DECODER routines::unsupported'), {
+        code: 'ERR_OSSL_UNSUPPORTED',
+      }),
+      {},
+      'bad_signature',
+    ],
   ])('maps %s', (_what, error, payload, reason) => {
     expect(reasonFor(error, payload)).toBe(reason)
   })

@@ -198,6 +198,19 @@ describe('redisRevocationCheck', () => {
       expect(warn).toHaveBeenCalledTimes(2)
     })
 
+    it('warns what happens to requests meanwhile: refused with 503, or accepted unchecked with failOpen', async () => {
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+      const down = () => Promise.reject(new Error('down'))
+      await redisRevocationCheck({ sendCommand: down })({ iss: ISS, jti: 'j' }).catch(() => {})
+      await expect(
+        redisRevocationCheck({ sendCommand: down, failOpen: true })({ iss: ISS, jti: 'j' }),
+      ).resolves.toBe(false)
+      expect(warn.mock.calls.map((call: unknown[]) => call[0])).toEqual([
+        expect.stringContaining('requests are refused with 503'),
+        expect.stringContaining('tokens are accepted unchecked'),
+      ])
+    })
+
     it('never lets a throwing onError change the answer', async () => {
       const isRevoked = redisRevocationCheck({
         sendCommand: () => Promise.reject(new Error('down')),

@@ -119,6 +119,21 @@ describe('createTokenVerifier', () => {
     expect((await rejection(v.verify(token({ aud: [AUDIENCE, 7] })))).reason).toBe('invalid_claims')
   })
 
+  it.each([
+    ['an exp that JSON reads as Infinity', '"exp":1e999'],
+    ['an nbf that JSON reads as -Infinity', '"nbf":-1e999'],
+    ['an iat that JSON reads as -Infinity', '"iat":-1e999'],
+  ])('rejects %s as invalid_claims', async (_label, member) => {
+    // jsonwebtoken checks only typeof === 'number', which Infinity passes: a token that would
+    // never expire (or an nbf no comparison can fail) must not get through.
+    const claims = accessClaims()
+    const name = member.slice(1, member.indexOf('"', 1))
+    delete claims[name]
+    const payload = `${JSON.stringify(claims).slice(0, -1)},${member}}`
+    const t = craftToken(HEADER, payload, rsa.privateKey)
+    expect((await rejection(verifier().verify(t))).reason).toBe('invalid_claims')
+  })
+
   it('rejects a non-string token as malformed', async () => {
     const error = await rejection(verifier().verify(42 as unknown as string))
     expect(error.reason).toBe('malformed')
@@ -356,6 +371,24 @@ describe('createTokenVerifier key selection', () => {
     const v = verifier({ keys: [rsa.publicKey, rsa2.publicKey] })
     const t = craftToken({ alg: 'RS256', typ: 'at+jwt' }, accessClaims(), rsa2.privateKey)
     await expect(v.verify(t)).resolves.toMatchObject(authOf(t))
+  })
+
+  it('stops at the first key that verifies the signature but refuses a claim, and names that claim', async () => {
+    // Without kid both keys are candidates; the right key comes first and finds the wrong
+    // audience, and trying the other key must not turn that into bad_signature.
+    const v = verifier({ keys: [rsa.publicKey, rsa2.publicKey] })
+    const t = craftToken(
+      { alg: 'RS256', typ: 'at+jwt' },
+      accessClaims({ aud: 'https://elsewhere.example' }),
+      rsa.privateKey,
+    )
+    expect((await rejection(v.verify(t))).reason).toBe('wrong_audience')
+  })
+
+  it('answers bad_signature when no candidate key verifies the token', async () => {
+    const v = verifier({ keys: [rsa.publicKey, rsa2.publicKey] })
+    const t = craftToken({ alg: 'RS256', typ: 'at+jwt' }, accessClaims(), rsaKeyPair().privateKey)
+    expect((await rejection(v.verify(t))).reason).toBe('bad_signature')
   })
 
   it('uses keys configured without kid for any kid', async () => {

@@ -198,6 +198,9 @@ describe('verifyClientSecret', () => {
     ['scrypt with p = 0', `$scrypt$ln=15,r=8,p=0$${'A'.repeat(22)}$${'A'.repeat(43)}`],
     ['scrypt with ln below 10', `$scrypt$ln=4,r=8,p=1$${'A'.repeat(22)}$${'A'.repeat(43)}`],
     ['scrypt with a short salt', `$scrypt$ln=15,r=8,p=1$${'A'.repeat(8)}$${'A'.repeat(43)}`],
+    // 88 base64 characters fit the pattern but decode to 66 bytes, over the 64-byte bound.
+    ['scrypt with a 66-byte salt', `$scrypt$ln=15,r=8,p=1$${'A'.repeat(88)}$${'A'.repeat(43)}`],
+    ['scrypt with a 66-byte hash', `$scrypt$ln=15,r=8,p=1$${'A'.repeat(22)}$${'A'.repeat(88)}`],
     [
       'scrypt with parameters reordered',
       `$scrypt$r=8,ln=15,p=1$${'A'.repeat(22)}$${'A'.repeat(43)}`,

@@ -271,4 +271,51 @@ describe('clientSecretPostStrategy', () => {
     expect(res.status).toBe(401)
     expect(spy.events('authentication_failed')[0]?.reason).toBe('malformed_credentials')
   })
+
+  it('refuses a repeated client_id (an array from the body parser) as malformed', async () => {
+    const spy = eventSpy()
+    const local = new passport.Passport()
+    local.use(clientSecretPostStrategy({ clients: clientStore, onEvent: spy.onEvent }))
+    const app = express()
+    app.use(express.urlencoded({ extended: false }))
+    app.post('/', local.authenticate(POST_STRATEGY, { session: false }) as RequestHandler)
+    const res = await request(app)
+      .post('/')
+      .type('form')
+      .send(
+        form([
+          ['client_id', 'reporter'],
+          ['client_id', 'basic-only'],
+          ['client_secret', secrets.reporter.secret],
+        ]),
+      )
+    expect(res.status).toBe(401)
+    expect(spy.events('authentication_failed')[0]?.reason).toBe('malformed_credentials')
+  })
+
+  it.each<[string, () => Promise<Client>, string]>([
+    ['an Error', () => Promise.reject(new Error('store down')), 'store down'],
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+    ['a non-Error value', () => Promise.reject('store down'), 'client lookup failed'],
+  ])(
+    'passes a client store rejecting with %s to the app through error(), never a 401',
+    async (_label, findClient, seen) => {
+      const local = new passport.Passport()
+      local.use(clientSecretPostStrategy({ clients: { findClient } }))
+      const one = express()
+      one.use(express.urlencoded({ extended: false }))
+      one.post('/', local.authenticate(POST_STRATEGY, { session: false }) as RequestHandler)
+      // eslint-disable-next-line @typescript-eslint/no-unused-vars
+      const handler: ErrorRequestHandler = (err: Error, _req, res, _next) => {
+        res.status(500).json({ seen: err.message, isError: err instanceof Error })
+      }
+      one.use(handler)
+      const res = await request(one)
+        .post('/')
+        .type('form')
+        .send(form({ client_id: 'reporter', client_secret: secrets.reporter.secret }))
+      expect(res.status).toBe(500)
+      expect(res.body).toEqual({ seen, isError: true })
+    },
+  )
 })

@@ -1,5 +1,5 @@
 import express from 'express'
-import { MemoryStore } from 'express-rate-limit'
+import { MemoryStore, type Store } from 'express-rate-limit'
 import request from 'supertest'
 import { describe, expect, it, vi } from 'vitest'
 import { TOO_MANY_REQUESTS_BODY } from '../../src/http/rate-limit.js'
@@ -138,6 +138,26 @@ describe('the per-client issuance quota', () => {
     expect(res.status).toBe(429)
     expect(res.headers.ratelimit).toBeUndefined()
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0)
+  })
+})
+
+describe('Retry-After on a 429', () => {
+  it('falls back to 60 seconds when the store reports no reset time', async () => {
+    // A shared store (Redis and the like) may answer without a resetTime.
+    let hits = 0
+    const store: Store = {
+      increment: () => Promise.resolve({ totalHits: ++hits, resetTime: undefined }),
+      decrement: () => Promise.resolve(),
+      resetKey: () => Promise.resolve(),
+    }
+    const app = createApp({
+      rateLimit: { failures: false, issuance: { limit: 1, store, standardHeaders: false } },
+    })
+    expect((await token(app, good)).status).toBe(200)
+    const res = await token(app, good)
+    expect(res.status).toBe(429)
+    expect(res.headers['retry-after']).toBe('60')
+    expect(res.text).toBe(TOO_MANY_REQUESTS_BODY.toString())
   })
 })
 

@@ -92,6 +92,12 @@ describe('checkContentType', () => {
     const res = await request(jsonApp).post('/token').send({ a: '1' })
     expect(res.status).toBe(200)
   })
+
+  it('refuses text/plain with 400 invalid_request when JSON is allowed too', async () => {
+    const res = await request(jsonApp).post('/token').set('Content-Type', 'text/plain').send('a=1')
+    expect(res.status).toBe(400)
+    expect(res.body).toEqual({ code: 'invalid_request', reason: 'unsupported_content_type' })
+  })
 })
 
 describe('parseTokenParams', () => {
@@ -179,6 +185,28 @@ describe('parseTokenParams', () => {
     const parsed = createParsingApp(false, express.urlencoded({ extended: true }))
     const res = await request(parsed).post('/token').type('form').send('scope[a]=b')
     expect(res.body).toEqual({ code: 'invalid_request', reason: 'invalid_parameter_type' })
+  })
+
+  it('refuses a JSON object with more than 64 members', async () => {
+    const body = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`p${i}`, '1']))
+    const res = await request(jsonApp).post('/token').send(body)
+    expect(res.status).toBe(400)
+    expect(res.body).toEqual({ code: 'invalid_request', reason: 'too_many_parameters' })
+  })
+
+  it('refuses bytes that are not UTF-8 as a malformed body', async () => {
+    const req = request(app).post('/token').set('Content-Type', 'application/x-www-form-urlencoded')
+    req.write(Buffer.from([0x61, 0x3d, 0xff, 0xfe]))
+    const res = await req
+    expect(res.status).toBe(400)
+    expect(res.body).toEqual({ code: 'invalid_request', reason: 'malformed_body' })
+  })
+
+  it('finds no parameters in a body the app parsed into something other than an object', async () => {
+    const parsed = createParsingApp(true, express.json({ strict: true }))
+    const res = await request(parsed).post('/token').send(['grant_type', 'client_credentials'])
+    expect(res.status).toBe(200)
+    expect(res.body).toMatchObject({ values: {}, resource: [], audience: [] })
   })
 
   it('treats a request without a body as having no parameters', async () => {

@@ -1,3 +1,4 @@
+import jwt from 'jsonwebtoken'
 import request from 'supertest'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { type Client, staticClientStore } from '../../src/clients/client-store.js'
@@ -5,7 +6,17 @@ import { type DenylistStore, memoryDenylist } from '../../src/revocation/denylis
 import type { TokenEndpointOptions } from '../../src/options/types.js'
 import { generateClientSecret, hashClientSecret } from '../../src/clients/secrets.js'
 import { generateSigningKey } from '../../src/tokens/signing-keys.js'
-import { basic, clients, createApp, form, ISSUER, NO_STORE, REPORTS, secrets } from '../helpers.js'
+import {
+  basic,
+  clients,
+  createApp,
+  form,
+  ISSUER,
+  NO_STORE,
+  REPORTS,
+  secrets,
+  signingKey,
+} from '../helpers.js'
 
 const gatewaySecret = generateClientSecret({ secretId: 'gw-1' })
 const gateway: Client = {
@@ -65,6 +76,28 @@ describe('POST /introspect', () => {
       iss: ISSUER,
       jti: claims.jti,
     })
+  })
+
+  it('includes nbf when one of our tokens carries one (RFC 7662 §2.2)', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const claims = {
+      iss: ISSUER,
+      sub: 'reporter',
+      client_id: 'reporter',
+      aud: REPORTS,
+      scope: 'reports:read',
+      iat: now - 10,
+      nbf: now - 5,
+      exp: now + 300,
+      jti: 'with-nbf',
+    }
+    const token = jwt.sign(claims, signingKey.privateKey, {
+      algorithm: 'ES256',
+      header: { alg: 'ES256', kid: signingKey.kid, typ: 'at+jwt' },
+    })
+    const res = await introspect(appWith(), token)
+    expect(res.status).toBe(200)
+    expect(res.body).toEqual({ active: true, token_type: 'Bearer', ...claims })
   })
 
   it('accepts client_secret_post and ignores token_type_hint', async () => {

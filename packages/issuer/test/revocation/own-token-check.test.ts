@@ -137,6 +137,20 @@ describe('createOwnTokenChecker', () => {
     expect(checker.check(crafted(claims(overrides)))).toBeUndefined()
   })
 
+  it('accepts an aud list of strings and refuses one with a non-string member', () => {
+    const list = ['https://api.example.com', 'https://other.example.com']
+    expect(checker.check(crafted(claims({ aud: list })))?.claims.aud).toEqual(list)
+    expect(checker.check(crafted(claims({ aud: [list[0], 7] })))).toBeUndefined()
+  })
+
+  it('refuses, without throwing, a JWT-typed token whose payload is not JSON', () => {
+    // jsonwebtoken's decode throws on this one (typ JWT makes jws parse the payload as JSON).
+    const segment = (value: string) => Buffer.from(value).toString('base64url')
+    const token = `${segment(JSON.stringify({ alg: 'RS256', kid: rs.kid, typ: 'JWT' }))}.${segment('{not json')}.c2ln`
+    expect(() => jwt.decode(token, { complete: true })).toThrow()
+    expect(checker.check(token)).toBeUndefined()
+  })
+
   it.each([
     ['an empty string', ''],
     ['two segments', 'a.b'],

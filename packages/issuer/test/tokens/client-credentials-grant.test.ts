@@ -1,12 +1,15 @@
 import { decodeJwt } from 'jose'
 import request from 'supertest'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { staticClientStore } from '../../src/clients/client-store.js'
+import { generateClientSecret, hashClientSecret } from '../../src/clients/secrets.js'
 import {
   ISSUER,
   NO_STORE,
   ORDERS,
   REPORTS,
   basic,
+  clients,
   createApp,
   eventSpy,
   form,
@@ -88,6 +91,30 @@ describe('scope', () => {
     const res = await token(form({ grant_type: 'client_credentials' }))
     expect((res.body as { scope: string }).scope).toBe('reports:read')
     expect(claimsOf(res).scope).toBe('reports:read')
+  })
+
+  it('leaves scope out of the response when the client has no scope at all (RFC 6749 §5.1)', async () => {
+    const secret = generateClientSecret({ secretId: 'u-1' })
+    const app = createApp({
+      rateLimit: false,
+      clients: staticClientStore([
+        ...clients,
+        {
+          client_id: 'unscoped',
+          scope: '',
+          audiences: [REPORTS],
+          secrets: [{ id: 'u-1', hash: await hashClientSecret(secret.secret) }],
+        },
+      ]),
+    })
+    const res = await token(
+      form({ grant_type: 'client_credentials' }),
+      app,
+      basic('unscoped', secret.secret),
+    )
+    expect(res.status).toBe(200)
+    expect(Object.keys(res.body as object)).toEqual(['access_token', 'token_type', 'expires_in'])
+    expect(claimsOf(res).scope).toBe('')
   })
 
   it('treats an empty scope as absent', async () => {
