@@ -99,6 +99,12 @@ describe('nearestName', () => {
     )
   })
 
+  it('allows one edit only for a name of four characters or fewer', () => {
+    expect(nearestName('scop', ['scope'])).toBe('scope')
+    expect(nearestName('sco', ['scope'])).toBeUndefined()
+    expect(nearestName('kyes', ['keys'])).toBeUndefined()
+  })
+
   it('answers undefined when two candidates share the prefix equally', () => {
     expect(nearestName('cacheZZZZZ', ['cacheMaxAgeSeconds', 'cacheTtlMs'])).toBeUndefined()
   })

@@ -97,7 +97,7 @@ export type IssuerEvent =
   | ServerErrorEvent
 
 /** Delivers one event; never throws and never waits. */
-export type EventEmitter = (event: IssuerEvent) => void
+export type EmitEvent = (event: IssuerEvent) => void
 
 /**
  * Wraps the user's hook so that it can neither break nor delay a request: it is called
@@ -107,9 +107,9 @@ export type EventEmitter = (event: IssuerEvent) => void
  * Without a hook, only `server_error` is reported, on `console.error`, so that an unexpected
  * failure is never silent; the message carries the error and no request data.
  */
-export function createEmitter(onEvent: ((event: IssuerEvent) => void) | undefined): EventEmitter {
+export function createEmitter(onEvent: ((event: IssuerEvent) => void) | undefined): EmitEvent {
   if (onEvent === undefined) {
-    const emit: EventEmitter = (event) => {
+    const emit: EmitEvent = (event) => {
       if (event.type === 'server_error') {
         console.error('@ccflow/issuer: unexpected error in the token endpoint', event.error)
       }
@@ -128,14 +128,14 @@ export function createEmitter(onEvent: ((event: IssuerEvent) => void) | undefine
 }
 
 // Emitters made without a hook: they deliver `server_error` only.
-const withoutHook = new WeakSet<EventEmitter>()
+const withoutHook = new WeakSet<EmitEvent>()
 
 /**
  * Whether `emit` delivers events of `type` anywhere, so that a hot path can skip building an
  * event nobody receives (for `token_issued`, that includes resolving `req.ip` through the app's
  * `trust proxy` setting). Any emitter not made by {@link createEmitter} counts as listening.
  */
-export function isObserved(emit: EventEmitter, type: IssuerEvent['type']): boolean {
+export function isObserved(emit: EmitEvent, type: IssuerEvent['type']): boolean {
   return type === 'server_error' || !withoutHook.has(emit)
 }
 

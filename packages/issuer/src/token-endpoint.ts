@@ -8,7 +8,7 @@ import { createClientAuthentication } from './clients/client-auth.js'
 import { createClientCredentialsGrant } from './tokens/client-credentials-grant.js'
 import { createIntrospectionHandler } from './revocation/introspect.js'
 import { isTokenError, TemporarilyUnavailableError } from './errors.js'
-import { createEmitter, type EventEmitter } from './events.js'
+import { createEmitter, type EmitEvent } from './events.js'
 import { errorBody, SERVER_ERROR_BODY, sendJson, setNoStore } from './http/respond.js'
 import { jwksHandler } from './discovery/jwks.js'
 import { metadataHandler } from './discovery/metadata.js'
@@ -169,7 +169,7 @@ const BODY_READER_ERRORS: ReadonlySet<string> = new Set([
  * body-reader error becomes 413 or 400; anything else becomes a generic 500 with no details,
  * reported to `onEvent` as `server_error`.
  */
-function createErrorHandler(emit: EventEmitter): ErrorRequestHandler {
+function createErrorHandler(emit: EmitEvent): ErrorRequestHandler {
   // Four parameters: Express recognizes an error handler by its arity.
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   return (err: unknown, req: Request, res, _next) => {

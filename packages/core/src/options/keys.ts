@@ -48,14 +48,15 @@ export function checkKnownKeys(
 }
 
 /**
- * The candidate nearest to `name`: case-insensitive Levenshtein distance ≤ 2, or, failing that,
+ * The candidate nearest to `name`: case-insensitive Levenshtein distance ≤ 2 (≤ 1 for a name of
+ * four characters or fewer, which two edits turn into almost anything), or, failing that,
  * the only candidate that `name` starts (or that starts `name`) with at least 4 characters in
  * common — so `hookTimeout` finds `hookTimeoutMs` and `timeoutMillis` finds `timeoutMs`.
  */
 export function nearestName(name: string, candidates: readonly string[]): string | undefined {
   const lower = name.toLowerCase()
   let best: string | undefined
-  let bestDistance = 3
+  let bestDistance = lower.length <= 4 ? 2 : 3
   for (const candidate of candidates) {
     const distance = levenshtein(lower, candidate.toLowerCase(), bestDistance)
     if (distance < bestDistance) {

@@ -12,7 +12,7 @@ import {
 } from './strategy-classes.js'
 import { createVerify, reject } from './verify-client.js'
 import { InvalidRequestError } from '../errors.js'
-import type { EventEmitter } from '../events.js'
+import type { EmitEvent } from '../events.js'
 import { stateOf } from '../http/request-state.js'
 import type { TokenEndpointConfig } from '../options/resolve.js'
 
@@ -34,7 +34,7 @@ import type { TokenEndpointConfig } from '../options/resolve.js'
  */
 export function createClientAuthentication(
   config: TokenEndpointConfig,
-  emit: EventEmitter,
+  emit: EmitEvent,
 ): RequestHandler {
   const challenge = Object.freeze({ 'WWW-Authenticate': `Basic realm="${config.realm}"` })
   const verify = createVerify(config, emit, challenge)

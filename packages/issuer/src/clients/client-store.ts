@@ -1,4 +1,4 @@
-import { isPlainObject } from '@ccflow/core'
+import { isPlainObject, isScopeToken } from '@ccflow/core'
 import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import {
@@ -75,8 +75,6 @@ const SECRET_KEYS = new Set(['id', 'hash', 'expires_at'])
 const AUTH_METHODS = new Set(['client_secret_basic', 'client_secret_post'])
 // RFC 6749 Appendix A.1: client-id = *VSCHAR (%x20-7E).
 const CLIENT_ID = /^[\x20-\x7e]{1,255}$/
-// RFC 6749 §3.3: scope-token = 1*NQCHAR, NQCHAR = %x21 / %x23-5B / %x5D-7E.
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
 // Year 5138 in seconds; anything larger is almost surely milliseconds.
 const MAX_EPOCH_SECONDS = 1e11
 
@@ -313,7 +311,7 @@ function checkScope(value: unknown, where: string): string | undefined {
   if (value === '') return value
   const seen = new Set<string>()
   for (const token of value.split(' ')) {
-    if (!SCOPE_TOKEN.test(token)) {
+    if (!isScopeToken(token)) {
       throw new TypeError(
         `${where} must be scope tokens (RFC 6749 §3.3: no '"', '\\' or control characters) separated by single spaces`,
       )

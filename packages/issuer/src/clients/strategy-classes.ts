@@ -10,7 +10,7 @@ import {
   holdsUserPass,
 } from './basic-credentials.js'
 import type { Verify } from './verify-client.js'
-import type { EventEmitter } from '../events.js'
+import type { EmitEvent } from '../events.js'
 import { stateOf } from '../http/request-state.js'
 
 /** Passport strategy name of `client_secret_basic`. */
@@ -32,7 +32,7 @@ export interface StrategySettings {
   verify: Verify
   realm: string
   failures: FailureMode
-  emit: EventEmitter
+  emit: EmitEvent
 }
 
 /**
@@ -47,7 +47,7 @@ export class ClientSecretBasicStrategy extends BasicStrategy {
   // Plain fields, not #private: passport runs each request on Object.create(strategy), and a
   // private field cannot be read through the prototype chain.
   private readonly challenge: string
-  private readonly emit: EventEmitter
+  private readonly emit: EmitEvent
 
   constructor({ verify, realm, failures, emit }: StrategySettings) {
     super({ realm, passReqToCallback: true }, (passed, userid, password, done) => {

@@ -1,7 +1,7 @@
 import type { PassportStrategy } from '@ccflow/core'
 import type { ClientStore } from './client-store.js'
 import { checkPepper } from './secrets.js'
-import { createEmitter, type EventEmitter, type IssuerEvent } from '../events.js'
+import { createEmitter, type EmitEvent, type IssuerEvent } from '../events.js'
 import {
   checkFunction,
   checkInteger,
@@ -80,7 +80,7 @@ export interface StrategyConfig {
   secretPepper: string | undefined
   realm: string
   hookTimeoutMs: number
-  emit: EventEmitter
+  emit: EmitEvent
 }
 
 export function resolveStrategyOptions(

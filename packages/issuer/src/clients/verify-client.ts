@@ -3,7 +3,7 @@ import type { ClientCredentials } from './basic-credentials.js'
 import { checkStoredClient, type Client } from './client-store.js'
 import { burnSecretCheck, parseSecretId, verifyClientSecret } from './secrets.js'
 import { InvalidClientError, InvalidRequestError } from '../errors.js'
-import type { AuthenticationFailureReason, ClientAuthMethod, EventEmitter } from '../events.js'
+import type { AuthenticationFailureReason, ClientAuthMethod, EmitEvent } from '../events.js'
 import { stateOf } from '../http/request-state.js'
 import type { TokenEndpointConfig } from '../options/resolve.js'
 import { DEFAULT_HOOK_TIMEOUT_MS, withinTime } from '../unavailable.js'
@@ -86,7 +86,7 @@ export type Verify = (
  */
 export function createVerify(
   config: Pick<TokenEndpointConfig, 'clients' | 'secretPepper' | 'hookTimeoutMs'>,
-  emit: EventEmitter,
+  emit: EmitEvent,
   challenge: Readonly<Record<string, string>>,
 ): Verify {
   return async (req, credentials, method) => {
@@ -134,7 +134,7 @@ export function createVerify(
 
 /** Reports a refused client to `onEvent` and builds the uniform 401 `invalid_client`. */
 export function reject(
-  emit: EventEmitter,
+  emit: EmitEvent,
   req: Request,
   challenge: Readonly<Record<string, string>> | undefined,
   reason: AuthenticationFailureReason,

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express'
 import { rateLimit, type Options, type RateLimitInfo } from 'express-rate-limit'
-import type { EventEmitter } from '../events.js'
+import type { EmitEvent } from '../events.js'
 import { errorBody, sendJson } from './respond.js'
 import type { TokenEndpointConfig } from '../options/resolve.js'
 import { stateOf } from './request-state.js'
@@ -12,7 +12,7 @@ import { stateOf } from './request-state.js'
  * codes; `too_many_requests` names the HTTP status, and well-behaved clients treat an unknown
  * `error` as a plain failure and honour `Retry-After`.
  */
-export const TOO_MANY_REQUESTS_BODY: Buffer = errorBody(
+export const TOO_MANY_REQUESTS_BODY: string = errorBody(
   'too_many_requests',
   'Too many requests. Retry after the number of seconds in the Retry-After header.',
 )
@@ -36,7 +36,7 @@ const ISSUANCE_PROPERTY = 'ccflowIssuanceLimit'
  */
 export function createFailureLimiter(
   config: TokenEndpointConfig,
-  emit: EventEmitter,
+  emit: EmitEvent,
 ): RequestHandler | undefined {
   const options = config.rateLimit.failures
   if (options === false) return undefined
@@ -67,7 +67,7 @@ export function createFailureLimiter(
  */
 export function createIssuanceLimiter(
   config: TokenEndpointConfig,
-  emit: EventEmitter,
+  emit: EmitEvent,
 ): RequestHandler | undefined {
   const options = config.rateLimit.issuance
   if (options === false) return undefined
@@ -88,7 +88,7 @@ export function createIssuanceLimiter(
 function createHandler(
   limiter: 'failures' | 'issuance',
   property: string,
-  emit: EventEmitter,
+  emit: EmitEvent,
 ): Options['handler'] {
   return (req, res) => {
     const clientId = stateOf(req)?.client?.client_id

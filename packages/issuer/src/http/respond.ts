@@ -39,26 +39,14 @@ export function sendJson(
   res.end(body)
 }
 
-const errorBodies = new Map<string, Buffer>()
-// Our own wording makes a few dozen bodies; a hook that throws a TokenError with per-request
-// wording must not make the map grow without bound, so bodies past this count are not kept.
-const MAX_ERROR_BODIES = 256
-
 /**
- * The serialized `{ error, error_description }` body. Bodies are built from fixed wording, so
- * there are few distinct ones; each is serialized once and reused (up to a bound).
+ * The serialized `{ error, error_description }` body, with the default wording for the code when
+ * none is given. Built per call: a cache of serialized bodies saved 0.6 µs per error response
+ * (0.28 vs 0.87 µs, microbenchmark), about 0.2 % of an error answer, not worth a bounded map.
  */
-export function errorBody(error: string, description?: string): Buffer {
+export function errorBody(error: string, description?: string): string {
   const text = description ?? DEFAULT_DESCRIPTIONS[error as TokenErrorCode]
-  const key = `${error}\n${text ?? ''}`
-  let body = errorBodies.get(key)
-  if (body === undefined) {
-    body = Buffer.from(
-      JSON.stringify(text === undefined ? { error } : { error, error_description: text }),
-    )
-    if (errorBodies.size < MAX_ERROR_BODIES) errorBodies.set(key, body)
-  }
-  return body
+  return JSON.stringify(text === undefined ? { error } : { error, error_description: text })
 }
 
 /** The generic 500 body: nothing about the cause. */

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express'
 import type { DenylistStore } from './denylist.js'
 import { InvalidRequestError, TemporarilyUnavailableError } from '../errors.js'
-import type { EventEmitter } from '../events.js'
+import type { EmitEvent } from '../events.js'
 import type { OwnTokenChecker } from './own-token-check.js'
 import { stateOf } from '../http/request-state.js'
 
@@ -37,7 +37,7 @@ export interface TokenStatusContext {
  */
 export function createRevocationHandler(
   context: TokenStatusContext & { store: DenylistStore },
-  emit: EventEmitter,
+  emit: EmitEvent,
 ): RequestHandler {
   return (req, res, next) => {
     revoke(context, emit, req, res).then(undefined, next)
@@ -46,7 +46,7 @@ export function createRevocationHandler(
 
 async function revoke(
   { checker, store }: TokenStatusContext & { store: DenylistStore },
-  emit: EventEmitter,
+  emit: EmitEvent,
   req: Request,
   res: Response,
 ): Promise<void> {

@@ -4,7 +4,7 @@ import {
   UnauthorizedClientError,
   UnsupportedGrantTypeError,
 } from '../errors.js'
-import { isObserved, type EventEmitter } from '../events.js'
+import { isObserved, type EmitEvent } from '../events.js'
 import { sendJson } from '../http/respond.js'
 import { signAccessToken } from './issue-token.js'
 import type { TokenEndpointConfig } from '../options/resolve.js'
@@ -27,7 +27,7 @@ const DEFAULT_GRANT_TYPES: readonly string[] = [GRANT_TYPE]
  */
 export function createClientCredentialsGrant(
   config: TokenEndpointConfig,
-  emit: EventEmitter,
+  emit: EmitEvent,
 ): RequestHandler {
   return (req, res, next) => {
     issue(config, emit, req, res).then(undefined, next)
@@ -36,7 +36,7 @@ export function createClientCredentialsGrant(
 
 async function issue(
   config: TokenEndpointConfig,
-  emit: EventEmitter,
+  emit: EmitEvent,
   req: Request,
   res: Response,
 ): Promise<void> {
