@@ -114,6 +114,7 @@ describe('signAccessToken', () => {
   it('gives every token a different 128-bit jti', () => {
     const keySet = importSigningKeys([{ kid: 'k', alg: 'HS256', secret: HS_SECRET }])
     const jtis = new Set<string>()
+    // More than one batch of the random pool.
     for (let i = 0; i < 600; i++) jtis.add(sign(keySet).claims.jti)
     expect(jtis.size).toBe(600)
     for (const jti of jtis) expect(Buffer.from(jti, 'base64url')).toHaveLength(16)
