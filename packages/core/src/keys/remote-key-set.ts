@@ -13,130 +13,47 @@
 //   alive and close() has nothing to leak. Time comes from Date.now(), so tests drive max-age and
 //   cooldown with vi.setSystemTime().
 
-import {
-  ASYMMETRIC_ALGORITHMS,
-  type AsymmetricAlgorithm,
-  EC_ALGORITHM_BY_JWK_CURVE,
-  MIN_RSA_BITS,
-  RSA_ALGORITHMS,
-} from '../jose/algorithms.js'
-import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
-import { discoverJwksUri, parseDiscoveryIssuer } from './discovery.js'
-import {
-  checkBoolean,
-  checkFunction,
-  checkNumber,
-  checkObject,
-  optionError,
-  type OptionPath,
-} from '../options/check.js'
-import { checkKnownKeys, type OptionTable } from '../options/keys.js'
-import { type OptionAliases, renameDeprecated } from '../options/deprecate.js'
+import type { KeyObject } from 'node:crypto'
+import { discoverJwksUri } from './discovery.js'
 import {
   type FetchLimits,
   fetchJson,
   freshnessLifetime,
   KeySourceFetchError,
   type KeySourceFailureReason,
-  parseKeySourceUrl,
 } from './jwks-fetch.js'
+import {
+  type CachedSet,
+  importJwks,
+  indexByKid,
+  keyFor,
+  onlyKeyFor,
+  type SkippedKeyReason,
+  SUPPORTED_ALGORITHMS,
+} from './jwk-set.js'
+import {
+  type CreateRemoteKeySetOptions,
+  MAX_MAX_AGE_SECONDS,
+  MIN_MAX_AGE_SECONDS,
+  type RemoteKeySetOptionsContext,
+  resolveOptions,
+} from './remote-key-set-options.js'
 
 export type { KeySourceFailureReason } from './jwks-fetch.js'
+export type { RemoteKeyAlgorithm, SkippedKeyReason } from './jwk-set.js'
+export {
+  REMOTE_KEY_SET_ALIASES,
+  REMOTE_KEY_SET_DEFAULTS,
+  REMOTE_KEY_SET_OPTIONS,
+} from './remote-key-set-options.js'
+export type {
+  CreateRemoteKeySetOptions,
+  RemoteKeySetOptions,
+  RemoteKeySetOptionsContext,
+} from './remote-key-set-options.js'
 
-/** JWS algorithms a remote key can verify (RFC 7518 §3.1), as jsonwebtoken supports them. */
-export type RemoteKeyAlgorithm = AsymmetricAlgorithm
-
-const SUPPORTED_ALGORITHMS: ReadonlySet<string> = new Set<string>(ASYMMETRIC_ALGORITHMS)
-
-// RFC 7517 §9.3 / RFC 7518 §6: members that only a private or symmetric key has. A JWKS that
-// publishes them has leaked the key, so anyone could sign with it: the key is refused.
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const
-
-// A Cache-Control max-age is trusted only within these bounds: a very short one would turn every
-// instance into a JWKS load generator, a very long one would pin a removed (compromised) key.
-const MIN_MAX_AGE_SECONDS = 30
-const MAX_MAX_AGE_SECONDS = 86_400
 // First retry after a failed fetch; doubles per consecutive failure up to the cooldown.
 const FIRST_RETRY_MS = 1_000
-
-/** Defaults of {@link RemoteKeySetOptions}. */
-export const REMOTE_KEY_SET_DEFAULTS: Readonly<{
-  timeoutMs: number
-  cacheMaxAgeSeconds: number
-  cooldownSeconds: number
-  staleForSeconds: number
-  maxResponseBytes: number
-}> = Object.freeze({
-  timeoutMs: 3_000,
-  cacheMaxAgeSeconds: 600,
-  cooldownSeconds: 30,
-  staleForSeconds: 3_600,
-  maxResponseBytes: 256 * 1024,
-})
-
-/**
- * Tuning of the remote JWKS key set (used with `jwksUri` or `discover`). Durations name their
- * unit: `…Ms` milliseconds, `…Seconds` seconds.
- */
-export interface RemoteKeySetOptions {
-  /**
-   * Milliseconds before a JWKS or metadata request is abandoned (1 to 60000).
-   * @default REMOTE_KEY_SET_DEFAULTS.timeoutMs (3000)
-   */
-  timeoutMs?: number
-  /**
-   * Seconds a fetched key set is fresh when the response has no usable `Cache-Control: max-age`
-   * (1 to 86400).
-   * @default REMOTE_KEY_SET_DEFAULTS.cacheMaxAgeSeconds (600)
-   */
-  cacheMaxAgeSeconds?: number
-  /**
-   * Minimum seconds between two refetches triggered by an unknown `kid` (or a failed fetch)
-   * (1 to 86400).
-   * @default REMOTE_KEY_SET_DEFAULTS.cooldownSeconds (30)
-   */
-  cooldownSeconds?: number
-  /**
-   * Seconds the last-known-good key set is still used after it went stale while the key
-   * server fails (0 to 604800).
-   * @default REMOTE_KEY_SET_DEFAULTS.staleForSeconds (3600)
-   */
-  staleForSeconds?: number
-  /**
-   * Largest JWKS or metadata response body accepted, in bytes (1024 to 16777216).
-   * @default REMOTE_KEY_SET_DEFAULTS.maxResponseBytes (262144)
-   */
-  maxResponseBytes?: number
-  /** @deprecated Use `timeoutMs` (same value); removed in the next major version. */
-  timeout?: number
-  /** @deprecated Use `cacheMaxAgeSeconds` (same value); removed in the next major version. */
-  cacheMaxAge?: number
-  /** @deprecated Use `cooldownSeconds` (same value); removed in the next major version. */
-  cooldown?: number
-  /** @deprecated Use `staleForSeconds` (same value); removed in the next major version. */
-  staleFor?: number
-}
-
-/** Every {@link RemoteKeySetOptions} name, for the guard's check of its `jwks` option. */
-export const REMOTE_KEY_SET_OPTIONS: OptionTable<RemoteKeySetOptions> = {
-  timeoutMs: true,
-  cacheMaxAgeSeconds: true,
-  cooldownSeconds: true,
-  staleForSeconds: true,
-  maxResponseBytes: true,
-  timeout: true,
-  cacheMaxAge: true,
-  cooldown: true,
-  staleFor: true,
-} satisfies OptionTable<RemoteKeySetOptions>
-
-/** Deprecated {@link RemoteKeySetOptions} names and their replacements. */
-export const REMOTE_KEY_SET_ALIASES: OptionAliases = {
-  timeout: 'timeoutMs',
-  cacheMaxAge: 'cacheMaxAgeSeconds',
-  cooldown: 'cooldownSeconds',
-  staleFor: 'staleForSeconds',
-} satisfies Partial<Record<keyof RemoteKeySetOptions, keyof RemoteKeySetOptions>>
 
 /**
  * No usable key set can be had: the first fetch failed, or the last good set is older than
@@ -156,16 +73,6 @@ export class KeySetUnavailableError extends Error {
   }
 }
 
-/** Why a key from a fetched JWKS was not used. */
-export type SkippedKeyReason =
-  | 'invalid'
-  | 'not_for_signatures'
-  | 'private_key'
-  | 'unsupported_type'
-  | 'unsupported_alg'
-  | 'weak_key'
-  | 'duplicate_kid'
-
 /** Observability events of a remote key set; the hook is never awaited and a throw is swallowed. */
 export type RemoteKeySetEvent =
   | { type: 'jwks_fetched'; uri: string; keys: number; maxAge: number }
@@ -177,27 +84,6 @@ export type RemoteKeySetEvent =
       retryAt: number
     }
   | { type: 'jwks_key_skipped'; uri: string; kid: string | undefined; reason: SkippedKeyReason }
-
-/** Options of {@link createRemoteKeySet}: one key source plus the cache tuning. */
-export interface CreateRemoteKeySetOptions extends RemoteKeySetOptions {
-  /** JWKS URL: https, or http only for localhost, 127.0.0.1 and [::1]. */
-  jwksUri?: string
-  /** Issuer identifier; required with `discover`, ignored otherwise. */
-  issuer?: string
-  /**
-   * Find `jwks_uri` in the issuer's RFC 8414 metadata (then OpenID configuration).
-   * @default false
-   */
-  discover?: boolean
-  /** Observability hook (fetches, failures, skipped keys). */
-  onEvent?: ((event: RemoteKeySetEvent) => void) | undefined
-  /**
-   * Turns the {@link KeySetUnavailableError} that `getKey` and `ready` reject with into the
-   * caller's own error (the guard's 503 `KeySourceUnavailableError`, for example).
-   * @default the error as it is
-   */
-  unavailableError?: ((error: KeySetUnavailableError) => Error) | undefined
-}
 
 /** Counters for tests and metrics. */
 export interface RemoteKeySetStats {
@@ -248,39 +134,6 @@ export interface RemoteKeySet {
   close(): void
   /** Counters for tests and metrics. */
   stats(): RemoteKeySetStats
-}
-
-interface ImportedKey {
-  kid: string | undefined
-  key: KeyObject
-  algorithms: readonly RemoteKeyAlgorithm[]
-}
-
-interface CachedSet {
-  keys: readonly ImportedKey[]
-  byKid: ReadonlyMap<string, readonly ImportedKey[]>
-  fetchedAt: number
-  expiresAt: number
-}
-
-const CREATE_REMOTE_KEY_SET_OPTIONS = {
-  jwksUri: true,
-  issuer: true,
-  discover: true,
-  onEvent: true,
-  unavailableError: true,
-  ...REMOTE_KEY_SET_OPTIONS,
-} satisfies OptionTable<CreateRemoteKeySetOptions>
-
-/**
- * Who checks the options, for the messages: the public factory and the path of the tuning
- * options in its own options (the guard passes `{ where: 'requireToken', prefix: 'jwks.' }`).
- */
-export interface RemoteKeySetOptionsContext {
-  /** The public factory named in messages. @default 'createRemoteKeySet' */
-  where: string
-  /** Prefix of the tuning options' paths. @default '' */
-  prefix: string
 }
 
 /**
@@ -449,225 +302,5 @@ export function createRemoteKeySet(
         ...(lastError === undefined ? {} : { lastError: lastError.reason }),
       }
     },
-  }
-}
-
-function keyFor(set: CachedSet, kid: string, alg: string): KeyObject | undefined {
-  const entries = set.byKid.get(kid)
-  if (entries === undefined) return undefined
-  // A loop, not find(): this runs on every cache miss and a closure per call is garbage.
-  for (const entry of entries) if (suits(entry, alg)) return entry.key
-  return undefined
-}
-
-function onlyKeyFor(set: CachedSet, alg: string): KeyObject | undefined {
-  const candidates = set.keys.filter((entry) => suits(entry, alg))
-  return candidates.length === 1 ? candidates[0]?.key : undefined
-}
-
-function suits(entry: ImportedKey, alg: string): boolean {
-  return (entry.algorithms as readonly string[]).includes(alg)
-}
-
-function indexByKid(keys: readonly ImportedKey[]): Map<string, ImportedKey[]> {
-  const byKid = new Map<string, ImportedKey[]>()
-  for (const entry of keys) {
-    if (entry.kid === undefined) continue
-    const list = byKid.get(entry.kid)
-    if (list === undefined) byKid.set(entry.kid, [entry])
-    else list.push(entry)
-  }
-  return byKid
-}
-
-interface ImportResult {
-  keys: ImportedKey[]
-  skipped: { kid: string | undefined; reason: SkippedKeyReason }[]
-}
-
-/**
- * Imports the usable signing keys of a JWK Set, each once, as a public KeyObject.
- *
- * A key is skipped (and reported) when it is not for signatures (`use`, `key_ops`), carries
- * private members, is not RSA or EC P-256/P-384/P-521, is RSA under 2048 bits, has an `alg` that
- * does not fit its type, cannot be imported, or repeats a kid already taken for one of its
- * algorithms (RFC 7517 §4.5 allows one kid for keys of different types; for the same type the
- * first wins, so every kid + alg resolves to exactly one key).
- *
- * @throws {KeySourceFetchError} `invalid_shape` when the document is not `{ keys: [...] }`.
- */
-function importJwks(document: unknown): ImportResult {
-  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
-    throw new KeySourceFetchError('invalid_shape', 'JWKS is not a JSON object')
-  }
-  const { keys } = document as { keys?: unknown }
-  if (!Array.isArray(keys)) {
-    throw new KeySourceFetchError('invalid_shape', 'JWKS has no keys array')
-  }
-  const result: ImportResult = { keys: [], skipped: [] }
-  const taken = new Set<string>()
-  for (const jwk of keys as unknown[]) {
-    const imported = importJwk(jwk)
-    if ('reason' in imported) {
-      result.skipped.push(imported)
-      continue
-    }
-    if (imported.kid !== undefined) {
-      const slots = imported.algorithms.map((alg) => `${alg} ${String(imported.kid)}`)
-      if (slots.some((slot) => taken.has(slot))) {
-        result.skipped.push({ kid: imported.kid, reason: 'duplicate_kid' })
-        continue
-      }
-      for (const slot of slots) taken.add(slot)
-    }
-    result.keys.push(imported)
-  }
-  return result
-}
-
-function importJwk(
-  value: unknown,
-): ImportedKey | { kid: string | undefined; reason: SkippedKeyReason } {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { kid: undefined, reason: 'invalid' }
-  }
-  const jwk = value as Record<string, unknown>
-  const kid = typeof jwk.kid === 'string' ? jwk.kid : undefined
-  const skip = (
-    reason: SkippedKeyReason,
-  ): { kid: string | undefined; reason: SkippedKeyReason } => ({
-    kid,
-    reason,
-  })
-  if (jwk.kid !== undefined && kid === undefined) return skip('invalid')
-  // RFC 7517 §4.2, §4.3: a key meant for encryption must not verify signatures.
-  if (jwk.use !== undefined && jwk.use !== 'sig') return skip('not_for_signatures')
-  if (
-    jwk.key_ops !== undefined &&
-    (!Array.isArray(jwk.key_ops) || !(jwk.key_ops as unknown[]).includes('verify'))
-  ) {
-    return skip('not_for_signatures')
-  }
-  if (PRIVATE_MEMBERS.some((member) => member in jwk)) return skip('private_key')
-
-  let algorithms: readonly RemoteKeyAlgorithm[]
-  let publicJwk: JsonWebKey
-  if (jwk.kty === 'RSA') {
-    algorithms = RSA_ALGORITHMS
-    publicJwk = { kty: 'RSA', n: jwk.n as string, e: jwk.e as string }
-  } else if (
-    jwk.kty === 'EC' &&
-    typeof jwk.crv === 'string' &&
-    jwk.crv in EC_ALGORITHM_BY_JWK_CURVE
-  ) {
-    algorithms = [EC_ALGORITHM_BY_JWK_CURVE[jwk.crv] as RemoteKeyAlgorithm]
-    publicJwk = { kty: 'EC', crv: jwk.crv, x: jwk.x as string, y: jwk.y as string }
-  } else {
-    return skip('unsupported_type')
-  }
-  // RFC 7517 §4.4: a JWK that names its algorithm may be used with that algorithm only.
-  if (jwk.alg !== undefined) {
-    if (typeof jwk.alg !== 'string' || !(algorithms as readonly string[]).includes(jwk.alg)) {
-      return skip('unsupported_alg')
-    }
-    algorithms = [jwk.alg as RemoteKeyAlgorithm]
-  }
-  const members: unknown[] = Object.values(publicJwk)
-  if (members.some((member) => typeof member !== 'string' || member === '')) return skip('invalid')
-
-  let key: KeyObject
-  try {
-    key = createPublicKey({ key: publicJwk, format: 'jwk' })
-  } catch {
-    return skip('invalid')
-  }
-  const bits = key.asymmetricKeyDetails?.modulusLength
-  if (jwk.kty === 'RSA' && (bits === undefined || bits < MIN_RSA_BITS)) return skip('weak_key')
-  return { kid, key, algorithms }
-}
-
-interface ResolvedOptions {
-  jwksUrl: URL | undefined
-  issuer: string
-  issuerUrl: URL
-  timeoutMs: number
-  cacheMaxAge: number
-  cooldownMs: number
-  staleForMs: number
-  maxResponseBytes: number
-  onEvent: ((event: RemoteKeySetEvent) => void) | undefined
-  unavailableError: ((error: KeySetUnavailableError) => Error) | undefined
-}
-
-function resolveOptions(
-  input: CreateRemoteKeySetOptions,
-  { where, prefix }: RemoteKeySetOptionsContext,
-): ResolvedOptions {
-  checkObject(input, where, prefix === '' ? '' : prefix.slice(0, -1))
-  checkKnownKeys(input, CREATE_REMOTE_KEY_SET_OPTIONS, where, prefix, {
-    hidden: REMOTE_KEY_SET_ALIASES,
-  })
-  const options = renameDeprecated(input, REMOTE_KEY_SET_ALIASES, where, prefix)
-  const at = (name: string): OptionPath => ({ where, path: prefix + name })
-  // The key source options sit beside the tuning ones in createRemoteKeySet's own options; a
-  // wrapping factory (the guard) passes them from its top level, so they take no prefix.
-  const top = (name: string): OptionPath => ({ where, path: name })
-  const discover = checkBoolean(options.discover, top('discover'), false)
-  const onEvent = checkFunction(options.onEvent, top('onEvent'))
-  const unavailableError = checkFunction(options.unavailableError, top('unavailableError'))
-  const { jwksUri, issuer } = options
-  if (discover && jwksUri !== undefined) {
-    throw optionError(where, 'jwksUri', 'cannot be combined with "discover"; configure one')
-  }
-  if (!discover && jwksUri === undefined) {
-    throw optionError(where, 'jwksUri', 'is required (or "discover: true" with "issuer")')
-  }
-  let jwksUrl: URL | undefined
-  let issuerUrl: URL
-  if (discover) {
-    issuerUrl = parseDiscoveryIssuer(issuer, top('issuer'))
-  } else {
-    jwksUrl = parseKeySourceUrl(jwksUri, top('jwksUri'))
-    issuerUrl = jwksUrl
-  }
-  const d = REMOTE_KEY_SET_DEFAULTS
-  return {
-    jwksUrl,
-    issuer: issuer ?? '',
-    issuerUrl,
-    timeoutMs: checkNumber(
-      options.timeoutMs,
-      at('timeoutMs'),
-      { min: 1, max: 60_000 },
-      d.timeoutMs,
-    ),
-    cacheMaxAge: checkNumber(
-      options.cacheMaxAgeSeconds,
-      at('cacheMaxAgeSeconds'),
-      { min: 1, max: MAX_MAX_AGE_SECONDS },
-      d.cacheMaxAgeSeconds,
-    ),
-    cooldownMs:
-      checkNumber(
-        options.cooldownSeconds,
-        at('cooldownSeconds'),
-        { min: 1, max: 86_400 },
-        d.cooldownSeconds,
-      ) * 1000,
-    staleForMs:
-      checkNumber(
-        options.staleForSeconds,
-        at('staleForSeconds'),
-        { min: 0, max: 7 * 86_400 },
-        d.staleForSeconds,
-      ) * 1000,
-    maxResponseBytes: checkNumber(
-      options.maxResponseBytes,
-      at('maxResponseBytes'),
-      { min: 1024, max: 16 * 1024 * 1024 },
-      d.maxResponseBytes,
-    ),
-    onEvent,
-    unavailableError,
   }
 }
