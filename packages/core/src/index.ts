@@ -21,7 +21,7 @@ export {
 export type { NumberRange, OptionPath } from './options/check.js'
 export { checkKnownKeys, nearestName } from './options/keys.js'
 export type { OptionTable } from './options/keys.js'
-export { deprecationCode, renameDeprecated } from './options/deprecate.js'
+export { defineAliases, deprecationCode, renameDeprecated } from './options/deprecate.js'
 export type { OptionAliases } from './options/deprecate.js'
 export { isScopeToken, parseScope } from './scope.js'
 export { countAuthorizationHeaders } from './http/authorization.js'
@@ -38,7 +38,12 @@ export {
   withRedisTimeout,
 } from './redis/send-command.js'
 export type { RedisCommandOptions, RedisSendCommand } from './redis/send-command.js'
-export { DEFAULT_DENYLIST_PREFIX, denylistKey, isDenylistPrefix } from './redis/denylist-key.js'
+export {
+  checkDenylistPrefix,
+  DEFAULT_DENYLIST_PREFIX,
+  denylistKey,
+  isDenylistPrefix,
+} from './redis/denylist-key.js'
 export {
   ASYMMETRIC_ALGORITHMS,
   EC_ALGORITHM_BY_JWK_CURVE,
@@ -52,6 +57,7 @@ export {
   VERIFIABLE_ALGORITHMS,
 } from './jose/algorithms.js'
 export type { AsymmetricAlgorithm } from './jose/algorithms.js'
+export { groupByKid } from './keys/group-by-kid.js'
 export {
   createRemoteKeySet,
   KeySetUnavailableError,

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest'
 import {
+  defineAliases,
   checkBoolean,
   checkFunction,
   checkInteger,
@@ -257,5 +258,30 @@ describe('OptionTable', () => {
     const extra = { issuer: true, timeoutMs: true, x: true } satisfies OptionTable<ExampleOptions>
     expectTypeOf(table).toEqualTypeOf<{ issuer: true; timeoutMs: true }>()
     expect([table, missing, extra]).toHaveLength(3)
+  })
+})
+
+describe('defineAliases', () => {
+  interface Options {
+    timeoutMs?: number
+    timeout?: number
+  }
+
+  it('returns a frozen copy of the table', () => {
+    const table = { timeout: 'timeoutMs' } as const
+    const aliases = defineAliases<Options>(table)
+    expect(aliases).toEqual({ timeout: 'timeoutMs' })
+    expect(aliases).not.toBe(table)
+    expect(Object.isFrozen(aliases)).toBe(true)
+  })
+
+  it('refuses, at compile time, a name that is not an option on either side', () => {
+    // @ts-expect-error: "timeoutMillis" is not an option of Options
+    defineAliases<Options>({ timeout: 'timeoutMillis' })
+    // @ts-expect-error: "timout" is not an option of Options
+    defineAliases<Options>({ timout: 'timeoutMs' })
+    expectTypeOf(defineAliases<Options>)
+      .parameter(0)
+      .toHaveProperty('timeout')
   })
 })

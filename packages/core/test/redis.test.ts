@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { denylistKey, isDenylistPrefix } from '../src/redis/denylist-key.js'
+import { checkDenylistPrefix, denylistKey, isDenylistPrefix } from '../src/redis/denylist-key.js'
 import {
   REDIS_TIMEOUT_CODE,
   type RedisCommandOptions,
@@ -111,5 +111,20 @@ describe('isDenylistPrefix', () => {
 
   it.each(['', 'a b', 'x'.repeat(129), 'é', 'a\n', 42, undefined])('refuses %j', (prefix) => {
     expect(isDenylistPrefix(prefix)).toBe(false)
+  })
+})
+
+describe('checkDenylistPrefix', () => {
+  const at = { where: 'redisDenylist', path: 'prefix' }
+
+  it('defaults to the prefix issuer and guard share', () => {
+    expect(checkDenylistPrefix(undefined, at)).toBe('ccflow:revoked:')
+    expect(checkDenylistPrefix('app:deny:', at)).toBe('app:deny:')
+  })
+
+  it('refuses a prefix with a space, naming the factory and the option', () => {
+    expect(() => checkDenylistPrefix('a b', at)).toThrow(
+      /^redisDenylist: option "prefix" must be 1-128 printable ASCII characters without spaces$/,
+    )
   })
 })

@@ -62,18 +62,6 @@ function suits(entry: ImportedKey, alg: string): boolean {
   return (entry.algorithms as readonly string[]).includes(alg)
 }
 
-/** Indexes imported keys by kid (a kid may name keys of different types, RFC 7517 §4.5). */
-export function indexByKid(keys: readonly ImportedKey[]): Map<string, ImportedKey[]> {
-  const byKid = new Map<string, ImportedKey[]>()
-  for (const entry of keys) {
-    if (entry.kid === undefined) continue
-    const list = byKid.get(entry.kid)
-    if (list === undefined) byKid.set(entry.kid, [entry])
-    else list.push(entry)
-  }
-  return byKid
-}
-
 interface ImportResult {
   keys: ImportedKey[]
   skipped: { kid: string | undefined; reason: SkippedKeyReason }[]

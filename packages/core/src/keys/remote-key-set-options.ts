@@ -6,7 +6,7 @@ import {
   optionError,
   type OptionPath,
 } from '../options/check.js'
-import { type OptionAliases, renameDeprecated } from '../options/deprecate.js'
+import { defineAliases, type OptionAliases, renameDeprecated } from '../options/deprecate.js'
 import { checkKnownKeys, type OptionTable } from '../options/keys.js'
 import { parseDiscoveryIssuer } from './discovery.js'
 import { parseKeySourceUrl } from './jwks-fetch.js'
@@ -88,12 +88,12 @@ export const REMOTE_KEY_SET_OPTIONS: OptionTable<RemoteKeySetOptions> = {
 } satisfies OptionTable<RemoteKeySetOptions>
 
 /** Deprecated {@link RemoteKeySetOptions} names and their replacements. */
-export const REMOTE_KEY_SET_ALIASES: OptionAliases = {
+export const REMOTE_KEY_SET_ALIASES: OptionAliases = defineAliases<RemoteKeySetOptions>({
   timeout: 'timeoutMs',
   cacheMaxAge: 'cacheMaxAgeSeconds',
   cooldown: 'cooldownSeconds',
   staleFor: 'staleForSeconds',
-} satisfies Partial<Record<keyof RemoteKeySetOptions, keyof RemoteKeySetOptions>>
+})
 
 /** Options of {@link createRemoteKeySet}: one key source plus the cache tuning. */
 export interface CreateRemoteKeySetOptions extends RemoteKeySetOptions {

@@ -15,6 +15,7 @@
 
 import type { KeyObject } from 'node:crypto'
 import { discoverJwksUri } from './discovery.js'
+import { groupByKid } from './group-by-kid.js'
 import {
   type FetchLimits,
   fetchJson,
@@ -25,7 +26,6 @@ import {
 import {
   type CachedSet,
   importJwks,
-  indexByKid,
   keyFor,
   onlyKeyFor,
   type SkippedKeyReason,
@@ -204,7 +204,7 @@ export function createRemoteKeySet(
           ? config.cacheMaxAge
           : Math.min(Math.max(advertised, MIN_MAX_AGE_SECONDS), MAX_MAX_AGE_SECONDS)
       const now = Date.now()
-      current = { keys, byKid: indexByKid(keys), fetchedAt: now, expiresAt: now + maxAge * 1000 }
+      current = { keys, byKid: groupByKid(keys), fetchedAt: now, expiresAt: now + maxAge * 1000 }
       lastSuccessAt = now
       lastError = undefined
       consecutiveFailures = 0

@@ -4,6 +4,16 @@
  */
 export type OptionAliases = Readonly<Record<string, string>>
 
+/**
+ * An aliases table checked against the options it renames: every old and new name must be an
+ * option of `O` (so a typo in either fails to compile), returned frozen.
+ */
+export function defineAliases<O extends object>(table: {
+  readonly [K in keyof O & string]?: keyof O & string
+}): OptionAliases {
+  return Object.freeze({ ...table }) as OptionAliases
+}
+
 const warned = new Set<string>()
 
 /** `CCFLOW_DEP_` plus the old name in upper snake case: `jwks.timeout` → `CCFLOW_DEP_JWKS_TIMEOUT`. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { checkString, type OptionPath } from '../options/check.js'
 
 /**
  * The default key prefix of the revocation denylist in Redis, shared by the issuer's
@@ -12,6 +13,19 @@ const PREFIX = /^[\x21-\x7E]{1,128}$/
 /** Whether `value` can be a denylist key prefix: 1–128 printable ASCII characters, no space. */
 export function isDenylistPrefix(value: unknown): value is string {
   return typeof value === 'string' && PREFIX.test(value)
+}
+
+/**
+ * Checks a `prefix` option of the denylist (the issuer's `redisDenylist`, the guard's
+ * `redisRevocationCheck`: the two must agree), defaulting to {@link DEFAULT_DENYLIST_PREFIX}.
+ *
+ * @throws {TypeError} `<where>: option "prefix" must be 1-128 printable ASCII characters without spaces`
+ */
+export function checkDenylistPrefix(value: unknown, at: OptionPath): string {
+  return checkString(value, at, DEFAULT_DENYLIST_PREFIX, {
+    test: isDenylistPrefix,
+    expected: '1-128 printable ASCII characters without spaces',
+  })
 }
 
 /**

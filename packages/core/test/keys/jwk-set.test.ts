@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { importJwks, indexByKid, keyFor, onlyKeyFor } from '../../src/keys/jwk-set.js'
+import { groupByKid } from '../../src/keys/group-by-kid.js'
+import { importJwks, keyFor, onlyKeyFor } from '../../src/keys/jwk-set.js'
 import { testKey } from '../jwks-server.js'
 
 const rsa = testKey('shared')
@@ -8,7 +9,7 @@ const other = testKey('other')
 
 function setOf(document: unknown) {
   const { keys, skipped } = importJwks(document)
-  return { set: { keys, byKid: indexByKid(keys), fetchedAt: 0, expiresAt: 1 }, skipped }
+  return { set: { keys, byKid: groupByKid(keys), fetchedAt: 0, expiresAt: 1 }, skipped }
 }
 
 describe('importJwks', () => {

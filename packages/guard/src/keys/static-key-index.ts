@@ -1,3 +1,4 @@
+import { groupByKid } from '@ccflow/core'
 import type { KeyObject } from 'node:crypto'
 import type { StaticKey } from './static-keys.js'
 import type { JwtHeader } from '../types.js'
@@ -12,13 +13,7 @@ export function createStaticKeyIndex(
   keys: readonly StaticKey[],
 ): (header: JwtHeader) => KeyObject[] {
   const withoutKid = keys.filter((key) => key.kid === undefined)
-  const byKid = new Map<string, StaticKey[]>()
-  for (const key of keys) {
-    if (key.kid === undefined) continue
-    const list = byKid.get(key.kid)
-    if (list === undefined) byKid.set(key.kid, [key])
-    else list.push(key)
-  }
+  const byKid = groupByKid(keys)
   return (header) => {
     const alg = header.alg
     const kid = header.kid

@@ -1,4 +1,5 @@
 import {
+  defineAliases,
   ASYMMETRIC_ALGORITHMS,
   checkBoolean,
   checkFunction,
@@ -120,11 +121,11 @@ export const REQUIRE_TOKEN_OPTIONS: OptionTable<RequireTokenOptions> = {
 } satisfies OptionTable<RequireTokenOptions>
 
 /** Deprecated option names of the verifier and their replacements. @internal */
-const TOKEN_VERIFIER_ALIASES: OptionAliases = {
+const TOKEN_VERIFIER_ALIASES: OptionAliases = defineAliases<TokenVerifierOptions>({
   clockTolerance: 'clockToleranceSeconds',
   maxTokenAge: 'maxTokenAgeSeconds',
   revocationTimeout: 'revocationTimeoutMs',
-} satisfies Partial<Record<keyof TokenVerifierOptions, keyof TokenVerifierOptions>>
+})
 
 const TOKEN_LOCATIONS_OPTIONS = { body: true, query: true } satisfies OptionTable<
   NonNullable<RequireTokenOptions['tokenLocations']>

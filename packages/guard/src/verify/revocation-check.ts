@@ -1,13 +1,12 @@
 import {
+  checkDenylistPrefix,
   checkBoolean,
   checkFunction,
   checkInteger,
   checkKnownKeys,
   checkObject,
-  checkString,
   DEFAULT_DENYLIST_PREFIX,
   denylistKey,
-  isDenylistPrefix,
   MAX_REDIS_TIMEOUT_MS,
   type OptionPath,
   type OptionTable,
@@ -142,10 +141,7 @@ export function redisRevocationCheck(options: RedisRevocationCheckOptions): Revo
   const sendCommand = checkFunction(options.sendCommand, at('sendCommand'), {
     expected: 'a function (args: string[]) => Promise',
   }) as RedisSendCommand
-  const prefix = checkString(options.prefix, at('prefix'), d.prefix, {
-    test: isDenylistPrefix,
-    expected: '1-128 printable ASCII characters without spaces',
-  })
+  const prefix = checkDenylistPrefix(options.prefix, at('prefix'))
   const cacheTtlMs = checkInteger(
     options.cacheTtlMs,
     at('cacheTtlMs'),

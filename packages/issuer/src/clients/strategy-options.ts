@@ -1,4 +1,3 @@
-import type { PassportStrategy } from '@ccflow/core'
 import type { ClientStore } from './client-store.js'
 import { checkPepper } from './secrets.js'
 import { createEmitter, type EmitEvent, type IssuerEvent } from '../events.js'
@@ -8,9 +7,11 @@ import {
   checkKnownKeys,
   checkObject,
   checkString,
+  defineAliases,
   optionError,
   type OptionAliases,
   type OptionTable,
+  type PassportStrategy,
   renameDeprecated,
 } from '@ccflow/core'
 import { HOOK_TIMEOUT_RANGE, REALM_RULE } from '../options/defaults.js'
@@ -70,9 +71,9 @@ const STRATEGY_OPTIONS = {
   hookTimeout: true,
 } satisfies OptionTable<ClientSecretStrategyOptions>
 
-const STRATEGY_ALIASES: OptionAliases = {
+const STRATEGY_ALIASES: OptionAliases = defineAliases<ClientSecretStrategyOptions>({
   hookTimeout: 'hookTimeoutMs',
-} satisfies Partial<Record<keyof ClientSecretStrategyOptions, keyof ClientSecretStrategyOptions>>
+})
 
 /** Checked strategy options. */
 export interface StrategyConfig {

@@ -1,4 +1,4 @@
-import type { NumberRange, OptionAliases, OptionTable } from '@ccflow/core'
+import { defineAliases, type NumberRange, type OptionAliases, type OptionTable } from '@ccflow/core'
 import { DEFAULT_HOOK_TIMEOUT_MS } from '../unavailable.js'
 import type {
   IssuanceLimiterOptions,
@@ -74,12 +74,12 @@ export const TOKEN_ENDPOINT_OPTIONS: OptionTable<TokenEndpointOptions> = {
 } satisfies OptionTable<TokenEndpointOptions>
 
 /** Deprecated option names of {@link TokenEndpointOptions} and their replacements. @internal */
-export const TOKEN_ENDPOINT_ALIASES: OptionAliases = {
+export const TOKEN_ENDPOINT_ALIASES: OptionAliases = defineAliases<TokenEndpointOptions>({
   accessTokenTtl: 'accessTokenTtlSeconds',
   maxAccessTokenTtl: 'maxAccessTokenTtlSeconds',
   jwksMaxAge: 'jwksMaxAgeSeconds',
   hookTimeout: 'hookTimeoutMs',
-} satisfies Partial<Record<keyof TokenEndpointOptions, keyof TokenEndpointOptions>>
+})
 
 /** @internal */
 export const PATHS_OPTIONS: OptionTable<NonNullable<TokenEndpointOptions['paths']>> = {

@@ -1,11 +1,9 @@
 import {
+  checkDenylistPrefix,
   checkInteger,
   checkKnownKeys,
   checkObject,
-  checkString,
-  DEFAULT_DENYLIST_PREFIX,
   denylistKey,
-  isDenylistPrefix,
   type OptionTable,
   REDIS_COMMAND_OPTIONS,
   type RedisCommandOptions,
@@ -142,12 +140,7 @@ export function memoryDenylist(options: MemoryDenylistOptions = {}): DenylistSto
  */
 export function redisDenylist(options: RedisDenylistOptions): DenylistStore {
   const send = resolveRedisCommand(options, 'redisDenylist', REDIS_DENYLIST_OPTIONS)
-  const prefix = checkString(
-    options.prefix,
-    { where: 'redisDenylist', path: 'prefix' },
-    DEFAULT_DENYLIST_PREFIX,
-    { test: isDenylistPrefix, expected: '1-128 printable ASCII characters without spaces' },
-  )
+  const prefix = checkDenylistPrefix(options.prefix, { where: 'redisDenylist', path: 'prefix' })
   return {
     async add(iss, jti, expiresAt) {
       const ttlMs = expiresAt * 1000 - Date.now()
