@@ -1,7 +1,13 @@
-import { isPlainObject } from '@ccflow/core'
+import {
+  checkFunction,
+  checkKnownKeys,
+  checkObject,
+  isPlainObject,
+  type OptionTable,
+} from '@ccflow/core'
 import { CLIENT_KEYS, unknownKey } from './client-keys.js'
 import {
-  checkPepper,
+  checkPepperOption,
   hashClientSecretSync,
   isSecretHash,
   isSecretId,
@@ -45,7 +51,10 @@ const FILE_KEYS: ReadonlySet<string> = new Set([
 ])
 const RECORD_KEYS = [...CLIENT_KEYS, ...FILE_KEYS]
 const SECRET_FORMS = ['secrets', 'client_secret_hash', 'client_secret'] as const
-const OPTION_KEYS = ['secretPepper', 'onWarning']
+const CLIENT_FILE_OPTIONS = {
+  secretPepper: true,
+  onWarning: true,
+} satisfies OptionTable<JsonFileClientStoreOptions>
 
 const emitWarning = (message: string): void => {
   process.emitWarning(message, { code: 'CCFLOW_CLIENT_FILE' })
@@ -60,19 +69,15 @@ const emitWarning = (message: string): void => {
  */
 export function resolveClientFileOptions(options: unknown, where: string): ClientFileSettings {
   if (options === undefined) return { secretPepper: undefined, onWarning: emitWarning }
-  if (!isPlainObject(options)) throw new TypeError(`${where}: options must be an object`)
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.includes(key)) {
-      throw new TypeError(`${where}: ${unknownKey(key, OPTION_KEYS, 'option')}`)
-    }
-  }
-  const { secretPepper, onWarning } = options
-  if (onWarning !== undefined && typeof onWarning !== 'function') {
-    throw new TypeError(`${where}: options.onWarning must be a function`)
-  }
+  const given = checkObject(options, where)
+  checkKnownKeys(given, CLIENT_FILE_OPTIONS, where)
+  const onWarning = checkFunction(given.onWarning as ClientFileSettings['onWarning'] | undefined, {
+    where,
+    path: 'onWarning',
+  })
   return {
-    secretPepper: checkPepper(secretPepper, `${where}: options.secretPepper`),
-    onWarning: (onWarning as ClientFileSettings['onWarning'] | undefined) ?? emitWarning,
+    secretPepper: checkPepperOption(given.secretPepper, where),
+    onWarning: onWarning ?? emitWarning,
   }
 }
 

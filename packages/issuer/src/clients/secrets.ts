@@ -1,3 +1,4 @@
+import { optionError } from '@ccflow/core'
 import {
   type ScryptOptions,
   createHmac,
@@ -221,6 +222,23 @@ export function checkPepper(pepper: unknown, where: string): string | undefined 
     throw new TypeError(`${where}: pepper must be a string of at least ${MIN_PEPPER_BYTES} bytes`)
   }
   return pepper
+}
+
+/**
+ * Checks a `secretPepper` option of a factory: `undefined`, or a string of at least 32 bytes.
+ *
+ * @throws {TypeError} `<where>: option "secretPepper" must be a string of at least 32 bytes`
+ */
+export function checkPepperOption(value: unknown, where: string): string | undefined {
+  try {
+    return checkPepper(value, where)
+  } catch {
+    throw optionError(
+      where,
+      'secretPepper',
+      `must be a string of at least ${MIN_PEPPER_BYTES} bytes`,
+    )
+  }
 }
 
 const BURN_SECRET = `${SECRET_PREFIX}burn_${'A'.repeat(43)}`

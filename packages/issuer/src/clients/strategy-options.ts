@@ -1,5 +1,5 @@
 import type { ClientStore } from './client-store.js'
-import { checkPepper } from './secrets.js'
+import { checkPepperOption } from './secrets.js'
 import { createEmitter, type EmitEvent, type IssuerEvent } from '../events.js'
 import {
   checkFunction,
@@ -103,12 +103,7 @@ export function resolveStrategyOptions(
       'is required and must be a ClientStore (an object with findClient(id))',
     )
   }
-  let pepper: string | undefined
-  try {
-    pepper = checkPepper(given.secretPepper, where)
-  } catch {
-    throw optionError(where, 'secretPepper', 'must be a string of at least 32 bytes')
-  }
+  const pepper = checkPepperOption(given.secretPepper, where)
   const d = CLIENT_SECRET_STRATEGY_DEFAULTS
   return {
     clients: clients as ClientStore,

@@ -15,7 +15,7 @@ import {
 import type { ClientStore } from '../clients/client-store.js'
 import type { DenylistStore } from '../revocation/denylist.js'
 import type { IssuerEvent } from '../events.js'
-import { checkPepper } from '../clients/secrets.js'
+import { checkPepperOption } from '../clients/secrets.js'
 import {
   importSigningKeys,
   type SigningKeyInput,
@@ -123,12 +123,7 @@ export function resolveOptions(input: TokenEndpointOptions): TokenEndpointConfig
   if (accessTokenTtlSeconds > maxAccessTokenTtlSeconds) {
     throw optionError(WHERE, 'accessTokenTtlSeconds', 'must not exceed "maxAccessTokenTtlSeconds"')
   }
-  let secretPepper: string | undefined
-  try {
-    secretPepper = checkPepper(options.secretPepper, WHERE)
-  } catch {
-    throw optionError(WHERE, 'secretPepper', 'must be a string of at least 32 bytes')
-  }
+  const secretPepper = checkPepperOption(options.secretPepper, WHERE)
   const allowJsonBody = checkBoolean(options.allowJsonBody, at('allowJsonBody'), d.allowJsonBody)
   const bodyLimit = checkInteger(
     options.bodyLimit,

@@ -1,4 +1,11 @@
-import { isPlainObject, MIN_HMAC_BYTES, MIN_RSA_BITS } from '@ccflow/core'
+import {
+  checkKnownKeys,
+  checkObject,
+  isPlainObject,
+  MIN_HMAC_BYTES,
+  MIN_RSA_BITS,
+  type OptionTable,
+} from '@ccflow/core'
 import {
   createHash,
   createPrivateKey,
@@ -128,6 +135,8 @@ export function importSigningKeys(keys: readonly SigningKeyInput[]): SigningKeyS
  */
 export const DEFAULT_SIGNING_ALGORITHM = 'RS256'
 
+const GENERATE_SIGNING_KEY_OPTIONS = { kid: true } satisfies OptionTable<{ kid?: string }>
+
 /**
  * Generates a fresh key pair, for development and tests. Production issuers load keys from
  * configuration so that every instance signs with the same keys.
@@ -158,6 +167,8 @@ export function generateSigningKey(
   if (!ASYMMETRIC_ALGS.has(alg)) {
     throw new TypeError("generateSigningKey: alg must be 'RS256', 'PS256' or 'ES256'")
   }
+  checkObject(options, 'generateSigningKey')
+  checkKnownKeys(options, GENERATE_SIGNING_KEY_OPTIONS, 'generateSigningKey')
   const { privateKey } =
     alg === 'ES256'
       ? generateKeyPairSync('ec', { namedCurve: 'P-256' })

@@ -340,12 +340,12 @@ describe('resolveClientFileOptions', () => {
     [
       'a short pepper',
       { secretPepper: 'short' },
-      'jsonFileClientStore: options.secretPepper: pepper must be a string of at least 32 bytes',
+      'jsonFileClientStore: option "secretPepper" must be a string of at least 32 bytes',
     ],
     [
       'an onWarning that is not a function',
       { onWarning: 'log' },
-      'jsonFileClientStore: options.onWarning must be a function',
+      'jsonFileClientStore: option "onWarning" must be a function',
     ],
     ['options that are not an object', 'pepper', 'jsonFileClientStore: options must be an object'],
   ])('throws a TypeError for %s', (_name, options, message) => {

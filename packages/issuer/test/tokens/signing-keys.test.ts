@@ -354,4 +354,13 @@ describe('generateSigningKey', () => {
     expect(() => generateSigningKey('HS256' as 'ES256')).toThrow(TypeError)
     expect(() => generateSigningKey('ES256', { kid: 'a b' })).toThrow(TypeError)
   })
+
+  it('refuses an unknown option, suggesting the one it resembles', () => {
+    expect(() => generateSigningKey('ES256', { kidd: 'k1' } as never)).toThrow(
+      /^generateSigningKey: unknown option "kidd" \(did you mean "kid"\?\)$/,
+    )
+    expect(() => generateSigningKey('ES256', 'k1' as never)).toThrow(
+      /^generateSigningKey: options must be an object$/,
+    )
+  })
 })
