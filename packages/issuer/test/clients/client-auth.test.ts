@@ -1,4 +1,5 @@
 import { type Express } from 'express'
+import { BasicStrategy } from 'passport-http'
 import request from 'supertest'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { type Client, type ClientStore } from '../../src/clients/client-store.js'
@@ -459,6 +460,32 @@ describe('POST /token client authentication', () => {
       .type('form')
       .send(form(GRANT))
     expect(res.headers['www-authenticate']).toBe('Basic realm="payments"')
+  })
+
+  // passport-http runs on its own tick (see client-auth.ts), outside Express's try/catch.
+  it('answers 500 server_error, and keeps serving, when the Basic strategy throws synchronously', async () => {
+    const spy = vi.spyOn(BasicStrategy.prototype, 'authenticate').mockImplementationOnce(() => {
+      throw new Error('strategy failure')
+    })
+    const app = createApp({ rateLimit: false })
+    const failed = await request(app)
+      .post('/token')
+      .set('Authorization', GOOD_BASIC)
+      .type('form')
+      .send(form(GRANT))
+    expect(spy).toHaveBeenCalledTimes(1)
+    expect(failed.status).toBe(500)
+    expect(failed.body).toEqual({
+      error: 'server_error',
+      error_description: 'The server encountered an unexpected error.',
+    })
+    const next = await request(app)
+      .post('/token')
+      .set('Authorization', GOOD_BASIC)
+      .type('form')
+      .send(form(GRANT))
+    expect(next.status).toBe(200)
+    spy.mockRestore()
   })
 })
 
