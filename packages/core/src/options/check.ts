@@ -52,16 +52,7 @@ export function checkInteger<F extends number | undefined>(
   range: NumberRange,
   fallback: F,
 ): number | F {
-  if (value === undefined) return fallback
-  if (
-    typeof value !== 'number' ||
-    !Number.isSafeInteger(value) ||
-    value < range.min ||
-    (range.max !== undefined && value > range.max)
-  ) {
-    throw optionError(at.where, at.path, describeRange('an integer', range))
-  }
-  return value
+  return checkInRange(value, at, range, fallback, Number.isSafeInteger, 'an integer')
 }
 
 /** A finite number within `range`, or `fallback` when `value` is `undefined`. */
@@ -71,14 +62,25 @@ export function checkNumber<F extends number | undefined>(
   range: NumberRange,
   fallback: F,
 ): number | F {
+  return checkInRange(value, at, range, fallback, Number.isFinite, 'a number')
+}
+
+function checkInRange<F extends number | undefined>(
+  value: unknown,
+  at: OptionPath,
+  range: NumberRange,
+  fallback: F,
+  isKind: (value: number) => boolean,
+  kind: string,
+): number | F {
   if (value === undefined) return fallback
   if (
     typeof value !== 'number' ||
-    !Number.isFinite(value) ||
+    !isKind(value) ||
     value < range.min ||
     (range.max !== undefined && value > range.max)
   ) {
-    throw optionError(at.where, at.path, describeRange('a number', range))
+    throw optionError(at.where, at.path, describeRange(kind, range))
   }
   return value
 }
