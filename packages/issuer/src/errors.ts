@@ -20,9 +20,16 @@ export type TokenErrorCode =
 /**
  * What a {@link TemporarilyUnavailableError} waited for: a store (the revocation denylist, a
  * rate-limit store configured to fail closed) or one of the application's hooks
- * (`clients.findClient`, `extraClaims`).
+ * (`clients.findClient`, `extraClaims`), or, for `private_key_jwt`, a client's `jwks_uri`
+ * (`client_jwks`) or the assertion replay store (`replay_store`).
  */
-export type UnavailableDependency = 'denylist' | 'rate_limit' | 'client_store' | 'extra_claims'
+export type UnavailableDependency =
+  | 'denylist'
+  | 'rate_limit'
+  | 'client_store'
+  | 'extra_claims'
+  | 'client_jwks'
+  | 'replay_store'
 
 /**
  * The stable detail of a {@link TokenError}, finer than its `code`. It goes to the `onEvent`
