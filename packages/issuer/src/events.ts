@@ -11,7 +11,7 @@ export type AuthenticationFailureReason =
   | 'auth_method_not_allowed'
 
 /** The client authentication method a request used (RFC 7591 names). */
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post'
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt'
 
 /** An access token was issued. */
 export interface TokenIssuedEvent {

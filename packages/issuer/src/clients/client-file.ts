@@ -146,8 +146,17 @@ function toCanonical(
   }
 
   const forms = SECRET_FORMS.filter((form) => value[form] !== undefined)
+  const given = forms.length === 0 ? 'none' : forms.map((form) => `"${form}"`).join(' and ')
+  if (value.token_endpoint_auth_method === 'private_key_jwt') {
+    // A key client holds no secret: validateClient checks its jwks or jwks_uri.
+    if (forms.length > 0) {
+      throw new TypeError(
+        `${at}: a private_key_jwt client authenticates with its key; remove ${given}`,
+      )
+    }
+    return record
+  }
   if (forms.length !== 1) {
-    const given = forms.length === 0 ? 'none' : forms.map((form) => `"${form}"`).join(' and ')
     throw new TypeError(
       `${at}: give exactly one of "secrets", "client_secret_hash" or (demos only) ` +
         `"client_secret", not ${given}`,

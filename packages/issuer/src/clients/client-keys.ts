@@ -14,6 +14,10 @@ export const CLIENT_KEYS: ReadonlySet<string> = new Set([
   'disabled',
   'introspection',
   'secrets',
+  'jwks',
+  'jwks_uri',
+  'token_endpoint_auth_signing_alg',
+  'max_assertion_lifetime',
 ])
 
 /**

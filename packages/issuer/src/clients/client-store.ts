@@ -9,6 +9,7 @@ import {
 } from './client-file.js'
 import { CLIENT_KEYS, unknownKey } from './client-keys.js'
 import { isSecretHash, isSecretId } from './secrets.js'
+import type { ClientAuthMethod } from '../events.js'
 
 /**
  * One secret of a client. A client holds several during rotation.
@@ -36,8 +37,12 @@ export interface Client {
   scope: string
   /** Scopes granted when a request names none; a subset of `scope`. @default `scope` */
   default_scope?: string
-  /** The one authentication method allowed. @default either method */
-  token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post'
+  /**
+   * The one authentication method allowed (RFC 7591 §2). `private_key_jwt` (RFC 7523) needs
+   * `jwks` or `jwks_uri` and no `secrets`; the secret methods need `secrets`.
+   * @default either secret method
+   */
+  token_endpoint_auth_method?: ClientAuthMethod
   /** Grants the client may use (RFC 7591). @default `['client_credentials']` */
   grant_types?: string[]
   /** Allowed `aud` values (RFC 8707 resources); non-empty, unique. */
@@ -54,8 +59,40 @@ export interface Client {
    * @default false
    */
   introspection?: boolean
-  /** At least one secret, with unique ids; several during rotation. */
-  secrets: ClientSecret[]
+  /**
+   * At least one secret, with unique ids; several during rotation. Required unless the client
+   * uses `private_key_jwt`, which has none.
+   */
+  secrets?: ClientSecret[]
+  /**
+   * `private_key_jwt`: the client's public keys, inline (RFC 7591 §2 `jwks`). Public keys only:
+   * a key with private members or `use: "enc"` is refused when the record is loaded. Two keys
+   * during a rotation. Exactly one of `jwks` and `jwks_uri`.
+   */
+  jwks?: ClientJwks
+  /**
+   * `private_key_jwt`: where the client publishes its public keys (RFC 7591 §2 `jwks_uri`),
+   * fetched by the endpoint (https only; see the endpoint's `privateKeyJwt.jwksUri` option).
+   * Exactly one of `jwks` and `jwks_uri`.
+   */
+  jwks_uri?: string
+  /**
+   * `private_key_jwt`: the one JWS algorithm the client signs its assertions with (RFC 7591 §2).
+   * @default any of the endpoint's `privateKeyJwt.signingAlgorithms`
+   */
+  token_endpoint_auth_signing_alg?: string
+  /**
+   * `private_key_jwt`: longest assertion lifetime accepted from this client, in seconds (1 to
+   * 3600), `exp` minus `iat` (or minus now without `iat`).
+   * @default the endpoint's `privateKeyJwt.maxAssertionLifetimeSeconds` (300)
+   */
+  max_assertion_lifetime?: number
+}
+
+/** A JWK Set of public keys (RFC 7517 §5). */
+export interface ClientJwks {
+  /** The keys, each a public JWK (`kty` RSA, EC or OKP). */
+  keys: Record<string, unknown>[]
 }
 
 /**
@@ -72,7 +109,23 @@ export interface ClientStore {
 }
 
 const SECRET_KEYS = new Set(['id', 'hash', 'expires_at'])
-const AUTH_METHODS = new Set(['client_secret_basic', 'client_secret_post'])
+const AUTH_METHODS = new Set(['client_secret_basic', 'client_secret_post', 'private_key_jwt'])
+// Assertion algorithms a record may name: RFC 7518 §3 asymmetric ones and EdDSA (RFC 8037);
+// never `none` or an HMAC one (a client's "secret" for HS256 would be its public key).
+const ASSERTION_ALGORITHMS: ReadonlySet<string> = new Set([
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+])
+const MAX_ASSERTION_LIFETIME_SECONDS = 3600
+const JWKS_KEYS = new Set(['keys'])
 // RFC 6749 Appendix A.1: client-id = *VSCHAR (%x20-7E).
 const CLIENT_ID = /^[\x20-\x7e]{1,255}$/
 // Year 5138 in seconds; anything larger is almost surely milliseconds.
@@ -111,7 +164,29 @@ export function validateClient(value: unknown, where = 'client'): Client {
     client_id: clientId,
     scope,
     audiences: checkAudiences(value.audiences, `${at}.audiences`),
-    secrets: checkSecrets(value.secrets, `${at}.secrets`),
+  }
+  const method = value.token_endpoint_auth_method
+  if (method !== undefined) {
+    if (typeof method !== 'string' || !AUTH_METHODS.has(method)) {
+      throw new TypeError(
+        `${at}.token_endpoint_auth_method must be 'client_secret_basic', 'client_secret_post' ` +
+          `or 'private_key_jwt'`,
+      )
+    }
+    client.token_endpoint_auth_method = method as ClientAuthMethod
+  }
+  if (method === 'private_key_jwt') {
+    checkKeyClient(value, client, at)
+  } else {
+    for (const field of KEY_FIELDS) {
+      if (value[field] !== undefined) {
+        throw new TypeError(
+          `${at}.${field} is for private_key_jwt clients: set token_endpoint_auth_method to ` +
+            `'private_key_jwt' (and give no secrets)`,
+        )
+      }
+    }
+    client.secrets = checkSecrets(value.secrets, `${at}.secrets`)
   }
 
   if (value.client_name !== undefined) {
@@ -131,15 +206,6 @@ export function validateClient(value: unknown, where = 'client'): Client {
       }
     }
     client.default_scope = defaultScope
-  }
-  if (value.token_endpoint_auth_method !== undefined) {
-    const method = value.token_endpoint_auth_method
-    if (typeof method !== 'string' || !AUTH_METHODS.has(method)) {
-      throw new TypeError(
-        `${at}.token_endpoint_auth_method must be 'client_secret_basic' or 'client_secret_post'`,
-      )
-    }
-    client.token_endpoint_auth_method = method as NonNullable<Client['token_endpoint_auth_method']>
   }
   if (value.grant_types !== undefined) {
     const grants = value.grant_types
@@ -294,11 +360,23 @@ export function checkStoredClient(value: unknown): Client {
 function isDeepFrozen(client: Client): boolean {
   return (
     Object.isFrozen(client) &&
-    Object.isFrozen(client.secrets) &&
-    client.secrets.every((secret) => Object.isFrozen(secret)) &&
+    (client.secrets === undefined ||
+      (Object.isFrozen(client.secrets) &&
+        client.secrets.every((secret) => Object.isFrozen(secret)))) &&
+    (client.jwks === undefined || isFrozenJson(client.jwks)) &&
     Object.isFrozen(client.audiences) &&
     (client.grant_types === undefined || Object.isFrozen(client.grant_types))
   )
+}
+
+function isFrozenJson(value: object): boolean {
+  if (!Object.isFrozen(value)) return false
+  for (const member of Object.values(value)) {
+    if (typeof member === 'object' && member !== null && !isFrozenJson(member as object)) {
+      return false
+    }
+  }
+  return true
 }
 
 function lookUp(map: Map<string, Client>, clientId: string): Client | undefined {
@@ -368,10 +446,107 @@ function checkSecrets(value: unknown, where: string): ClientSecret[] {
   })
 }
 
+const KEY_FIELDS = [
+  'jwks',
+  'jwks_uri',
+  'token_endpoint_auth_signing_alg',
+  'max_assertion_lifetime',
+] as const
+
+/** The fields of a `private_key_jwt` record: its keys and assertion rules, no secrets. */
+function checkKeyClient(value: Record<string, unknown>, client: Client, at: string): void {
+  if (value.secrets !== undefined) {
+    throw new TypeError(
+      `${at}.secrets: a private_key_jwt client authenticates with its key, not a secret; ` +
+        'remove the secrets (or use a secret method)',
+    )
+  }
+  const { jwks, jwks_uri: jwksUri } = value
+  if ((jwks === undefined) === (jwksUri === undefined)) {
+    throw new TypeError(`${at}: a private_key_jwt client needs exactly one of jwks and jwks_uri`)
+  }
+  if (jwks !== undefined) client.jwks = checkJwks(jwks, `${at}.jwks`)
+  if (jwksUri !== undefined) client.jwks_uri = checkJwksUri(jwksUri, `${at}.jwks_uri`)
+  const alg = value.token_endpoint_auth_signing_alg
+  if (alg !== undefined) {
+    if (typeof alg !== 'string' || !ASSERTION_ALGORITHMS.has(alg)) {
+      throw new TypeError(
+        `${at}.token_endpoint_auth_signing_alg must be one of ${[...ASSERTION_ALGORITHMS].join(', ')}`,
+      )
+    }
+    client.token_endpoint_auth_signing_alg = alg
+  }
+  const lifetime = value.max_assertion_lifetime
+  if (lifetime !== undefined) {
+    if (
+      typeof lifetime !== 'number' ||
+      !Number.isSafeInteger(lifetime) ||
+      lifetime < 1 ||
+      lifetime > MAX_ASSERTION_LIFETIME_SECONDS
+    ) {
+      throw new TypeError(
+        `${at}.max_assertion_lifetime must be an integer from 1 to ${MAX_ASSERTION_LIFETIME_SECONDS} (seconds)`,
+      )
+    }
+    client.max_assertion_lifetime = lifetime
+  }
+}
+
+/**
+ * The shape of an inline JWK Set; each key is imported (and refused when private, for
+ * encryption, weak or of an unsupported type) by `clientKeysOf` when the record is first used.
+ */
+function checkJwks(value: unknown, where: string): ClientJwks {
+  if (!isPlainObject(value)) throw new TypeError(`${where} must be a JWK Set: { "keys": [...] }`)
+  for (const key of Object.keys(value)) {
+    if (!JWKS_KEYS.has(key)) throw new TypeError(`${where}: ${unknownKey(key, JWKS_KEYS)}`)
+  }
+  const { keys } = value
+  if (!Array.isArray(keys) || keys.length === 0) {
+    throw new TypeError(`${where}.keys must be a non-empty array of public JWKs`)
+  }
+  return {
+    keys: keys.map((jwk: unknown, i) => {
+      if (!isPlainObject(jwk)) throw new TypeError(`${where}.keys[${i}] must be a JWK object`)
+      return { ...jwk }
+    }),
+  }
+}
+
+function checkJwksUri(value: unknown, where: string): string {
+  let url: URL | undefined
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined
+  } catch {
+    url = undefined
+  }
+  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new TypeError(`${where} must be an https URL`)
+  }
+  if (url.username !== '' || url.password !== '' || url.hash !== '') {
+    throw new TypeError(`${where} must not hold credentials or a fragment`)
+  }
+  return value as string
+}
+
 function deepFreeze(client: Client): Client {
-  for (const secret of client.secrets) Object.freeze(secret)
-  Object.freeze(client.secrets)
+  if (client.secrets !== undefined) {
+    for (const secret of client.secrets) Object.freeze(secret)
+    Object.freeze(client.secrets)
+  }
+  if (client.jwks !== undefined) {
+    for (const jwk of client.jwks.keys) deepFreezeJson(jwk)
+    Object.freeze(client.jwks.keys)
+    Object.freeze(client.jwks)
+  }
   Object.freeze(client.audiences)
   if (client.grant_types) Object.freeze(client.grant_types)
   return Object.freeze(client)
+}
+
+function deepFreezeJson(value: object): void {
+  for (const member of Object.values(value)) {
+    if (typeof member === 'object' && member !== null) deepFreezeJson(member as object)
+  }
+  Object.freeze(value)
 }

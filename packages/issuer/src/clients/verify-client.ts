@@ -46,8 +46,9 @@ export async function verifyClientCredentials(
   }
   const pepperOption = config.secretPepper === undefined ? {} : { pepper: config.secretPepper }
   const secretId = parseSecretId(secret)
-  const candidates =
-    secretId === undefined ? client.secrets : client.secrets.filter((s) => s.id === secretId)
+  // A private_key_jwt client has no secrets: its path burns one HMAC like an unknown secret id.
+  const secrets = client.secrets ?? []
+  const candidates = secretId === undefined ? secrets : secrets.filter((s) => s.id === secretId)
   let matched: (typeof candidates)[number] | undefined
   if (candidates.length === 0) {
     await burnSecretCheck(config.secretPepper, secret)
@@ -59,7 +60,13 @@ export async function verifyClientCredentials(
       }
     }
   }
-  if (matched === undefined) return { ok: false, reason: 'wrong_secret' }
+  if (matched === undefined) {
+    const reason =
+      client.token_endpoint_auth_method === 'private_key_jwt'
+        ? 'auth_method_not_allowed'
+        : 'wrong_secret'
+    return { ok: false, reason }
+  }
   if (matched.expires_at !== undefined && matched.expires_at <= now) {
     return { ok: false, reason: 'expired_secret' }
   }

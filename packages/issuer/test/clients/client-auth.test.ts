@@ -507,11 +507,11 @@ describe('POST /token with records from a custom ClientStore', () => {
     ['disabled as 1', { ...reporter, disabled: 1 }],
     [
       'a secret expiry in milliseconds',
-      { ...reporter, secrets: [{ ...reporter.secrets[0], expires_at: Date.now() - 3_600_000 }] },
+      { ...reporter, secrets: [{ ...reporter.secrets![0], expires_at: Date.now() - 3_600_000 }] },
     ],
     [
       'a secret expiry as a date string',
-      { ...reporter, secrets: [{ ...reporter.secrets[0], expires_at: '2000-01-01' }] },
+      { ...reporter, secrets: [{ ...reporter.secrets![0], expires_at: '2000-01-01' }] },
     ],
     ['audiences as a string', { ...reporter, audiences: 'https://api.example.test/orders' }],
     ['a misspelt key ("disable")', { ...reporter, disable: true }],

@@ -302,6 +302,47 @@ describe('readClientFile', () => {
   })
 })
 
+describe('readClientFile: private_key_jwt records', () => {
+  const jwks = { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] }
+
+  it('takes a key client with jwks and no secret form, and it validates', () => {
+    const input = fileRecord({
+      secrets: undefined,
+      audience: 'urn:a',
+      audiences: undefined,
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks,
+    })
+    const { record } = read([input])
+    expect(record).toEqual({
+      client_id: 'billing',
+      scope: 'invoices:read',
+      audiences: ['urn:a'],
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks,
+    })
+    expect(validateClient(record).jwks).toEqual(jwks)
+  })
+
+  it.each([
+    ['client_secret_hash', { client_secret_hash: HMAC_HASH }, '"client_secret_hash"'],
+    ['client_secret', { client_secret: 'demo-secret' }, '"client_secret"'],
+    ['secrets', {}, '"secrets"'],
+  ])('refuses a key client that also gives %s, naming the field', (_name, extra, field) => {
+    const message = readError(
+      fileRecord({
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks,
+        ...(_name === 'secrets' ? {} : { secrets: undefined }),
+        ...extra,
+      }),
+    )
+    expect(message).toBe(
+      `${AT}: a private_key_jwt client authenticates with its key; remove ${field}`,
+    )
+  })
+})
+
 describe('resolveClientFileOptions', () => {
   afterEach(() => {
     vi.restoreAllMocks()

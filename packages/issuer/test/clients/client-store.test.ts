@@ -52,7 +52,7 @@ describe('validateClient', () => {
     expect(Object.isFrozen(client)).toBe(true)
     expect(Object.isFrozen(client.audiences)).toBe(true)
     expect(Object.isFrozen(client.secrets)).toBe(true)
-    expect(Object.isFrozen(client.secrets[0])).toBe(true)
+    expect(Object.isFrozen(client.secrets![0])).toBe(true)
     expect(Object.isFrozen(client.grant_types)).toBe(true)
   })
 
@@ -126,7 +126,7 @@ describe('validateClient', () => {
     ],
     [
       'an unknown auth method',
-      record({ token_endpoint_auth_method: 'private_key_jwt' }),
+      record({ token_endpoint_auth_method: 'tls_client_auth' }),
       /token_endpoint_auth_method/,
     ],
     ['grant_types as a string', record({ grant_types: 'client_credentials' }), /grant_types/],
@@ -367,7 +367,7 @@ describe('jsonFileClientStore', () => {
     const store = jsonFileClientStore(path, { secretPepper: PEPPER, onWarning: () => undefined })
     const client = await store.findClient('billing')
     expect(JSON.stringify(client)).not.toContain(secret)
-    const hash = client?.secrets[0]?.hash ?? ''
+    const hash = client?.secrets?.[0]?.hash ?? ''
     expect(await verifyClientSecret(secret, hash, { pepper: PEPPER })).toBe(true)
   })
 
@@ -412,5 +412,129 @@ describe('jsonFileClientStore', () => {
     expect(() =>
       jsonFileClientStore(path, { pepper: PEPPER } as unknown as { secretPepper: string }),
     ).toThrow(new TypeError('jsonFileClientStore: unknown option "pepper"'))
+  })
+})
+
+describe('validateClient: private_key_jwt records (RFC 7591 §2, RFC 7523)', () => {
+  const JWK = { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid: 'k1' }
+  function keyRecord(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+    return record({
+      token_endpoint_auth_method: 'private_key_jwt',
+      secrets: undefined,
+      jwks: { keys: [JWK] },
+      ...overrides,
+    })
+  }
+
+  it('keeps jwks, the signing alg and the lifetime, with no secrets, deeply frozen', () => {
+    const client = validateClient(
+      keyRecord({ token_endpoint_auth_signing_alg: 'ES256', max_assertion_lifetime: 120 }),
+    )
+    expect(client.secrets).toBeUndefined()
+    expect(client.jwks).toEqual({ keys: [JWK] })
+    expect(client.token_endpoint_auth_signing_alg).toBe('ES256')
+    expect(client.max_assertion_lifetime).toBe(120)
+    expect(Object.isFrozen(client.jwks?.keys[0])).toBe(true)
+    expect(Object.isFrozen(client.jwks?.keys)).toBe(true)
+  })
+
+  it('keeps a jwks_uri instead of jwks', () => {
+    const uri = 'https://billing.example.com/jwks.json'
+    const client = validateClient(keyRecord({ jwks: undefined, jwks_uri: uri }))
+    expect(client.jwks_uri).toBe(uri)
+    expect(client.jwks).toBeUndefined()
+  })
+
+  it('does not share the input JWKs', () => {
+    const input = keyRecord()
+    const client = validateClient(input)
+    ;(input.jwks as { keys: Record<string, unknown>[] }).keys[0]!.kid = 'changed'
+    expect(client.jwks?.keys[0]?.kid).toBe('k1')
+  })
+
+  it.each([
+    [
+      'secrets beside the key',
+      keyRecord({ secrets: [{ id: 'k1', hash: HMAC_HASH }] }),
+      /\.secrets: a private_key_jwt client/,
+    ],
+    [
+      'neither jwks nor jwks_uri',
+      keyRecord({ jwks: undefined }),
+      /exactly one of jwks and jwks_uri/,
+    ],
+    [
+      'both jwks and jwks_uri',
+      keyRecord({ jwks_uri: 'https://a.example/jwks' }),
+      /exactly one of jwks and jwks_uri/,
+    ],
+    ['a jwks that is an array', keyRecord({ jwks: [JWK] }), /\.jwks must be a JWK Set/],
+    [
+      'a jwks without keys',
+      keyRecord({ jwks: { keys: [] } }),
+      /\.jwks\.keys must be a non-empty array/,
+    ],
+    [
+      'a jwks with an unknown member',
+      keyRecord({ jwks: { keys: [JWK], kyes: [] } }),
+      /\.jwks: unknown key "kyes"/,
+    ],
+    [
+      'a key that is not an object',
+      keyRecord({ jwks: { keys: ['abc'] } }),
+      /\.jwks\.keys\[0\] must be a JWK object/,
+    ],
+    [
+      'a jwks_uri that is not a URL',
+      keyRecord({ jwks: undefined, jwks_uri: 'jwks.json' }),
+      /\.jwks_uri must be an https URL/,
+    ],
+    [
+      'a file: jwks_uri',
+      keyRecord({ jwks: undefined, jwks_uri: 'file:///etc/passwd' }),
+      /\.jwks_uri must be an https URL/,
+    ],
+    [
+      'a jwks_uri with credentials',
+      keyRecord({ jwks: undefined, jwks_uri: 'https://u:p@a.example/j' }),
+      /must not hold credentials/,
+    ],
+    [
+      'alg none',
+      keyRecord({ token_endpoint_auth_signing_alg: 'none' }),
+      /token_endpoint_auth_signing_alg must be one of/,
+    ],
+    [
+      'alg HS256',
+      keyRecord({ token_endpoint_auth_signing_alg: 'HS256' }),
+      /token_endpoint_auth_signing_alg must be one of/,
+    ],
+    [
+      'a zero lifetime',
+      keyRecord({ max_assertion_lifetime: 0 }),
+      /max_assertion_lifetime must be an integer from 1 to 3600/,
+    ],
+    [
+      'a lifetime over an hour',
+      keyRecord({ max_assertion_lifetime: 3601 }),
+      /max_assertion_lifetime/,
+    ],
+    [
+      'jwks on a secret client',
+      record({ jwks: { keys: [JWK] } }),
+      /\.jwks is for private_key_jwt clients/,
+    ],
+    [
+      'jwks_uri on a secret client',
+      record({ jwks_uri: 'https://a.example/j' }),
+      /\.jwks_uri is for private_key_jwt clients/,
+    ],
+    [
+      'a signing alg on a secret client',
+      record({ token_endpoint_auth_signing_alg: 'ES256' }),
+      /is for private_key_jwt clients/,
+    ],
+  ])('throws a TypeError for %s', (_name, input, message) => {
+    expect(() => validateClient(input)).toThrow(message)
   })
 })
