@@ -57,6 +57,20 @@ export {
   VERIFIABLE_ALGORITHMS,
 } from './jose/algorithms.js'
 export type { AsymmetricAlgorithm } from './jose/algorithms.js'
+export {
+  decodeCompactJws,
+  freezeDeep,
+  HEADER_MEMO_MAX,
+  hasDuplicateMembers,
+  normalizeType,
+} from './jose/compact-jws.js'
+export type {
+  CompactJwsRejection,
+  DecodedJws,
+  HeaderMemo,
+  JwsHeader,
+  JwsHeaderPolicy,
+} from './jose/compact-jws.js'
 export { groupByKid } from './keys/group-by-kid.js'
 export {
   createRemoteKeySet,
