@@ -49,14 +49,16 @@ export {
   EC_ALGORITHM_BY_JWK_CURVE,
   EC_ALGORITHM_BY_NODE_CURVE,
   EC_ALGORITHMS,
+  EDDSA_ALGORITHM,
   HMAC_ALGORITHMS,
   MIN_HMAC_BYTES,
   MIN_RSA_BITS,
   PSS_ALGORITHMS,
   RSA_ALGORITHMS,
+  SIGNATURE_ALGORITHMS,
   VERIFIABLE_ALGORITHMS,
 } from './jose/algorithms.js'
-export type { AsymmetricAlgorithm } from './jose/algorithms.js'
+export type { AsymmetricAlgorithm, SignatureAlgorithm } from './jose/algorithms.js'
 export {
   decodeCompactJws,
   freezeDeep,

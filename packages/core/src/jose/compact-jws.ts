@@ -1,4 +1,5 @@
 import { isObjectRecord } from '../objects.js'
+import { EDDSA_ALGORITHM } from './algorithms.js'
 
 /**
  * Why {@link decodeCompactJws} rejects a token. A verifier that has its own reasons (the guard's
@@ -59,6 +60,10 @@ function ecdsaSignatureBytes(alg: string): number | undefined {
       return undefined
   }
 }
+
+// An Ed25519 signature is 64 bytes (RFC 8032 §5.1.6, RFC 8037 §3.1): 86 base64url characters.
+// With a canonical tail no other length of text decodes to 64 bytes, so no Buffer is needed.
+const EDDSA_SIGNATURE_CHARS = 86
 
 /**
  * Normalises a `typ` value for comparison. RFC 7515 §4.1.9: media types compare
@@ -229,7 +234,8 @@ export type HeaderMemo = Map<string, JwsHeader>
  * duplicate member names (RFC 7515 §5.2 lets a recipient refuse them); an accepted `alg`; no
  * `crit` (RFC 7515 §4.1.11: we understand no extension); an accepted `typ`; a string `kid`; an
  * ECDSA signature of the right width with non-zero r and s (RFC 7518 §3.4, the CVE-2022-21449
- * shape). `jku`, `x5u`, `x5c` and `jwk` are never read. The signature itself is not verified.
+ * shape); an EdDSA signature of 64 bytes (RFC 8037 §3.1: Ed25519). `jku`, `x5u`, `x5c` and
+ * `jwk` are never read. The signature itself is not verified.
  *
  * It runs on every cache miss of the guard: with a `memo`, a header seen before is neither
  * decoded nor checked again.
@@ -237,7 +243,7 @@ export type HeaderMemo = Map<string, JwsHeader>
  * @example
  * ```ts
  * const decoded = decodeCompactJws(token, {
- *   algorithms: new Set(['ES256', 'PS256']),
+ *   algorithms: new Set(['ES256', 'EdDSA']),
  *   types: new Set([normalizeType('client-authentication+jwt')]),
  * })
  * if (typeof decoded === 'string') return reject(decoded)
@@ -286,6 +292,8 @@ export function decodeCompactJws(
     if (bytes.length !== ecBytes || zeroBytes(bytes, 0, half) || zeroBytes(bytes, half, ecBytes)) {
       return 'bad_signature'
     }
+  } else if (alg === EDDSA_ALGORITHM && signature.length !== EDDSA_SIGNATURE_CHARS) {
+    return 'bad_signature'
   }
   return { header, payload }
 }

@@ -181,6 +181,19 @@ describe('decodeCompactJws', () => {
     )
   })
 
+  it('accepts an EdDSA signature of exactly 64 bytes and rejects other widths (RFC 8037 §3.1)', () => {
+    const eddsa = { ...policy, algorithms: new Set(['EdDSA']) }
+    const { privateKey } = generateKeyPairSync('ed25519')
+    const input = craftToken({ alg: 'EdDSA', typ: 'at+jwt' }, PAYLOAD).slice(0, -1)
+    const signature = sign(null, Buffer.from(input), privateKey).toString('base64url')
+    expect(signature).toHaveLength(86)
+    expect(decodeCompactJws(`${input}.${signature}`, eddsa)).toHaveProperty('header.alg', 'EdDSA')
+    for (const bytes of [63, 65, 96, 114]) {
+      const other = Buffer.alloc(bytes, 1).toString('base64url')
+      expect(decodeCompactJws(`${input}.${other}`, eddsa)).toBe('bad_signature')
+    }
+  })
+
   it('finds no signature width for an alg named like an Object.prototype member', () => {
     const odd = { ...policy, algorithms: new Set(['constructor']) }
     const token = craftToken({ alg: 'constructor', typ: 'at+jwt' }, PAYLOAD) + 'c2ln'
