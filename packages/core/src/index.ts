@@ -73,6 +73,7 @@ export type {
   JwsHeader,
   JwsHeaderPolicy,
 } from './jose/compact-jws.js'
+export { defaultAlgorithmForKey, signJws, verifyJwsSignature } from './jose/signature.js'
 export { groupByKid } from './keys/group-by-kid.js'
 export {
   createRemoteKeySet,

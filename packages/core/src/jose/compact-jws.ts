@@ -235,7 +235,8 @@ export type HeaderMemo = Map<string, JwsHeader>
  * `crit` (RFC 7515 §4.1.11: we understand no extension); an accepted `typ`; a string `kid`; an
  * ECDSA signature of the right width with non-zero r and s (RFC 7518 §3.4, the CVE-2022-21449
  * shape); an EdDSA signature of 64 bytes (RFC 8037 §3.1: Ed25519). `jku`, `x5u`, `x5c` and
- * `jwk` are never read. The signature itself is not verified.
+ * `jwk` are never read. The signature itself is not verified: {@link verifyJwsSignature} does
+ * that.
  *
  * It runs on every cache miss of the guard: with a `memo`, a header seen before is neither
  * decoded nor checked again.
