@@ -49,14 +49,31 @@ export {
   EC_ALGORITHM_BY_JWK_CURVE,
   EC_ALGORITHM_BY_NODE_CURVE,
   EC_ALGORITHMS,
+  EDDSA_ALGORITHM,
   HMAC_ALGORITHMS,
   MIN_HMAC_BYTES,
   MIN_RSA_BITS,
   PSS_ALGORITHMS,
   RSA_ALGORITHMS,
+  SIGNATURE_ALGORITHMS,
   VERIFIABLE_ALGORITHMS,
 } from './jose/algorithms.js'
-export type { AsymmetricAlgorithm } from './jose/algorithms.js'
+export type { AsymmetricAlgorithm, SignatureAlgorithm } from './jose/algorithms.js'
+export {
+  decodeCompactJws,
+  freezeDeep,
+  HEADER_MEMO_MAX,
+  hasDuplicateMembers,
+  normalizeType,
+} from './jose/compact-jws.js'
+export type {
+  CompactJwsRejection,
+  DecodedJws,
+  HeaderMemo,
+  JwsHeader,
+  JwsHeaderPolicy,
+} from './jose/compact-jws.js'
+export { defaultAlgorithmForKey, signJws, verifyJwsSignature } from './jose/signature.js'
 export { groupByKid } from './keys/group-by-kid.js'
 export {
   createRemoteKeySet,

@@ -4,7 +4,9 @@ import {
   ASYMMETRIC_ALGORITHMS,
   EC_ALGORITHM_BY_JWK_CURVE,
   EC_ALGORITHM_BY_NODE_CURVE,
+  EDDSA_ALGORITHM,
   HMAC_ALGORITHMS,
+  SIGNATURE_ALGORITHMS,
   VERIFIABLE_ALGORITHMS,
 } from '../src/jose/algorithms.js'
 
@@ -30,6 +32,16 @@ describe('algorithm tables', () => {
       expect(publicKey.asymmetricKeyDetails?.namedCurve).toBe(nodeCurve)
       expect(publicKey.export({ format: 'jwk' }).crv).toBe(jwkCurve)
       expect(EC_ALGORITHM_BY_JWK_CURVE[jwkCurve]).toBe(EC_ALGORITHM_BY_NODE_CURVE[nodeCurve])
+    }
+  })
+
+  it('list EdDSA among the signature algorithms only, never where jsonwebtoken verifies', () => {
+    expect(EDDSA_ALGORITHM).toBe('EdDSA')
+    expect(SIGNATURE_ALGORITHMS).toEqual([...ASYMMETRIC_ALGORITHMS, 'EdDSA'])
+    expect(ASYMMETRIC_ALGORITHMS as readonly string[]).not.toContain('EdDSA')
+    expect(VERIFIABLE_ALGORITHMS.has('EdDSA')).toBe(false)
+    for (const alg of HMAC_ALGORITHMS) {
+      expect(SIGNATURE_ALGORITHMS as readonly string[]).not.toContain(alg)
     }
   })
 })

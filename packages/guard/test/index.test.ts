@@ -1,5 +1,6 @@
 // The expectTypeOf and @ts-expect-error checks below are type assertions: vitest's typecheck mode
 // runs them (typecheck.include in ../vitest.config.ts), and so does `pnpm typecheck`.
+import type { CompactJwsRejection, JwsHeader } from '@ccflow/core'
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import * as guard from '../src/index.js'
 import type { BearerErrorCode, UnavailableDependency } from '../src/index.js'
@@ -39,6 +40,13 @@ describe('@ccflow/guard exports', () => {
     expectTypeOf<guard.KeySourceUnavailableError['dependency']>().toEqualTypeOf<'key_source'>()
     // @ts-expect-error: a reason outside the union
     void new guard.InvalidTokenError('made_up')
+  })
+
+  it("keeps JwtHeader equal to core's JwsHeader and every core JWS rejection a reason", () => {
+    // The verifier hands core's decoded header to req.auth and core's rejection to
+    // InvalidTokenError: the public types must not drift from core's.
+    expectTypeOf<guard.JwtHeader>().toEqualTypeOf<JwsHeader>()
+    expectTypeOf<CompactJwsRejection>().toExtend<guard.InvalidTokenReason>()
   })
 
   it('narrows an unknown value to BearerError with isBearerError', () => {

@@ -24,6 +24,25 @@ export const ASYMMETRIC_ALGORITHMS: readonly AsymmetricAlgorithm[] = [
   ...EC_ALGORITHMS,
 ]
 
+/**
+ * EdDSA (RFC 8037 §3.1), which ccflow signs and verifies with Ed25519 keys only. It is in neither
+ * {@link ASYMMETRIC_ALGORITHMS} nor {@link VERIFIABLE_ALGORITHMS}: the guard verifies with
+ * jsonwebtoken 9, which has no EdDSA. `signJws` and `verifyJwsSignature` handle it.
+ */
+export const EDDSA_ALGORITHM = 'EdDSA'
+
+/** An algorithm that `signJws` and `verifyJwsSignature` handle (RFC 7518 §3.1, RFC 8037 §3.1). */
+export type SignatureAlgorithm = AsymmetricAlgorithm | typeof EDDSA_ALGORITHM
+
+/**
+ * Every algorithm `signJws` and `verifyJwsSignature` handle: the asymmetric ones and EdDSA (for
+ * private_key_jwt client assertions, RFC 7523, and the CLI's signer). Never HMAC or `none`.
+ */
+export const SIGNATURE_ALGORITHMS: readonly SignatureAlgorithm[] = [
+  ...ASYMMETRIC_ALGORITHMS,
+  EDDSA_ALGORITHM,
+]
+
 /** Every algorithm ccflow can verify (what jsonwebtoken supports, minus `none`). */
 export const VERIFIABLE_ALGORITHMS: ReadonlySet<string> = new Set<string>([
   ...ASYMMETRIC_ALGORITHMS,

@@ -8,6 +8,8 @@ import {
   checkNumber,
   checkObject,
   checkString,
+  type JwsHeaderPolicy,
+  normalizeType,
   optionError,
   type OptionAliases,
   type OptionPath,
@@ -17,8 +19,6 @@ import {
   renameDeprecated,
   VERIFIABLE_ALGORITHMS,
 } from '@ccflow/core'
-import { normalizeType } from '../verify/decode.js'
-import type { HeaderPolicy } from '../verify/decode.js'
 import { importStaticKeys } from '../keys/static-keys.js'
 import type { StaticKey } from '../keys/static-keys.js'
 import { DEFAULT_CACHE_MAX } from '../verify/token-cache.js'
@@ -46,7 +46,7 @@ export interface VerifierConfig {
   audiences: ReadonlySet<string>
   keySource: KeySource
   algorithms: [string, ...string[]]
-  headerPolicy: HeaderPolicy
+  headerPolicy: JwsHeaderPolicy
   clockToleranceSeconds: number
   maxTokenAgeSeconds: number | undefined
   maxTokenLength: number

@@ -1,9 +1,14 @@
 import type { KeyObject } from 'node:crypto'
-import { createRemoteKeySet, type RemoteKeySet } from '@ccflow/core'
+import {
+  createRemoteKeySet,
+  decodeCompactJws,
+  freezeDeep,
+  type DecodedJws,
+  type HeaderMemo,
+  type RemoteKeySet,
+} from '@ccflow/core'
 import jwt from 'jsonwebtoken'
 import type { VerifyOptions } from 'jsonwebtoken'
-import { decodeToken, freezeDeep } from './decode.js'
-import type { DecodedToken, HeaderMemo } from './decode.js'
 import { InvalidTokenError, KeySourceUnavailableError } from '../errors.js'
 import type { InvalidTokenReason } from '../errors.js'
 import { resolveVerifierOptions, type VerifierConfig } from '../options/resolve.js'
@@ -113,7 +118,7 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
       : createRevocationStep(isRevoked, revocationTimeout, invalid)
 
   // One candidate (every remote key, most static set-ups): no loop, no array.
-  const verifyOne = (token: string, key: KeyObject, decoded: DecodedToken): Verified => {
+  const verifyOne = (token: string, key: KeyObject, decoded: DecodedJws): Verified => {
     let payload: Record<string, unknown>
     try {
       payload = (jwt.verify(token, key, jwtOptions) as unknown as Verified).payload
@@ -125,11 +130,7 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
     return { header: decoded.header, payload }
   }
 
-  const verifyWith = (
-    token: string,
-    keys: readonly KeyObject[],
-    decoded: DecodedToken,
-  ): Verified => {
+  const verifyWith = (token: string, keys: readonly KeyObject[], decoded: DecodedJws): Verified => {
     if (keys.length === 1) return verifyOne(token, keys[0] as KeyObject, decoded)
     let lastError: unknown
     for (const key of keys) {
@@ -202,7 +203,7 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
         return isRevoked === undefined ? hit.auth : revocation(hit.auth)
       }
     }
-    const decoded = decodeToken(token, headerPolicy, headers)
+    const decoded = decodeCompactJws(token, headerPolicy, headers)
     if (typeof decoded === 'string') throw invalid(decoded)
     if (remote === undefined) {
       const keys = (staticCandidates as (header: JwtHeader) => KeyObject[])(decoded.header)

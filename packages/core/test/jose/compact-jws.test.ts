@@ -1,16 +1,37 @@
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import {
-  decodeToken,
+  decodeCompactJws,
   freezeDeep,
   HEADER_MEMO_MAX,
   hasDuplicateMembers,
   normalizeType,
-} from '../../src/verify/decode.js'
-import type { HeaderMemo, HeaderPolicy } from '../../src/verify/decode.js'
-import { b64url, craftToken, rsaKeyPair } from '../helpers.js'
+} from '../../src/jose/compact-jws.js'
+import type { HeaderMemo, JwsHeaderPolicy } from '../../src/jose/compact-jws.js'
 
-const rsa = rsaKeyPair()
-const policy: HeaderPolicy = {
+function b64url(value: string | Buffer): string {
+  return Buffer.from(value).toString('base64url')
+}
+
+/**
+ * Builds a compact JWS by hand with node:crypto (RS256 only, which is all these tests need), so a
+ * test can send what a JOSE library would refuse to produce: raw header or payload JSON text
+ * (duplicate members), `crit`, `alg: none`. Without a key the signature is empty.
+ */
+function craftToken(
+  header: Record<string, unknown> | string,
+  payload: Record<string, unknown> | string,
+  key?: KeyObject,
+): string {
+  const h = b64url(typeof header === 'string' ? header : JSON.stringify(header))
+  const p = b64url(typeof payload === 'string' ? payload : JSON.stringify(payload))
+  const input = `${h}.${p}`
+  if (key === undefined) return `${input}.`
+  return `${input}.${sign('sha256', Buffer.from(input), key).toString('base64url')}`
+}
+
+const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
+const policy: JwsHeaderPolicy = {
   algorithms: new Set(['RS256', 'ES256']),
   types: new Set(['application/at+jwt']),
 }
@@ -43,10 +64,10 @@ describe('hasDuplicateMembers', () => {
   })
 })
 
-describe('decodeToken', () => {
+describe('decodeCompactJws', () => {
   it('returns the header and payload of a well-formed token', () => {
     const token = craftToken(HEADER, PAYLOAD, rsa.privateKey)
-    expect(decodeToken(token, policy)).toEqual({ header: HEADER, payload: PAYLOAD })
+    expect(decodeCompactJws(token, policy)).toEqual({ header: HEADER, payload: PAYLOAD })
   })
 
   it.each([
@@ -67,7 +88,7 @@ describe('decodeToken', () => {
     ['an empty signature', craftToken(HEADER, PAYLOAD)],
     ['a signature of impossible length', craftToken(HEADER, PAYLOAD) + 'abcde'],
   ])('rejects %s as malformed', (_name, token) => {
-    expect(decodeToken(token, policy)).toBe('malformed')
+    expect(decodeCompactJws(token, policy)).toBe('malformed')
   })
 
   it('rejects a signature whose last character has stray pad bits (RFC 4648 §3.5)', () => {
@@ -81,42 +102,49 @@ describe('decodeToken', () => {
     expect(Buffer.from(variant.slice(variant.lastIndexOf('.') + 1), 'base64url')).toEqual(
       Buffer.from(signature, 'base64url'),
     )
-    expect(decodeToken(variant, policy)).toBe('bad_signature')
-    expect(decodeToken(`${craftToken(HEADER, PAYLOAD)}c2lnbg`, policy)).toHaveProperty('header')
-    expect(decodeToken(`${craftToken(HEADER, PAYLOAD)}c2lnbh`, policy)).toBe('bad_signature')
-    expect(decodeToken(`${craftToken(HEADER, PAYLOAD)}c2lnbmE`, policy)).toHaveProperty('header')
-    expect(decodeToken(`${craftToken(HEADER, PAYLOAD)}c2lnbmF`, policy)).toBe('bad_signature')
+    expect(decodeCompactJws(variant, policy)).toBe('bad_signature')
+    expect(decodeCompactJws(`${craftToken(HEADER, PAYLOAD)}c2lnbg`, policy)).toHaveProperty(
+      'header',
+    )
+    expect(decodeCompactJws(`${craftToken(HEADER, PAYLOAD)}c2lnbh`, policy)).toBe('bad_signature')
+    expect(decodeCompactJws(`${craftToken(HEADER, PAYLOAD)}c2lnbmE`, policy)).toHaveProperty(
+      'header',
+    )
+    expect(decodeCompactJws(`${craftToken(HEADER, PAYLOAD)}c2lnbmF`, policy)).toBe('bad_signature')
   })
 
   it('rejects an algorithm outside the policy, none included', () => {
-    expect(decodeToken(craftToken({ ...HEADER, alg: 'none' }, PAYLOAD), policy)).toBe(
+    expect(decodeCompactJws(craftToken({ ...HEADER, alg: 'none' }, PAYLOAD), policy)).toBe(
       'unsupported_alg',
     )
-    expect(decodeToken(craftToken({ ...HEADER, alg: 'HS256' }, PAYLOAD) + 'c2ln', policy)).toBe(
-      'unsupported_alg',
-    )
+    expect(
+      decodeCompactJws(craftToken({ ...HEADER, alg: 'HS256' }, PAYLOAD) + 'c2ln', policy),
+    ).toBe('unsupported_alg')
   })
 
   it('rejects any crit header', () => {
-    expect(decodeToken(craftToken({ ...HEADER, crit: [] }, PAYLOAD) + 'c2ln', policy)).toBe(
+    expect(decodeCompactJws(craftToken({ ...HEADER, crit: [] }, PAYLOAD) + 'c2ln', policy)).toBe(
       'crit_header',
     )
   })
 
   it('rejects a missing or other typ, and skips the check without a type policy', () => {
     const untyped = craftToken({ alg: 'RS256' }, PAYLOAD) + 'c2ln'
-    expect(decodeToken(untyped, policy)).toBe('bad_typ')
-    expect(decodeToken(craftToken({ alg: 'RS256', typ: 'JWT' }, PAYLOAD) + 'c2ln', policy)).toBe(
-      'bad_typ',
-    )
-    expect(decodeToken(untyped, { ...policy, types: undefined })).not.toBe('bad_typ')
+    expect(decodeCompactJws(untyped, policy)).toBe('bad_typ')
+    expect(
+      decodeCompactJws(craftToken({ alg: 'RS256', typ: 'JWT' }, PAYLOAD) + 'c2ln', policy),
+    ).toBe('bad_typ')
+    expect(decodeCompactJws(untyped, { ...policy, types: undefined })).not.toBe('bad_typ')
   })
 
   it('rejects duplicate members in header and payload', () => {
     expect(
-      decodeToken(craftToken('{"alg":"RS256","typ":"at+jwt","typ":"x"}', PAYLOAD) + 'c2ln', policy),
+      decodeCompactJws(
+        craftToken('{"alg":"RS256","typ":"at+jwt","typ":"x"}', PAYLOAD) + 'c2ln',
+        policy,
+      ),
     ).toBe('duplicate_member')
-    expect(decodeToken(craftToken(HEADER, '{"exp":1,"exp":2}') + 'c2ln', policy)).toBe(
+    expect(decodeCompactJws(craftToken(HEADER, '{"exp":1,"exp":2}') + 'c2ln', policy)).toBe(
       'duplicate_member',
     )
   })
@@ -125,29 +153,60 @@ describe('decodeToken', () => {
     const unsigned = craftToken({ alg: 'ES256', typ: 'at+jwt' }, PAYLOAD)
     const half = Buffer.alloc(32, 1)
     const zero = Buffer.alloc(32)
-    expect(decodeToken(unsigned + Buffer.alloc(63, 1).toString('base64url'), policy)).toBe(
-      'bad_signature',
-    )
-    expect(decodeToken(unsigned + Buffer.concat([zero, half]).toString('base64url'), policy)).toBe(
-      'bad_signature',
-    )
-    expect(decodeToken(unsigned + Buffer.concat([half, zero]).toString('base64url'), policy)).toBe(
+    expect(decodeCompactJws(unsigned + Buffer.alloc(63, 1).toString('base64url'), policy)).toBe(
       'bad_signature',
     )
     expect(
-      decodeToken(unsigned + Buffer.concat([half, half]).toString('base64url'), policy),
+      decodeCompactJws(unsigned + Buffer.concat([zero, half]).toString('base64url'), policy),
+    ).toBe('bad_signature')
+    expect(
+      decodeCompactJws(unsigned + Buffer.concat([half, zero]).toString('base64url'), policy),
+    ).toBe('bad_signature')
+    expect(
+      decodeCompactJws(unsigned + Buffer.concat([half, half]).toString('base64url'), policy),
     ).toMatchObject({
       header: { alg: 'ES256' },
     })
   })
+  it.each([
+    ['ES384', 96],
+    ['ES512', 132],
+  ])('checks the width of an %s signature (%i bytes, RFC 7518 §3.4)', (alg, bytes) => {
+    const wide = { ...policy, algorithms: new Set([alg]) }
+    const unsigned = craftToken({ alg, typ: 'at+jwt' }, PAYLOAD)
+    const good = Buffer.alloc(bytes, 1).toString('base64url')
+    expect(decodeCompactJws(unsigned + good, wide)).toHaveProperty('header.alg', alg)
+    expect(decodeCompactJws(unsigned + Buffer.alloc(64, 1).toString('base64url'), wide)).toBe(
+      'bad_signature',
+    )
+  })
+
+  it('accepts an EdDSA signature of exactly 64 bytes and rejects other widths (RFC 8037 §3.1)', () => {
+    const eddsa = { ...policy, algorithms: new Set(['EdDSA']) }
+    const { privateKey } = generateKeyPairSync('ed25519')
+    const input = craftToken({ alg: 'EdDSA', typ: 'at+jwt' }, PAYLOAD).slice(0, -1)
+    const signature = sign(null, Buffer.from(input), privateKey).toString('base64url')
+    expect(signature).toHaveLength(86)
+    expect(decodeCompactJws(`${input}.${signature}`, eddsa)).toHaveProperty('header.alg', 'EdDSA')
+    for (const bytes of [63, 65, 96, 114]) {
+      const other = Buffer.alloc(bytes, 1).toString('base64url')
+      expect(decodeCompactJws(`${input}.${other}`, eddsa)).toBe('bad_signature')
+    }
+  })
+
+  it('finds no signature width for an alg named like an Object.prototype member', () => {
+    const odd = { ...policy, algorithms: new Set(['constructor']) }
+    const token = craftToken({ alg: 'constructor', typ: 'at+jwt' }, PAYLOAD) + 'c2ln'
+    expect(decodeCompactJws(token, odd)).toHaveProperty('header.alg', 'constructor')
+  })
 })
 
-describe('decodeToken with a header memo', () => {
+describe('decodeCompactJws with a header memo', () => {
   it('decodes a header once and shares it, deeply frozen, between tokens that carry it', () => {
     const memo: HeaderMemo = new Map()
     const header = { ...HEADER, kid: 'k1', ext: { nested: [1] } }
-    const first = decodeToken(craftToken(header, PAYLOAD, rsa.privateKey), policy, memo)
-    const second = decodeToken(
+    const first = decodeCompactJws(craftToken(header, PAYLOAD, rsa.privateKey), policy, memo)
+    const second = decodeCompactJws(
       craftToken(header, { ...PAYLOAD, exp: 2 }, rsa.privateKey),
       policy,
       memo,
@@ -165,20 +224,22 @@ describe('decodeToken with a header memo', () => {
   it('remembers no rejected header and still checks each payload and signature', () => {
     const memo: HeaderMemo = new Map()
     expect(
-      decodeToken(craftToken({ alg: 'HS256', typ: 'at+jwt' }, PAYLOAD) + 'c2ln', policy, memo),
+      decodeCompactJws(craftToken({ alg: 'HS256', typ: 'at+jwt' }, PAYLOAD) + 'c2ln', policy, memo),
     ).toBe('unsupported_alg')
     expect(
-      decodeToken(craftToken({ ...HEADER, crit: ['b64'] }, PAYLOAD) + 'c2ln', policy, memo),
+      decodeCompactJws(craftToken({ ...HEADER, crit: ['b64'] }, PAYLOAD) + 'c2ln', policy, memo),
     ).toBe('crit_header')
     expect(memo.size).toBe(0)
     const good = craftToken(HEADER, PAYLOAD, rsa.privateKey)
-    expect(decodeToken(good, policy, memo)).toHaveProperty('header')
+    expect(decodeCompactJws(good, policy, memo)).toHaveProperty('header')
     expect(memo.size).toBe(1)
-    expect(decodeToken(craftToken(HEADER, '{"exp":1,"exp":2}') + 'c2ln', policy, memo)).toBe(
+    expect(decodeCompactJws(craftToken(HEADER, '{"exp":1,"exp":2}') + 'c2ln', policy, memo)).toBe(
       'duplicate_member',
     )
-    expect(decodeToken(craftToken(HEADER, 'not json') + 'c2ln', policy, memo)).toBe('malformed')
-    expect(decodeToken(`${good.slice(0, good.lastIndexOf('.'))}.c2lnbh`, policy, memo)).toBe(
+    expect(decodeCompactJws(craftToken(HEADER, 'not json') + 'c2ln', policy, memo)).toBe(
+      'malformed',
+    )
+    expect(decodeCompactJws(`${good.slice(0, good.lastIndexOf('.'))}.c2lnbh`, policy, memo)).toBe(
       'bad_signature',
     )
   })
@@ -187,7 +248,7 @@ describe('decodeToken with a header memo', () => {
     const memo: HeaderMemo = new Map()
     for (let i = 0; i < HEADER_MEMO_MAX * 3 + 1; i++) {
       const token = craftToken({ ...HEADER, kid: `kid-${i}` }, PAYLOAD) + 'c2ln'
-      expect(decodeToken(token, policy, memo)).toHaveProperty('header.kid', `kid-${i}`)
+      expect(decodeCompactJws(token, policy, memo)).toHaveProperty('header.kid', `kid-${i}`)
       expect(memo.size).toBeLessThanOrEqual(HEADER_MEMO_MAX)
     }
   })

@@ -1,18 +1,44 @@
-import { isObjectRecord } from '@ccflow/core'
-import type { InvalidTokenReason } from '../errors.js'
-import type { JwtHeader } from '../types.js'
+import { isObjectRecord } from '../objects.js'
+import { EDDSA_ALGORITHM } from './algorithms.js'
 
-/** A token that passed the cheap structural checks, before any cryptography. */
-export interface DecodedToken {
-  header: JwtHeader
+/**
+ * Why {@link decodeCompactJws} rejects a token. A verifier that has its own reasons (the guard's
+ * `InvalidTokenReason`) includes these.
+ */
+export type CompactJwsRejection =
+  'malformed' | 'duplicate_member' | 'crit_header' | 'bad_typ' | 'unsupported_alg' | 'bad_signature'
+
+/**
+ * A JWS protected header that passed {@link decodeCompactJws}'s checks.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7515#section-4.1
+ */
+export interface JwsHeader {
+  /** Signature algorithm (RFC 7515 §4.1.1), one the policy accepts. */
+  alg: string
+  /** Media type (RFC 7515 §4.1.9), such as `at+jwt` (RFC 9068) or `client-authentication+jwt`. */
+  typ?: string
+  /** Key id (RFC 7515 §4.1.4). */
+  kid?: string
+  [parameter: string]: unknown
+}
+
+/** A compact JWS that passed the structural checks, before any cryptography. */
+export interface DecodedJws {
+  /** The protected header (frozen when it came from, or went into, a {@link HeaderMemo}). */
+  header: JwsHeader
+  /** The payload: a JSON object without duplicate member names. */
   payload: Record<string, unknown>
 }
 
-/** The checks {@link decodeToken} applies to the protected header. */
-export interface HeaderPolicy {
-  /** Algorithms accepted at all (never contains `none`). */
+/** The checks {@link decodeCompactJws} applies to the protected header. */
+export interface JwsHeaderPolicy {
+  /** Algorithms accepted at all (never `none`). */
   algorithms: ReadonlySet<string>
-  /** Normalised accepted `typ` values, or `undefined` to accept any (or none). */
+  /**
+   * Accepted `typ` values, each passed through {@link normalizeType}, or `undefined` to accept
+   * any `typ` (or none).
+   */
   types: ReadonlySet<string> | undefined
 }
 
@@ -20,13 +46,31 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/
 // Fatal: invalid UTF-8 is a malformed token, not a string with U+FFFD in it.
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
-// ECDSA signatures are r || s of fixed width (RFC 7518 §3.4).
-const EC_SIGNATURE_BYTES: Readonly<Record<string, number>> = { ES256: 64, ES384: 96, ES512: 132 }
+// ECDSA signatures are r || s of fixed width (RFC 7518 §3.4). A switch, not a lookup object:
+// an `alg` such as "constructor" must not find anything.
+function ecdsaSignatureBytes(alg: string): number | undefined {
+  switch (alg) {
+    case 'ES256':
+      return 64
+    case 'ES384':
+      return 96
+    case 'ES512':
+      return 132
+    default:
+      return undefined
+  }
+}
+
+// An Ed25519 signature is 64 bytes (RFC 8032 §5.1.6, RFC 8037 §3.1): 86 base64url characters.
+// With a canonical tail no other length of text decodes to 64 bytes, so no Buffer is needed.
+const EDDSA_SIGNATURE_CHARS = 86
 
 /**
  * Normalises a `typ` value for comparison. RFC 7515 §4.1.9: media types compare
  * case-insensitively and `application/` may be omitted, so `AT+JWT` and `application/at+jwt`
- * are the same type.
+ * are the same type. A {@link JwsHeaderPolicy}'s `types` hold normalised values.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7515#section-4.1.9
  */
 export function normalizeType(typ: string): string {
   const lower = typ.toLowerCase()
@@ -38,6 +82,8 @@ export function normalizeType(typ: string): string {
  * name. `JSON.parse` keeps the last one silently and a reviver cannot see the first, so two
  * parsers could disagree on `alg` or `aud` (RFC 7515 §5.2 lets us reject). Escaped names are
  * compared after unescaping, so `"a"` and `"\u0061"` collide.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7515#section-5.2
  */
 export function hasDuplicateMembers(json: string): boolean {
   const stack: (Set<string> | undefined)[] = []
@@ -89,7 +135,7 @@ export function hasDuplicateMembers(json: string): boolean {
   return false
 }
 
-function decodeJsonSegment(segment: string): Record<string, unknown> | InvalidTokenReason {
+function decodeJsonSegment(segment: string): Record<string, unknown> | CompactJwsRejection {
   if (!BASE64URL.test(segment) || segment.length % 4 === 1) return 'malformed'
   let text: string
   let value: unknown
@@ -124,7 +170,7 @@ function zeroBytes(bytes: Buffer, start: number, end: number): boolean {
   return true
 }
 
-function checkHeader(segment: string, policy: HeaderPolicy): JwtHeader | InvalidTokenReason {
+function checkHeader(segment: string, policy: JwsHeaderPolicy): JwsHeader | CompactJwsRejection {
   const header = decodeJsonSegment(segment)
   if (typeof header === 'string') return header
   const alg = header.alg
@@ -138,13 +184,14 @@ function checkHeader(segment: string, policy: HeaderPolicy): JwtHeader | Invalid
     if (typeof typ !== 'string' || !policy.types.has(normalizeType(typ))) return 'bad_typ'
   }
   if (header.kid !== undefined && typeof header.kid !== 'string') return 'malformed'
-  return header as JwtHeader
+  return header as JwsHeader
 }
 
 /**
  * Freezes an object and every object and array reachable from it (already frozen ones are
  * skipped with what they hold: they were frozen by this function). Used for what is shared
- * between requests: memoised headers and cached `req.auth` values.
+ * between requests: the headers in a {@link HeaderMemo} and cached verification results (the
+ * guard's `req.auth`).
  */
 export function freezeDeep<T extends object>(value: T): T {
   Object.freeze(value)
@@ -169,35 +216,54 @@ export function freezeDeep<T extends object>(value: T): T {
   return value
 }
 
-/** Most headers a {@link HeaderMemo} keeps; a full memo starts over. */
+/** Most headers a {@link HeaderMemo} keeps; a full memo starts over (16). */
 export const HEADER_MEMO_MAX = 16
 
 /**
- * Protected headers that passed {@link decodeToken}'s header checks under one policy, by their
- * exact base64url text. An issuer signs every token with the same few headers (one per key), so
- * a cache miss decodes only the payload. Entries are deeply frozen (they are shared by every
- * token with that header); the memo is bounded, and a stream of distinct headers only clears it.
+ * Protected headers that passed {@link decodeCompactJws}'s header checks under one policy, by
+ * their exact base64url text. An issuer signs every token with the same few headers (one per
+ * key), so a cache miss decodes only the payload. Entries are deeply frozen (they are shared by
+ * every token with that header); the memo is bounded, and a stream of distinct headers only
+ * clears it.
  */
-export type HeaderMemo = Map<string, JwtHeader>
+export type HeaderMemo = Map<string, JwsHeader>
 
 /**
- * The structural checks that run before any cryptography: exactly three base64url segments,
- * header and payload JSON objects without duplicate member names, an accepted `alg`, no `crit`,
- * an accepted `typ`, a string `kid`, and an ECDSA signature of the right width with non-zero
- * r and s (the CVE-2022-21449 shape). `jku`, `x5u`, `x5c` and `jwk` are never read.
+ * The structural checks of a compact JWS that run before any cryptography: exactly three
+ * base64url segments, each without stray pad bits; header and payload JSON objects without
+ * duplicate member names (RFC 7515 §5.2 lets a recipient refuse them); an accepted `alg`; no
+ * `crit` (RFC 7515 §4.1.11: we understand no extension); an accepted `typ`; a string `kid`; an
+ * ECDSA signature of the right width with non-zero r and s (RFC 7518 §3.4, the CVE-2022-21449
+ * shape); an EdDSA signature of 64 bytes (RFC 8037 §3.1: Ed25519). `jku`, `x5u`, `x5c` and
+ * `jwk` are never read. The signature itself is not verified: {@link verifyJwsSignature} does
+ * that.
  *
+ * It runs on every cache miss of the guard: with a `memo`, a header seen before is neither
+ * decoded nor checked again.
+ *
+ * @example
+ * ```ts
+ * const decoded = decodeCompactJws(token, {
+ *   algorithms: new Set(['ES256', 'EdDSA']),
+ *   types: new Set([normalizeType('client-authentication+jwt')]),
+ * })
+ * if (typeof decoded === 'string') return reject(decoded)
+ * ```
+ * @param token - the compact serialisation (RFC 7515 §7.1).
+ * @param policy - the accepted algorithms and types.
  * @param memo - headers already checked under the same `policy` (never share one across
  * policies); with it the returned header is frozen.
- * @returns the decoded token, or the reason it is rejected.
+ * @returns the decoded header and payload, or the reason the token is rejected.
+ * @see https://www.rfc-editor.org/rfc/rfc7515#section-5.2 (message signature validation)
  */
-export function decodeToken(
+export function decodeCompactJws(
   token: string,
-  policy: HeaderPolicy,
+  policy: JwsHeaderPolicy,
   memo?: HeaderMemo,
-): DecodedToken | InvalidTokenReason {
+): DecodedJws | CompactJwsRejection {
   const first = token.indexOf('.')
   const second = first === -1 ? -1 : token.indexOf('.', first + 1)
-  // Five segments (a JWE) or any other count is malformed: only a JWS is an access token here.
+  // Five segments (a JWE) or any other count is malformed: only a compact JWS is accepted.
   if (second === -1 || token.indexOf('.', second + 1) !== -1) return 'malformed'
 
   const headerSegment = token.slice(0, first)
@@ -220,13 +286,15 @@ export function decodeToken(
   const signature = token.slice(second + 1)
   if (!BASE64URL.test(signature) || signature.length % 4 === 1) return 'malformed'
   if (!hasCanonicalTail(signature)) return 'bad_signature'
-  const ecBytes = EC_SIGNATURE_BYTES[alg]
+  const ecBytes = ecdsaSignatureBytes(alg)
   if (ecBytes !== undefined) {
     const bytes = Buffer.from(signature, 'base64url')
     const half = ecBytes / 2
     if (bytes.length !== ecBytes || zeroBytes(bytes, 0, half) || zeroBytes(bytes, half, ecBytes)) {
       return 'bad_signature'
     }
+  } else if (alg === EDDSA_ALGORITHM && signature.length !== EDDSA_SIGNATURE_CHARS) {
+    return 'bad_signature'
   }
   return { header, payload }
 }
