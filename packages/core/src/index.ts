@@ -68,6 +68,7 @@ export {
 export type {
   CreateRemoteKeySetOptions,
   KeySourceFailureReason,
+  KeySourceFetch,
   RemoteKeyAlgorithm,
   RemoteKeySet,
   RemoteKeySetEvent,
