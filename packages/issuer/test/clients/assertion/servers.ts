@@ -1,4 +1,10 @@
-import { generateKeyPairSync, randomBytes, sign } from 'node:crypto'
+import {
+  generateKeyPairSync,
+  type JsonWebKey,
+  type KeyObject,
+  randomBytes,
+  sign,
+} from 'node:crypto'
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -141,4 +147,23 @@ export function json(body: unknown, headers: Record<string, string> = {}): Route
     res.writeHead(200, { 'content-type': 'application/json', ...headers })
     res.end(JSON.stringify(body))
   }
+}
+
+/** A client's public key as a JWK with its kid, and the private key that signs with it. */
+export interface ClientKey {
+  kid: string
+  publicKey: KeyObject
+  privateKey: KeyObject
+  jwk: JsonWebKey
+}
+
+/** Generates a client key: RSA 2048, EC P-256 or Ed25519. */
+export function clientKey(kid: string, type: 'RSA' | 'EC' | 'Ed25519' = 'EC'): ClientKey {
+  const { publicKey, privateKey } =
+    type === 'RSA'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : type === 'EC'
+        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        : generateKeyPairSync('ed25519')
+  return { kid, publicKey, privateKey, jwk: { ...publicKey.export({ format: 'jwk' }), kid } }
 }
