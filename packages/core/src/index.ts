@@ -58,6 +58,8 @@ export {
 } from './jose/algorithms.js'
 export type { AsymmetricAlgorithm } from './jose/algorithms.js'
 export { groupByKid } from './keys/group-by-kid.js'
+export { importJwks, keyFor, onlyKeyFor } from './keys/jwk-set.js'
+export type { CachedSet, ImportedKey, ImportJwksOptions, ImportResult } from './keys/jwk-set.js'
 export {
   createRemoteKeySet,
   KeySetUnavailableError,

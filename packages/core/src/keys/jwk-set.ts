@@ -78,7 +78,8 @@ function suits(entry: ImportedKey, alg: string): boolean {
   return (entry.algorithms as readonly string[]).includes(alg)
 }
 
-interface ImportResult {
+/** The usable keys of a JWK Set, and the skipped ones with the reason. */
+export interface ImportResult {
   keys: ImportedKey[]
   skipped: { kid: string | undefined; reason: SkippedKeyReason }[]
 }
