@@ -75,6 +75,8 @@ export type {
 } from './jose/compact-jws.js'
 export { defaultAlgorithmForKey, signJws, verifyJwsSignature } from './jose/signature.js'
 export { groupByKid } from './keys/group-by-kid.js'
+export { importJwks, keyFor, onlyKeyFor } from './keys/jwk-set.js'
+export type { CachedSet, ImportedKey, ImportJwksOptions, ImportResult } from './keys/jwk-set.js'
 export {
   createRemoteKeySet,
   KeySetUnavailableError,
@@ -85,6 +87,7 @@ export {
 export type {
   CreateRemoteKeySetOptions,
   KeySourceFailureReason,
+  KeySourceFetch,
   RemoteKeyAlgorithm,
   RemoteKeySet,
   RemoteKeySetEvent,

@@ -8,11 +8,27 @@ import {
 } from '../jose/algorithms.js'
 import { KeySourceFetchError } from './jwks-fetch.js'
 
-/** JWS algorithms a remote key can verify (RFC 7518 §3.1), as jsonwebtoken supports them. */
-export type RemoteKeyAlgorithm = AsymmetricAlgorithm
+/**
+ * The EdDSA JWS algorithm (RFC 8037 §3.1), for Ed25519 keys (`kty: 'OKP'`). Opt-in: a key set
+ * imports Ed25519 keys only when its caller allows this algorithm (jsonwebtoken, and so the guard,
+ * cannot verify it). Defined here until `jose/algorithms.ts` names it for everyone.
+ */
+export const EDDSA_ALGORITHM = 'EdDSA'
 
-/** Algorithms a remote key may verify: the asymmetric ones. */
+/**
+ * JWS algorithms a remote key can verify: the asymmetric ones of RFC 7518 §3.1, plus EdDSA
+ * (RFC 8037) where the caller opts in.
+ */
+export type RemoteKeyAlgorithm = AsymmetricAlgorithm | typeof EDDSA_ALGORITHM
+
+/** Algorithms a remote key may verify by default: the asymmetric ones of RFC 7518. */
 export const SUPPORTED_ALGORITHMS: ReadonlySet<string> = new Set<string>(ASYMMETRIC_ALGORITHMS)
+
+/** Every algorithm a caller may allow a remote key set to import keys for. */
+export const IMPORTABLE_ALGORITHMS: readonly RemoteKeyAlgorithm[] = [
+  ...ASYMMETRIC_ALGORITHMS,
+  EDDSA_ALGORITHM,
+]
 
 // RFC 7517 §9.3 / RFC 7518 §6: members that only a private or symmetric key has. A JWKS that
 // publishes them has leaked the key, so anyone could sign with it: the key is refused.
@@ -62,23 +78,35 @@ function suits(entry: ImportedKey, alg: string): boolean {
   return (entry.algorithms as readonly string[]).includes(alg)
 }
 
-interface ImportResult {
+/** The usable keys of a JWK Set, and the skipped ones with the reason. */
+export interface ImportResult {
   keys: ImportedKey[]
   skipped: { kid: string | undefined; reason: SkippedKeyReason }[]
+}
+
+/** Options of {@link importJwks}. */
+export interface ImportJwksOptions {
+  /**
+   * The algorithms keys may be imported for: a key is kept with those of its algorithms that
+   * are listed, and skipped when none is. Ed25519 keys are imported only when `EdDSA` is listed.
+   * @default SUPPORTED_ALGORITHMS (RS256–RS512, PS256–PS512, ES256–ES512)
+   */
+  algorithms?: ReadonlySet<string> | readonly string[]
 }
 
 /**
  * Imports the usable signing keys of a JWK Set, each once, as a public KeyObject.
  *
  * A key is skipped (and reported) when it is not for signatures (`use`, `key_ops`), carries
- * private members, is not RSA or EC P-256/P-384/P-521, is RSA under 2048 bits, has an `alg` that
- * does not fit its type, cannot be imported, or repeats a kid already taken for one of its
- * algorithms (RFC 7517 §4.5 allows one kid for keys of different types; for the same type the
- * first wins, so every kid + alg resolves to exactly one key).
+ * private members, is not RSA or EC P-256/P-384/P-521 (or Ed25519, when `EdDSA` is allowed), is
+ * RSA under 2048 bits, has an `alg` that does not fit its type, is for none of the allowed
+ * algorithms, cannot be imported, or repeats a kid already taken for one of its algorithms
+ * (RFC 7517 §4.5 allows one kid for keys of different types; for the same type the first wins,
+ * so every kid + alg resolves to exactly one key).
  *
  * @throws {KeySourceFetchError} `invalid_shape` when the document is not `{ keys: [...] }`.
  */
-export function importJwks(document: unknown): ImportResult {
+export function importJwks(document: unknown, options: ImportJwksOptions = {}): ImportResult {
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
     throw new KeySourceFetchError('invalid_shape', 'JWKS is not a JSON object')
   }
@@ -86,10 +114,16 @@ export function importJwks(document: unknown): ImportResult {
   if (!Array.isArray(keys)) {
     throw new KeySourceFetchError('invalid_shape', 'JWKS has no keys array')
   }
+  const allowed =
+    options.algorithms === undefined
+      ? SUPPORTED_ALGORITHMS
+      : options.algorithms instanceof Set
+        ? options.algorithms
+        : new Set(options.algorithms)
   const result: ImportResult = { keys: [], skipped: [] }
   const taken = new Set<string>()
   for (const jwk of keys as unknown[]) {
-    const imported = importJwk(jwk)
+    const imported = importJwk(jwk, allowed)
     if ('reason' in imported) {
       result.skipped.push(imported)
       continue
@@ -109,6 +143,7 @@ export function importJwks(document: unknown): ImportResult {
 
 function importJwk(
   value: unknown,
+  allowed: ReadonlySet<string>,
 ): ImportedKey | { kid: string | undefined; reason: SkippedKeyReason } {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { kid: undefined, reason: 'invalid' }
@@ -144,6 +179,10 @@ function importJwk(
   ) {
     algorithms = [EC_ALGORITHM_BY_JWK_CURVE[jwk.crv] as RemoteKeyAlgorithm]
     publicJwk = { kty: 'EC', crv: jwk.crv, x: jwk.x as string, y: jwk.y as string }
+  } else if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519' && allowed.has(EDDSA_ALGORITHM)) {
+    // RFC 8037 §2: an OKP public key is `crv` and `x`; Ed25519 signs with EdDSA only.
+    algorithms = [EDDSA_ALGORITHM]
+    publicJwk = { kty: 'OKP', crv: 'Ed25519', x: jwk.x as string }
   } else {
     return skip('unsupported_type')
   }
@@ -154,6 +193,8 @@ function importJwk(
     }
     algorithms = [jwk.alg as RemoteKeyAlgorithm]
   }
+  algorithms = algorithms.filter((alg) => allowed.has(alg))
+  if (algorithms.length === 0) return skip('unsupported_alg')
   const members: unknown[] = Object.values(publicJwk)
   if (members.some((member) => typeof member !== 'string' || member === '')) return skip('invalid')
 

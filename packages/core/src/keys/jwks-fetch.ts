@@ -2,7 +2,7 @@ import { isSecureOrLoopback } from '../url.js'
 import { checkUrl, type OptionPath } from '../options/check.js'
 
 // Bounded HTTP GET of a JSON document (a JWKS or authorization server metadata) on Node's global
-// fetch (undici): one AbortSignal covers connect, redirects and the body, the body is streamed
+// fetch (undici), or on the caller's injected one: one AbortSignal covers connect, redirects and the body, the body is streamed
 // against a byte cap, and redirects are followed only within the configured origin.
 
 /** Why a key source request failed; stable, safe to log and to put in metrics. */
@@ -39,6 +39,14 @@ export class KeySourceFetchError extends Error {
   }
 }
 
+/**
+ * The fetch a key source request goes through: the global `fetch`, or one the caller injects
+ * (the issuer's, whose connections are address-filtered). It is called with an absolute URL and
+ * an `init` holding `method: 'GET'`, an `accept` header, `redirect: 'manual'` and a `signal`
+ * that it must honour.
+ */
+export type KeySourceFetch = (input: URL, init: RequestInit) => Promise<Response>
+
 /** Limits for one bounded request. */
 export interface FetchLimits {
   /** Milliseconds for the whole request: connect, redirects and body. */
@@ -47,6 +55,8 @@ export interface FetchLimits {
   maxResponseBytes: number
   /** Aborts the request early (the key set's close()). */
   signal?: AbortSignal
+  /** The fetch to use; the global `fetch` when absent. */
+  fetch?: KeySourceFetch | undefined
 }
 
 /** A parsed JSON response and the headers that carry caching information. */
@@ -85,10 +95,11 @@ export async function fetchJson(url: URL, limits: FetchLimits): Promise<JsonResp
   const timeoutSignal = AbortSignal.timeout(limits.timeout)
   const signal =
     limits.signal === undefined ? timeoutSignal : AbortSignal.any([timeoutSignal, limits.signal])
+  const send: KeySourceFetch = limits.fetch ?? fetch
   try {
     let current = url
     for (let hop = 0; ; hop++) {
-      const response = await fetch(current, {
+      const response = await send(current, {
         method: 'GET',
         headers: { accept: 'application/json, application/jwk-set+json' },
         redirect: 'manual',

@@ -9,12 +9,15 @@ import {
 import { defineAliases, type OptionAliases, renameDeprecated } from '../options/deprecate.js'
 import { checkKnownKeys, type OptionTable } from '../options/keys.js'
 import { parseDiscoveryIssuer } from './discovery.js'
-import { parseKeySourceUrl } from './jwks-fetch.js'
+import { type KeySourceFetch, parseKeySourceUrl } from './jwks-fetch.js'
+import { IMPORTABLE_ALGORITHMS, SUPPORTED_ALGORITHMS } from './jwk-set.js'
 import type { KeySetUnavailableError, RemoteKeySetEvent } from './remote-key-set.js'
 
 // A Cache-Control max-age is trusted only within these bounds: a very short one would turn every
 // instance into a JWKS load generator, a very long one would pin a removed (compromised) key.
-export const MIN_MAX_AGE_SECONDS = 30
+// The lower bound is the default of `minCacheMaxAgeSeconds` (the issuer, fetching keys from URLs
+// its clients chose, raises it).
+const MIN_MAX_AGE_SECONDS = 30
 export const MAX_MAX_AGE_SECONDS = 86_400
 /** Defaults of {@link RemoteKeySetOptions}. */
 export const REMOTE_KEY_SET_DEFAULTS: Readonly<{
@@ -23,12 +26,14 @@ export const REMOTE_KEY_SET_DEFAULTS: Readonly<{
   cooldownSeconds: number
   staleForSeconds: number
   maxResponseBytes: number
+  minCacheMaxAgeSeconds: number
 }> = Object.freeze({
   timeoutMs: 3_000,
   cacheMaxAgeSeconds: 600,
   cooldownSeconds: 30,
   staleForSeconds: 3_600,
   maxResponseBytes: 256 * 1024,
+  minCacheMaxAgeSeconds: MIN_MAX_AGE_SECONDS,
 })
 
 /**
@@ -95,7 +100,13 @@ export const REMOTE_KEY_SET_ALIASES: OptionAliases = defineAliases<RemoteKeySetO
   staleFor: 'staleForSeconds',
 })
 
-/** Options of {@link createRemoteKeySet}: one key source plus the cache tuning. */
+/**
+ * Options of {@link createRemoteKeySet}: one key source plus the cache tuning.
+ *
+ * `algorithms`, `fetch`, `minCacheMaxAgeSeconds` and `lazy` are set by a wrapping factory's
+ * code (the issuer's client key sets), never by its users: they are not in
+ * {@link REMOTE_KEY_SET_OPTIONS}, so the guard's `jwks` option does not accept them.
+ */
 export interface CreateRemoteKeySetOptions extends RemoteKeySetOptions {
   /** JWKS URL: https, or http only for localhost, 127.0.0.1 and [::1]. */
   jwksUri?: string
@@ -114,6 +125,32 @@ export interface CreateRemoteKeySetOptions extends RemoteKeySetOptions {
    * @default the error as it is
    */
   unavailableError?: ((error: KeySetUnavailableError) => Error) | undefined
+  /**
+   * The algorithms keys may be imported and looked up for: a non-empty list drawn from RS256–RS512,
+   * PS256–PS512, ES256–ES512 and EdDSA. Ed25519 (`kty: 'OKP'`) keys are imported only when it
+   * holds `EdDSA`; `getKey` answers undefined for an algorithm not listed.
+   * @default the RSA and ECDSA algorithms (every one but EdDSA, which jsonwebtoken cannot verify)
+   */
+  algorithms?: readonly string[] | undefined
+  /**
+   * The fetch that JWKS and metadata requests go through, called as `fetch(url, init)` with a
+   * `GET`, `redirect: 'manual'` and an abort signal in `init` (the issuer passes one whose
+   * connections are address-filtered).
+   * @default the global `fetch`
+   */
+  fetch?: KeySourceFetch | undefined
+  /**
+   * Lower bound, in seconds, of a trusted `Cache-Control: max-age` (1 to 86400): a shorter one is
+   * raised to it. The upper bound is always one day.
+   * @default REMOTE_KEY_SET_DEFAULTS.minCacheMaxAgeSeconds (30)
+   */
+  minCacheMaxAgeSeconds?: number | undefined
+  /**
+   * Starts the first fetch at the first `getKey` instead of at creation; `ready` settles after
+   * that fetch (or rejects when the set is closed before it).
+   * @default false
+   */
+  lazy?: boolean | undefined
 }
 
 const CREATE_REMOTE_KEY_SET_OPTIONS = {
@@ -122,6 +159,10 @@ const CREATE_REMOTE_KEY_SET_OPTIONS = {
   discover: true,
   onEvent: true,
   unavailableError: true,
+  algorithms: true,
+  fetch: true,
+  minCacheMaxAgeSeconds: true,
+  lazy: true,
   ...REMOTE_KEY_SET_OPTIONS,
 } satisfies OptionTable<CreateRemoteKeySetOptions>
 
@@ -148,6 +189,10 @@ export interface ResolvedOptions {
   maxResponseBytes: number
   onEvent: ((event: RemoteKeySetEvent) => void) | undefined
   unavailableError: ((error: KeySetUnavailableError) => Error) | undefined
+  algorithms: ReadonlySet<string>
+  fetch: KeySourceFetch | undefined
+  minCacheMaxAge: number
+  lazy: boolean
 }
 
 /** Checks the options of {@link createRemoteKeySet}, naming the caller's factory in messages. */
@@ -167,6 +212,9 @@ export function resolveOptions(
   const discover = checkBoolean(options.discover, top('discover'), false)
   const onEvent = checkFunction(options.onEvent, top('onEvent'))
   const unavailableError = checkFunction(options.unavailableError, top('unavailableError'))
+  const algorithms = checkAlgorithms(options.algorithms, top('algorithms'))
+  const fetch = checkFunction(options.fetch, top('fetch'))
+  const lazy = checkBoolean(options.lazy, top('lazy'), false)
   const { jwksUri, issuer } = options
   if (discover && jwksUri !== undefined) {
     throw optionError(where, 'jwksUri', 'cannot be combined with "discover"; configure one')
@@ -221,5 +269,32 @@ export function resolveOptions(
     ),
     onEvent,
     unavailableError,
+    algorithms,
+    fetch,
+    minCacheMaxAge: checkNumber(
+      options.minCacheMaxAgeSeconds,
+      top('minCacheMaxAgeSeconds'),
+      { min: 1, max: MAX_MAX_AGE_SECONDS },
+      d.minCacheMaxAgeSeconds,
+    ),
+    lazy,
   }
+}
+
+function checkAlgorithms(value: unknown, at: OptionPath): ReadonlySet<string> {
+  if (value === undefined) return SUPPORTED_ALGORITHMS
+  const expected = `a non-empty array of ${IMPORTABLE_ALGORITHMS.join(', ')}`
+  if (!Array.isArray(value) || value.length === 0) {
+    throw optionError(at.where, at.path, `must be ${expected}`)
+  }
+  for (const alg of value as unknown[]) {
+    if (typeof alg !== 'string' || !(IMPORTABLE_ALGORITHMS as readonly string[]).includes(alg)) {
+      throw optionError(
+        at.where,
+        at.path,
+        `holds ${typeof alg === 'string' ? `"${alg}"` : `a ${typeof alg}`}; it must be ${expected}`,
+      )
+    }
+  }
+  return new Set(value as string[])
 }

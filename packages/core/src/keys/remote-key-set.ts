@@ -23,23 +23,15 @@ import {
   KeySourceFetchError,
   type KeySourceFailureReason,
 } from './jwks-fetch.js'
-import {
-  type CachedSet,
-  importJwks,
-  keyFor,
-  onlyKeyFor,
-  type SkippedKeyReason,
-  SUPPORTED_ALGORITHMS,
-} from './jwk-set.js'
+import { type CachedSet, importJwks, keyFor, onlyKeyFor, type SkippedKeyReason } from './jwk-set.js'
 import {
   type CreateRemoteKeySetOptions,
   MAX_MAX_AGE_SECONDS,
-  MIN_MAX_AGE_SECONDS,
   type RemoteKeySetOptionsContext,
   resolveOptions,
 } from './remote-key-set-options.js'
 
-export type { KeySourceFailureReason } from './jwks-fetch.js'
+export type { KeySourceFailureReason, KeySourceFetch } from './jwks-fetch.js'
 export type { RemoteKeyAlgorithm, SkippedKeyReason } from './jwk-set.js'
 export {
   REMOTE_KEY_SET_ALIASES,
@@ -109,7 +101,8 @@ export interface RemoteKeySet {
    * The verification key for a token's `kid` and `alg`.
    *
    * - Known kid: resolves the key if `alg` suits it (RSA ↔ RS*, PS*; EC P-256 ↔ ES256, P-384 ↔
-   *   ES384, P-521 ↔ ES512; and equal to the JWK's `alg` when it has one), else undefined.
+   *   ES384, P-521 ↔ ES512; Ed25519 ↔ EdDSA when allowed; and equal to the JWK's `alg` when it
+   *   has one), else undefined. An `alg` outside the set's `algorithms` resolves undefined.
    * - Unknown kid: refetches the set at most once per cooldown, shared by all callers; resolves
    *   undefined when the kid is still unknown (→ 401 invalid_token).
    * - No kid: the one key of the set that suits `alg`, or undefined when there are zero or several.
@@ -126,8 +119,10 @@ export interface RemoteKeySet {
    */
   peekKey(kid: string | undefined, alg: string): KeyObject | undefined
   /**
-   * Settles after the first fetch. Rejects with {@link KeySetUnavailableError} (or what `unavailableError` makes of it) when it failed;
-   * a handler is already attached, so an unobserved failure is never an unhandled rejection.
+   * Settles after the first fetch (for a `lazy` set, the one the first `getKey` starts). Rejects
+   * with {@link KeySetUnavailableError} (or what `unavailableError` makes of it) when it failed,
+   * or when a lazy set is closed before fetching; a handler is already attached, so an
+   * unobserved failure is never an unhandled rejection.
    */
   readonly ready: Promise<void>
   /** Aborts an in-flight fetch and stops further fetches; cached keys stay usable. */
@@ -137,9 +132,10 @@ export interface RemoteKeySet {
 }
 
 /**
- * Creates a remote key set and starts its first fetch.
+ * Creates a remote key set and starts its first fetch (with `lazy`, the first `getKey` does).
  *
- * The set is cached for the response's `Cache-Control: max-age` (bounded to 30 s – 1 day) or
+ * The set is cached for the response's `Cache-Control: max-age` (bounded to
+ * `minCacheMaxAgeSeconds`, 30 s by default, – 1 day) or
  * `cacheMaxAgeSeconds`; refreshed lazily and single-flight on the first access after that; kept
  * as last-known-good for `staleForSeconds` when refreshes fail; refetched on an unknown kid at
  * most once per `cooldownSeconds`. Failed attempts back off (1 s, doubling, up to the cooldown); requests in
@@ -165,7 +161,9 @@ export function createRemoteKeySet(
     timeout: config.timeoutMs,
     maxResponseBytes: config.maxResponseBytes,
     signal: closer.signal,
+    fetch: config.fetch,
   }
+  const algorithms = config.algorithms
 
   let jwksUrl = config.jwksUrl
   let current: CachedSet | undefined
@@ -193,7 +191,7 @@ export function createRemoteKeySet(
       jwksUrl ??= await discoverJwksUri(config.issuer, config.issuerUrl, limits)
       const uri = jwksUrl.href
       const { json, headers } = await fetchJson(jwksUrl, limits)
-      const { keys, skipped } = importJwks(json)
+      const { keys, skipped } = importJwks(json, { algorithms })
       for (const { kid, reason } of skipped) emit({ type: 'jwks_key_skipped', uri, kid, reason })
       if (keys.length === 0) {
         throw new KeySourceFetchError('no_usable_keys', 'key set has no usable signing key')
@@ -202,7 +200,7 @@ export function createRemoteKeySet(
       const maxAge =
         advertised === undefined
           ? config.cacheMaxAge
-          : Math.min(Math.max(advertised, MIN_MAX_AGE_SECONDS), MAX_MAX_AGE_SECONDS)
+          : Math.min(Math.max(advertised, config.minCacheMaxAge), MAX_MAX_AGE_SECONDS)
       const now = Date.now()
       current = { keys, byKid: groupByKid(keys), fetchedAt: now, expiresAt: now + maxAge * 1000 }
       lastSuccessAt = now
@@ -223,11 +221,26 @@ export function createRemoteKeySet(
     }
   }
 
+  // Settled once, after the first attempt (or by close() when a lazy set never fetched).
+  let settleReady: ((error: Error | undefined) => void) | undefined
+  const ready = new Promise<void>((resolve, reject) => {
+    settleReady = (error) => (error === undefined ? resolve() : reject(error))
+  })
+  ready.catch(() => {
+    // Observed by whoever awaits ready; unobserved it must not crash the process.
+  })
+  const settleReadyOnce = (error: Error | undefined): void => {
+    settleReady?.(error)
+    settleReady = undefined
+  }
+
   // Single flight: every caller that needs a fetch while one runs awaits that same one.
   // attempt() never rejects, so neither does this promise.
   const refresh = (): Promise<void> => {
     inflight ??= attempt().finally(() => {
       inflight = undefined
+      if (settleReady !== undefined)
+        settleReadyOnce(current === undefined ? unavailable() : undefined)
     })
     return inflight
   }
@@ -257,17 +270,12 @@ export function createRemoteKeySet(
     )
   }
 
-  const ready = refresh().then(() => {
-    if (current === undefined) throw unavailable()
-  })
-  ready.catch(() => {
-    // Observed by whoever awaits ready; unobserved it must not crash the process.
-  })
+  if (!config.lazy) void refresh()
 
   return {
     ready,
     async getKey(kid, alg) {
-      if (!SUPPORTED_ALGORITHMS.has(alg)) return undefined
+      if (!algorithms.has(alg)) return undefined
       let set = await usableSet()
       if (kid === undefined) return onlyKeyFor(set, alg)
       if (set.byKid.has(kid)) return keyFor(set, kid, alg)
@@ -282,7 +290,7 @@ export function createRemoteKeySet(
     peekKey(kid, alg) {
       const set = current
       // Exactly the cases where getKey answers from the fresh set without awaiting anything.
-      if (set === undefined || Date.now() >= set.expiresAt || !SUPPORTED_ALGORITHMS.has(alg)) {
+      if (set === undefined || Date.now() >= set.expiresAt || !algorithms.has(alg)) {
         return undefined
       }
       return kid === undefined ? onlyKeyFor(set, alg) : keyFor(set, kid, alg)
@@ -290,6 +298,8 @@ export function createRemoteKeySet(
     close() {
       closed = true
       closer.abort()
+      // A lazy set closed before its first fetch: nothing will settle ready any more.
+      if (settleReady !== undefined && inflight === undefined) settleReadyOnce(unavailable())
     },
     stats() {
       return {

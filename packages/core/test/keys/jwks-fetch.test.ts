@@ -129,6 +129,21 @@ describe('fetchJson', () => {
     expect(error).toMatchObject({ reason: 'redirect', cause: expect.any(TypeError) as unknown })
   })
 
+  it('sends the request and every redirect hop through the injected fetch', async () => {
+    server.route('/old', (_req, res) => void res.writeHead(302, { location: '/doc' }).end())
+    server.route('/doc', (_req, res) => void res.writeHead(200).end('{"a":1}'))
+    const urls: string[] = []
+    const result = await fetchJson(new URL(server.url('/old')), {
+      ...limits,
+      fetch: (input, init) => {
+        urls.push(input.href)
+        return fetch(input, init)
+      },
+    })
+    expect(result).toMatchObject({ json: { a: 1 }, url: server.url('/doc') })
+    expect(urls).toEqual([server.url('/old'), server.url('/doc')])
+  })
+
   it('treats a 204 without a body as a document that is not JSON', async () => {
     server.route('/doc', (_req, res) => {
       res.writeHead(204).end()

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { generateKeyPairSync, randomUUID } from 'node:crypto'
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   createRemoteKeySet,
@@ -865,6 +865,134 @@ describe('createRemoteKeySet', () => {
       set.close()
       const error = await unavailable(set.ready)
       expect(error.cause).toMatchObject({ reason: 'aborted' })
+    })
+  })
+
+  describe('algorithms', () => {
+    it('serves an Ed25519 key for EdDSA when the algorithms hold EdDSA', async () => {
+      const ed = generateKeyPairSync('ed25519')
+      const edJwk = { ...ed.publicKey.export({ format: 'jwk' }), kid: 'ed' }
+      server.route(JWKS, json({ keys: [edJwk, rsaA.jwk] }))
+      const set = keySet({ algorithms: ['EdDSA', 'RS256'] })
+      expect((await set.getKey('ed', 'EdDSA'))?.equals(ed.publicKey)).toBe(true)
+      expect((await set.getKey(undefined, 'EdDSA'))?.equals(ed.publicKey)).toBe(true)
+      expect(set.peekKey('ed', 'EdDSA')?.equals(ed.publicKey)).toBe(true)
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
+      expect(await set.getKey('rsa-a', 'PS256')).toBeUndefined()
+      expect(set.peekKey('rsa-a', 'PS256')).toBeUndefined()
+      expect(server.hits(JWKS)).toBe(1)
+    })
+
+    it('skips an Ed25519 key by default and reports it', async () => {
+      const ed = generateKeyPairSync('ed25519')
+      server.route(JWKS, json({ keys: [{ ...ed.publicKey.export({ format: 'jwk' }), kid: 'ed' }] }))
+      const events: RemoteKeySetEvent[] = []
+      const set = keySet({ onEvent: (event) => events.push(event) })
+      await unavailable(set.ready)
+      expect(events[0]).toMatchObject({
+        type: 'jwks_key_skipped',
+        kid: 'ed',
+        reason: 'unsupported_type',
+      })
+      // EdDSA is not among the set's algorithms: answered without a fetch.
+      expect(await set.getKey('ed', 'EdDSA')).toBeUndefined()
+      expect(server.hits(JWKS)).toBe(1)
+    })
+  })
+
+  describe('fetch', () => {
+    it('sends every JWKS request through the injected fetch', async () => {
+      server.route(JWKS, json(jwks(rsaA), { 'cache-control': 'max-age=60' }))
+      const calls: [string, RequestInit][] = []
+      const fetch = (input: URL, init: RequestInit): Promise<Response> => {
+        calls.push([input.href, init])
+        return globalThis.fetch(input, init)
+      }
+      const set = keySet({ fetch })
+      await set.ready
+      advance(61)
+      await set.getKey('rsa-a', 'RS256')
+      expect(calls.map(([url]) => url)).toEqual([server.url(JWKS), server.url(JWKS)])
+      expect(calls[0]?.[1]).toMatchObject({ method: 'GET', redirect: 'manual' })
+      expect(calls[0]?.[1].signal).toBeInstanceOf(AbortSignal)
+    })
+
+    it('reports a rejection of the injected fetch as a network failure, with its cause', async () => {
+      const refused = new Error('address refused')
+      const set = keySet({ fetch: () => Promise.reject(refused) })
+      const error = await unavailable(set.ready)
+      expect(error.cause).toMatchObject({ reason: 'network', cause: refused })
+      expect(server.hits()).toBe(0)
+    })
+
+    it('sends discovery and JWKS requests through the injected fetch', async () => {
+      const issuer = server.origin
+      server.route(
+        '/.well-known/oauth-authorization-server',
+        json({ issuer, jwks_uri: server.url(JWKS) }),
+      )
+      server.route(JWKS, json(jwks(rsaA)))
+      const urls: string[] = []
+      const set = createRemoteKeySet({
+        issuer,
+        discover: true,
+        fetch: (input, init) => {
+          urls.push(input.href)
+          return globalThis.fetch(input, init)
+        },
+      })
+      open.push(set)
+      await set.ready
+      expect(urls).toEqual([
+        server.url('/.well-known/oauth-authorization-server'),
+        server.url(JWKS),
+      ])
+    })
+  })
+
+  describe('minCacheMaxAgeSeconds', () => {
+    it('raises a max-age of 5 seconds to the configured 60', async () => {
+      server.route(JWKS, json(jwks(rsaA), { 'cache-control': 'max-age=5' }))
+      const set = keySet({ minCacheMaxAgeSeconds: 60 })
+      await set.ready
+      expect(set.stats().expiresAt).toBe(Date.now() + 60_000)
+      advance(59)
+      await set.getKey('rsa-a', 'RS256')
+      expect(server.hits(JWKS)).toBe(1)
+      advance(2)
+      await set.getKey('rsa-a', 'RS256')
+      expect(server.hits(JWKS)).toBe(2)
+    })
+  })
+
+  describe('lazy', () => {
+    it('fetches nothing at creation, then once at the first getKey, and settles ready', async () => {
+      server.route(JWKS, json(jwks(rsaA)))
+      const set = keySet({ lazy: true })
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(server.hits(JWKS)).toBe(0)
+      expect(set.stats().fetches).toBe(0)
+      const [key] = await Promise.all([set.getKey('rsa-a', 'RS256'), set.ready])
+      expect(key?.equals(rsaA.publicKey)).toBe(true)
+      expect(server.hits(JWKS)).toBe(1)
+    })
+
+    it('rejects ready when closed before its first fetch, and never fetches', async () => {
+      server.route(JWKS, json(jwks(rsaA)))
+      const set = keySet({ lazy: true, cooldownSeconds: 30 })
+      set.close()
+      const error = await unavailable(set.ready)
+      expect(error.retryAfter).toBe(30)
+      await unavailable(set.getKey('rsa-a', 'RS256'))
+      expect(server.hits(JWKS)).toBe(0)
+    })
+
+    it('rejects ready when its first fetch fails', async () => {
+      server.route(JWKS, status(500))
+      const set = keySet({ lazy: true })
+      await unavailable(set.getKey('rsa-a', 'RS256'))
+      const error = await unavailable(set.ready)
+      expect(error.cause).toMatchObject({ reason: 'http_status', status: 500 })
     })
   })
 
