@@ -7,6 +7,8 @@ import {
   type SecretHashAlgorithm,
   DEFAULT_SIGNING_ALGORITHM,
 } from '@ccflow/issuer'
+import { CliFailure } from './cli-failure.js'
+import { readBounded } from './read-bounded.js'
 
 /** Where the CLI reads and writes; injected so tests need no real terminal. */
 export interface CliIo {
@@ -16,11 +18,6 @@ export interface CliIo {
   stderr: { write(text: string): unknown }
   /** The environment: `CCFLOW_CLIENT_SECRET` and `CCFLOW_SECRET_PEPPER` are read from here. */
   env: Readonly<Record<string, string | undefined>>
-}
-
-/** A failure the user can fix; printed as one line, exit code 1. */
-class CliFailure extends Error {
-  override readonly name = 'CliFailure'
 }
 
 const MAX_STDIN_BYTES = 64 * 1024
@@ -231,17 +228,12 @@ const COLON_WARNING =
 
 /** Reads a secret from standard input: one line, at most 64 KiB, trailing newline dropped. */
 async function readSecret(io: CliIo): Promise<string> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of io.stdin) {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
-    size += buffer.length
-    if (size > MAX_STDIN_BYTES) throw new CliFailure('the secret on standard input is too long')
-    chunks.push(buffer)
-  }
-  const secret = Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '')
+  const input = await readBounded(
+    io.stdin,
+    MAX_STDIN_BYTES,
+    'the secret on standard input is too long',
+  )
+  const secret = input.toString('utf8').replace(/\r?\n$/, '')
   if (secret === '') throw new CliFailure('no secret on standard input')
   if (/[\r\n]/.test(secret)) throw new CliFailure('the secret on standard input must be one line')
   return secret
