@@ -9,6 +9,12 @@ import {
 } from '@ccflow/issuer'
 import { CliFailure } from './cli-failure.js'
 import { readBounded } from './read-bounded.js'
+import {
+  CLIENT_KEY_ALGORITHMS,
+  DEFAULT_CLIENT_KEY_ALGORITHM,
+  generateClientKey,
+  type ClientKeyAlgorithm,
+} from './client-key.js'
 
 /** Where the CLI reads and writes; injected so tests need no real terminal. */
 export interface CliIo {
@@ -108,48 +114,34 @@ function buildProgram(io: CliIo): Command {
   program
     .command('keygen')
     .description(
-      'Generate a signing key: a private JWKS for SIGNING_KEYS_FILE and the public JWKS.',
+      'Generate a signing key: a private JWKS for SIGNING_KEYS_FILE and the public JWKS. With ' +
+        '--client, a client key for private_key_jwt: the private JWK for the client and the ' +
+        "public JWK Set for the client record's jwks.",
     )
+    .option('--client', 'generate a client key for private_key_jwt (RFC 7523)')
     .addOption(
-      new Option('--alg <alg>', 'signing algorithm')
-        .choices(['RS256', 'PS256', 'ES256'])
-        .default(DEFAULT_SIGNING_ALGORITHM),
+      new Option(
+        '--alg <alg>',
+        `algorithm (default: ${DEFAULT_SIGNING_ALGORITHM}, or ${DEFAULT_CLIENT_KEY_ALGORITHM} ` +
+          'with --client; EdDSA only with --client)',
+      ).choices([...new Set([...SIGNING_KEY_ALGORITHMS, ...CLIENT_KEY_ALGORITHMS])]),
     )
-    .option('--kid <kid>', 'key id (default: generated)')
+    .option('--kid <kid>', 'key id (default: the RFC 7638 thumbprint of the public key)')
     .option(
       '--out <file>',
-      'write the private JWKS to this file (mode 0600) and print the public JWKS',
+      'write the private key to this new file (mode 0600) and print only the public JWKS',
     )
-    .action(async (options: { alg: 'RS256' | 'PS256' | 'ES256'; kid?: string; out?: string }) => {
-      let key: ReturnType<typeof generateSigningKey>
-      try {
-        key = generateSigningKey(options.alg, options.kid === undefined ? {} : { kid: options.kid })
-      } catch (err) {
-        throw new CliFailure(err instanceof Error ? err.message : 'could not generate a key')
-      }
-      const privateJwks = { keys: [{ ...key.privateJwk, kid: key.kid, alg: key.alg }] }
-      const publicJwks = { keys: [{ ...key.publicJwk, kid: key.kid, alg: key.alg, use: 'sig' }] }
+    .action(async (options: KeygenOptions, command: Command) => {
+      const generated =
+        options.client === true ? clientKeygen(options) : signingKeygen(options, command)
       if (options.out === undefined) {
-        io.stdout.write(
-          `${JSON.stringify({ private: privateJwks, public: publicJwks }, null, 2)}\n`,
-        )
+        const both = { private: generated.privateKey, public: generated.publicJwks }
+        io.stdout.write(`${JSON.stringify(both, null, 2)}\n`)
         return
       }
-      try {
-        await writeFile(options.out, `${JSON.stringify(privateJwks, null, 2)}\n`, {
-          mode: 0o600,
-          flag: 'wx',
-        })
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code
-        throw new CliFailure(
-          code === 'EEXIST'
-            ? `${options.out} already exists; choose another file (keys are never overwritten)`
-            : `cannot write ${options.out} (${code ?? 'error'})`,
-        )
-      }
-      io.stdout.write(`${JSON.stringify(publicJwks, null, 2)}\n`)
-      io.stderr.write(`private JWKS written to ${options.out}\n`)
+      await writeNewFile(options.out, `${JSON.stringify(generated.privateKey, null, 2)}\n`)
+      io.stdout.write(`${JSON.stringify(generated.publicJwks, null, 2)}\n`)
+      io.stderr.write(`${generated.written} written to ${options.out}\n`)
     })
 
   program
@@ -178,6 +170,71 @@ function buildProgram(io: CliIo): Command {
     })
 
   return program
+}
+
+const SIGNING_KEY_ALGORITHMS = ['RS256', 'PS256', 'ES256'] as const
+
+interface KeygenOptions {
+  client?: true
+  alg?: (typeof SIGNING_KEY_ALGORITHMS)[number] | ClientKeyAlgorithm
+  kid?: string
+  out?: string
+}
+
+/** What `keygen` prints or writes: the private key document and the public JWK Set. */
+interface GeneratedKey {
+  privateKey: object
+  publicJwks: object
+  /** Names the private document on standard error once it is written. */
+  written: string
+}
+
+function signingKeygen(options: KeygenOptions, command: Command): GeneratedKey {
+  const alg = options.alg ?? DEFAULT_SIGNING_ALGORITHM
+  if (alg === 'EdDSA') {
+    // The issuer signs access tokens with RS256, PS256 or ES256 (the guard verifies with
+    // jsonwebtoken, which has no EdDSA); EdDSA is for client assertions only.
+    command.error(
+      'error: --alg EdDSA is for client keys: add --client, or choose RS256, PS256 or ES256',
+      {
+        exitCode: 2,
+      },
+    )
+  }
+  let key: ReturnType<typeof generateSigningKey>
+  try {
+    key = generateSigningKey(alg, options.kid === undefined ? {} : { kid: options.kid })
+  } catch (err) {
+    throw new CliFailure(err instanceof Error ? err.message : 'could not generate a key')
+  }
+  return {
+    privateKey: { keys: [{ ...key.privateJwk, kid: key.kid, alg: key.alg }] },
+    publicJwks: { keys: [{ ...key.publicJwk, kid: key.kid, alg: key.alg, use: 'sig' }] },
+    written: 'private JWKS',
+  }
+}
+
+function clientKeygen(options: KeygenOptions): GeneratedKey {
+  const pair = generateClientKey(options.alg ?? DEFAULT_CLIENT_KEY_ALGORITHM, options.kid)
+  return {
+    privateKey: pair.privateJwk,
+    publicJwks: pair.publicJwks,
+    written: 'private JWK',
+  }
+}
+
+/** Writes a new file readable by its owner only; never replaces an existing one. */
+async function writeNewFile(file: string, text: string): Promise<void> {
+  try {
+    await writeFile(file, text, { mode: 0o600, flag: 'wx' })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new CliFailure(
+      code === 'EEXIST'
+        ? `${file} already exists; choose another file (keys are never overwritten)`
+        : `cannot write ${file} (${code ?? 'error'})`,
+    )
+  }
 }
 
 interface TokenCommandOptions {

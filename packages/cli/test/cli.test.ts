@@ -17,7 +17,9 @@ import {
   verifyClientSecret,
   DEFAULT_SIGNING_ALGORITHM,
   generateSigningKey,
+  validateClient,
 } from '@ccflow/issuer'
+import { jwkThumbprint } from '../src/client-key.js'
 
 interface Run {
   code: number
@@ -227,6 +229,105 @@ describe('ccflow keygen', () => {
 
   it('exits 2 on an algorithm it does not offer', async () => {
     expect((await run(['keygen', '--alg', 'HS256'])).code).toBe(2)
+  })
+})
+
+describe('ccflow keygen --client', () => {
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ccflow-cli-client-'))
+  })
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  interface ClientKeyOutput {
+    private: JsonWebKey & { kid: string; alg: string; use: string }
+    public: { keys: (JsonWebKey & { kid: string; alg: string; use: string })[] }
+  }
+
+  it.each(['ES256', 'EdDSA', 'PS256', 'RS256'])(
+    'prints the private JWK and the public JWK Set of a new %s client key',
+    async (alg) => {
+      const result = await run(['keygen', '--client', '--alg', alg, '--kid', 'billing-1'])
+      expect(result.code).toBe(0)
+      expect(result.stderr).toBe('')
+      const output = JSON.parse(result.stdout) as ClientKeyOutput
+      expect(Object.keys(output)).toEqual(['private', 'public'])
+      expect(output.private).toMatchObject({ kid: 'billing-1', alg, use: 'sig' })
+      expect(output.private.d).toBeTypeOf('string')
+      expect(output.public.keys).toHaveLength(1)
+      expect(output.public.keys[0]).toMatchObject({ kid: 'billing-1', alg, use: 'sig' })
+      expect(output.public.keys[0]).not.toHaveProperty('d')
+    },
+  )
+
+  it('makes an ES256 key named by its thumbprint when neither --alg nor --kid is given', async () => {
+    const result = await run(['keygen', '--client'])
+    expect(result.code).toBe(0)
+    const output = JSON.parse(result.stdout) as ClientKeyOutput
+    expect(output.private).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256' })
+    expect(output.private.kid).toBe(jwkThumbprint(output.public.keys[0]!))
+  })
+
+  it('prints a public JWK Set that the issuer accepts as a private_key_jwt client record', async () => {
+    const result = await run(['keygen', '--client', '--alg', 'EdDSA'])
+    const { public: jwks } = JSON.parse(result.stdout) as ClientKeyOutput
+    const client = validateClient({
+      client_id: 'billing',
+      scope: 'reports:read',
+      audiences: ['https://api.internal'],
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks,
+    })
+    expect(client.jwks).toEqual(jwks)
+  })
+
+  it('writes the private JWK (not a set) with mode 0600 and prints only the public JWK Set when --out is given', async () => {
+    const file = join(dir, 'billing.jwk')
+    const result = await run(['keygen', '--client', '--out', file])
+    expect(result.code).toBe(0)
+    expect(result.stderr).toBe(`private JWK written to ${file}\n`)
+    expect((await stat(file)).mode & 0o777).toBe(0o600)
+    const privateJwk = JSON.parse(await readFile(file, 'utf8')) as JsonWebKey & { kid: string }
+    expect(privateJwk).not.toHaveProperty('keys')
+    expect(privateJwk).toMatchObject({ kty: 'EC', alg: 'ES256', use: 'sig' })
+    expect(privateJwk.d).toBeTypeOf('string')
+    expect(result.stdout).not.toContain('"d"')
+    const publicJwks = JSON.parse(result.stdout) as ClientKeyOutput['public']
+    expect(publicJwks.keys.map((key) => key.kid)).toEqual([privateJwk.kid])
+  })
+
+  it('refuses to overwrite an existing file', async () => {
+    const file = join(dir, 'existing.jwk')
+    await writeFile(file, 'keep me')
+    const result = await run(['keygen', '--client', '--alg', 'EdDSA', '--out', file])
+    expect(result.code).toBe(1)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toBe(
+      `ccflow: ${file} already exists; choose another file (keys are never overwritten)\n`,
+    )
+    expect(await readFile(file, 'utf8')).toBe('keep me')
+  })
+
+  it('exits 1 with a one-line message when the kid is not allowed', async () => {
+    const result = await run(['keygen', '--client', '--kid', 'bad kid'])
+    expect(result.code).toBe(1)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toBe('ccflow: the kid must be 1-128 characters of [A-Za-z0-9._~-]\n')
+  })
+
+  it('exits 2 on an algorithm it does not offer', async () => {
+    for (const alg of ['HS256', 'ES384', 'none']) {
+      expect((await run(['keygen', '--client', '--alg', alg])).code).toBe(2)
+    }
+  })
+
+  it('exits 2 when --alg EdDSA is asked for a signing key (without --client)', async () => {
+    const result = await run(['keygen', '--alg', 'EdDSA'])
+    expect(result.code).toBe(2)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toMatch(/^error: --alg EdDSA is for client keys: add --client/)
   })
 })
 
