@@ -14,7 +14,13 @@ import {
   DEFAULT_CLIENT_KEY_ALGORITHM,
   generateClientKey,
   type ClientKeyAlgorithm,
-} from './client-key.js'
+} from './generate-client-key.js'
+import { readClientKey } from './read-client-key.js'
+import {
+  createClientAssertion,
+  DEFAULT_ASSERTION_LIFETIME_SECONDS,
+  MAX_ASSERTION_LIFETIME_SECONDS,
+} from './create-client-assertion.js'
 
 /** Where the CLI reads and writes; injected so tests need no real terminal. */
 export interface CliIo {
@@ -145,6 +151,42 @@ function buildProgram(io: CliIo): Command {
     })
 
   program
+    .command('assertion')
+    .description(
+      'Print a fresh private_key_jwt client assertion (RFC 7523), signed with the client key in ' +
+        'FILE, for client_assertion in a token request made with curl. aud is the issuer exactly ' +
+        'as given; every run makes a new jti.',
+    )
+    .requiredOption(
+      '--key <file>',
+      'the private JWK, JWK Set with one private key, or PEM private key of the client',
+    )
+    .requiredOption('--client-id <id>', 'client id (iss and sub)', parseClientId)
+    .requiredOption(
+      '--issuer <url>',
+      'issuer identifier (aud), exactly as the server names it in its metadata',
+      parseIssuer,
+    )
+    .addOption(
+      new Option(
+        '--lifetime <seconds>',
+        `seconds until exp (1 to ${MAX_ASSERTION_LIFETIME_SECONDS})`,
+      )
+        .argParser(parseLifetime)
+        .default(DEFAULT_ASSERTION_LIFETIME_SECONDS),
+    )
+    .action(async (options: AssertionCommandOptions) => {
+      if (options.issuer.endsWith('/')) io.stderr.write(TRAILING_SLASH_WARNING)
+      const clientKey = await readClientKey(options.key)
+      const assertion = createClientAssertion(clientKey, {
+        clientId: options.clientId,
+        audience: options.issuer,
+        lifetimeSeconds: options.lifetime,
+      })
+      io.stdout.write(`${assertion}\n`)
+    })
+
+  program
     .command('token')
     .description(
       'Fetch an access token through metadata discovery, for debugging. The client secret comes ' +
@@ -237,6 +279,18 @@ async function writeNewFile(file: string, text: string): Promise<void> {
   }
 }
 
+interface AssertionCommandOptions {
+  key: string
+  clientId: string
+  issuer: string
+  lifetime: number
+}
+
+// Issuer identifiers compare as strings (RFC 8414 §3.3), and so does aud with the issuer.
+const TRAILING_SLASH_WARNING =
+  'ccflow: warning: the issuer ends in "/"; aud must equal the issuer identifier character for ' +
+  'character, so the token endpoint refuses this assertion unless its issuer ends in "/" too\n'
+
 interface TokenCommandOptions {
   issuer: URL
   clientId: string
@@ -273,6 +327,29 @@ function parseUrl(value: string): URL {
     // fall through to the usage error
   }
   throw new InvalidArgumentError('expected an http(s) URL')
+}
+
+/** An issuer identifier, kept exactly as typed: it becomes `aud`, compared as a string. */
+function parseIssuer(value: string): string {
+  parseUrl(value)
+  if (/[?#]/.test(value)) {
+    throw new InvalidArgumentError('an issuer identifier has no query or fragment (RFC 8414 §2)')
+  }
+  return value
+}
+
+// RFC 6749 Appendix A.1: client-id = *VSCHAR (%x20-7E); the issuer's records allow 1 to 255.
+function parseClientId(value: string): string {
+  if (/^[\x20-\x7e]{1,255}$/.test(value)) return value
+  throw new InvalidArgumentError('expected 1-255 printable ASCII characters')
+}
+
+function parseLifetime(value: string): number {
+  const seconds = /^[0-9]{1,4}$/.test(value) ? Number(value) : Number.NaN
+  if (seconds >= 1 && seconds <= MAX_ASSERTION_LIFETIME_SECONDS) return seconds
+  throw new InvalidArgumentError(
+    `expected whole seconds from 1 to ${MAX_ASSERTION_LIFETIME_SECONDS}`,
+  )
 }
 
 // The token endpoint reads client_secret_basic with passport-http, which splits the decoded

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, type JsonWebKey } from 'node:crypto'
+import { createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto'
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os'
 import { Readable } from 'node:stream'
 import { join } from 'node:path'
 import express from 'express'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { verifyJwsSignature } from '@ccflow/core'
 import { runCli, type CliIo } from '../src/cli.js'
 import {
   generateClientSecret,
@@ -19,7 +20,7 @@ import {
   generateSigningKey,
   validateClient,
 } from '@ccflow/issuer'
-import { jwkThumbprint } from '../src/client-key.js'
+import { jwkThumbprint } from '../src/generate-client-key.js'
 
 interface Run {
   code: number
@@ -331,6 +332,200 @@ describe('ccflow keygen --client', () => {
   })
 })
 
+describe('ccflow assertion', () => {
+  let dir: string
+  let keyFile: string
+  const NOW = Date.UTC(2026, 5, 1, 8, 30, 0)
+  const issuer = 'https://auth.internal'
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ccflow-cli-assertion-'))
+    keyFile = join(dir, 'billing.jwk')
+    expect((await run(['keygen', '--client', '--kid', 'billing-1', '--out', keyFile])).code).toBe(0)
+  })
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  /** Runs `ccflow assertion` with the test key, client id and issuer unless told otherwise. */
+  const assertion = (
+    given: { key?: string; clientId?: string; issuer?: string } = {},
+    ...extra: string[]
+  ) =>
+    run([
+      'assertion',
+      ...['--key', given.key ?? keyFile],
+      ...['--client-id', given.clientId ?? 'billing'],
+      ...['--issuer', given.issuer ?? issuer],
+      ...extra,
+    ])
+
+  it.each(['ES256', 'EdDSA', 'PS256', 'RS256'])(
+    'prints one %s assertion that the public JWK from keygen --client verifies',
+    async (alg) => {
+      const file = join(dir, `client-${alg}.jwk`)
+      const generated = await run(['keygen', '--client', '--alg', alg, '--out', file])
+      const [publicJwk] = (
+        JSON.parse(generated.stdout) as { keys: (JsonWebKey & { kid: string })[] }
+      ).keys
+      const result = await assertion({ key: file })
+      expect(result.code).toBe(0)
+      expect(result.stderr).toBe('')
+      expect(result.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/)
+      const token = result.stdout.trim()
+      const { header } = decodeJwt(token)
+      expect(header).toEqual({ alg, kid: publicJwk!.kid, typ: 'client-authentication+jwt' })
+      const publicKey = createPublicKey({ key: publicJwk!, format: 'jwk' })
+      expect(verifyJwsSignature(token, alg, publicKey)).toBe(true)
+    },
+  )
+
+  it('signs exactly iss, sub, aud, iat, exp (iat + 60) and jti', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(NOW)
+    const result = await assertion()
+    expect(decodeJwt(result.stdout.trim()).payload).toEqual({
+      iss: 'billing',
+      sub: 'billing',
+      aud: issuer,
+      iat: NOW / 1000,
+      exp: NOW / 1000 + 60,
+      jti: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/) as unknown,
+    })
+  })
+
+  it('sets exp to iat plus --lifetime', async () => {
+    for (const lifetime of [1, 300]) {
+      const { payload } = decodeJwt(
+        (await assertion({}, '--lifetime', String(lifetime))).stdout.trim(),
+      )
+      expect(payload.exp - payload.iat).toBe(lifetime)
+    }
+  })
+
+  it('makes a new jti on every run', async () => {
+    const first = decodeJwt((await assertion()).stdout.trim()).payload
+    const second = decodeJwt((await assertion()).stdout.trim()).payload
+    expect(first.jti).not.toBe(second.jti)
+  })
+
+  it('uses the issuer exactly as given for aud, path included', async () => {
+    const result = await assertion({ issuer: 'https://auth.internal/tenants/a' })
+    expect(decodeJwt(result.stdout.trim()).payload.aud).toBe('https://auth.internal/tenants/a')
+  })
+
+  it('keeps a trailing slash in aud and warns on standard error that issuers compare as strings', async () => {
+    const result = await assertion({ issuer: `${issuer}/` })
+    expect(result.code).toBe(0)
+    expect(decodeJwt(result.stdout.trim()).payload.aud).toBe(`${issuer}/`)
+    expect(result.stderr).toBe(
+      'ccflow: warning: the issuer ends in "/"; aud must equal the issuer identifier character ' +
+        'for character, so the token endpoint refuses this assertion unless its issuer ends in ' +
+        '"/" too\n',
+    )
+  })
+
+  it('reads a PEM private key and leaves kid out of the header', async () => {
+    const file = join(dir, 'client.pem')
+    const { privateKey } = generateKeyPairSync('ed25519')
+    await writeFile(file, privateKey.export({ format: 'pem', type: 'pkcs8' }))
+    const result = await assertion({ key: file })
+    expect(result.code).toBe(0)
+    expect(decodeJwt(result.stdout.trim()).header).toEqual({
+      alg: 'EdDSA',
+      typ: 'client-authentication+jwt',
+    })
+  })
+
+  describe('refusals', () => {
+    async function refusedKey(content: string): Promise<Run & { file: string }> {
+      const file = join(dir, `refused-${Math.random().toString(36).slice(2)}`)
+      await writeFile(file, content)
+      const result = await assertion({ key: file })
+      expect(result.stdout).toBe('')
+      return { ...result, file }
+    }
+
+    it('exits 1 with a one-line message for a public key file', async () => {
+      const generated = await run(['keygen', '--client'])
+      const { public: jwks } = JSON.parse(generated.stdout) as { public: object }
+      const result = await refusedKey(JSON.stringify(jwks))
+      expect(result.code).toBe(1)
+      expect(result.stderr).toBe(
+        `ccflow: ${result.file} holds a public key; sign with the client's private key ` +
+          '(the public JWK Set belongs in the client record)\n',
+      )
+    })
+
+    it('exits 1 for a symmetric (oct, HS256) key', async () => {
+      const oct = { kty: 'oct', k: Buffer.alloc(32, 7).toString('base64url'), alg: 'HS256' }
+      const result = await refusedKey(JSON.stringify(oct))
+      expect(result.code).toBe(1)
+      expect(result.stderr).toMatch(/^ccflow: .* holds a symmetric \(oct\) key; .*\n$/)
+    })
+
+    it('exits 1 for a file that is not JSON', async () => {
+      const result = await refusedKey('not json')
+      expect(result.code).toBe(1)
+      expect(result.stderr).toBe(
+        `ccflow: ${result.file} holds neither JSON (a JWK) nor a PEM private key\n`,
+      )
+    })
+
+    it('exits 1 naming the file and the error code when it cannot be read', async () => {
+      const missing = join(dir, 'missing.jwk')
+      const result = await assertion({ key: missing })
+      expect(result.code).toBe(1)
+      expect(result.stdout).toBe('')
+      expect(result.stderr).toBe(`ccflow: cannot read ${missing} (ENOENT)\n`)
+    })
+
+    it.each(['0', '301', 'abc', '1.5', '-5', '60s', ''])(
+      'exits 2 on --lifetime %j',
+      async (lifetime) => {
+        const result = await assertion({}, '--lifetime', lifetime)
+        expect(result.code).toBe(2)
+        expect(result.stdout).toBe('')
+        expect(result.stderr).toContain('expected whole seconds from 1 to 300')
+      },
+    )
+
+    it.each([
+      ['--issuer', ['--key', 'k.jwk', '--client-id', 'billing']],
+      ['--key', ['--client-id', 'billing', '--issuer', issuer]],
+      ['--client-id', ['--key', 'k.jwk', '--issuer', issuer]],
+    ])('exits 2 when %s is missing', async (option, args) => {
+      const result = await run(['assertion', ...args])
+      expect(result.code).toBe(2)
+      expect(result.stdout).toBe('')
+      expect(result.stderr).toMatch(new RegExp(`^error: required option '${option} <`))
+    })
+
+    it.each([
+      ['not a URL', 'auth.internal'],
+      ['not http(s)', 'ftp://auth.internal'],
+      ['with a query', 'https://auth.internal?tenant=a'],
+      ['with a fragment', 'https://auth.internal#a'],
+    ])('exits 2 on an issuer %s', async (_label, value) => {
+      const result = await assertion({ issuer: value })
+      expect(result.code).toBe(2)
+      expect(result.stdout).toBe('')
+    })
+
+    it.each([
+      ['empty', ''],
+      ['with a line break', 'bill\ning'],
+      ['longer than 255 characters', 'x'.repeat(256)],
+    ])('exits 2 on a client id %s', async (_label, value) => {
+      const result = await assertion({ clientId: value })
+      expect(result.code).toBe(2)
+      expect(result.stdout).toBe('')
+    })
+  })
+})
+
 describe('ccflow token', () => {
   let server: Server
   let url: string
@@ -563,7 +758,7 @@ describe('ccflow token', () => {
 
 describe('ccflow --help', () => {
   it('prints usage for each command and exits 0', async () => {
-    for (const command of [[], ['secret'], ['hash'], ['keygen'], ['token']]) {
+    for (const command of [[], ['secret'], ['hash'], ['keygen'], ['assertion'], ['token']]) {
       const result = await run([...command, '--help'])
       expect(result.code).toBe(0)
       expect(result.stdout).toContain('Usage: ccflow')
@@ -577,4 +772,13 @@ describe('ccflow --help', () => {
 
 function generateKeyJwk(): JsonWebKey {
   return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })
+}
+
+function decodeJwt(token: string): {
+  header: Record<string, unknown>
+  payload: { iat: number; exp: number } & Record<string, unknown>
+} {
+  const [header, payload] = token.split('.', 2)
+  const json = (part = ''): never => JSON.parse(Buffer.from(part, 'base64url').toString()) as never
+  return { header: json(header), payload: json(payload) }
 }

@@ -5,7 +5,7 @@ import {
   DEFAULT_CLIENT_KEY_ALGORITHM,
   generateClientKey,
   jwkThumbprint,
-} from '../src/client-key.js'
+} from '../src/generate-client-key.js'
 import { CliFailure } from '../src/cli-failure.js'
 
 describe('generateClientKey', () => {
