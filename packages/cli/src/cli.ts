@@ -15,8 +15,9 @@ import {
   generateClientKey,
   type ClientKeyAlgorithm,
 } from './generate-client-key.js'
-import { readClientKey } from './read-client-key.js'
+import { readClientKey, type ClientKey } from './read-client-key.js'
 import {
+  CLIENT_ASSERTION_TYPE,
   createClientAssertion,
   DEFAULT_ASSERTION_LIFETIME_SECONDS,
   MAX_ASSERTION_LIFETIME_SECONDS,
@@ -190,24 +191,30 @@ function buildProgram(io: CliIo): Command {
     .command('token')
     .description(
       'Fetch an access token through metadata discovery, for debugging. The client secret comes ' +
-        'from CCFLOW_CLIENT_SECRET or standard input, never from the command line.',
+        'from CCFLOW_CLIENT_SECRET or standard input, never from the command line; with --key ' +
+        'the client authenticates with a private_key_jwt assertion instead, and no secret is read.',
     )
     .requiredOption(
       '--issuer <url>',
       'issuer URL (its RFC 8414 metadata gives the token endpoint)',
       parseUrl,
     )
-    .requiredOption('--client-id <id>', 'client id')
+    .requiredOption('--client-id <id>', 'client id', parseClientId)
     .option('--scope <scope>', 'space-delimited scopes to request')
     .option('--resource <uri...>', 'RFC 8707 resource indicator(s)')
     .addOption(
-      new Option('--auth <method>', 'client authentication method')
-        .choices(['client_secret_basic', 'client_secret_post'])
-        .default('client_secret_basic'),
+      new Option(
+        '--auth <method>',
+        'client authentication method (default: client_secret_basic, or private_key_jwt with --key)',
+      ).choices(CLIENT_AUTH_METHODS),
     )
-    .action(async (options: TokenCommandOptions) => {
-      const secret = io.env.CCFLOW_CLIENT_SECRET ?? (await readSecret(io))
-      const response = await fetchToken(options, secret)
+    .option(
+      '--key <file>',
+      "private_key_jwt: the client's private key, read as `ccflow assertion --key` reads it",
+    )
+    .action(async (options: TokenCommandOptions, command: Command) => {
+      const credentials = await clientCredentials(options, command, io)
+      const response = await fetchToken(options, credentials)
       io.stdout.write(`${JSON.stringify(response, null, 2)}\n`)
     })
 
@@ -291,12 +298,52 @@ const TRAILING_SLASH_WARNING =
   'ccflow: warning: the issuer ends in "/"; aud must equal the issuer identifier character for ' +
   'character, so the token endpoint refuses this assertion unless its issuer ends in "/" too\n'
 
+const CLIENT_AUTH_METHODS = [
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+] as const
+
 interface TokenCommandOptions {
   issuer: URL
   clientId: string
   scope?: string
   resource?: string[]
-  auth: 'client_secret_basic' | 'client_secret_post'
+  auth?: (typeof CLIENT_AUTH_METHODS)[number]
+  key?: string
+}
+
+/** How `token` authenticates the client: a secret, or a key that signs a fresh assertion. */
+type ClientCredentials =
+  | { method: 'client_secret_basic' | 'client_secret_post'; secret: string }
+  | { method: 'private_key_jwt'; key: ClientKey }
+
+/**
+ * `--key` chooses private_key_jwt when `--auth` is not given (a key file can mean nothing
+ * else); `--key` with a secret method, or private_key_jwt without a key, is a usage error. The
+ * key is read before any request is sent, and a key client never reads a secret.
+ */
+async function clientCredentials(
+  options: TokenCommandOptions,
+  command: Command,
+  io: CliIo,
+): Promise<ClientCredentials> {
+  const method =
+    options.auth ?? (options.key === undefined ? 'client_secret_basic' : 'private_key_jwt')
+  if (method === 'private_key_jwt') {
+    if (options.key === undefined) {
+      command.error("error: --auth private_key_jwt needs --key <file>, the client's private key", {
+        exitCode: 2,
+      })
+    }
+    return { method, key: await readClientKey(options.key) }
+  }
+  if (options.key !== undefined) {
+    command.error(`error: --key is for --auth private_key_jwt; ${method} uses a secret`, {
+      exitCode: 2,
+    })
+  }
+  return { method, secret: io.env.CCFLOW_CLIENT_SECRET ?? (await readSecret(io)) }
 }
 
 function hashAlgorithmOption(defaultAlgorithm: SecretHashAlgorithm | undefined): Option {
@@ -404,7 +451,10 @@ async function getJson(
   }
 }
 
-async function fetchToken(options: TokenCommandOptions, secret: string): Promise<unknown> {
+async function fetchToken(
+  options: TokenCommandOptions,
+  credentials: ClientCredentials,
+): Promise<unknown> {
   const issuer = options.issuer.href.replace(/\/$/, '')
   const path = options.issuer.pathname === '/' ? '' : options.issuer.pathname.replace(/\/$/, '')
   // RFC 8414 §3.1 puts the well-known segment between the host and the issuer's path; a router
@@ -431,12 +481,30 @@ async function fetchToken(options: TokenCommandOptions, secret: string): Promise
   if (options.scope !== undefined) form.set('scope', options.scope)
   for (const resource of options.resource ?? []) form.append('resource', resource)
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
-  if (options.auth === 'client_secret_basic') {
-    const pair = `${formEncode(options.clientId)}:${formEncode(secret)}`
-    headers.authorization = `Basic ${Buffer.from(pair).toString('base64')}`
-  } else {
-    form.set('client_id', options.clientId)
-    form.set('client_secret', secret)
+  switch (credentials.method) {
+    case 'client_secret_basic': {
+      const pair = `${formEncode(options.clientId)}:${formEncode(credentials.secret)}`
+      headers.authorization = `Basic ${Buffer.from(pair).toString('base64')}`
+      break
+    }
+    case 'client_secret_post':
+      form.set('client_id', options.clientId)
+      form.set('client_secret', credentials.secret)
+      break
+    case 'private_key_jwt':
+      form.set('client_id', options.clientId)
+      form.set('client_assertion_type', CLIENT_ASSERTION_TYPE)
+      // aud is the issuer identifier as the metadata names it (checked equal to `issuer` above),
+      // not the token endpoint URL; signed now, so that it is fresh for this one request.
+      form.set(
+        'client_assertion',
+        createClientAssertion(credentials.key, {
+          clientId: options.clientId,
+          audience: issuer,
+          lifetimeSeconds: DEFAULT_ASSERTION_LIFETIME_SECONDS,
+        }),
+      )
+      break
   }
   const answer = await getJson(
     fields.token_endpoint,

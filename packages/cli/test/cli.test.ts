@@ -1,12 +1,18 @@
 import { createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto'
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { createServer, type Server } from 'node:http'
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { Readable } from 'node:stream'
 import { join } from 'node:path'
 import express from 'express'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { verifyJwsSignature } from '@ccflow/core'
 import { runCli, type CliIo } from '../src/cli.js'
 import {
@@ -753,6 +759,188 @@ describe('ccflow token', () => {
       env: { CCFLOW_CLIENT_SECRET: 'x' },
     })
     expect(result.code).toBe(1)
+  })
+})
+
+describe('ccflow token --auth private_key_jwt', () => {
+  interface Recorded {
+    method: string
+    url: string
+    headers: IncomingHttpHeaders
+    body: string
+  }
+  let requests: Recorded[]
+  let fake: { server: Server; url: string }
+  let dir: string
+  let keyFile: string
+  let publicJwk: JsonWebKey & { kid: string }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ccflow-cli-pkjwt-'))
+    keyFile = join(dir, 'billing.jwk')
+    const generated = await run(['keygen', '--client', '--kid', 'billing-1', '--out', keyFile])
+    publicJwk = (JSON.parse(generated.stdout) as { keys: (JsonWebKey & { kid: string })[] })
+      .keys[0]!
+    // Publishes RFC 8414 metadata for the issuer at any path and records every request.
+    fake = await listen((req: never, res: never) => {
+      const request = req as unknown as IncomingMessage
+      const response = res as unknown as ServerResponse
+      let body = ''
+      request.setEncoding('utf8')
+      request.on('data', (chunk: string) => (body += chunk))
+      request.on('end', () => {
+        const url = request.url ?? ''
+        requests.push({ method: request.method ?? '', url, headers: request.headers, body })
+        response.setHeader('content-type', 'application/json')
+        const metadata = /^\/\.well-known\/oauth-authorization-server(\/.*)?$/.exec(url)
+        if (metadata) {
+          const issuer = `${fake.url}${metadata[1] ?? ''}`
+          response.end(JSON.stringify({ issuer, token_endpoint: `${fake.url}/token` }))
+          return
+        }
+        response.end(JSON.stringify({ access_token: 'at', token_type: 'Bearer', expires_in: 60 }))
+      })
+    })
+  })
+  beforeEach(() => {
+    requests = []
+  })
+  afterAll(async () => {
+    await new Promise<void>((resolve) => fake.server.close(() => resolve()))
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  /** Standard input that fails the test if anything reads it. */
+  const untouchedStdin: AsyncIterable<string> = {
+    [Symbol.asyncIterator]() {
+      throw new Error('standard input was read')
+    },
+  }
+
+  async function token(args: string[], env: Record<string, string> = {}): Promise<Run> {
+    let stdout = ''
+    let stderr = ''
+    const code = await runCli(['token', '--client-id', 'billing', ...args], {
+      stdin: untouchedStdin,
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      env,
+    })
+    return { code, stdout, stderr }
+  }
+
+  function postedForm(): URLSearchParams {
+    const posts = requests.filter((request) => request.method === 'POST')
+    expect(posts).toHaveLength(1)
+    expect(posts[0]?.url).toBe('/token')
+    expect(posts[0]?.headers['content-type']).toBe('application/x-www-form-urlencoded')
+    expect(posts[0]?.headers.authorization).toBeUndefined()
+    return new URLSearchParams(posts[0]?.body)
+  }
+
+  it('posts client_id, client_assertion_type and a client_assertion, and no secret', async () => {
+    const result = await token(
+      [
+        '--issuer',
+        fake.url,
+        '--auth',
+        'private_key_jwt',
+        '--key',
+        keyFile,
+        '--scope',
+        'reports:read',
+      ],
+      { CCFLOW_CLIENT_SECRET: 'never-sent' },
+    )
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(JSON.parse(result.stdout)).toEqual({
+      access_token: 'at',
+      token_type: 'Bearer',
+      expires_in: 60,
+    })
+    const form = postedForm()
+    expect([...form.keys()]).toEqual([
+      'grant_type',
+      'scope',
+      'client_id',
+      'client_assertion_type',
+      'client_assertion',
+    ])
+    expect(form.get('grant_type')).toBe('client_credentials')
+    expect(form.get('client_id')).toBe('billing')
+    expect(form.get('client_assertion_type')).toBe(
+      'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    )
+    expect(form.get('scope')).toBe('reports:read')
+    expect(requests.map((request) => request.body).join('')).not.toContain('never-sent')
+  })
+
+  it('signs the assertion for the issuer the metadata names, with the client key', async () => {
+    await token(['--issuer', fake.url, '--key', keyFile])
+    const assertion = postedForm().get('client_assertion') ?? ''
+    const { header, payload } = decodeJwt(assertion)
+    expect(header).toEqual({ alg: 'ES256', kid: 'billing-1', typ: 'client-authentication+jwt' })
+    expect(payload).toMatchObject({ iss: 'billing', sub: 'billing', aud: fake.url })
+    expect(payload.exp - payload.iat).toBe(60)
+    const publicKey = createPublicKey({ key: publicJwk, format: 'jwk' })
+    expect(verifyJwsSignature(assertion, 'ES256', publicKey)).toBe(true)
+  })
+
+  it('uses private_key_jwt when --key is given without --auth', async () => {
+    expect((await token(['--issuer', fake.url, '--key', keyFile])).code).toBe(0)
+    expect(postedForm().get('client_assertion_type')).toBe(
+      'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    )
+  })
+
+  it('sets aud to the issuer identifier, path included and trailing slash dropped, never the token endpoint', async () => {
+    const result = await token(['--issuer', `${fake.url}/tenants/a/`, '--key', keyFile])
+    expect(result.code).toBe(0)
+    const { payload } = decodeJwt(postedForm().get('client_assertion') ?? '')
+    expect(payload.aud).toBe(`${fake.url}/tenants/a`)
+  })
+
+  it('signs a new assertion (new jti) for every request', async () => {
+    await token(['--issuer', fake.url, '--key', keyFile])
+    const first = decodeJwt(postedForm().get('client_assertion') ?? '').payload.jti
+    requests = []
+    await token(['--issuer', fake.url, '--key', keyFile])
+    const second = decodeJwt(postedForm().get('client_assertion') ?? '').payload.jti
+    expect(first).not.toBe(second)
+  })
+
+  it.each([
+    [
+      '--key with a secret method',
+      ['--auth', 'client_secret_basic', '--key', 'k.jwk'],
+      /^error: --key is for --auth private_key_jwt; client_secret_basic uses a secret\n/,
+    ],
+    [
+      '--key with client_secret_post',
+      ['--auth', 'client_secret_post', '--key', 'k.jwk'],
+      /^error: --key is for --auth private_key_jwt; client_secret_post uses a secret\n/,
+    ],
+    [
+      '--auth private_key_jwt without --key',
+      ['--auth', 'private_key_jwt'],
+      /^error: --auth private_key_jwt needs --key <file>, the client's private key\n/,
+    ],
+  ])('exits 2 on %s, before any request', async (_label, args, message) => {
+    const result = await token(['--issuer', fake.url, ...args])
+    expect(result.code).toBe(2)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toMatch(message)
+    expect(requests).toEqual([])
+  })
+
+  it('exits 1 on a public key file, before any request', async () => {
+    const file = join(dir, 'public.json')
+    await writeFile(file, JSON.stringify({ keys: [publicJwk] }))
+    const result = await token(['--issuer', fake.url, '--key', file])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/^ccflow: .* holds a public key; /)
+    expect(requests).toEqual([])
   })
 })
 
