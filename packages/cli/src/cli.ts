@@ -41,14 +41,19 @@ const TOKEN_REQUEST_TIMEOUT_MS = 10_000
  * command failed, 2 on a usage error.
  *
  * Secrets are never taken from the command line (they would land in shell history and `ps`):
- * `hash` and `token` read them from standard input or the environment.
+ * `hash` and `token` read them from standard input or the environment. Private keys are read
+ * from files (`--key`) and written to new files of mode 0600 (`--out`).
  *
  * @example
  * ```sh
  * ccflow secret                       # a new client secret and its stored hash
  * ccflow keygen --alg ES256 --out signing-keys.json
  * CCFLOW_CLIENT_SECRET=... ccflow token --issuer http://127.0.0.1:4000 --client-id reporter
+ * ccflow keygen --client --out billing.jwk   # prints the public JWK Set for the client record
+ * ccflow assertion --key billing.jwk --client-id billing --issuer https://auth.internal
+ * ccflow token --issuer https://auth.internal --client-id billing --key billing.jwk
  * ```
+ * @see https://www.rfc-editor.org/rfc/rfc7523 (JWT client assertions, private_key_jwt)
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const program = buildProgram(io)
