@@ -7,6 +7,21 @@ import {
   type SecretHashAlgorithm,
   DEFAULT_SIGNING_ALGORITHM,
 } from '@ccflow/issuer'
+import { CliFailure } from './cli-failure.js'
+import { readBounded } from './read-bounded.js'
+import {
+  CLIENT_KEY_ALGORITHMS,
+  DEFAULT_CLIENT_KEY_ALGORITHM,
+  generateClientKey,
+  type ClientKeyAlgorithm,
+} from './generate-client-key.js'
+import { readClientKey, type ClientKey } from './read-client-key.js'
+import {
+  CLIENT_ASSERTION_TYPE,
+  createClientAssertion,
+  DEFAULT_ASSERTION_LIFETIME_SECONDS,
+  MAX_ASSERTION_LIFETIME_SECONDS,
+} from './create-client-assertion.js'
 
 /** Where the CLI reads and writes; injected so tests need no real terminal. */
 export interface CliIo {
@@ -18,11 +33,6 @@ export interface CliIo {
   env: Readonly<Record<string, string | undefined>>
 }
 
-/** A failure the user can fix; printed as one line, exit code 1. */
-class CliFailure extends Error {
-  override readonly name = 'CliFailure'
-}
-
 const MAX_STDIN_BYTES = 64 * 1024
 const TOKEN_REQUEST_TIMEOUT_MS = 10_000
 
@@ -31,14 +41,19 @@ const TOKEN_REQUEST_TIMEOUT_MS = 10_000
  * command failed, 2 on a usage error.
  *
  * Secrets are never taken from the command line (they would land in shell history and `ps`):
- * `hash` and `token` read them from standard input or the environment.
+ * `hash` and `token` read them from standard input or the environment. Private keys are read
+ * from files (`--key`) and written to new files of mode 0600 (`--out`).
  *
  * @example
  * ```sh
  * ccflow secret                       # a new client secret and its stored hash
  * ccflow keygen --alg ES256 --out signing-keys.json
  * CCFLOW_CLIENT_SECRET=... ccflow token --issuer http://127.0.0.1:4000 --client-id reporter
+ * ccflow keygen --client --out billing.jwk   # prints the public JWK Set for the client record
+ * ccflow assertion --key billing.jwk --client-id billing --issuer https://auth.internal
+ * ccflow token --issuer https://auth.internal --client-id billing --key billing.jwk
  * ```
+ * @see https://www.rfc-editor.org/rfc/rfc7523 (JWT client assertions, private_key_jwt)
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const program = buildProgram(io)
@@ -111,84 +126,229 @@ function buildProgram(io: CliIo): Command {
   program
     .command('keygen')
     .description(
-      'Generate a signing key: a private JWKS for SIGNING_KEYS_FILE and the public JWKS.',
+      'Generate a signing key: a private JWKS for SIGNING_KEYS_FILE and the public JWKS. With ' +
+        '--client, a client key for private_key_jwt: the private JWK for the client and the ' +
+        "public JWK Set for the client record's jwks.",
     )
+    .option('--client', 'generate a client key for private_key_jwt (RFC 7523)')
     .addOption(
-      new Option('--alg <alg>', 'signing algorithm')
-        .choices(['RS256', 'PS256', 'ES256'])
-        .default(DEFAULT_SIGNING_ALGORITHM),
+      new Option(
+        '--alg <alg>',
+        `algorithm (default: ${DEFAULT_SIGNING_ALGORITHM}, or ${DEFAULT_CLIENT_KEY_ALGORITHM} ` +
+          'with --client; EdDSA only with --client)',
+      ).choices([...new Set([...SIGNING_KEY_ALGORITHMS, ...CLIENT_KEY_ALGORITHMS])]),
     )
-    .option('--kid <kid>', 'key id (default: generated)')
+    .option('--kid <kid>', 'key id (default: the RFC 7638 thumbprint of the public key)')
     .option(
       '--out <file>',
-      'write the private JWKS to this file (mode 0600) and print the public JWKS',
+      'write the private key to this new file (mode 0600) and print only the public JWKS',
     )
-    .action(async (options: { alg: 'RS256' | 'PS256' | 'ES256'; kid?: string; out?: string }) => {
-      let key: ReturnType<typeof generateSigningKey>
-      try {
-        key = generateSigningKey(options.alg, options.kid === undefined ? {} : { kid: options.kid })
-      } catch (err) {
-        throw new CliFailure(err instanceof Error ? err.message : 'could not generate a key')
-      }
-      const privateJwks = { keys: [{ ...key.privateJwk, kid: key.kid, alg: key.alg }] }
-      const publicJwks = { keys: [{ ...key.publicJwk, kid: key.kid, alg: key.alg, use: 'sig' }] }
+    .action(async (options: KeygenOptions, command: Command) => {
+      const generated =
+        options.client === true ? clientKeygen(options) : signingKeygen(options, command)
       if (options.out === undefined) {
-        io.stdout.write(
-          `${JSON.stringify({ private: privateJwks, public: publicJwks }, null, 2)}\n`,
-        )
+        const both = { private: generated.privateKey, public: generated.publicJwks }
+        io.stdout.write(`${JSON.stringify(both, null, 2)}\n`)
         return
       }
-      try {
-        await writeFile(options.out, `${JSON.stringify(privateJwks, null, 2)}\n`, {
-          mode: 0o600,
-          flag: 'wx',
-        })
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code
-        throw new CliFailure(
-          code === 'EEXIST'
-            ? `${options.out} already exists; choose another file (keys are never overwritten)`
-            : `cannot write ${options.out} (${code ?? 'error'})`,
-        )
-      }
-      io.stdout.write(`${JSON.stringify(publicJwks, null, 2)}\n`)
-      io.stderr.write(`private JWKS written to ${options.out}\n`)
+      await writeNewFile(options.out, `${JSON.stringify(generated.privateKey, null, 2)}\n`)
+      io.stdout.write(`${JSON.stringify(generated.publicJwks, null, 2)}\n`)
+      io.stderr.write(`${generated.written} written to ${options.out}\n`)
+    })
+
+  program
+    .command('assertion')
+    .description(
+      'Print a fresh private_key_jwt client assertion (RFC 7523), signed with the client key in ' +
+        'FILE, for client_assertion in a token request made with curl. aud is the issuer exactly ' +
+        'as given; every run makes a new jti.',
+    )
+    .requiredOption(
+      '--key <file>',
+      'the private JWK, JWK Set with one private key, or PEM private key of the client',
+    )
+    .requiredOption('--client-id <id>', 'client id (iss and sub)', parseClientId)
+    .requiredOption(
+      '--issuer <url>',
+      'issuer identifier (aud), exactly as the server names it in its metadata',
+      parseIssuer,
+    )
+    .addOption(
+      new Option(
+        '--lifetime <seconds>',
+        `seconds until exp (1 to ${MAX_ASSERTION_LIFETIME_SECONDS})`,
+      )
+        .argParser(parseLifetime)
+        .default(DEFAULT_ASSERTION_LIFETIME_SECONDS),
+    )
+    .action(async (options: AssertionCommandOptions) => {
+      if (options.issuer.endsWith('/')) io.stderr.write(TRAILING_SLASH_WARNING)
+      const clientKey = await readClientKey(options.key)
+      const assertion = createClientAssertion(clientKey, {
+        clientId: options.clientId,
+        audience: options.issuer,
+        lifetimeSeconds: options.lifetime,
+      })
+      io.stdout.write(`${assertion}\n`)
     })
 
   program
     .command('token')
     .description(
       'Fetch an access token through metadata discovery, for debugging. The client secret comes ' +
-        'from CCFLOW_CLIENT_SECRET or standard input, never from the command line.',
+        'from CCFLOW_CLIENT_SECRET or standard input, never from the command line; with --key ' +
+        'the client authenticates with a private_key_jwt assertion instead, and no secret is read.',
     )
     .requiredOption(
       '--issuer <url>',
       'issuer URL (its RFC 8414 metadata gives the token endpoint)',
       parseUrl,
     )
-    .requiredOption('--client-id <id>', 'client id')
+    .requiredOption('--client-id <id>', 'client id', parseClientId)
     .option('--scope <scope>', 'space-delimited scopes to request')
     .option('--resource <uri...>', 'RFC 8707 resource indicator(s)')
     .addOption(
-      new Option('--auth <method>', 'client authentication method')
-        .choices(['client_secret_basic', 'client_secret_post'])
-        .default('client_secret_basic'),
+      new Option(
+        '--auth <method>',
+        'client authentication method (default: client_secret_basic, or private_key_jwt with --key)',
+      ).choices(CLIENT_AUTH_METHODS),
     )
-    .action(async (options: TokenCommandOptions) => {
-      const secret = io.env.CCFLOW_CLIENT_SECRET ?? (await readSecret(io))
-      const response = await fetchToken(options, secret)
+    .option(
+      '--key <file>',
+      "private_key_jwt: the client's private key, read as `ccflow assertion --key` reads it",
+    )
+    .action(async (options: TokenCommandOptions, command: Command) => {
+      const credentials = await clientCredentials(options, command, io)
+      const response = await fetchToken(options, credentials)
       io.stdout.write(`${JSON.stringify(response, null, 2)}\n`)
     })
 
   return program
 }
 
+const SIGNING_KEY_ALGORITHMS = ['RS256', 'PS256', 'ES256'] as const
+
+interface KeygenOptions {
+  client?: true
+  alg?: (typeof SIGNING_KEY_ALGORITHMS)[number] | ClientKeyAlgorithm
+  kid?: string
+  out?: string
+}
+
+/** What `keygen` prints or writes: the private key document and the public JWK Set. */
+interface GeneratedKey {
+  privateKey: object
+  publicJwks: object
+  /** Names the private document on standard error once it is written. */
+  written: string
+}
+
+function signingKeygen(options: KeygenOptions, command: Command): GeneratedKey {
+  const alg = options.alg ?? DEFAULT_SIGNING_ALGORITHM
+  if (alg === 'EdDSA') {
+    // The issuer signs access tokens with RS256, PS256 or ES256 (the guard verifies with
+    // jsonwebtoken, which has no EdDSA); EdDSA is for client assertions only.
+    command.error(
+      'error: --alg EdDSA is for client keys: add --client, or choose RS256, PS256 or ES256',
+      {
+        exitCode: 2,
+      },
+    )
+  }
+  let key: ReturnType<typeof generateSigningKey>
+  try {
+    key = generateSigningKey(alg, options.kid === undefined ? {} : { kid: options.kid })
+  } catch (err) {
+    throw new CliFailure(err instanceof Error ? err.message : 'could not generate a key')
+  }
+  return {
+    privateKey: { keys: [{ ...key.privateJwk, kid: key.kid, alg: key.alg }] },
+    publicJwks: { keys: [{ ...key.publicJwk, kid: key.kid, alg: key.alg, use: 'sig' }] },
+    written: 'private JWKS',
+  }
+}
+
+function clientKeygen(options: KeygenOptions): GeneratedKey {
+  const pair = generateClientKey(options.alg ?? DEFAULT_CLIENT_KEY_ALGORITHM, options.kid)
+  return {
+    privateKey: pair.privateJwk,
+    publicJwks: pair.publicJwks,
+    written: 'private JWK',
+  }
+}
+
+/** Writes a new file readable by its owner only; never replaces an existing one. */
+async function writeNewFile(file: string, text: string): Promise<void> {
+  try {
+    await writeFile(file, text, { mode: 0o600, flag: 'wx' })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new CliFailure(
+      code === 'EEXIST'
+        ? `${file} already exists; choose another file (keys are never overwritten)`
+        : `cannot write ${file} (${code ?? 'error'})`,
+    )
+  }
+}
+
+interface AssertionCommandOptions {
+  key: string
+  clientId: string
+  issuer: string
+  lifetime: number
+}
+
+// Issuer identifiers compare as strings (RFC 8414 §3.3), and so does aud with the issuer.
+const TRAILING_SLASH_WARNING =
+  'ccflow: warning: the issuer ends in "/"; aud must equal the issuer identifier character for ' +
+  'character, so the token endpoint refuses this assertion unless its issuer ends in "/" too\n'
+
+const CLIENT_AUTH_METHODS = [
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+] as const
+
 interface TokenCommandOptions {
   issuer: URL
   clientId: string
   scope?: string
   resource?: string[]
-  auth: 'client_secret_basic' | 'client_secret_post'
+  auth?: (typeof CLIENT_AUTH_METHODS)[number]
+  key?: string
+}
+
+/** How `token` authenticates the client: a secret, or a key that signs a fresh assertion. */
+type ClientCredentials =
+  | { method: 'client_secret_basic' | 'client_secret_post'; secret: string }
+  | { method: 'private_key_jwt'; key: ClientKey }
+
+/**
+ * `--key` chooses private_key_jwt when `--auth` is not given (a key file can mean nothing
+ * else); `--key` with a secret method, or private_key_jwt without a key, is a usage error. The
+ * key is read before any request is sent, and a key client never reads a secret.
+ */
+async function clientCredentials(
+  options: TokenCommandOptions,
+  command: Command,
+  io: CliIo,
+): Promise<ClientCredentials> {
+  const method =
+    options.auth ?? (options.key === undefined ? 'client_secret_basic' : 'private_key_jwt')
+  if (method === 'private_key_jwt') {
+    if (options.key === undefined) {
+      command.error("error: --auth private_key_jwt needs --key <file>, the client's private key", {
+        exitCode: 2,
+      })
+    }
+    return { method, key: await readClientKey(options.key) }
+  }
+  if (options.key !== undefined) {
+    command.error(`error: --key is for --auth private_key_jwt; ${method} uses a secret`, {
+      exitCode: 2,
+    })
+  }
+  return { method, secret: io.env.CCFLOW_CLIENT_SECRET ?? (await readSecret(io)) }
 }
 
 function hashAlgorithmOption(defaultAlgorithm: SecretHashAlgorithm | undefined): Option {
@@ -221,6 +381,29 @@ function parseUrl(value: string): URL {
   throw new InvalidArgumentError('expected an http(s) URL')
 }
 
+/** An issuer identifier, kept exactly as typed: it becomes `aud`, compared as a string. */
+function parseIssuer(value: string): string {
+  parseUrl(value)
+  if (/[?#]/.test(value)) {
+    throw new InvalidArgumentError('an issuer identifier has no query or fragment (RFC 8414 §2)')
+  }
+  return value
+}
+
+// RFC 6749 Appendix A.1: client-id = *VSCHAR (%x20-7E); the issuer's records allow 1 to 255.
+function parseClientId(value: string): string {
+  if (/^[\x20-\x7e]{1,255}$/.test(value)) return value
+  throw new InvalidArgumentError('expected 1-255 printable ASCII characters')
+}
+
+function parseLifetime(value: string): number {
+  const seconds = /^[0-9]{1,4}$/.test(value) ? Number(value) : Number.NaN
+  if (seconds >= 1 && seconds <= MAX_ASSERTION_LIFETIME_SECONDS) return seconds
+  throw new InvalidArgumentError(
+    `expected whole seconds from 1 to ${MAX_ASSERTION_LIFETIME_SECONDS}`,
+  )
+}
+
 // The token endpoint reads client_secret_basic with passport-http, which splits the decoded
 // header on every ':' (jaredhanson/passport-http#20): a client that does not form-encode its
 // secret (RFC 6749 §2.3.1) presents only the text before the colon and is refused.
@@ -231,17 +414,12 @@ const COLON_WARNING =
 
 /** Reads a secret from standard input: one line, at most 64 KiB, trailing newline dropped. */
 async function readSecret(io: CliIo): Promise<string> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of io.stdin) {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
-    size += buffer.length
-    if (size > MAX_STDIN_BYTES) throw new CliFailure('the secret on standard input is too long')
-    chunks.push(buffer)
-  }
-  const secret = Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '')
+  const input = await readBounded(
+    io.stdin,
+    MAX_STDIN_BYTES,
+    'the secret on standard input is too long',
+  )
+  const secret = input.toString('utf8').replace(/\r?\n$/, '')
   if (secret === '') throw new CliFailure('no secret on standard input')
   if (/[\r\n]/.test(secret)) throw new CliFailure('the secret on standard input must be one line')
   return secret
@@ -278,7 +456,10 @@ async function getJson(
   }
 }
 
-async function fetchToken(options: TokenCommandOptions, secret: string): Promise<unknown> {
+async function fetchToken(
+  options: TokenCommandOptions,
+  credentials: ClientCredentials,
+): Promise<unknown> {
   const issuer = options.issuer.href.replace(/\/$/, '')
   const path = options.issuer.pathname === '/' ? '' : options.issuer.pathname.replace(/\/$/, '')
   // RFC 8414 §3.1 puts the well-known segment between the host and the issuer's path; a router
@@ -305,12 +486,30 @@ async function fetchToken(options: TokenCommandOptions, secret: string): Promise
   if (options.scope !== undefined) form.set('scope', options.scope)
   for (const resource of options.resource ?? []) form.append('resource', resource)
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
-  if (options.auth === 'client_secret_basic') {
-    const pair = `${formEncode(options.clientId)}:${formEncode(secret)}`
-    headers.authorization = `Basic ${Buffer.from(pair).toString('base64')}`
-  } else {
-    form.set('client_id', options.clientId)
-    form.set('client_secret', secret)
+  switch (credentials.method) {
+    case 'client_secret_basic': {
+      const pair = `${formEncode(options.clientId)}:${formEncode(credentials.secret)}`
+      headers.authorization = `Basic ${Buffer.from(pair).toString('base64')}`
+      break
+    }
+    case 'client_secret_post':
+      form.set('client_id', options.clientId)
+      form.set('client_secret', credentials.secret)
+      break
+    case 'private_key_jwt':
+      form.set('client_id', options.clientId)
+      form.set('client_assertion_type', CLIENT_ASSERTION_TYPE)
+      // aud is the issuer identifier as the metadata names it (checked equal to `issuer` above),
+      // not the token endpoint URL; signed now, so that it is fresh for this one request.
+      form.set(
+        'client_assertion',
+        createClientAssertion(credentials.key, {
+          clientId: options.clientId,
+          audience: issuer,
+          lifetimeSeconds: DEFAULT_ASSERTION_LIFETIME_SECONDS,
+        }),
+      )
+      break
   }
   const answer = await getJson(
     fields.token_endpoint,

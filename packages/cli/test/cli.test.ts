@@ -1,12 +1,19 @@
-import { generateKeyPairSync, type JsonWebKey } from 'node:crypto'
+import { createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto'
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { createServer, type Server } from 'node:http'
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { Readable } from 'node:stream'
 import { join } from 'node:path'
 import express from 'express'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { verifyJwsSignature } from '@ccflow/core'
 import { runCli, type CliIo } from '../src/cli.js'
 import {
   generateClientSecret,
@@ -17,7 +24,9 @@ import {
   verifyClientSecret,
   DEFAULT_SIGNING_ALGORITHM,
   generateSigningKey,
+  validateClient,
 } from '@ccflow/issuer'
+import { jwkThumbprint } from '../src/generate-client-key.js'
 
 interface Run {
   code: number
@@ -227,6 +236,299 @@ describe('ccflow keygen', () => {
 
   it('exits 2 on an algorithm it does not offer', async () => {
     expect((await run(['keygen', '--alg', 'HS256'])).code).toBe(2)
+  })
+})
+
+describe('ccflow keygen --client', () => {
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ccflow-cli-client-'))
+  })
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  interface ClientKeyOutput {
+    private: JsonWebKey & { kid: string; alg: string; use: string }
+    public: { keys: (JsonWebKey & { kid: string; alg: string; use: string })[] }
+  }
+
+  it.each(['ES256', 'EdDSA', 'PS256', 'RS256'])(
+    'prints the private JWK and the public JWK Set of a new %s client key',
+    async (alg) => {
+      const result = await run(['keygen', '--client', '--alg', alg, '--kid', 'billing-1'])
+      expect(result.code).toBe(0)
+      expect(result.stderr).toBe('')
+      const output = JSON.parse(result.stdout) as ClientKeyOutput
+      expect(Object.keys(output)).toEqual(['private', 'public'])
+      expect(output.private).toMatchObject({ kid: 'billing-1', alg, use: 'sig' })
+      expect(output.private.d).toBeTypeOf('string')
+      expect(output.public.keys).toHaveLength(1)
+      expect(output.public.keys[0]).toMatchObject({ kid: 'billing-1', alg, use: 'sig' })
+      expect(output.public.keys[0]).not.toHaveProperty('d')
+    },
+  )
+
+  it('makes an ES256 key named by its thumbprint when neither --alg nor --kid is given', async () => {
+    const result = await run(['keygen', '--client'])
+    expect(result.code).toBe(0)
+    const output = JSON.parse(result.stdout) as ClientKeyOutput
+    expect(output.private).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256' })
+    expect(output.private.kid).toBe(jwkThumbprint(output.public.keys[0]!))
+  })
+
+  it('prints a public JWK Set that the issuer accepts as a private_key_jwt client record', async () => {
+    const result = await run(['keygen', '--client', '--alg', 'EdDSA'])
+    const { public: jwks } = JSON.parse(result.stdout) as ClientKeyOutput
+    const client = validateClient({
+      client_id: 'billing',
+      scope: 'reports:read',
+      audiences: ['https://api.internal'],
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks,
+    })
+    expect(client.jwks).toEqual(jwks)
+  })
+
+  it('writes the private JWK (not a set) with mode 0600 and prints only the public JWK Set when --out is given', async () => {
+    const file = join(dir, 'billing.jwk')
+    const result = await run(['keygen', '--client', '--out', file])
+    expect(result.code).toBe(0)
+    expect(result.stderr).toBe(`private JWK written to ${file}\n`)
+    expect((await stat(file)).mode & 0o777).toBe(0o600)
+    const privateJwk = JSON.parse(await readFile(file, 'utf8')) as JsonWebKey & { kid: string }
+    expect(privateJwk).not.toHaveProperty('keys')
+    expect(privateJwk).toMatchObject({ kty: 'EC', alg: 'ES256', use: 'sig' })
+    expect(privateJwk.d).toBeTypeOf('string')
+    expect(result.stdout).not.toContain('"d"')
+    const publicJwks = JSON.parse(result.stdout) as ClientKeyOutput['public']
+    expect(publicJwks.keys.map((key) => key.kid)).toEqual([privateJwk.kid])
+  })
+
+  it('refuses to overwrite an existing file', async () => {
+    const file = join(dir, 'existing.jwk')
+    await writeFile(file, 'keep me')
+    const result = await run(['keygen', '--client', '--alg', 'EdDSA', '--out', file])
+    expect(result.code).toBe(1)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toBe(
+      `ccflow: ${file} already exists; choose another file (keys are never overwritten)\n`,
+    )
+    expect(await readFile(file, 'utf8')).toBe('keep me')
+  })
+
+  it('exits 1 with a one-line message when the kid is not allowed', async () => {
+    const result = await run(['keygen', '--client', '--kid', 'bad kid'])
+    expect(result.code).toBe(1)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toBe('ccflow: the kid must be 1-128 characters of [A-Za-z0-9._~-]\n')
+  })
+
+  it('exits 2 on an algorithm it does not offer', async () => {
+    for (const alg of ['HS256', 'ES384', 'none']) {
+      expect((await run(['keygen', '--client', '--alg', alg])).code).toBe(2)
+    }
+  })
+
+  it('exits 2 when --alg EdDSA is asked for a signing key (without --client)', async () => {
+    const result = await run(['keygen', '--alg', 'EdDSA'])
+    expect(result.code).toBe(2)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toMatch(/^error: --alg EdDSA is for client keys: add --client/)
+  })
+})
+
+describe('ccflow assertion', () => {
+  let dir: string
+  let keyFile: string
+  const NOW = Date.UTC(2026, 5, 1, 8, 30, 0)
+  const issuer = 'https://auth.internal'
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ccflow-cli-assertion-'))
+    keyFile = join(dir, 'billing.jwk')
+    expect((await run(['keygen', '--client', '--kid', 'billing-1', '--out', keyFile])).code).toBe(0)
+  })
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  /** Runs `ccflow assertion` with the test key, client id and issuer unless told otherwise. */
+  const assertion = (
+    given: { key?: string; clientId?: string; issuer?: string } = {},
+    ...extra: string[]
+  ) =>
+    run([
+      'assertion',
+      ...['--key', given.key ?? keyFile],
+      ...['--client-id', given.clientId ?? 'billing'],
+      ...['--issuer', given.issuer ?? issuer],
+      ...extra,
+    ])
+
+  it.each(['ES256', 'EdDSA', 'PS256', 'RS256'])(
+    'prints one %s assertion that the public JWK from keygen --client verifies',
+    async (alg) => {
+      const file = join(dir, `client-${alg}.jwk`)
+      const generated = await run(['keygen', '--client', '--alg', alg, '--out', file])
+      const [publicJwk] = (
+        JSON.parse(generated.stdout) as { keys: (JsonWebKey & { kid: string })[] }
+      ).keys
+      const result = await assertion({ key: file })
+      expect(result.code).toBe(0)
+      expect(result.stderr).toBe('')
+      expect(result.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/)
+      const token = result.stdout.trim()
+      const { header } = decodeJwt(token)
+      expect(header).toEqual({ alg, kid: publicJwk!.kid, typ: 'client-authentication+jwt' })
+      const publicKey = createPublicKey({ key: publicJwk!, format: 'jwk' })
+      expect(verifyJwsSignature(token, alg, publicKey)).toBe(true)
+    },
+  )
+
+  it('signs exactly iss, sub, aud, iat, exp (iat + 60) and jti', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(NOW)
+    const result = await assertion()
+    expect(decodeJwt(result.stdout.trim()).payload).toEqual({
+      iss: 'billing',
+      sub: 'billing',
+      aud: issuer,
+      iat: NOW / 1000,
+      exp: NOW / 1000 + 60,
+      jti: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/) as unknown,
+    })
+  })
+
+  it('sets exp to iat plus --lifetime', async () => {
+    for (const lifetime of [1, 300]) {
+      const { payload } = decodeJwt(
+        (await assertion({}, '--lifetime', String(lifetime))).stdout.trim(),
+      )
+      expect(payload.exp - payload.iat).toBe(lifetime)
+    }
+  })
+
+  it('makes a new jti on every run', async () => {
+    const first = decodeJwt((await assertion()).stdout.trim()).payload
+    const second = decodeJwt((await assertion()).stdout.trim()).payload
+    expect(first.jti).not.toBe(second.jti)
+  })
+
+  it('uses the issuer exactly as given for aud, path included', async () => {
+    const result = await assertion({ issuer: 'https://auth.internal/tenants/a' })
+    expect(decodeJwt(result.stdout.trim()).payload.aud).toBe('https://auth.internal/tenants/a')
+  })
+
+  it('keeps a trailing slash in aud and warns on standard error that issuers compare as strings', async () => {
+    const result = await assertion({ issuer: `${issuer}/` })
+    expect(result.code).toBe(0)
+    expect(decodeJwt(result.stdout.trim()).payload.aud).toBe(`${issuer}/`)
+    expect(result.stderr).toBe(
+      'ccflow: warning: the issuer ends in "/"; aud must equal the issuer identifier character ' +
+        'for character, so the token endpoint refuses this assertion unless its issuer ends in ' +
+        '"/" too\n',
+    )
+  })
+
+  it('reads a PEM private key and leaves kid out of the header', async () => {
+    const file = join(dir, 'client.pem')
+    const { privateKey } = generateKeyPairSync('ed25519')
+    await writeFile(file, privateKey.export({ format: 'pem', type: 'pkcs8' }))
+    const result = await assertion({ key: file })
+    expect(result.code).toBe(0)
+    expect(decodeJwt(result.stdout.trim()).header).toEqual({
+      alg: 'EdDSA',
+      typ: 'client-authentication+jwt',
+    })
+  })
+
+  describe('refusals', () => {
+    async function refusedKey(content: string): Promise<Run & { file: string }> {
+      const file = join(dir, `refused-${Math.random().toString(36).slice(2)}`)
+      await writeFile(file, content)
+      const result = await assertion({ key: file })
+      expect(result.stdout).toBe('')
+      return { ...result, file }
+    }
+
+    it('exits 1 with a one-line message for a public key file', async () => {
+      const generated = await run(['keygen', '--client'])
+      const { public: jwks } = JSON.parse(generated.stdout) as { public: object }
+      const result = await refusedKey(JSON.stringify(jwks))
+      expect(result.code).toBe(1)
+      expect(result.stderr).toBe(
+        `ccflow: ${result.file} holds a public key; sign with the client's private key ` +
+          '(the public JWK Set belongs in the client record)\n',
+      )
+    })
+
+    it('exits 1 for a symmetric (oct, HS256) key', async () => {
+      const oct = { kty: 'oct', k: Buffer.alloc(32, 7).toString('base64url'), alg: 'HS256' }
+      const result = await refusedKey(JSON.stringify(oct))
+      expect(result.code).toBe(1)
+      expect(result.stderr).toMatch(/^ccflow: .* holds a symmetric \(oct\) key; .*\n$/)
+    })
+
+    it('exits 1 for a file that is not JSON', async () => {
+      const result = await refusedKey('not json')
+      expect(result.code).toBe(1)
+      expect(result.stderr).toBe(
+        `ccflow: ${result.file} holds neither JSON (a JWK) nor a PEM private key\n`,
+      )
+    })
+
+    it('exits 1 naming the file and the error code when it cannot be read', async () => {
+      const missing = join(dir, 'missing.jwk')
+      const result = await assertion({ key: missing })
+      expect(result.code).toBe(1)
+      expect(result.stdout).toBe('')
+      expect(result.stderr).toBe(`ccflow: cannot read ${missing} (ENOENT)\n`)
+    })
+
+    it.each(['0', '301', 'abc', '1.5', '-5', '60s', ''])(
+      'exits 2 on --lifetime %j',
+      async (lifetime) => {
+        const result = await assertion({}, '--lifetime', lifetime)
+        expect(result.code).toBe(2)
+        expect(result.stdout).toBe('')
+        expect(result.stderr).toContain('expected whole seconds from 1 to 300')
+      },
+    )
+
+    it.each([
+      ['--issuer', ['--key', 'k.jwk', '--client-id', 'billing']],
+      ['--key', ['--client-id', 'billing', '--issuer', issuer]],
+      ['--client-id', ['--key', 'k.jwk', '--issuer', issuer]],
+    ])('exits 2 when %s is missing', async (option, args) => {
+      const result = await run(['assertion', ...args])
+      expect(result.code).toBe(2)
+      expect(result.stdout).toBe('')
+      expect(result.stderr).toMatch(new RegExp(`^error: required option '${option} <`))
+    })
+
+    it.each([
+      ['not a URL', 'auth.internal'],
+      ['not http(s)', 'ftp://auth.internal'],
+      ['with a query', 'https://auth.internal?tenant=a'],
+      ['with a fragment', 'https://auth.internal#a'],
+    ])('exits 2 on an issuer %s', async (_label, value) => {
+      const result = await assertion({ issuer: value })
+      expect(result.code).toBe(2)
+      expect(result.stdout).toBe('')
+    })
+
+    it.each([
+      ['empty', ''],
+      ['with a line break', 'bill\ning'],
+      ['longer than 255 characters', 'x'.repeat(256)],
+    ])('exits 2 on a client id %s', async (_label, value) => {
+      const result = await assertion({ clientId: value })
+      expect(result.code).toBe(2)
+      expect(result.stdout).toBe('')
+    })
   })
 })
 
@@ -460,9 +762,191 @@ describe('ccflow token', () => {
   })
 })
 
+describe('ccflow token --auth private_key_jwt', () => {
+  interface Recorded {
+    method: string
+    url: string
+    headers: IncomingHttpHeaders
+    body: string
+  }
+  let requests: Recorded[]
+  let fake: { server: Server; url: string }
+  let dir: string
+  let keyFile: string
+  let publicJwk: JsonWebKey & { kid: string }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ccflow-cli-pkjwt-'))
+    keyFile = join(dir, 'billing.jwk')
+    const generated = await run(['keygen', '--client', '--kid', 'billing-1', '--out', keyFile])
+    publicJwk = (JSON.parse(generated.stdout) as { keys: (JsonWebKey & { kid: string })[] })
+      .keys[0]!
+    // Publishes RFC 8414 metadata for the issuer at any path and records every request.
+    fake = await listen((req: never, res: never) => {
+      const request = req as unknown as IncomingMessage
+      const response = res as unknown as ServerResponse
+      let body = ''
+      request.setEncoding('utf8')
+      request.on('data', (chunk: string) => (body += chunk))
+      request.on('end', () => {
+        const url = request.url ?? ''
+        requests.push({ method: request.method ?? '', url, headers: request.headers, body })
+        response.setHeader('content-type', 'application/json')
+        const metadata = /^\/\.well-known\/oauth-authorization-server(\/.*)?$/.exec(url)
+        if (metadata) {
+          const issuer = `${fake.url}${metadata[1] ?? ''}`
+          response.end(JSON.stringify({ issuer, token_endpoint: `${fake.url}/token` }))
+          return
+        }
+        response.end(JSON.stringify({ access_token: 'at', token_type: 'Bearer', expires_in: 60 }))
+      })
+    })
+  })
+  beforeEach(() => {
+    requests = []
+  })
+  afterAll(async () => {
+    await new Promise<void>((resolve) => fake.server.close(() => resolve()))
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  /** Standard input that fails the test if anything reads it. */
+  const untouchedStdin: AsyncIterable<string> = {
+    [Symbol.asyncIterator]() {
+      throw new Error('standard input was read')
+    },
+  }
+
+  async function token(args: string[], env: Record<string, string> = {}): Promise<Run> {
+    let stdout = ''
+    let stderr = ''
+    const code = await runCli(['token', '--client-id', 'billing', ...args], {
+      stdin: untouchedStdin,
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      env,
+    })
+    return { code, stdout, stderr }
+  }
+
+  function postedForm(): URLSearchParams {
+    const posts = requests.filter((request) => request.method === 'POST')
+    expect(posts).toHaveLength(1)
+    expect(posts[0]?.url).toBe('/token')
+    expect(posts[0]?.headers['content-type']).toBe('application/x-www-form-urlencoded')
+    expect(posts[0]?.headers.authorization).toBeUndefined()
+    return new URLSearchParams(posts[0]?.body)
+  }
+
+  it('posts client_id, client_assertion_type and a client_assertion, and no secret', async () => {
+    const result = await token(
+      [
+        '--issuer',
+        fake.url,
+        '--auth',
+        'private_key_jwt',
+        '--key',
+        keyFile,
+        '--scope',
+        'reports:read',
+      ],
+      { CCFLOW_CLIENT_SECRET: 'never-sent' },
+    )
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(JSON.parse(result.stdout)).toEqual({
+      access_token: 'at',
+      token_type: 'Bearer',
+      expires_in: 60,
+    })
+    const form = postedForm()
+    expect([...form.keys()]).toEqual([
+      'grant_type',
+      'scope',
+      'client_id',
+      'client_assertion_type',
+      'client_assertion',
+    ])
+    expect(form.get('grant_type')).toBe('client_credentials')
+    expect(form.get('client_id')).toBe('billing')
+    expect(form.get('client_assertion_type')).toBe(
+      'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    )
+    expect(form.get('scope')).toBe('reports:read')
+    expect(requests.map((request) => request.body).join('')).not.toContain('never-sent')
+  })
+
+  it('signs the assertion for the issuer the metadata names, with the client key', async () => {
+    await token(['--issuer', fake.url, '--key', keyFile])
+    const assertion = postedForm().get('client_assertion') ?? ''
+    const { header, payload } = decodeJwt(assertion)
+    expect(header).toEqual({ alg: 'ES256', kid: 'billing-1', typ: 'client-authentication+jwt' })
+    expect(payload).toMatchObject({ iss: 'billing', sub: 'billing', aud: fake.url })
+    expect(payload.exp - payload.iat).toBe(60)
+    const publicKey = createPublicKey({ key: publicJwk, format: 'jwk' })
+    expect(verifyJwsSignature(assertion, 'ES256', publicKey)).toBe(true)
+  })
+
+  it('uses private_key_jwt when --key is given without --auth', async () => {
+    expect((await token(['--issuer', fake.url, '--key', keyFile])).code).toBe(0)
+    expect(postedForm().get('client_assertion_type')).toBe(
+      'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    )
+  })
+
+  it('sets aud to the issuer identifier, path included and trailing slash dropped, never the token endpoint', async () => {
+    const result = await token(['--issuer', `${fake.url}/tenants/a/`, '--key', keyFile])
+    expect(result.code).toBe(0)
+    const { payload } = decodeJwt(postedForm().get('client_assertion') ?? '')
+    expect(payload.aud).toBe(`${fake.url}/tenants/a`)
+  })
+
+  it('signs a new assertion (new jti) for every request', async () => {
+    await token(['--issuer', fake.url, '--key', keyFile])
+    const first = decodeJwt(postedForm().get('client_assertion') ?? '').payload.jti
+    requests = []
+    await token(['--issuer', fake.url, '--key', keyFile])
+    const second = decodeJwt(postedForm().get('client_assertion') ?? '').payload.jti
+    expect(first).not.toBe(second)
+  })
+
+  it.each([
+    [
+      '--key with a secret method',
+      ['--auth', 'client_secret_basic', '--key', 'k.jwk'],
+      /^error: --key is for --auth private_key_jwt; client_secret_basic uses a secret\n/,
+    ],
+    [
+      '--key with client_secret_post',
+      ['--auth', 'client_secret_post', '--key', 'k.jwk'],
+      /^error: --key is for --auth private_key_jwt; client_secret_post uses a secret\n/,
+    ],
+    [
+      '--auth private_key_jwt without --key',
+      ['--auth', 'private_key_jwt'],
+      /^error: --auth private_key_jwt needs --key <file>, the client's private key\n/,
+    ],
+  ])('exits 2 on %s, before any request', async (_label, args, message) => {
+    const result = await token(['--issuer', fake.url, ...args])
+    expect(result.code).toBe(2)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toMatch(message)
+    expect(requests).toEqual([])
+  })
+
+  it('exits 1 on a public key file, before any request', async () => {
+    const file = join(dir, 'public.json')
+    await writeFile(file, JSON.stringify({ keys: [publicJwk] }))
+    const result = await token(['--issuer', fake.url, '--key', file])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/^ccflow: .* holds a public key; /)
+    expect(requests).toEqual([])
+  })
+})
+
 describe('ccflow --help', () => {
   it('prints usage for each command and exits 0', async () => {
-    for (const command of [[], ['secret'], ['hash'], ['keygen'], ['token']]) {
+    for (const command of [[], ['secret'], ['hash'], ['keygen'], ['assertion'], ['token']]) {
       const result = await run([...command, '--help'])
       expect(result.code).toBe(0)
       expect(result.stdout).toContain('Usage: ccflow')
@@ -476,4 +960,13 @@ describe('ccflow --help', () => {
 
 function generateKeyJwk(): JsonWebKey {
   return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })
+}
+
+function decodeJwt(token: string): {
+  header: Record<string, unknown>
+  payload: { iat: number; exp: number } & Record<string, unknown>
+} {
+  const [header, payload] = token.split('.', 2)
+  const json = (part = ''): never => JSON.parse(Buffer.from(part, 'base64url').toString()) as never
+  return { header: json(header), payload: json(payload) }
 }
