@@ -199,7 +199,7 @@ describe('token server: loadTokenServerConfig', () => {
     const reporter = await config.clients.findClient('reporter')
     expect(JSON.stringify(reporter)).not.toContain(PLAIN_SECRET)
     expect(reporter).toMatchObject({ audiences: [AUDIENCE, 'https://other.example'] })
-    expect(await verifyClientSecret(PLAIN_SECRET, reporter?.secrets[0]?.hash ?? '')).toBe(true)
+    expect(await verifyClientSecret(PLAIN_SECRET, reporter?.secrets?.[0]?.hash ?? '')).toBe(true)
     expect(config.warnings.some((w) => w.includes('"reporter"') && w.includes('plain'))).toBe(true)
     expect(config.warnings.some((w) => w.includes('"auditor"'))).toBe(false)
   })
@@ -220,7 +220,7 @@ describe('token server: loadTokenServerConfig', () => {
   it('hashes a plain generated client_secret with CCFLOW_SECRET_PEPPER, as the endpoint checks it', async () => {
     const pepper = 'examples-test-pepper-0123456789abcdef'
     const config = loadConfig({ CCFLOW_SECRET_PEPPER: pepper })
-    const hash = (await config.clients.findClient('reporter'))?.secrets[0]?.hash ?? ''
+    const hash = (await config.clients.findClient('reporter'))?.secrets?.[0]?.hash ?? ''
     expect(await verifyClientSecret(PLAIN_SECRET, hash, { pepper })).toBe(true)
     expect(await verifyClientSecret(PLAIN_SECRET, hash)).toBe(false)
     const res = await request(createTokenServerApp({ ...config, issuer: 'http://127.0.0.1:4000' }))

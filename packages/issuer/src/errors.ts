@@ -24,12 +24,7 @@ export type TokenErrorCode =
  * (`client_jwks`) or the assertion replay store (`replay_store`).
  */
 export type UnavailableDependency =
-  | 'denylist'
-  | 'rate_limit'
-  | 'client_store'
-  | 'extra_claims'
-  | 'client_jwks'
-  | 'replay_store'
+  'denylist' | 'rate_limit' | 'client_store' | 'extra_claims' | 'client_jwks' | 'replay_store'
 
 /**
  * The stable detail of a {@link TokenError}, finer than its `code`. It goes to the `onEvent`

@@ -1,3 +1,4 @@
+import type { RemoteKeySetEvent } from '@ccflow/core'
 import type { TokenErrorCode } from './errors.js'
 
 /** Why a client authentication attempt failed. Sent to `onEvent` only, never to the client. */
@@ -9,6 +10,27 @@ export type AuthenticationFailureReason =
   | 'expired_secret'
   | 'disabled_client'
   | 'auth_method_not_allowed'
+  // private_key_jwt (RFC 7523 §3), in the order the checks run
+  | 'unsupported_assertion_type'
+  | 'assertion_too_large'
+  | 'malformed_assertion'
+  | 'assertion_duplicate_member'
+  | 'assertion_crit_header'
+  | 'assertion_bad_typ'
+  | 'client_id_mismatch'
+  | 'assertion_alg_not_allowed'
+  | 'assertion_unknown_key'
+  | 'assertion_bad_signature'
+  | 'assertion_wrong_issuer'
+  | 'assertion_wrong_audience'
+  | 'assertion_missing_exp'
+  | 'assertion_expired'
+  | 'assertion_issued_in_future'
+  | 'assertion_not_yet_valid'
+  | 'assertion_lifetime_too_long'
+  | 'assertion_missing_jti'
+  | 'assertion_jti_too_long'
+  | 'assertion_replayed'
 
 /** The client authentication method a request used (RFC 7591 names). */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt'
@@ -62,6 +84,28 @@ export interface TokenRequestRejectedEvent {
 }
 
 /** A rate limiter answered 429. */
+/**
+ * A client authenticated with an assertion whose `aud` was the token endpoint URL, accepted only
+ * under `privateKeyJwt.assertionAudience: 'legacy'`: the client must move to the issuer
+ * identifier before the rule can be tightened.
+ */
+export interface AssertionLegacyAudienceEvent {
+  type: 'assertion_legacy_audience'
+  clientId: string
+  ip: string | undefined
+}
+
+/**
+ * What happened to a client's `jwks_uri` key set (`private_key_jwt`): fetched (with the number
+ * of usable keys), a failed fetch (with its reason and the time of the next attempt) or a key
+ * skipped (with why). `detail` is the shared remote key set's event.
+ */
+export interface ClientJwksEvent {
+  type: 'client_jwks'
+  jwksUri: string
+  detail: RemoteKeySetEvent
+}
+
 export interface RateLimitedEvent {
   type: 'rate_limited'
   limiter: 'failures' | 'issuance'
@@ -95,6 +139,8 @@ export type IssuerEvent =
   | TokenRequestRejectedEvent
   | RateLimitedEvent
   | ServerErrorEvent
+  | AssertionLegacyAudienceEvent
+  | ClientJwksEvent
 
 /** Delivers one event; never throws and never waits. */
 export type EmitEvent = (event: IssuerEvent) => void

@@ -39,7 +39,9 @@ export type {
 } from './errors.js'
 
 export type {
+  AssertionLegacyAudienceEvent,
   AuthenticationFailedEvent,
+  ClientJwksEvent,
   AuthenticationFailureReason,
   ClientAuthMethod,
   IssuerEvent,
@@ -66,7 +68,7 @@ export type {
 } from './revocation/denylist.js'
 export { rateLimitRedisCommand } from './redis-command.js'
 export type { RateLimitRedisReply } from './redis-command.js'
-export type { RedisCommandOptions, RedisSendCommand } from '@ccflow/core'
+export type { RedisCommandOptions, RedisSendCommand, RemoteKeySetEvent } from '@ccflow/core'
 
 export { clientSecretBasicStrategy, clientSecretPostStrategy } from './clients/strategies.js'
 export type {
@@ -75,7 +77,29 @@ export type {
 } from './clients/strategy-options.js'
 
 export { jsonFileClientStore, staticClientStore, validateClient } from './clients/client-store.js'
-export type { Client, ClientSecret, ClientStore } from './clients/client-store.js'
+export type { Client, ClientJwks, ClientSecret, ClientStore } from './clients/client-store.js'
+
+export {
+  ASSERTION_ALGORITHMS,
+  PRIVATE_KEY_JWT_DEFAULTS,
+} from './clients/assertion/assertion-options.js'
+export type {
+  AssertionAlgorithm,
+  AssertionAudienceRule,
+  PrivateKeyJwtOptions,
+} from './clients/assertion/assertion-options.js'
+export { CLIENT_JWKS_DEFAULTS } from './clients/assertion/client-jwks.js'
+export type { ClientJwksOptions } from './clients/assertion/client-jwks.js'
+export {
+  DEFAULT_REPLAY_PREFIX,
+  memoryReplayStore,
+  redisReplayStore,
+} from './clients/assertion/replay-store.js'
+export type {
+  MemoryReplayStoreOptions,
+  RedisReplayStoreOptions,
+  ReplayStore,
+} from './clients/assertion/replay-store.js'
 export type { JsonFileClientStoreOptions } from './clients/client-file.js'
 
 export {

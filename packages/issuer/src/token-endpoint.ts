@@ -32,8 +32,8 @@ import { beginTokenRequest, stateOf } from './http/request-state.js'
  * straight through.
  *
  * The token route runs, in order: a `Content-Type` check, the body reader (`bodyLimit`), the
- * per-IP failure limiter, client authentication (`client_secret_basic` or
- * `client_secret_post`), the per-client issuance limiter, the grant, and the error handler.
+ * per-IP failure limiter, client authentication (`client_secret_basic`, `client_secret_post` or
+ * `private_key_jwt`), the per-client issuance limiter, the grant, and the error handler.
  * Every answer carries `Cache-Control: no-store` and `Pragma: no-cache`.
  *
  * With `revocation: { store }` it also serves `POST /revoke` (RFC 7009), and with

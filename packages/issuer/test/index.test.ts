@@ -18,7 +18,11 @@ describe('@ccflow/issuer', () => {
   it('exports exactly the public API', () => {
     expect(Object.keys(issuer).sort()).toEqual(
       [
+        'ASSERTION_ALGORITHMS',
+        'CLIENT_JWKS_DEFAULTS',
+        'DEFAULT_REPLAY_PREFIX',
         'DEFAULT_SIGNING_ALGORITHM',
+        'PRIVATE_KEY_JWT_DEFAULTS',
         'InvalidClientError',
         'InvalidGrantError',
         'InvalidRequestError',
@@ -37,9 +41,11 @@ describe('@ccflow/issuer', () => {
         'isTokenError',
         'jsonFileClientStore',
         'memoryDenylist',
+        'memoryReplayStore',
         'parseSecretId',
         'rateLimitRedisCommand',
         'redisDenylist',
+        'redisReplayStore',
         'staticClientStore',
         'tokenEndpoint',
         'validateClient',
@@ -82,6 +88,8 @@ describe('@ccflow/issuer', () => {
       | 'token_request_rejected'
       | 'rate_limited'
       | 'server_error'
+      | 'assertion_legacy_audience'
+      | 'client_jwks'
     >()
   })
 

@@ -8,8 +8,13 @@ import {
   ClientSecretBasicStrategy,
   ClientSecretPostStrategy,
   POST_STRATEGY,
+  PRIVATE_KEY_JWT_STRATEGY,
+  PrivateKeyJwtStrategy,
   type StrategySettings,
 } from './strategy-classes.js'
+import { prepareThrowAwayKeys } from './assertion/burn.js'
+import type { AssertionContext } from './assertion/verify-assertion.js'
+import { createVerifyAssertion } from './assertion/verify-step.js'
 import { createVerify, reject } from './verify-client.js'
 import { InvalidRequestError } from '../errors.js'
 import type { EmitEvent } from '../events.js'
@@ -20,8 +25,10 @@ import type { TokenEndpointConfig } from '../options/resolve.js'
  * Client authentication for the token route: decides the one method the request uses, then runs
  * that strategy on a private `passport.Passport` (never the app's singleton), session-less.
  *
- * - Basic header and `client_secret` in the body together → 400 `invalid_request` (RFC 6749
- *   §2.3: one method per request).
+ * - Basic header, `client_secret` and a `client_assertion` (`private_key_jwt`, RFC 7523): any
+ *   two together → 400 `invalid_request` (RFC 6749 §2.3: one method per request).
+ * - `client_assertion_type` or `client_assertion` → `private_key_jwt`; a refusal is the same
+ *   401 `invalid_client`, without a challenge (a body method, RFC 6749 §5.2).
  * - Any `Authorization` header is an attempt at header authentication. A scheme other than
  *   Basic is an "unsupported authentication method", which RFC 6749 §5.2 lists under
  *   `invalid_client`; it is answered 401 with our Basic challenge, the scheme we do support.
@@ -43,6 +50,17 @@ export function createClientAuthentication(
   const authenticator = new passport.Passport()
   authenticator.use(new ClientSecretBasicStrategy(settings))
   authenticator.use(new ClientSecretPostStrategy(settings))
+  prepareThrowAwayKeys()
+  const assertionContext: AssertionContext = {
+    issuer: config.issuer,
+    tokenEndpointUrl: config.urls.token,
+    clients: config.clients,
+    hookTimeoutMs: config.hookTimeoutMs,
+    rules: config.privateKeyJwt,
+  }
+  authenticator.use(
+    new PrivateKeyJwtStrategy(createVerifyAssertion(assertionContext, emit), 'error'),
+  )
   // assignProperty: passport puts the client on the attempt's CLIENT_PROPERTY and calls next()
   // without logIn(), so no user is logged in; authInfo: false sets no authInfo.
   //
@@ -62,6 +80,10 @@ export function createClientAuthentication(
   }
   const basic = authenticator.authenticate(BASIC_STRATEGY, strategyOptions) as RequestHandler
   const post = authenticator.authenticate(POST_STRATEGY, strategyOptions) as RequestHandler
+  const privateKeyJwt = authenticator.authenticate(
+    PRIVATE_KEY_JWT_STRATEGY,
+    strategyOptions,
+  ) as RequestHandler
 
   return (req, res, next) => {
     const state = stateOf(req)
@@ -78,7 +100,7 @@ export function createClientAuthentication(
         )
         return
       }
-      if (values?.has('client_secret') === true) {
+      if (values?.has('client_secret') === true || hasAssertion(values)) {
         next(
           new InvalidRequestError('The request uses more than one client authentication method.', {
             reason: 'multiple_auth_methods',
@@ -93,6 +115,16 @@ export function createClientAuthentication(
         return
       }
       run = basic
+    } else if (hasAssertion(values)) {
+      if (values?.has('client_secret') === true) {
+        next(
+          new InvalidRequestError('The request uses more than one client authentication method.', {
+            reason: 'multiple_auth_methods',
+          }),
+        )
+        return
+      }
+      run = privateKeyJwt
     } else if (values?.has('client_secret') === true || values?.has('client_id') === true) {
       run = post
     } else {
@@ -132,6 +164,13 @@ export function createClientAuthentication(
       }
     })
   }
+}
+
+/** Whether the request carries either `private_key_jwt` parameter (RFC 7521 §4.2). */
+function hasAssertion(values: ReadonlyMap<string, string> | undefined): boolean {
+  return (
+    values !== undefined && (values.has('client_assertion') || values.has('client_assertion_type'))
+  )
 }
 
 /** passport's `failWithError` error (passport/lib/errors/authenticationerror.js). */

@@ -1,4 +1,6 @@
-import { isPlainObject, isScopeToken } from '@ccflow/core'
+import { isPlainObject, isScopeToken, isSecureOrLoopback } from '@ccflow/core'
+import { ASSERTION_ALGORITHMS } from './assertion/assertion-options.js'
+import { importClientJwks, rememberClientJwks } from './assertion/inline-keys.js'
 import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import {
@@ -110,20 +112,6 @@ export interface ClientStore {
 
 const SECRET_KEYS = new Set(['id', 'hash', 'expires_at'])
 const AUTH_METHODS = new Set(['client_secret_basic', 'client_secret_post', 'private_key_jwt'])
-// Assertion algorithms a record may name: RFC 7518 §3 asymmetric ones and EdDSA (RFC 8037);
-// never `none` or an HMAC one (a client's "secret" for HS256 would be its public key).
-const ASSERTION_ALGORITHMS: ReadonlySet<string> = new Set([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-])
 const MAX_ASSERTION_LIFETIME_SECONDS = 3600
 const JWKS_KEYS = new Set(['keys'])
 // RFC 6749 Appendix A.1: client-id = *VSCHAR (%x20-7E).
@@ -465,13 +453,17 @@ function checkKeyClient(value: Record<string, unknown>, client: Client, at: stri
   if ((jwks === undefined) === (jwksUri === undefined)) {
     throw new TypeError(`${at}: a private_key_jwt client needs exactly one of jwks and jwks_uri`)
   }
-  if (jwks !== undefined) client.jwks = checkJwks(jwks, `${at}.jwks`)
+  if (jwks !== undefined) {
+    const checked = checkJwks(jwks, `${at}.jwks`)
+    rememberClientJwks(checked, importClientJwks(checked, `${at}.jwks`))
+    client.jwks = checked
+  }
   if (jwksUri !== undefined) client.jwks_uri = checkJwksUri(jwksUri, `${at}.jwks_uri`)
   const alg = value.token_endpoint_auth_signing_alg
   if (alg !== undefined) {
-    if (typeof alg !== 'string' || !ASSERTION_ALGORITHMS.has(alg)) {
+    if (typeof alg !== 'string' || !(ASSERTION_ALGORITHMS as readonly string[]).includes(alg)) {
       throw new TypeError(
-        `${at}.token_endpoint_auth_signing_alg must be one of ${[...ASSERTION_ALGORITHMS].join(', ')}`,
+        `${at}.token_endpoint_auth_signing_alg must be one of ${ASSERTION_ALGORITHMS.join(', ')}`,
       )
     }
     client.token_endpoint_auth_signing_alg = alg
@@ -492,10 +484,7 @@ function checkKeyClient(value: Record<string, unknown>, client: Client, at: stri
   }
 }
 
-/**
- * The shape of an inline JWK Set; each key is imported (and refused when private, for
- * encryption, weak or of an unsupported type) by `clientKeysOf` when the record is first used.
- */
+/** The shape of an inline JWK Set; `importClientJwks` then imports (and judges) each key. */
 function checkJwks(value: unknown, where: string): ClientJwks {
   if (!isPlainObject(value)) throw new TypeError(`${where} must be a JWK Set: { "keys": [...] }`)
   for (const key of Object.keys(value)) {
@@ -520,8 +509,10 @@ function checkJwksUri(value: unknown, where: string): string {
   } catch {
     url = undefined
   }
-  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-    throw new TypeError(`${where} must be an https URL`)
+  // http only for a loopback host, and then only when the endpoint allows it for development
+  // (privateKeyJwt.jwksUri.allowHttpLoopback), which is checked again before every fetch.
+  if (url === undefined || !isSecureOrLoopback(url)) {
+    throw new TypeError(`${where} must be an https URL (http only for localhost)`)
   }
   if (url.username !== '' || url.password !== '' || url.hash !== '') {
     throw new TypeError(`${where} must not hold credentials or a fragment`)

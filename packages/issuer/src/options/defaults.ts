@@ -64,6 +64,7 @@ export const TOKEN_ENDPOINT_OPTIONS: OptionTable<TokenEndpointOptions> = {
   rateLimit: true,
   revocation: true,
   introspection: true,
+  privateKeyJwt: true,
   onEvent: true,
   extraClaims: true,
   hookTimeoutMs: true,

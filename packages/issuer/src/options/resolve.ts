@@ -1,4 +1,8 @@
 import {
+  type PrivateKeyJwtConfig,
+  resolvePrivateKeyJwtOptions,
+} from '../clients/assertion/assertion-options.js'
+import {
   checkBoolean,
   checkFunction,
   checkInteger,
@@ -14,7 +18,7 @@ import {
 } from '@ccflow/core'
 import type { ClientStore } from '../clients/client-store.js'
 import type { DenylistStore } from '../revocation/denylist.js'
-import type { IssuerEvent } from '../events.js'
+import { createEmitter, type IssuerEvent } from '../events.js'
 import { checkPepperOption } from '../clients/secrets.js'
 import {
   importSigningKeys,
@@ -64,6 +68,7 @@ export interface TokenEndpointConfig {
   }>
   readonly revocation: Readonly<RevocationSettings> | undefined
   readonly introspection: boolean
+  readonly privateKeyJwt: PrivateKeyJwtConfig
   /** Checks this issuer's own tokens; built only when revocation or introspection is on. */
   readonly ownTokens: OwnTokenChecker | undefined
   readonly onEvent: ((event: IssuerEvent) => void) | undefined
@@ -148,6 +153,14 @@ export function resolveOptions(input: TokenEndpointOptions): TokenEndpointConfig
       ? createOwnTokenChecker(options.keys, issuer)
       : undefined
   const onEvent = checkFunction(options.onEvent, at('onEvent'))
+  const emit = createEmitter(onEvent)
+  const privateKeyJwt = resolvePrivateKeyJwtOptions(
+    options.privateKeyJwt,
+    WHERE,
+    ({ jwksUri, ...detail }) => {
+      emit({ type: 'client_jwks', jwksUri, detail })
+    },
+  )
   const extraClaims = checkFunction(options.extraClaims, at('extraClaims'))
   const hookTimeoutMs = checkInteger(
     options.hookTimeoutMs,
@@ -181,6 +194,7 @@ export function resolveOptions(input: TokenEndpointOptions): TokenEndpointConfig
     rateLimit,
     revocation,
     introspection,
+    privateKeyJwt,
     ownTokens,
     onEvent,
     extraClaims,

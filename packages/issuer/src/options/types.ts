@@ -1,4 +1,5 @@
 import type { Options as RateLimitOptions } from 'express-rate-limit'
+import type { PrivateKeyJwtOptions } from '../clients/assertion/assertion-options.js'
 import type { Client, ClientStore } from '../clients/client-store.js'
 import type { DenylistStore } from '../revocation/denylist.js'
 import type { IssuerEvent } from '../events.js'
@@ -165,6 +166,13 @@ export interface TokenEndpointOptions {
    * @default false
    */
   introspection?: boolean
+  /**
+   * Rules for clients that authenticate with `private_key_jwt` (RFC 7523): the accepted
+   * audience, algorithms, lifetime and clock tolerance, where used assertions are remembered,
+   * and how clients' `jwks_uri` are fetched. Clients opt in through their record.
+   * @default strict: `aud` must be the issuer, ES256/EdDSA/PS256/RS256, 300 s, 15 s, in memory
+   */
+  privateKeyJwt?: PrivateKeyJwtOptions | undefined
   /**
    * Receives audit and metrics events. Called synchronously, never awaited; a throw or a rejected
    * promise is swallowed.

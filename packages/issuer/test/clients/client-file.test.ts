@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   type ClientFileSettings,
@@ -303,7 +304,9 @@ describe('readClientFile', () => {
 })
 
 describe('readClientFile: private_key_jwt records', () => {
-  const jwks = { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] }
+  const jwks = {
+    keys: [generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' })],
+  }
 
   it('takes a key client with jwks and no secret form, and it validates', () => {
     const input = fileRecord({

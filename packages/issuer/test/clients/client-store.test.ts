@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -416,7 +417,9 @@ describe('jsonFileClientStore', () => {
 })
 
 describe('validateClient: private_key_jwt records (RFC 7591 §2, RFC 7523)', () => {
-  const JWK = { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid: 'k1' }
+  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const JWK = { ...pair.publicKey.export({ format: 'jwk' }), kid: 'k1' }
+  const PRIVATE_JWK = { ...pair.privateKey.export({ format: 'jwk' }), kid: 'k1' }
   function keyRecord(overrides: Record<string, unknown> = {}): Record<string, unknown> {
     return record({
       token_endpoint_auth_method: 'private_key_jwt',
@@ -446,7 +449,7 @@ describe('validateClient: private_key_jwt records (RFC 7591 §2, RFC 7523)', () 
   })
 
   it('does not share the input JWKs', () => {
-    const input = keyRecord()
+    const input = keyRecord({ jwks: { keys: [{ ...JWK }] } })
     const client = validateClient(input)
     ;(input.jwks as { keys: Record<string, unknown>[] }).keys[0]!.kid = 'changed'
     expect(client.jwks?.keys[0]?.kid).toBe('k1')
@@ -518,6 +521,59 @@ describe('validateClient: private_key_jwt records (RFC 7591 §2, RFC 7523)', () 
       'a lifetime over an hour',
       keyRecord({ max_assertion_lifetime: 3601 }),
       /max_assertion_lifetime/,
+    ],
+    [
+      'a private key in jwks',
+      keyRecord({ jwks: { keys: [PRIVATE_JWK] } }),
+      /\.jwks\.keys\[0\] holds private key members/,
+    ],
+    [
+      'an encryption key in jwks',
+      keyRecord({ jwks: { keys: [{ ...JWK, use: 'enc' }] } }),
+      /\.jwks\.keys\[0\] is not for signatures/,
+    ],
+    [
+      'an HMAC key in jwks',
+      keyRecord({ jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }),
+      /\.jwks\.keys\[0\] holds private key members/,
+    ],
+    [
+      'an alg that does not fit the key',
+      keyRecord({ jwks: { keys: [{ ...JWK, alg: 'RS256' }] } }),
+      /names an "alg" that does not fit/,
+    ],
+    [
+      'a weak RSA key',
+      keyRecord({
+        jwks: {
+          keys: [
+            generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' }),
+          ],
+        },
+      }),
+      /under 2048 bits/,
+    ],
+    [
+      'two keys with one kid',
+      keyRecord({
+        jwks: {
+          keys: [
+            JWK,
+            {
+              ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+                format: 'jwk',
+              }),
+              kid: 'k1',
+            },
+          ],
+        },
+      }),
+      /repeats a "kid"/,
+    ],
+    [
+      'an http jwks_uri off loopback',
+      keyRecord({ jwks: undefined, jwks_uri: 'http://keys.example.com/j' }),
+      /\.jwks_uri must be an https URL/,
     ],
     [
       'jwks on a secret client',

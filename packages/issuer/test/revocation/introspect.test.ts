@@ -226,7 +226,17 @@ describe('introspection in the metadata', () => {
     const res = await request(appWith()).get('/.well-known/oauth-authorization-server')
     expect(res.body).toMatchObject({
       introspection_endpoint: `${ISSUER}/introspect`,
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      introspection_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
+      ],
+      introspection_endpoint_auth_signing_alg_values_supported: [
+        'ES256',
+        'EdDSA',
+        'PS256',
+        'RS256',
+      ],
     })
   })
 

@@ -343,7 +343,12 @@ describe('revocation in the metadata', () => {
     )
     expect(res.body).toMatchObject({
       revocation_endpoint: `${ISSUER}/revoke`,
-      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      revocation_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
+      ],
+      revocation_endpoint_auth_signing_alg_values_supported: ['ES256', 'EdDSA', 'PS256', 'RS256'],
     })
   })
 
