@@ -176,18 +176,21 @@ export async function verifyClientSecret(
 }
 
 /**
- * Does the work of one `hmac-sha256` verification and answers `false`, so that a request naming
- * an unknown client costs about the same time as one with a wrong secret (no client enumeration).
+ * Runs exactly the verification a real `hmac-sha256` secret gets (the same parsing of a stored
+ * hash, one HMAC, one constant-time comparison, the same promise) against a hash that matches
+ * nothing, so that an unknown client, an unknown secret id or a key client costs what a wrong
+ * secret costs (no client enumeration by timing, RFC 6819 §5.1.4.2.2). Resolves `false`.
  *
  * @internal Used by the token endpoint; not part of the public API.
  * @param pepper - The endpoint's `secretPepper`, if any.
  * @param secret - The presented secret, so the hashed length matches a real check.
  */
-export function burnSecretCheck(pepper?: string, secret?: string): Promise<false> {
-  const presented =
-    typeof secret === 'string' && secret.length <= MAX_SECRET_LENGTH ? secret : BURN_SECRET
-  timingSafeEqual(hmacDigest(presented, pepper), BURN_DIGEST)
-  return Promise.resolve(false)
+export function burnSecretCheck(pepper?: string, secret?: string): Promise<boolean> {
+  return verifyClientSecret(
+    typeof secret === 'string' ? secret : BURN_SECRET,
+    UNMATCHABLE_HASH,
+    pepper === undefined ? {} : { pepper },
+  )
 }
 
 /**
@@ -242,7 +245,8 @@ export function checkPepperOption(value: unknown, where: string): string | undef
 }
 
 const BURN_SECRET = `${SECRET_PREFIX}burn_${'A'.repeat(43)}`
-const BURN_DIGEST = randomBytes(32)
+// A well-formed stored hash of 32 random bytes: no secret's digest equals it.
+const UNMATCHABLE_HASH = `${HMAC_PREFIX}${randomBytes(32).toString('base64url')}`
 
 function hmacDigest(secret: string, pepper: string | undefined): Buffer {
   return createHmac('sha256', pepper ?? HMAC_DEFAULT_KEY)

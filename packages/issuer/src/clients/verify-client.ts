@@ -1,6 +1,6 @@
 import type { Request } from 'express'
 import type { ClientCredentials } from './basic-credentials.js'
-import { checkStoredClient, type Client } from './client-store.js'
+import { checkStoredClient, type Client, type ClientSecret } from './client-store.js'
 import { burnSecretCheck, parseSecretId, verifyClientSecret } from './secrets.js'
 import { InvalidClientError, InvalidRequestError } from '../errors.js'
 import type { AuthenticationFailureReason, ClientAuthMethod, EmitEvent } from '../events.js'
@@ -8,16 +8,22 @@ import { stateOf } from '../http/request-state.js'
 import type { TokenEndpointConfig } from '../options/resolve.js'
 import { DEFAULT_HOOK_TIMEOUT_MS, withinTime } from '../unavailable.js'
 
+const NO_SECRETS: readonly ClientSecret[] = Object.freeze([])
+
+/** Result of checking presented credentials against the client store. */
 /** Result of checking presented credentials against the client store. */
 export type VerifyResult =
   { ok: true; client: Client } | { ok: false; reason: AuthenticationFailureReason }
 
 /**
- * Checks a client id and secret. Every path does the work of at least one secret verification,
- * so an unknown client costs what a wrong secret costs (no enumeration by timing, RFC 6749
- * §10.10 / RFC 6819 §5.1.4.2.2): an unknown client or an unknown secret id burns one HMAC, and a
- * disabled client, an expired secret or a disallowed method are only told apart after the
- * secret has been checked.
+ * Checks a client id and secret. Every failure does the same work, so response times do not tell
+ * which client ids exist (RFC 6749 §10.10, RFC 6819 §5.1.4.2.2): the secret id is parsed, the
+ * record looked up (a frozen record is validated once, not per request), and exactly one
+ * verification is awaited: of the named stored hash, or, for an unknown client, an unknown
+ * secret id or a `private_key_jwt` client, of a hash that matches nothing, with the same parsing,
+ * HMAC and constant-time comparison. A disabled client, an expired secret or a disallowed method
+ * are told apart only after that. scrypt hashes (imported human-chosen secrets) are the
+ * documented exception: their check is deliberately slow and takes longer than the HMAC burn.
  *
  * With a `ccs_<id>_…` secret exactly one stored hash is checked; a secret without that prefix
  * (imported) is checked against each of the client's hashes in turn.
@@ -32,27 +38,29 @@ export async function verifyClientCredentials(
   method: ClientAuthMethod,
   now: number = Math.floor(Date.now() / 1000),
 ): Promise<VerifyResult> {
+  // Everything up to the one secret check runs the same on every path: the secret id is parsed,
+  // the record looked up, and exactly one verification (of a real hash, or of one that matches
+  // nothing) is awaited. What failed is decided only afterwards.
+  const pepperOption = config.secretPepper === undefined ? {} : { pepper: config.secretPepper }
+  const secretId = parseSecretId(secret)
   const found: unknown = await withinTime(
     config.clients.findClient(clientId),
     config.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS,
     'client_store',
   )
   // A record that is not valid throws here (a generic 500): read as is, `disabled: 'true'` or an
-  // `expires_at` in milliseconds would let the client in.
+  // `expires_at` in milliseconds would let the client in. Frozen records are checked once.
   const client = found === undefined || found === null ? undefined : checkStoredClient(found)
-  if (client === undefined || client.client_id !== clientId) {
-    await burnSecretCheck(config.secretPepper, secret)
-    return { ok: false, reason: 'unknown_client' }
-  }
-  const pepperOption = config.secretPepper === undefined ? {} : { pepper: config.secretPepper }
-  const secretId = parseSecretId(secret)
-  // A private_key_jwt client has no secrets: its path burns one HMAC like an unknown secret id.
-  const secrets = client.secrets ?? []
+  const known = client !== undefined && client.client_id === clientId
+  // A private_key_jwt client has no secrets: its path is the unknown secret id's.
+  const secrets = known ? (client.secrets ?? NO_SECRETS) : NO_SECRETS
   const candidates = secretId === undefined ? secrets : secrets.filter((s) => s.id === secretId)
   let matched: (typeof candidates)[number] | undefined
   if (candidates.length === 0) {
     await burnSecretCheck(config.secretPepper, secret)
   } else {
+    // A generated (ccs_<id>_…) secret names exactly one candidate; an imported one is tried
+    // against each of the client's hashes.
     for (const candidate of candidates) {
       if (await verifyClientSecret(secret, candidate.hash, pepperOption)) {
         matched = candidate
@@ -60,6 +68,7 @@ export async function verifyClientCredentials(
       }
     }
   }
+  if (!known) return { ok: false, reason: 'unknown_client' }
   if (matched === undefined) {
     const reason =
       client.token_endpoint_auth_method === 'private_key_jwt'

@@ -5,11 +5,16 @@ import { clientStore, secrets } from '../helpers.js'
 
 vi.mock('../../src/clients/secrets.js', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../src/clients/secrets.js')>()
-  return { ...original, burnSecretCheck: vi.fn(original.burnSecretCheck) }
+  return {
+    ...original,
+    burnSecretCheck: vi.fn(original.burnSecretCheck),
+    verifyClientSecret: vi.fn(original.verifyClientSecret),
+  }
 })
 
 afterEach(() => {
   vi.mocked(secretsModule.burnSecretCheck).mockClear()
+  vi.mocked(secretsModule.verifyClientSecret).mockClear()
 })
 
 describe('verifyClientCredentials', () => {
@@ -98,4 +103,24 @@ describe('verifyClientCredentials', () => {
     )
     expect(result).toEqual({ ok: false, reason: 'unknown_client' })
   })
+
+  it.each<[string, string, string]>([
+    ['an unknown client', 'nobody', secrets.reporter.secret],
+    [
+      'a wrong secret with a known secret id',
+      'reporter',
+      `${secrets.reporter.secret.slice(0, -4)}AAAA`,
+    ],
+    ['a secret id the client does not have', 'reporter', secrets.basicOnly.secret],
+    ['an expired secret', 'reporter', secrets.reporterOld.secret],
+    ['a disabled client', 'disabled', secrets.disabled.secret],
+  ])(
+    'does exactly one secret verification for %s (uniform cost, issue 18)',
+    async (_name, id, secret) => {
+      await verifyClientCredentials(config, id, secret, 'client_secret_basic')
+      const burns = vi.mocked(secretsModule.burnSecretCheck).mock.calls.length
+      const checks = vi.mocked(secretsModule.verifyClientSecret).mock.calls.length
+      expect(burns + checks).toBe(1)
+    },
+  )
 })
