@@ -176,22 +176,15 @@ export async function verifyClientSecret(
 }
 
 /**
- * Runs exactly the verification a real `hmac-sha256` secret gets (the same parsing of a stored
- * hash, one HMAC, one constant-time comparison, the same promise) against a hash that matches
- * nothing, so that an unknown client, an unknown secret id or a key client costs what a wrong
- * secret costs (no client enumeration by timing, RFC 6819 §5.1.4.2.2). Resolves `false`.
+ * A well-formed `hmac-sha256` stored hash of 32 random bytes, which no secret's digest equals.
+ * The token endpoint verifies the presented secret against it when there is no real hash to
+ * check (an unknown client, an unknown secret id, a key client): the same parsing, HMAC,
+ * constant-time comparison and promise as a wrong secret, so response times do not tell which
+ * client ids exist (RFC 6819 §5.1.4.2.2).
  *
  * @internal Used by the token endpoint; not part of the public API.
- * @param pepper - The endpoint's `secretPepper`, if any.
- * @param secret - The presented secret, so the hashed length matches a real check.
  */
-export function burnSecretCheck(pepper?: string, secret?: string): Promise<boolean> {
-  return verifyClientSecret(
-    typeof secret === 'string' ? secret : BURN_SECRET,
-    UNMATCHABLE_HASH,
-    pepper === undefined ? {} : { pepper },
-  )
-}
+export const UNMATCHABLE_SECRET_HASH: string = `${HMAC_PREFIX}${randomBytes(32).toString('base64url')}`
 
 /**
  * Whether a string is a stored hash this module can verify (a well-formed `hmac-sha256` digest or
@@ -243,10 +236,6 @@ export function checkPepperOption(value: unknown, where: string): string | undef
     )
   }
 }
-
-const BURN_SECRET = `${SECRET_PREFIX}burn_${'A'.repeat(43)}`
-// A well-formed stored hash of 32 random bytes: no secret's digest equals it.
-const UNMATCHABLE_HASH = `${HMAC_PREFIX}${randomBytes(32).toString('base64url')}`
 
 function hmacDigest(secret: string, pepper: string | undefined): Buffer {
   return createHmac('sha256', pepper ?? HMAC_DEFAULT_KEY)

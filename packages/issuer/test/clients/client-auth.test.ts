@@ -19,7 +19,7 @@ import {
 
 vi.mock('../../src/clients/secrets.js', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../src/clients/secrets.js')>()
-  return { ...original, burnSecretCheck: vi.fn(original.burnSecretCheck) }
+  return { ...original, verifyClientSecret: vi.fn(original.verifyClientSecret) }
 })
 
 const GRANT = { grant_type: 'client_credentials' }
@@ -32,7 +32,7 @@ const GOOD_BASIC = basic('reporter', secrets.reporter.secret)
 const WRONG_BASIC = basic('reporter', 'not-the-secret')
 
 afterEach(() => {
-  vi.mocked(secretsModule.burnSecretCheck).mockClear()
+  vi.mocked(secretsModule.verifyClientSecret).mockClear()
 })
 
 describe('POST /token client authentication', () => {
@@ -227,9 +227,12 @@ describe('POST /token client authentication', () => {
     },
   )
 
-  it('calls burnSecretCheck for an unknown client', async () => {
+  it('verifies the secret once, against a hash that matches nothing, for an unknown client', async () => {
     await post({ Authorization: basic('nobody', secrets.reporter.secret) }, form(GRANT))
-    expect(secretsModule.burnSecretCheck).toHaveBeenCalledTimes(1)
+    expect(secretsModule.verifyClientSecret).toHaveBeenCalledTimes(1)
+    expect(vi.mocked(secretsModule.verifyClientSecret).mock.calls[0]?.[1]).toBe(
+      secretsModule.UNMATCHABLE_SECRET_HASH,
+    )
   })
 
   it('reports expired_secret for a rotated-out secret', async () => {

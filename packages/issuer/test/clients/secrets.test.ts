@@ -1,13 +1,13 @@
 import { scryptSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import {
-  burnSecretCheck,
   checkPepper,
   generateClientSecret,
   hashClientSecret,
   hashClientSecretSync,
   isSecretHash,
   parseSecretId,
+  UNMATCHABLE_SECRET_HASH,
   verifyClientSecret,
 } from '../../src/clients/secrets.js'
 
@@ -227,12 +227,15 @@ describe('verifyClientSecret', () => {
   })
 })
 
-describe('burnSecretCheck', () => {
-  it('always resolves false, with or without a pepper and a presented secret', async () => {
-    await expect(burnSecretCheck()).resolves.toBe(false)
-    await expect(burnSecretCheck(PEPPER)).resolves.toBe(false)
-    await expect(burnSecretCheck(PEPPER, generateClientSecret().secret)).resolves.toBe(false)
-    await expect(burnSecretCheck(undefined, 'x'.repeat(5000))).resolves.toBe(false)
+describe('UNMATCHABLE_SECRET_HASH', () => {
+  it('is a well-formed hmac-sha256 hash that no secret verifies against', async () => {
+    expect(isSecretHash(UNMATCHABLE_SECRET_HASH)).toBe(true)
+    const { secret } = generateClientSecret()
+    await expect(verifyClientSecret(secret, UNMATCHABLE_SECRET_HASH)).resolves.toBe(false)
+    await expect(
+      verifyClientSecret(secret, UNMATCHABLE_SECRET_HASH, { pepper: PEPPER }),
+    ).resolves.toBe(false)
+    await expect(verifyClientSecret('', UNMATCHABLE_SECRET_HASH)).resolves.toBe(false)
   })
 })
 
