@@ -104,22 +104,12 @@ describe(`private_key_jwt interop on Express ${MAJOR}`, () => {
   type Claims = Record<string, client.JsonValue | undefined>
   type Change = (header: Header, claims: Claims) => void
 
-  /**
-   * openid-client 6.9.0 signs its assertion without a `typ` header, and the issuer refuses an
-   * assertion without `typ` (`assertion_bad_typ`) although its documentation accepts one (see the
-   * `it.fails` test below). Until that is fixed the other tests add `typ: "JWT"`, which the
-   * issuer accepts, so that they still check everything else openid-client sends.
-   */
-  const addJwtTyp: Change = (header) => {
-    header.typ ??= 'JWT'
-  }
-
   /** openid-client 6: RFC 8414 discovery over plain http, then PrivateKeyJwt client auth. */
   async function discover(
     issuer: Listening,
     clientId: string,
     key: ClientKeyPair,
-    changes: readonly Change[] = [addJwtTyp],
+    changes: readonly Change[] = [],
   ): Promise<{ config: client.Configuration; sent: Sent }> {
     const config = await client.discovery(
       new URL(issuer.url),
@@ -171,29 +161,13 @@ describe(`private_key_jwt interop on Express ${MAJOR}`, () => {
       )
     })
 
-    // DEFECT (packages/issuer, verify-assertion.ts with core's decodeCompactJws): an assertion
-    // without `typ` is refused as assertion_bad_typ, although verifyClientAssertion's TSDoc and
-    // ASSERTION_TYPES accept "typ absent, JWT or client-authentication+jwt". openid-client never
-    // sends `typ`. When this test starts failing the defect is fixed: make it a plain `it`,
-    // delete the next test (which pins today's refusal) and drop addJwtTyp.
-    it.fails(
-      'gets a token with the assertion exactly as openid-client signs it (no typ header)',
-      async () => {
-        const { config, sent } = await discover(strict, 'oc-es256', keys.ES256, [])
-        const outcome = await client.clientCredentialsGrant(config).catch((e: unknown) => e)
-        expect(jwsHeader(assertionSent(sent))).not.toHaveProperty('typ')
-        expect(strict.events).toEqual([expect.objectContaining({ type: 'token_issued' })])
-        expect(outcome).toHaveProperty('access_token')
-      },
-    )
-
-    it('is refused today because the assertion has no typ header (assertion_bad_typ)', async () => {
-      const { config } = await discover(strict, 'oc-es256', keys.ES256, [])
-      const error: unknown = await client.clientCredentialsGrant(config).catch((e: unknown) => e)
-      expect(error).toMatchObject({ error: 'invalid_client', status: 401 })
-      expect(strict.events).toContainEqual(
-        expect.objectContaining({ type: 'authentication_failed', reason: 'assertion_bad_typ' }),
-      )
+    // openid-client signs its assertion with no `typ` header, which RFC 7523 allows.
+    it('gets a token with the assertion exactly as openid-client signs it (no typ header)', async () => {
+      const { config, sent } = await discover(strict, 'oc-es256', keys.ES256)
+      const outcome = await client.clientCredentialsGrant(config)
+      expect(jwsHeader(assertionSent(sent))).not.toHaveProperty('typ')
+      expect(strict.events).toEqual([expect.objectContaining({ type: 'token_issued' })])
+      expect(outcome).toHaveProperty('access_token')
     })
 
     it.each(OPENID_CLIENT_ALGORITHMS)(
@@ -241,7 +215,6 @@ describe(`private_key_jwt interop on Express ${MAJOR}`, () => {
 
     it('is refused with invalid_client when told to send aud = the token endpoint URL under the default rule', async () => {
       const { config } = await discover(strict, 'oc-es256', keys.ES256, [
-        addJwtTyp,
         (_header, claims) => {
           claims.aud = `${strict.url}/token`
         },
@@ -259,7 +232,6 @@ describe(`private_key_jwt interop on Express ${MAJOR}`, () => {
 
     it("is accepted with aud = the token endpoint URL under assertionAudience: 'legacy', and reported", async () => {
       const { config } = await discover(legacy, 'oc-es256', keys.ES256, [
-        addJwtTyp,
         (_header, claims) => {
           claims.aud = `${legacy.url}/token`
         },
@@ -273,7 +245,6 @@ describe(`private_key_jwt interop on Express ${MAJOR}`, () => {
 
     it("is refused with aud = [issuer, token endpoint] even under assertionAudience: 'legacy'", async () => {
       const { config } = await discover(legacy, 'oc-es256', keys.ES256, [
-        addJwtTyp,
         (_header, claims) => {
           claims.aud = [legacy.url, `${legacy.url}/token`]
         },
@@ -300,7 +271,6 @@ describe(`private_key_jwt interop on Express ${MAJOR}`, () => {
 
     it('gets a token with an Ed25519 key once the header is remapped to alg "EdDSA"', async () => {
       const { config } = await discover(strict, 'batch', keys.EdDSA, [
-        addJwtTyp,
         (header) => {
           if (header.alg === 'Ed25519') header.alg = 'EdDSA'
         },

@@ -40,6 +40,12 @@ export interface JwsHeaderPolicy {
    * any `typ` (or none).
    */
   types: ReadonlySet<string> | undefined
+  /**
+   * With `types`: also accept a header without `typ` (a `typ` that is present must still be one
+   * of `types`). RFC 7523 client assertions predate explicit typing, so most clients send none.
+   * @default false (with `types`, `typ` is required)
+   */
+  typeOptional?: boolean
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/
@@ -181,7 +187,13 @@ function checkHeader(segment: string, policy: JwsHeaderPolicy): JwsHeader | Comp
   if (header.crit !== undefined) return 'crit_header'
   if (policy.types !== undefined) {
     const typ = header.typ
-    if (typeof typ !== 'string' || !policy.types.has(normalizeType(typ))) return 'bad_typ'
+    if (
+      typ === undefined
+        ? policy.typeOptional !== true
+        : typeof typ !== 'string' || !policy.types.has(normalizeType(typ))
+    ) {
+      return 'bad_typ'
+    }
   }
   if (header.kid !== undefined && typeof header.kid !== 'string') return 'malformed'
   return header as JwsHeader

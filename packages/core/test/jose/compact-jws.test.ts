@@ -137,6 +137,18 @@ describe('decodeCompactJws', () => {
     expect(decodeCompactJws(untyped, { ...policy, types: undefined })).not.toBe('bad_typ')
   })
 
+  it('accepts a missing typ only with typeOptional, and still checks a typ that is present', () => {
+    const optional = { ...policy, typeOptional: true }
+    const untyped = craftToken({ alg: 'RS256' }, PAYLOAD) + 'c2ln'
+    expect(decodeCompactJws(untyped, optional)).not.toBe('bad_typ')
+    expect(
+      decodeCompactJws(craftToken({ alg: 'RS256', typ: 'JWT' }, PAYLOAD) + 'c2ln', optional),
+    ).toBe('bad_typ')
+    expect(decodeCompactJws(craftToken({ alg: 'RS256', typ: 7 }, PAYLOAD) + 'c2ln', optional)).toBe(
+      'bad_typ',
+    )
+  })
+
   it('rejects duplicate members in header and payload', () => {
     expect(
       decodeCompactJws(

@@ -151,6 +151,7 @@ const DECODE_REASONS = {
 const HEADER_POLICY: JwsHeaderPolicy = {
   algorithms: new Set<string>(ASSERTION_ALGORITHMS),
   types: ASSERTION_TYPES,
+  typeOptional: true,
 }
 
 function algorithmAllowed(client: Client, rules: PrivateKeyJwtConfig, alg: string): boolean {
