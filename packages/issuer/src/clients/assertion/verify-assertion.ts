@@ -1,4 +1,9 @@
-import { decodeCompactJws, type JwsHeaderPolicy, verifyJwsSignature } from '@ccflow/core'
+import {
+  decodeCompactJws,
+  type JwsHeaderPolicy,
+  normalizeType,
+  verifyJwsSignature,
+} from '@ccflow/core'
 import type { KeyObject } from 'node:crypto'
 import { ASSERTION_ALGORITHMS, type PrivateKeyJwtConfig } from './assertion-options.js'
 import { burnSignatureCheck } from './burn.js'
@@ -86,6 +91,7 @@ export async function verifyClientAssertion(
   const decoded = decodeCompactJws(assertion, HEADER_POLICY)
   if (typeof decoded === 'string') return fail(DECODE_REASONS[decoded])
   const { header, payload } = decoded
+  if (!typeAllowed(header.typ)) return fail('assertion_bad_typ')
   const alg = header.alg
   const sub = payload.sub
   if (typeof sub !== 'string' || sub === '') return fail('malformed_assertion')
@@ -147,10 +153,15 @@ const DECODE_REASONS = {
 } as const satisfies Record<string, AuthenticationFailureReason>
 
 // Every algorithm a client may have registered is decoded; the per-client rule (its registered
-// alg, else the server allow-list) is applied once the client is known.
+// alg, else the server allow-list) is applied once the client is known. `typ` is checked by
+// typeAllowed: core's policy refuses a header without one, and most clients send none.
 const HEADER_POLICY: JwsHeaderPolicy = {
   algorithms: new Set<string>(ASSERTION_ALGORITHMS),
-  types: ASSERTION_TYPES,
+  types: undefined,
+}
+
+function typeAllowed(typ: unknown): boolean {
+  return typ === undefined || (typeof typ === 'string' && ASSERTION_TYPES.has(normalizeType(typ)))
 }
 
 function algorithmAllowed(client: Client, rules: PrivateKeyJwtConfig, alg: string): boolean {
