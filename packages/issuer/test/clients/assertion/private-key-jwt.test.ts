@@ -932,6 +932,17 @@ describe('POST /token with a jwks_uri client (RFC 7591 §2)', () => {
     ])
   })
 
+  it('fetches a cold jwks_uri once for 10 concurrent requests', async () => {
+    const path = `/cold-${randomUUID()}`
+    server.route(path, json({ keys: [ec.jwk] }))
+    const app = uriApp(server.url(path), LOCAL)
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => postAssertion(app, uriAssertion())),
+    )
+    expect(answers.map((res) => res.status)).toEqual(Array.from({ length: 10 }, () => 200))
+    expect(server.hits(path)).toBe(1)
+  })
+
   it('refetches once for an unknown kid, then waits for the cooldown (30 s)', async () => {
     const path = `/rotate-${randomUUID()}`
     server.route(path, json({ keys: [ec.jwk] }))
