@@ -6,7 +6,7 @@ import { generateKeyPair, generateKeyPairSync, type KeyObject } from 'node:crypt
 const throwAwayKeys = new Map<string, KeyObject>()
 
 function throwAwayKey(alg: string): KeyObject | undefined {
-  const type = KEY_TYPES[alg]
+  const type = KEY_TYPES.get(alg)
   if (type === undefined) return undefined
   let key = throwAwayKeys.get(type)
   if (key === undefined) {
@@ -29,7 +29,7 @@ function throwAwayKey(alg: string): KeyObject | undefined {
  * @internal
  */
 export function prepareThrowAwayKeys(): void {
-  for (const type of new Set(Object.values(KEY_TYPES))) {
+  for (const type of new Set(KEY_TYPES.values())) {
     if (throwAwayKeys.has(type) || preparing.has(type)) continue
     preparing.add(type)
     const done = (err: Error | null, publicKey: KeyObject): void => {
@@ -43,18 +43,19 @@ export function prepareThrowAwayKeys(): void {
 }
 const preparing = new Set<string>()
 
-const KEY_TYPES: Readonly<Record<string, string>> = {
-  RS256: 'rsa',
-  RS384: 'rsa',
-  RS512: 'rsa',
-  PS256: 'rsa',
-  PS384: 'rsa',
-  PS512: 'rsa',
-  ES256: 'P-256',
-  ES384: 'P-384',
-  ES512: 'P-521',
-  EdDSA: 'ed25519',
-}
+// A Map, not an object: an `alg` such as "constructor" must find nothing.
+const KEY_TYPES: ReadonlyMap<string, string> = new Map([
+  ['RS256', 'rsa'],
+  ['RS384', 'rsa'],
+  ['RS512', 'rsa'],
+  ['PS256', 'rsa'],
+  ['PS384', 'rsa'],
+  ['PS512', 'rsa'],
+  ['ES256', 'P-256'],
+  ['ES384', 'P-384'],
+  ['ES512', 'P-521'],
+  ['EdDSA', 'ed25519'],
+])
 
 /**
  * Verifies the assertion's signature against a throw-away key of its algorithm and ignores the

@@ -125,8 +125,10 @@ export interface ClientKeySets {
    *   no key set can be had: the URI failed (refused address, timeout, too large, HTTP error,
    *   no usable key) and no keys fetched within `staleForSeconds` are left. The cause chain
    *   holds core's `KeySetUnavailableError` (with `retryAfter`) and the precise failure.
-   * - Rejects with a TypeError when `jwksUri` fails {@link checkClientJwksUri}; check client
-   *   records with it when they are loaded.
+   * - Rejects with the same 503 when `jwksUri` fails {@link checkClientJwksUri} (an http URI
+   *   while `allowHttpLoopback` is off): the record is fine for the store but this endpoint may
+   *   not fetch it, so the key cannot be had. The TypeError saying why is the cause, for the
+   *   `server_error` event; nothing is fetched.
    */
   getKey(jwksUri: string, kid: string | undefined, alg: string): Promise<KeyObject | undefined>
   /** Closes every key set (aborting fetches in flight) and the connection pool. */
@@ -276,7 +278,12 @@ export function createClientKeySets(
           cause: new Error('the client key sets are closed'),
         })
       }
-      const url = checkClientJwksUri(jwksUri, allowHttpLoopback)
+      let url: URL
+      try {
+        url = checkClientJwksUri(jwksUri, allowHttpLoopback)
+      } catch (error) {
+        throw new TemporarilyUnavailableError('client_jwks', { cause: error })
+      }
       if (!CLIENT_KEY_ALGORITHM_SET.has(alg)) return undefined
       return keySetFor(url.href).getKey(kid, alg)
     },

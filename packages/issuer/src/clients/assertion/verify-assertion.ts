@@ -80,6 +80,7 @@ export async function verifyClientAssertion(
   assertion: string,
   bodyClientId: string | undefined,
   now: number = Math.floor(Date.now() / 1000),
+  onSubject?: (sub: string) => void,
 ): Promise<AssertionResult> {
   const { rules } = context
   if (assertion.length > MAX_ASSERTION_LENGTH) return fail('assertion_too_large')
@@ -89,6 +90,9 @@ export async function verifyClientAssertion(
   const alg = header.alg
   const sub = payload.sub
   if (typeof sub !== 'string' || sub === '') return fail('malformed_assertion')
+  // The claimed client, for the events of a 503 thrown below (as the secret methods record the
+  // presented client id before their lookup).
+  onSubject?.(sub)
   if (bodyClientId !== undefined && bodyClientId !== sub) return fail('client_id_mismatch', sub)
 
   const found: unknown = await withinTime(

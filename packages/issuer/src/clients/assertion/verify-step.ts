@@ -41,7 +41,9 @@ export function createVerifyAssertion(context: AssertionContext, emit: EmitEvent
     if (assertion === undefined || assertion === '') {
       return reject(emit, req, undefined, 'malformed_assertion', 'private_key_jwt')
     }
-    const result = await verifyClientAssertion(context, assertion, clientId)
+    const result = await verifyClientAssertion(context, assertion, clientId, undefined, (sub) => {
+      if (state !== undefined) state.clientId = sub
+    })
     if (result.ok) {
       if (state !== undefined) state.clientId = result.client.client_id
       if (result.legacyAudience) {

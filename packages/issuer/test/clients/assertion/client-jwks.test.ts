@@ -212,8 +212,12 @@ describe('createClientKeySets', () => {
     it('accepts undefined options as the defaults', async () => {
       const sets = createClientKeySets(undefined)
       open.push(sets)
-      // Default: https only, so a plain http URI is refused before any request.
-      await expect(sets.getKey(server.url(JWKS), 'ec-1', 'ES256')).rejects.toThrow(TypeError)
+      // Default: https only, so a plain http URI is refused before any request, as a 503.
+      await expect(sets.getKey(server.url(JWKS), 'ec-1', 'ES256')).rejects.toMatchObject({
+        code: 'temporarily_unavailable',
+        dependency: 'client_jwks',
+        cause: new TypeError('jwks_uri must use https'),
+      })
     })
   })
 
@@ -260,11 +264,12 @@ describe('createClientKeySets', () => {
       expect(server.hits()).toBe(0)
     })
 
-    it('refuses a plain http jwks_uri without allowHttpLoopback, before any request', async () => {
+    it('refuses a plain http jwks_uri without allowHttpLoopback as a 503, before any request', async () => {
       const sets = keySets({ allowedAddresses: ['127.0.0.0/8'] })
-      await expect(sets.getKey(server.url(JWKS), 'ec-1', 'ES256')).rejects.toThrow(
-        new TypeError('jwks_uri must use https'),
-      )
+      await expect(sets.getKey(server.url(JWKS), 'ec-1', 'ES256')).rejects.toMatchObject({
+        dependency: 'client_jwks',
+        cause: new TypeError('jwks_uri must use https'),
+      })
       expect(server.hits()).toBe(0)
     })
   })

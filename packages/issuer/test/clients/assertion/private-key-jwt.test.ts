@@ -800,7 +800,10 @@ describe('POST /token with private_key_jwt (RFC 7523 §2.2)', () => {
       const res = await postAssertion(appWith({ privateKeyJwt: { replayStore } }), assertion())
       expectUnavailable(res)
       expect(spy.events('server_error')).toMatchObject([
-        { error: { code: 'temporarily_unavailable', dependency: 'replay_store' } },
+        {
+          error: { code: 'temporarily_unavailable', dependency: 'replay_store' },
+          clientId: 'key-client',
+        },
       ])
     })
 
@@ -867,19 +870,17 @@ describe('POST /token with a jwks_uri client (RFC 7591 §2)', () => {
     expect(cause).toBeInstanceOf(AddressRefusedError)
   })
 
-  it('answers 500, not 401, for an http jwks_uri when allowHttpLoopback is off (a record the policy forbids)', async () => {
+  it('answers 503, not 401 or 500, for an http jwks_uri when allowHttpLoopback is off (a record the policy forbids)', async () => {
     const path = `/plain-${randomUUID()}`
     server.route(path, json({ keys: [ec.jwk] }))
     const res = await postAssertion(uriApp(server.url(path)), uriAssertion())
-    expect(res.status).toBe(500)
-    expect(res.body).toEqual({
-      error: 'server_error',
-      error_description: 'The server encountered an unexpected error.',
-    })
+    expect(res.status).toBe(503)
+    expect((res.body as { error?: unknown }).error).toBe('temporarily_unavailable')
+    expect(res.headers['retry-after']).toBeDefined()
     expect(server.hits(path)).toBe(0)
     expect(spy.events('authentication_failed')).toEqual([])
     expect(spy.events('server_error')).toMatchObject([
-      { error: new TypeError('jwks_uri must use https') },
+      { error: { dependency: 'client_jwks', cause: new TypeError('jwks_uri must use https') } },
     ])
   })
 
