@@ -35,8 +35,14 @@ export function stateOf(req: IncomingMessage): TokenRequestState | undefined {
   return states.get(req)
 }
 
-// Names that RFC 6749 §2.3.1 forbids in the request URI.
-const CREDENTIAL_PARAMETERS = ['client_id', 'client_secret'] as const
+// Names that RFC 6749 §2.3.1 forbids in the request URI, and the private_key_jwt parameters,
+// which RFC 7521 §4.2 sends in the form body: an assertion in a URL lands in access logs.
+const CREDENTIAL_PARAMETERS = [
+  'client_id',
+  'client_secret',
+  'client_assertion',
+  'client_assertion_type',
+] as const
 
 /**
  * First step of the token route: marks the request as ours, sets the no-store headers that

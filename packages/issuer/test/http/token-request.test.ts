@@ -41,15 +41,19 @@ const app = createParsingApp()
 const jsonApp = createParsingApp(true)
 
 describe('beginTokenRequest', () => {
-  it.each(['client_secret=x', 'client_id=x', 'client%5Fsecret=x', 'a=1&client_id='])(
-    'refuses credentials in the query string (%s)',
-    async (query) => {
-      const res = await request(app).post(`/token?${query}`).type('form').send('grant_type=x')
-      expect(res.status).toBe(400)
-      expect(res.body).toEqual({ code: 'invalid_request', reason: 'credentials_in_query' })
-      expect(res.headers['cache-control']).toBe('no-store')
-    },
-  )
+  it.each([
+    'client_secret=x',
+    'client_id=x',
+    'client%5Fsecret=x',
+    'a=1&client_id=',
+    'client_assertion=e30.e30.c2ln',
+    'client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer',
+  ])('refuses credentials in the query string (%s)', async (query) => {
+    const res = await request(app).post(`/token?${query}`).type('form').send('grant_type=x')
+    expect(res.status).toBe(400)
+    expect(res.body).toEqual({ code: 'invalid_request', reason: 'credentials_in_query' })
+    expect(res.headers['cache-control']).toBe('no-store')
+  })
 
   it('allows other query parameters (RFC 6749 §3.2)', async () => {
     const res = await request(app).post('/token?tenant=a').type('form').send('grant_type=x')
