@@ -7,11 +7,13 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { guardTokens, runChecks, type CheckResult, type GuardTokens } from './lib/checks.js'
 import {
+  ASSERTION_LIFETIME,
   basicAuth,
   createFixtures,
   ROUTE,
   TOKEN_PATH,
   TOKEN_REQUEST_BODY,
+  writeAssertionBodiesFile,
   writeTokenFile,
   type Alg,
   type Fixtures,
@@ -39,6 +41,8 @@ const USAGE = `usage: pnpm bench [--quick | --check | --soak] [options]
   --soak               60 s mixed valid/invalid traffic on a ccflow guard + token endpoint app
   --only <substring>   only targets whose name contains it (repeatable); keeps ceiling/express
   --runs <n>  --duration <s>  --warmup <s>  --connections <n>  --tokens <n>
+  --assertion-rate <n> upper bound of the private_key_jwt target's req/s: each run gets
+                       n × seconds never-used assertions (default 10000)
   --loadgen wrk|autocannon   (default: wrk when installed)
   --profile            run each server with --cpu-prof; profiles in bench/results/profiles/`
 
@@ -53,6 +57,7 @@ const { values } = parseArgs({
     warmup: { type: 'string' },
     connections: { type: 'string' },
     tokens: { type: 'string' },
+    'assertion-rate': { type: 'string' },
     loadgen: { type: 'string' },
     profile: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -84,6 +89,9 @@ const settings = {
   connections: Math.round(positive('connections', values.connections, 16)),
   // Each fresh token comes back only after this many requests: any cache smaller misses.
   tokens: Math.round(positive('tokens', values.tokens, 10_000)),
+  // Every private_key_jwt request needs an assertion never sent before (a replay is a 401): a
+  // run gets this many per second of load, far above what one core can verify and sign.
+  assertionRate: Math.round(positive('assertion-rate', values['assertion-rate'], 10_000)),
 }
 
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url))
@@ -154,6 +162,7 @@ function loadSpec(
   fixtures: Fixtures,
   tokens: Record<Alg, GuardTokens>,
   fresh: Map<Alg, string>,
+  assertionBodies: string | undefined,
 ): LoadSpec {
   const alg = target.alg ?? 'RS256'
   switch (target.load) {
@@ -180,7 +189,43 @@ function loadSpec(
         },
         body: TOKEN_REQUEST_BODY,
       }
+    case 'assertion-request':
+      if (assertionBodies === undefined) throw new Error('no client assertions were minted')
+      return {
+        method: 'POST',
+        path: TOKEN_PATH,
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        bodiesFile: assertionBodies,
+      }
   }
+}
+
+/** Never-used assertion request bodies for one run of a private_key_jwt target. */
+interface AssertionPools {
+  warm: string
+  measure: string
+  warmSize: number
+  measureSize: number
+}
+
+/**
+ * Mints the warm-up and measurement pools of a private_key_jwt target right before its run: one
+ * assertion per request at up to `--assertion-rate` req/s, each with its own jti and valid for
+ * ASSERTION_LIFETIME seconds from now, so the pool outlives the run (checked at startup) and
+ * every request is a first use. A fresh server process (a fresh replay store) runs each time.
+ */
+function mintAssertionPools(fixtures: Fixtures): AssertionPools {
+  const t0 = Date.now()
+  const warmSize = Math.ceil(settings.warmup * settings.assertionRate)
+  const measureSize = Math.ceil(settings.duration * settings.assertionRate)
+  const warm = join(scratch, 'assertions-warm.txt')
+  const measure = join(scratch, 'assertions.txt')
+  writeAssertionBodiesFile(warm, fixtures.keyClient, warmSize)
+  writeAssertionBodiesFile(measure, fixtures.keyClient, measureSize)
+  console.log(
+    `minted ${measureSize} + ${warmSize} distinct ES256 client assertions in ${Date.now() - t0} ms`,
+  )
+  return { warm, measure, warmSize, measureSize }
 }
 
 const profilesDir = join(resultsDir, 'profiles')
@@ -267,17 +312,23 @@ async function bench(
           console.log(`${label} EXCLUDED, ${outcome.excluded}`)
           continue
         }
-        const spec = loadSpec(target, fixtures, tokens, fresh)
+        const pools = target.load === 'assertion-request' ? mintAssertionPools(fixtures) : undefined
+        const spec = loadSpec(target, fixtures, tokens, fresh, pools?.measure)
         const warmSpec = { ...spec }
         const warmFile = warm.get(target.alg ?? 'RS256')
         if (spec.tokensFile !== undefined && warmFile !== undefined) warmSpec.tokensFile = warmFile
+        if (pools !== undefined) warmSpec.bodiesFile = pools.warm
         const o = {
           ...base,
           connections: target.connections ?? base.connections,
           port: server.port,
           name: target.name,
         }
-        await runLoad(warmSpec, { ...o, seconds: settings.warmup, name: `${target.name}-warm` })
+        const warmed = await runLoad(warmSpec, {
+          ...o,
+          seconds: settings.warmup,
+          name: `${target.name}-warm`,
+        })
         // The server's CPU time over the measured window only (not the warm-up): per request it
         // does not depend on how much of its core the server got, unlike req/s.
         const cpuBefore = cpuTimeOf(server.pid)
@@ -286,6 +337,15 @@ async function bench(
         const memory = memoryOf(server.pid)
         if (result.requests === 0) {
           outcome.excluded = `no request completed in ${settings.duration} s`
+          console.log(`${label} EXCLUDED, ${outcome.excluded}`)
+          continue
+        }
+        // The generator would have started the pool again: replays, refused, not a measurement.
+        if (
+          pools !== undefined &&
+          (warmed.requests > pools.warmSize || result.requests > pools.measureSize)
+        ) {
+          outcome.excluded = `ran out of client assertions (${warmed.requests} + ${result.requests} requests for ${pools.warmSize} + ${pools.measureSize}); raise --assertion-rate`
           console.log(`${label} EXCLUDED, ${outcome.excluded}`)
           continue
         }
@@ -329,6 +389,11 @@ async function bench(
     pinning: PINNING ? 'server on core 0, load generator on core 1 (taskset)' : 'none',
     runs: `${settings.runs} interleaved run(s) × ${settings.duration} s after ${settings.warmup} s warm-up; medians`,
     'fresh tokens': `${settings.tokens} distinct per algorithm`,
+    ...(targets.some((t) => t.load === 'assertion-request')
+      ? {
+          'client assertions': `${settings.assertionRate} per second of load, minted before each run, valid ${ASSERTION_LIFETIME} s, each sent once`,
+        }
+      : {}),
     'wall time': `${Math.round((Date.now() - began) / 1000)} s`,
     // The harness itself keeps about one core busy; more than that is someone else's work.
     'load average (1 min) before / after': `${loadBefore.toFixed(1)} / ${(loadavg()[0] ?? 0).toFixed(1)}`,
@@ -363,6 +428,14 @@ async function main(): Promise<number> {
     return 2
   }
   if (mode === 'check') return checkAll(targets, fixtures, tokens)
+  // A pool is minted just before a run and must still be valid at its end (a minute to spare).
+  const span = settings.warmup + settings.duration
+  if (targets.some((t) => t.load === 'assertion-request') && span > ASSERTION_LIFETIME - 60) {
+    console.error(
+      `bench: --warmup + --duration is ${span} s; the private_key_jwt target's assertions are valid ${ASSERTION_LIFETIME} s, so keep it at most ${ASSERTION_LIFETIME - 60} s (or leave that target out with --only)`,
+    )
+    return 2
+  }
   return bench(targets, fixtures, tokens)
 }
 

@@ -233,8 +233,13 @@ describe.skipIf(ON_EXPRESS_4)(`the demo (${PROCESS_SUITE_SKIP_REASON})`, () => {
     const demo = startTs('examples/demo/run.ts', { DEMO_ONCE: '1', PORT: '0' })
     const code = await exited(demo)
     const output = demo.output()
-    expect(output).toMatch(/✓ 7\/7 steps answered as expected/)
+    expect(output).toMatch(/✓ 10\/10 steps answered as expected/)
     expect(output).toContain('$ curl')
+    // The private_key_jwt steps: the assertion from the CLI, then the same one replayed.
+    expect(output).toContain('$ ASSERTION=$(pnpm ccflow assertion --key ')
+    expect(output).toMatch(
+      /▶ 8\. Send the same assertion again[^\n]*\n(?:.*\n)*?\s+✓ 401 as expected/,
+    )
     expect(code).toBe(0)
   })
 })

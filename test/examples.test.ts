@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import {
   generateClientSecret,
@@ -7,7 +8,7 @@ import {
   verifyClientSecret,
 } from '@ccflow/issuer'
 import express from 'express'
-import { decodeJwt, decodeProtectedHeader } from 'jose'
+import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose'
 import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createExistingApp, API_AUDIENCE } from '../examples/existing-app/app.js'
@@ -27,6 +28,13 @@ import {
   makeSigningKey,
   tempDir,
 } from './helpers.js'
+import {
+  type PrivateRedis,
+  privateRedis,
+  skipWithoutRedisServer,
+  type TestRedisClient,
+  testRedisClient,
+} from './support/redis-server.js'
 
 const AUDIENCE = 'https://reports.example'
 // Plain secrets are hashed at load: a generated one with HMAC (fast), any other with scrypt.
@@ -399,6 +407,114 @@ describe('token server: createTokenServerApp', () => {
   })
 })
 
+describe('token server: private_key_jwt clients in CLIENTS_FILE', () => {
+  const issuer = 'http://127.0.0.1:4000'
+  const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+  // The client's key pair: the private key stays with the client, the public JWK goes in the file.
+  const clientKey = generateSigningKey('ES256')
+  const keyClientsFile = dir.file('key-clients.json', [
+    {
+      client_id: 'billing',
+      scope: 'reports:read',
+      audience: [AUDIENCE],
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [clientKey.publicJwk] },
+    },
+  ])
+  const keyClientConfig = () =>
+    loadTokenServerConfig({ CLIENTS_FILE: keyClientsFile, SIGNING_KEYS_FILE: keysFile })
+
+  /** An RFC 7523 client assertion signed with jose, as a client independent of ccflow makes it. */
+  const assertion = (
+    key = clientKey,
+    claims: { aud?: string; sub?: string } = {},
+  ): Promise<string> =>
+    new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'client-authentication+jwt' })
+      .setIssuer(claims.sub ?? 'billing')
+      .setSubject(claims.sub ?? 'billing')
+      .setAudience(claims.aud ?? issuer)
+      .setIssuedAt()
+      .setExpirationTime('60s')
+      .setJti(randomUUID())
+      .sign(key.privateKey)
+
+  const tokenRequest = (app: ReturnType<typeof createTokenServerApp>, jwt: string) =>
+    request(app).post('/token').type('form').send({
+      grant_type: 'client_credentials',
+      client_assertion_type: ASSERTION_TYPE,
+      client_assertion: jwt,
+    })
+
+  it('issues a token to a key client of CLIENTS_FILE for a signed assertion', async () => {
+    const app = createTokenServerApp({ ...keyClientConfig(), issuer })
+    const res = await tokenRequest(app, await assertion())
+    expect(res.status).toBe(200)
+    expect(res.body).toMatchObject({ token_type: 'Bearer', scope: 'reports:read' })
+    expect(decodeJwt(body(res).access_token as string)).toMatchObject({
+      iss: issuer,
+      client_id: 'billing',
+      aud: AUDIENCE,
+    })
+  })
+
+  it('lists private_key_jwt in the metadata', async () => {
+    const app = createTokenServerApp({ ...keyClientConfig(), issuer })
+    const res = await request(app).get('/.well-known/oauth-authorization-server')
+    expect(body(res).token_endpoint_auth_methods_supported).toContain('private_key_jwt')
+  })
+
+  it('answers 401 invalid_client to the same assertion sent again (replay)', async () => {
+    const app = createTokenServerApp({ ...keyClientConfig(), issuer })
+    const jwt = await assertion()
+    expect((await tokenRequest(app, jwt)).status).toBe(200)
+    const replay = await tokenRequest(app, jwt)
+    expect(replay.status).toBe(401)
+    expect(body(replay).error).toBe('invalid_client')
+  })
+
+  it.each([
+    ['signed by a key the file does not list', () => assertion(generateSigningKey('ES256'))],
+    [
+      'addressed to the token endpoint instead of the issuer',
+      () => assertion(clientKey, { aud: `${issuer}/token` }),
+    ],
+    ['naming a client that is not in the file', () => assertion(clientKey, { sub: 'nobody' })],
+  ])('answers 401 invalid_client to an assertion %s', async (_name, make) => {
+    const app = createTokenServerApp({ ...keyClientConfig(), issuer })
+    const res = await tokenRequest(app, await make())
+    expect(res.status).toBe(401)
+    expect(body(res).error).toBe('invalid_client')
+  })
+
+  describe.skipIf(skipWithoutRedisServer())('with Redis (REDIS_URL)', () => {
+    let redis: PrivateRedis
+    let client: TestRedisClient
+    beforeAll(async () => {
+      redis = await privateRedis()
+      await redis.start()
+      client = testRedisClient(redis.url)
+      await client.ready
+    })
+    afterAll(async () => {
+      client?.close()
+      await redis?.kill()
+    })
+
+    it('accepts an assertion once across two instances sharing Redis', async () => {
+      const config = { ...keyClientConfig(), issuer, sendCommand: client.sendCommand }
+      const [first, second] = [createTokenServerApp(config), createTokenServerApp(config)]
+      const jwt = await assertion()
+      expect((await tokenRequest(first, jwt)).status).toBe(200)
+      const replay = await tokenRequest(second, jwt)
+      expect(replay.status).toBe(401)
+      expect(body(replay).error).toBe('invalid_client')
+      const keys = (await client.sendCommand(['KEYS', 'ccflow:assertion:*'])) as string[]
+      expect(keys).toHaveLength(1)
+    })
+  })
+})
+
 describe('resource server', () => {
   let tokenServer: Listening
   let reader: { clientId: string; secret: string }
@@ -687,7 +803,7 @@ describe('examples/README.md', () => {
     expect(example).toBeDefined()
     const file = dir.file('readme-clients.json', example ?? '')
     const config = loadTokenServerConfig({ CLIENTS_FILE: file, SIGNING_KEYS_FILE: keysFile })
-    for (const id of ['reporting-job', 'demo']) {
+    for (const id of ['reporting-job', 'demo', 'billing']) {
       expect(await config.clients.findClient(id)).toMatchObject({ client_id: id })
     }
     const app = createTokenServerApp({ ...config, issuer: 'http://127.0.0.1:4000' })

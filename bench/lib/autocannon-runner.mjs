@@ -14,8 +14,23 @@ const options = {
   body: config.body,
   timeout: 10,
 }
-if (config.tokensFile) {
-  const tokens = readFileSync(config.tokensFile, 'utf8').split('\n').filter(Boolean)
+const linesOf = (file) => readFileSync(file, 'utf8').split('\n').filter(Boolean)
+if (config.bodiesFile) {
+  // One body per line, each sent once (never-used client assertions); autocannon sets
+  // Content-Length from the body.
+  const bodies = linesOf(config.bodiesFile)
+  let i = -1
+  options.requests = [
+    {
+      setupRequest(req) {
+        i = (i + 1) % bodies.length
+        req.body = bodies[i]
+        return req
+      },
+    },
+  ]
+} else if (config.tokensFile) {
+  const tokens = linesOf(config.tokensFile)
   let i = 0
   options.requests = [
     {

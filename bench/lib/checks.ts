@@ -2,9 +2,12 @@
 // accepts everything (or answers errors fast) cannot win. A failing target is excluded.
 import {
   accessClaims,
+  assertionClaims,
+  assertionRequestBody,
   AUDIENCE,
   basicAuth,
   ISSUER,
+  mintAssertion,
   mintToken,
   ROUTE,
   ROUTE_BODY,
@@ -159,6 +162,58 @@ async function checkIssuer(port: number, fixtures: Fixtures, alg: Alg): Promise<
   return results
 }
 
+/**
+ * The checks of a `private_key_jwt` issuer: a fresh assertion gets a token; the same assertion
+ * again, one signed by another key with the same kid, one addressed to the token endpoint URL
+ * instead of the issuer, an expired one, one naming an unknown client, and the secret-based
+ * Basic request of the other targets all get 401.
+ */
+async function checkAssertionIssuer(
+  port: number,
+  fixtures: Fixtures,
+  alg: Alg,
+): Promise<CheckResult[]> {
+  const { keyClient } = fixtures
+  const post = (body: string, headers: Record<string, string> = {}): Promise<HttpResponse> =>
+    send({
+      port,
+      method: 'POST',
+      path: TOKEN_PATH,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body,
+    })
+  const signed = (claims: Record<string, unknown> = {}, key = keyClient.key): string =>
+    assertionRequestBody(mintAssertion(key, assertionClaims(keyClient.id, claims)))
+  const results: CheckResult[] = []
+  const body = signed()
+  const good = await post(body)
+  const bad = good.status === 200 ? checkIssuedToken(good, fixtures, alg) : `got ${good.status}`
+  results.push({ name: 'fresh assertion → 200 with a token', ok: !bad, detail: bad ?? 'ok' })
+  const now = Math.floor(Date.now() / 1000)
+  const refused: [string, () => Promise<HttpResponse>][] = [
+    ['the same assertion again (replay) → 401', () => post(body)],
+    ['signed by another key with the same kid → 401', () => post(signed({}, keyClient.impostor))],
+    [
+      'aud is the token endpoint, not the issuer → 401',
+      () => post(signed({ aud: `${ISSUER}${TOKEN_PATH}` })),
+    ],
+    ['expired assertion → 401', () => post(signed({ iat: now - 600, exp: now - 300 }))],
+    ['unknown client → 401', () => post(signed({ iss: 'nobody', sub: 'nobody' }))],
+    [
+      'a client secret instead of an assertion → 401',
+      () =>
+        post(TOKEN_REQUEST_BODY, {
+          authorization: basicAuth(keyClient.id, fixtures.client.secret),
+        }),
+    ],
+  ]
+  for (const [name, request] of refused) {
+    const res = await request()
+    results.push({ name, ok: res.status === 401, detail: `got ${res.status}` })
+  }
+  return results
+}
+
 /** Runs the checks of one target; any thrown error counts as a failed check. */
 export async function runChecks(
   target: Target,
@@ -176,7 +231,9 @@ export async function runChecks(
         return results
       }
       case 'issuer':
-        return await checkIssuer(port, fixtures, target.alg ?? 'RS256')
+        return target.load === 'assertion-request'
+          ? await checkAssertionIssuer(port, fixtures, target.alg ?? 'RS256')
+          : await checkIssuer(port, fixtures, target.alg ?? 'RS256')
     }
   } catch (err) {
     return [

@@ -47,6 +47,11 @@ export interface Fixtures {
   /** Same kid and algorithm as the real key, another key pair: its signatures must fail. */
   impostors: Record<Alg, KeyFixture>
   client: { id: string; secretId: string; secret: string }
+  /**
+   * The `private_key_jwt` client: its id, the ES256 key it signs its assertions with (the
+   * servers get only the public JWK) and an impostor key with the same kid.
+   */
+  keyClient: { id: string; key: KeyFixture; impostor: KeyFixture }
   /** Path of the JSON file the servers read (BENCH_FIXTURES). */
   file: string
 }
@@ -82,6 +87,11 @@ export function createFixtures(dir: string): Fixtures {
     secretId,
     secret: `ccs_${secretId}_${randomBytes(32).toString('base64url')}`,
   }
+  const keyClient = {
+    id: 'bench-key-client',
+    key: makeKey('ES256', 'bench-client-es'),
+    impostor: makeKey('ES256', 'bench-client-es'),
+  }
   const file = join(dir, 'fixtures.json')
   const json = {
     issuer: ISSUER,
@@ -93,10 +103,11 @@ export function createFixtures(dir: string): Fixtures {
     tokenTtl: TOKEN_TTL,
     body: ROUTE_BODY,
     client,
+    keyClient: { id: keyClient.id, publicJwk: keyJson(keyClient.key).publicJwk },
     keys: { RS256: keyJson(keys.RS256), ES256: keyJson(keys.ES256) },
   }
   writeFileSync(file, JSON.stringify(json), { mode: 0o600 })
-  return { keys, impostors, client, file }
+  return { keys, impostors, client, keyClient, file }
 }
 
 export type Claims = Record<string, unknown>
@@ -176,3 +187,53 @@ export function basicAuth(id: string, secret: string): string {
 
 /** The token request body every issuer target gets. */
 export const TOKEN_REQUEST_BODY = `grant_type=client_credentials&scope=${encodeURIComponent(SCOPE)}`
+
+/**
+ * Lifetime of the bench's client assertions, in seconds: the longest the token endpoint accepts
+ * by default (`privateKeyJwt.maxAssertionLifetimeSeconds`), so that a pool minted just before a
+ * run stays valid through its warm-up and measurement (the harness refuses longer runs).
+ */
+export const ASSERTION_LIFETIME = 300
+
+/** RFC 7523 §3 claims of an assertion of the key client, with a fresh jti. */
+export function assertionClaims(clientId: string, overrides: Claims = {}): Claims {
+  const now = Math.floor(Date.now() / 1000)
+  return {
+    iss: clientId,
+    sub: clientId,
+    aud: ISSUER,
+    iat: now,
+    exp: now + ASSERTION_LIFETIME,
+    jti: randomBytes(16).toString('base64url'),
+    ...overrides,
+  }
+}
+
+/** A client assertion signed with `key` (`typ: client-authentication+jwt`, the key's kid). */
+export function mintAssertion(key: KeyFixture, claims: Claims, header: Claims = {}): string {
+  return mintToken(key, claims, { typ: 'client-authentication+jwt', ...header })
+}
+
+/**
+ * The body of a `private_key_jwt` token request: the usual grant and scope plus the assertion
+ * (a compact JWS is base64url and dots, so it needs no form-encoding).
+ */
+export function assertionRequestBody(assertion: string): string {
+  return `${TOKEN_REQUEST_BODY}&client_assertion_type=${encodeURIComponent('urn:ietf:params:oauth:client-assertion-type:jwt-bearer')}&client_assertion=${assertion}`
+}
+
+/**
+ * `count` token request bodies, one per line, each with its own never-used assertion of the key
+ * client (unique jti), for load that a replay check cannot turn into 401s.
+ */
+export function writeAssertionBodiesFile(
+  file: string,
+  keyClient: Fixtures['keyClient'],
+  count: number,
+): void {
+  const lines: string[] = []
+  for (let i = 0; i < count; i++) {
+    lines.push(assertionRequestBody(mintAssertion(keyClient.key, assertionClaims(keyClient.id))))
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 })
+}

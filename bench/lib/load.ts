@@ -15,6 +15,12 @@ export interface LoadSpec {
   body?: string
   /** One bearer token per line; each request takes the next one (cache-miss load). */
   tokensFile?: string
+  /**
+   * One request body per line; each request takes the next one (a never-used client assertion
+   * each). After the last line the generator starts again from the first, so the file must hold
+   * at least as many lines as requests will be sent.
+   */
+  bodiesFile?: string
 }
 
 export interface LoadResult {
@@ -49,18 +55,32 @@ function wrkScript(dir: string, name: string, spec: LoadSpec): string {
     .join('\n')
   let body = `wrk.method = ${lua(spec.method)}\n${headers}\n`
   if (spec.body !== undefined) body += `wrk.body = ${lua(spec.body)}\n`
+  // Requests are pre-formatted once per thread (wrk's own advice for request()-heavy scripts),
+  // one per line of the file, and sent in turn.
+  let lines: { file: string; format: string } | undefined
   if (spec.tokensFile !== undefined) {
-    // Requests are pre-formatted once per thread (wrk's own advice for request()-heavy scripts).
+    lines = {
+      file: spec.tokensFile,
+      format: `local headers = {}
+      for k, v in pairs(wrk.headers) do headers[k] = v end
+      headers["Authorization"] = "Bearer " .. line
+      requests[#requests + 1] = wrk.format(nil, ${lua(spec.path)}, headers, wrk.body)`,
+    }
+  } else if (spec.bodiesFile !== undefined) {
+    // wrk.format sets Content-Length from the body it is given.
+    lines = {
+      file: spec.bodiesFile,
+      format: `requests[#requests + 1] = wrk.format(nil, ${lua(spec.path)}, nil, line)`,
+    }
+  }
+  if (lines !== undefined) {
     body += `
 local requests = {}
 local i = 0
 function init(args)
-  for token in io.lines(${lua(spec.tokensFile)}) do
-    if #token > 0 then
-      local headers = {}
-      for k, v in pairs(wrk.headers) do headers[k] = v end
-      headers["Authorization"] = "Bearer " .. token
-      requests[#requests + 1] = wrk.format(nil, ${lua(spec.path)}, headers, wrk.body)
+  for line in io.lines(${lua(lines.file)}) do
+    if #line > 0 then
+      ${lines.format}
     end
   end
 end

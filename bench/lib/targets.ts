@@ -8,9 +8,12 @@ export type Kind = 'ceiling' | 'guard' | 'issuer'
  * - `plain`: GET the route, no credentials (ceilings);
  * - `token-reused`: GET with one valid token (the guard's verified-token cache hits);
  * - `token-fresh`: GET with a different pre-minted token on every request (cache misses);
- * - `token-request`: POST a client_credentials request with Basic authentication.
+ * - `token-request`: POST a client_credentials request with Basic authentication;
+ * - `assertion-request`: POST a client_credentials request authenticated with `private_key_jwt`,
+ *   a different, never-used client assertion on every request (a replay would be refused).
  */
-export type LoadShape = 'plain' | 'token-reused' | 'token-fresh' | 'token-request'
+export type LoadShape =
+  'plain' | 'token-reused' | 'token-fresh' | 'token-request' | 'assertion-request'
 
 export interface Target {
   /** `<kind>/<library>-<variant>`; `--only` matches a substring of it. */
@@ -18,7 +21,7 @@ export interface Target {
   kind: Kind
   /** ccflow targets are judged against the ceiling and the peers; peers set the bar. */
   role: 'ceiling' | 'ccflow' | 'peer'
-  /** Signing algorithm of the tokens; undefined for ceilings. */
+  /** Signing algorithm of the tokens (not of client assertions); undefined for ceilings. */
   alg?: Alg
   /** Module under servers/targets/. */
   server: string
@@ -130,6 +133,17 @@ const TARGETS: readonly Target[] = [
     options: { alg: 'ES256', secretHash: 'hmac-sha256' },
     load: 'token-request',
     description: 'ccflow tokenEndpoint, Basic, hmac-sha256 secret hash, ES256',
+  },
+  {
+    name: 'issuer/ccflow-es256-private-key-jwt',
+    kind: 'issuer',
+    role: 'ccflow',
+    alg: 'ES256',
+    server: 'issuer-ccflow',
+    options: { alg: 'ES256', clientAuth: 'private_key_jwt' },
+    load: 'assertion-request',
+    description:
+      'ccflow tokenEndpoint, private_key_jwt: an ES256 client assertion (new jti) per request, inline jwks, memory replay store, ES256',
   },
   {
     name: 'issuer/ccflow-rs256-scrypt',

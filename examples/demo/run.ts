@@ -1,15 +1,22 @@
 /**
- * The demo (`pnpm demo`): starts the token server and the resource server with a demo client,
- * walks the client credentials flow printing each step with its curl command, then keeps serving
- * until Ctrl-C. With DEMO_ONCE=1 it exits after the walk: 0 when every step answered as expected.
+ * The demo (`pnpm demo`): starts the token server and the resource server with two demo clients
+ * (one with a secret, one with a key for private_key_jwt), walks the client credentials flow
+ * printing each step with its curl command, then keeps serving until Ctrl-C. With DEMO_ONCE=1 it
+ * exits after the walk: 0 when every step answered as expected.
  *
  * Ports: 4000 and 4001; DEMO_PORT_BASE=N uses N and N+1; PORT=0 picks two free ports.
  */
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+// The demo also plays the key client, which signs its own assertions: ccflow's JWS signer.
+import { signJws } from '@ccflow/core'
 import {
   generateClientSecret,
   generateSigningKey,
   hashClientSecret,
-  staticClientStore,
+  jsonFileClientStore,
 } from '@ccflow/issuer'
 import * as env from '../shared/env.js'
 import { closeOnSignal, fail, listen } from '../shared/serve.js'
@@ -18,7 +25,9 @@ import { createTokenServerApp } from '../token-server/app.js'
 
 const PROGRAM = 'demo'
 const CLIENT_ID = 'demo-client'
+const KEY_CLIENT_ID = 'demo-key-client'
 const AUDIENCE = 'https://reports.example'
+const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 
 function ports(): [number, number] {
   const base = env.optional(process.env, 'DEMO_PORT_BASE')
@@ -34,11 +43,12 @@ function ports(): [number, number] {
 /** One HTTP exchange, printed with its curl equivalent and checked against the expected status. */
 async function step(
   title: string,
-  curl: string,
+  curl: string | readonly string[],
   expected: number,
   send: () => Promise<Response>,
 ): Promise<{ ok: boolean; body: unknown }> {
-  console.log(`\n▶ ${title}\n  $ ${curl}`)
+  const commands = typeof curl === 'string' ? [curl] : curl
+  console.log(`\n▶ ${title}\n${commands.map((command) => `  $ ${command}`).join('\n')}`)
   try {
     const res = await send()
     const text = await res.text()
@@ -64,13 +74,33 @@ try {
   const once = process.env.DEMO_ONCE === '1'
   const [tokenPort, apiPort] = ports()
   const { secretId, secret } = generateClientSecret()
-  const client = {
-    client_id: CLIENT_ID,
-    client_name: 'Demo reporting client',
-    scope: 'reports:read reports:write',
-    audiences: [AUDIENCE],
-    secrets: [{ id: secretId, hash: await hashClientSecret(secret) }],
-  }
+  // The key client's ES256 key pair, as `ccflow keygen --client` makes it: the private JWK (with
+  // kid, alg, use) stays with the client, here a file for `ccflow assertion --key`; only the
+  // public JWK goes into the clients file.
+  const clientKey = generateSigningKey('ES256')
+  const files = mkdtempSync(join(tmpdir(), 'ccflow-demo-'))
+  process.on('exit', () => rmSync(files, { recursive: true, force: true }))
+  const keyFile = join(files, `${KEY_CLIENT_ID}.jwk`)
+  writeFileSync(keyFile, `${JSON.stringify(clientKey.privateJwk, null, 2)}\n`, { mode: 0o600 })
+  const clientsFile = join(files, 'clients.json')
+  const clients = [
+    {
+      client_id: CLIENT_ID,
+      client_name: 'Demo reporting client',
+      scope: 'reports:read reports:write',
+      audience: [AUDIENCE],
+      secrets: [{ id: secretId, hash: await hashClientSecret(secret) }],
+    },
+    {
+      client_id: KEY_CLIENT_ID,
+      client_name: 'Demo client authenticating with its own key',
+      scope: 'reports:read',
+      audience: [AUDIENCE],
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [clientKey.publicJwk] },
+    },
+  ]
+  writeFileSync(clientsFile, `${JSON.stringify(clients, null, 2)}\n`, { mode: 0o600 })
   const key = generateSigningKey('RS256')
   const tag = (name: string) => (line: string) => console.log(`    [${name}] ${line}`)
   const tokenServer = await listen(
@@ -79,7 +109,8 @@ try {
     (issuer) =>
       createTokenServerApp({
         issuer,
-        clients: staticClientStore([client]),
+        // As the token server reads CLIENTS_FILE.
+        clients: jsonFileClientStore(clientsFile),
         keys: [{ kid: key.kid, alg: key.alg, privateKey: key.privateKey }],
       }),
     tag('token-server'),
@@ -96,6 +127,9 @@ try {
   )
   console.log(`resource server  ${api.url}  (audience ${AUDIENCE})`)
   console.log(`demo client      ${CLIENT_ID} / ${secret}  (scopes reports:read reports:write)`)
+  console.log(`key client       ${KEY_CLIENT_ID}  (private_key_jwt, scope reports:read)`)
+  console.log(`  private JWK    ${keyFile}  (removed when the demo exits)`)
+  console.log(`  clients file   ${clientsFile}  (the client's public JWK in "jwks")`)
 
   const basic = `Basic ${Buffer.from(`${CLIENT_ID}:${secret}`).toString('base64')}`
   const form = (fields: Record<string, string>) => new URLSearchParams(fields)
@@ -111,8 +145,10 @@ try {
     () => fetch(`${issuer}/.well-known/oauth-authorization-server`),
   )
   results.push(metadata.ok)
-  const tokenUrl =
-    (metadata.body as { token_endpoint?: string } | undefined)?.token_endpoint ?? `${issuer}/token`
+  const discovered = metadata.body as { token_endpoint?: string; issuer?: string } | undefined
+  const tokenUrl = discovered?.token_endpoint ?? `${issuer}/token`
+  // A client assertion is addressed to the issuer identifier, exactly as the metadata names it.
+  const assertionAudience = discovered?.issuer ?? issuer
 
   const read = await step(
     '1. Get a token with client_secret_basic, scope reports:read',
@@ -190,6 +226,64 @@ try {
               'content-type': 'application/json',
             },
             body: JSON.stringify({ title: 'Q3' }),
+          }),
+      )
+    ).ok,
+  )
+
+  /** A fresh RFC 7523 client assertion, as `ccflow assertion` makes it: 60 s, a new jti. */
+  const clientAssertion = (): string => {
+    const iat = Math.floor(Date.now() / 1000)
+    return signJws(
+      { alg: 'ES256', kid: clientKey.kid, typ: 'client-authentication+jwt' },
+      {
+        iss: KEY_CLIENT_ID,
+        sub: KEY_CLIENT_ID,
+        aud: assertionAudience,
+        iat,
+        exp: iat + 60,
+        jti: randomBytes(16).toString('base64url'),
+      },
+      clientKey.privateKey,
+    )
+  }
+  const assertion = clientAssertion()
+  const assertionForm = () =>
+    form({
+      grant_type: 'client_credentials',
+      scope: 'reports:read',
+      client_assertion_type: ASSERTION_TYPE,
+      client_assertion: assertion,
+    })
+  // From the repository root: the root script `pnpm ccflow` runs the built CLI.
+  const makeAssertion = `ASSERTION=$(pnpm ccflow assertion --key ${keyFile} --client-id ${KEY_CLIENT_ID} --issuer ${assertionAudience})`
+  const assertionCurl = `-d grant_type=client_credentials -d scope=reports:read -d client_assertion_type=${ASSERTION_TYPE} --data-urlencode client_assertion="$ASSERTION" ${tokenUrl}`
+  const keyToken = await step(
+    `7. Get a token with private_key_jwt: ${KEY_CLIENT_ID} signs a fresh assertion with its own key (RFC 7523), no secret`,
+    [makeAssertion, `KEY_TOKEN=$(curl -s ${assertionCurl} | ${extract})`],
+    200,
+    () => fetch(tokenUrl, { method: 'POST', body: assertionForm() }),
+  )
+  results.push(keyToken.ok)
+  results.push(
+    (
+      await step(
+        '8. Send the same assertion again: each one is accepted once (its jti is remembered until it expires)',
+        `curl -si ${assertionCurl}`,
+        401,
+        () => fetch(tokenUrl, { method: 'POST', body: assertionForm() }),
+      )
+    ).ok,
+  )
+  results.push(
+    (
+      await step(
+        "9. Call GET /whoami with the key client's token",
+        `curl -s -H "Authorization: Bearer $KEY_TOKEN" ${api.url}/whoami`,
+        200,
+        () =>
+          fetch(`${api.url}/whoami`, {
+            headers: { authorization: `Bearer ${tokenOf(keyToken.body)}` },
           }),
       )
     ).ok,

@@ -11,6 +11,7 @@ import {
   memoryDenylist,
   rateLimitRedisCommand,
   redisDenylist,
+  redisReplayStore,
   tokenEndpoint,
 } from '@ccflow/issuer'
 import { RedisStore } from 'rate-limit-redis'
@@ -27,7 +28,10 @@ export interface TokenServerAppConfig {
   secretPepper?: string | undefined
   trustProxy?: TrustProxy
   onEvent?: (event: IssuerEvent) => void
-  /** Redis (`REDIS_URL`): rate limits and revocations shared by every instance. */
+  /**
+   * Redis (`REDIS_URL`): rate limits, revocations and used client assertions shared by every
+   * instance.
+   */
   sendCommand?: ((args: string[]) => Promise<unknown>) | undefined
 }
 
@@ -38,8 +42,9 @@ export function createTokenServerApp(config: TokenServerAppConfig): Express {
   // The per-IP failure limit keys on req.ip: trust X-Forwarded-For only as far as configured.
   app.set('trust proxy', config.trustProxy ?? false)
 
-  // With Redis every instance counts into the same limits and sees the same revocations;
-  // without, each process keeps its own (fine for one instance).
+  // With Redis every instance counts into the same limits, sees the same revocations and accepts
+  // each private_key_jwt assertion once; without, each process keeps its own (fine for one
+  // instance).
   const shared =
     config.sendCommand === undefined
       ? { revocation: { store: memoryDenylist() } }
@@ -77,7 +82,10 @@ export function createTokenServerApp(config: TokenServerAppConfig): Express {
   return app
 }
 
-/** Both rate limiters (one prefix each) and the revocation denylist in Redis. */
+/**
+ * Both rate limiters (one prefix each), the revocation denylist and the replay store of
+ * private_key_jwt assertions in Redis.
+ */
 function sharedThroughRedis(sendCommand: (args: string[]) => Promise<unknown>) {
   // Adds a timeout, and lets rate-limit-redis recover when Redis was down at startup.
   const limiterCommand = rateLimitRedisCommand({ sendCommand })
@@ -89,5 +97,7 @@ function sharedThroughRedis(sendCommand: (args: string[]) => Promise<unknown>) {
       issuance: { store: store('ccflow:rl:issuance:') },
     },
     revocation: { store: redisDenylist({ sendCommand }) },
+    // An assertion replayed to another instance is refused there too (RFC 7523 §3 item 7).
+    privateKeyJwt: { replayStore: redisReplayStore({ sendCommand }) },
   }
 }

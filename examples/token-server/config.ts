@@ -27,7 +27,10 @@ export interface TokenServerConfig {
   trustProxy: env.TrustProxy
   /** `CCFLOW_SECRET_PEPPER`: the HMAC key the stored hashes were made with, if any. */
   secretPepper: string | undefined
-  /** `REDIS_URL`: rate limits and revocations shared by every instance; in-process without. */
+  /**
+   * `REDIS_URL`: rate limits, revocations and used client assertions shared by every instance;
+   * in-process without.
+   */
   redisUrl: string | undefined
   /** Things the operator should know at startup (plain secrets, ephemeral key). */
   warnings: string[]

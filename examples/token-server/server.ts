@@ -27,8 +27,8 @@ try {
   )
   console.log(
     redis === undefined
-      ? 'rate limits and revocations in this process only (set REDIS_URL to share them)'
-      : 'rate limits and revocations shared through Redis',
+      ? 'rate limits, revocations and used client assertions in this process only (set REDIS_URL to share them)'
+      : 'rate limits and revocations shared through Redis, and each client assertion is accepted once across instances',
   )
   closeOnSignal(PROGRAM, served)
 } catch (err) {

@@ -1,24 +1,32 @@
 // ccflow token endpoint: Basic client authentication against a stored secret hash
-// (`hmac-sha256` or `scrypt`), RS256 or ES256 signing, rate limits off for the benchmark.
+// (`hmac-sha256` or `scrypt`), or, with `clientAuth: 'private_key_jwt'`, a client assertion
+// checked with the client's inline public JWK (default privateKeyJwt options: in-memory replay
+// store). RS256 or ES256 signing, rate limits off for the benchmark.
 import { hashClientSecret, staticClientStore, tokenEndpoint } from '@ccflow/issuer'
 import express from 'express'
 
-export async function build({ fixtures, options }) {
-  const key = fixtures.keys[options.alg]
+async function clientRecord(fixtures, options) {
+  const common = { scope: fixtures.clientScope, audiences: [fixtures.audience] }
+  if (options.clientAuth === 'private_key_jwt') {
+    return {
+      client_id: fixtures.keyClient.id,
+      ...common,
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [fixtures.keyClient.publicJwk] },
+    }
+  }
   const { client } = fixtures
   const hash = await hashClientSecret(client.secret, { algorithm: options.secretHash })
+  return { client_id: client.id, ...common, secrets: [{ id: client.secretId, hash }] }
+}
+
+export async function build({ fixtures, options }) {
+  const key = fixtures.keys[options.alg]
   const app = express()
   app.use(
     tokenEndpoint({
       issuer: fixtures.issuer,
-      clients: staticClientStore([
-        {
-          client_id: client.id,
-          scope: fixtures.clientScope,
-          audiences: [fixtures.audience],
-          secrets: [{ id: client.secretId, hash }],
-        },
-      ]),
+      clients: staticClientStore([await clientRecord(fixtures, options)]),
       keys: [{ kid: key.kid, alg: key.alg, privateKey: key.privatePem }],
       accessTokenTtlSeconds: fixtures.tokenTtl,
       rateLimit: false,
