@@ -59,7 +59,7 @@ export function createClientAuthentication(
     rules: config.privateKeyJwt,
   }
   authenticator.use(
-    new PrivateKeyJwtStrategy(createVerifyAssertion(assertionContext, emit), 'error'),
+    new PrivateKeyJwtStrategy(createVerifyAssertion(assertionContext, emit)),
   )
   // assignProperty: passport puts the client on the attempt's CLIENT_PROPERTY and calls next()
   // without logIn(), so no user is logged in; authInfo: false sets no authInfo.

@@ -158,51 +158,35 @@ export class ClientSecretPostStrategy extends Strategy {
 }
 
 /**
- * `private_key_jwt` (RFC 7523 §2.2) as a passport strategy: a signed JWT in the form body
- * (`client_assertion_type`, `client_assertion`, optionally `client_id`) authenticates the client
- * named by its `sub`. Inside {@link tokenEndpoint} it reads the checked, de-duplicated
- * parameters of the token request; on an app's passport it reads `req.body`.
+ * `private_key_jwt` (RFC 7523 §2.2) as a passport strategy of {@link tokenEndpoint}'s private
+ * passport: a signed JWT in the form body (`client_assertion_type`, `client_assertion`,
+ * optionally `client_id`) authenticates the client named by its `sub`. It reads the checked,
+ * de-duplicated parameters of the token request (a repeated parameter was already refused) and
+ * hands a refusal to the router's error handler through `error()`. Not offered for an app's own
+ * passport yet: an app that wants it mounts {@link tokenEndpoint}.
  *
  * @see RFC 7521 §4.2, RFC 7523 §3
  */
 export class PrivateKeyJwtStrategy extends Strategy {
   readonly name: string = PRIVATE_KEY_JWT_STRATEGY
   private readonly verify: VerifyAssertion
-  private readonly failures: FailureMode
 
-  constructor(verify: VerifyAssertion, failures: FailureMode) {
+  constructor(verify: VerifyAssertion) {
     super()
     this.verify = verify
-    this.failures = failures
   }
 
   override authenticate(passed: Request): void {
     const req = requestOf(passed)
     const values = stateOf(req)?.params?.values
-    const read = (name: string): unknown =>
-      values !== undefined ? values.get(name) : bodyField(req.body, name)
-    const type = read('client_assertion_type')
-    const assertion = read('client_assertion')
-    // Neither parameter: not an attempt at this method; let the next strategy try.
-    if (type === undefined && assertion === undefined) {
-      this.fail(401)
-      return
-    }
-    const clientId = read('client_id')
-    // A repeated or nested parameter (an array or object from an app's body parser) is
-    // malformed as a whole: no value of it is trusted.
-    const wellFormed = [type, assertion, clientId].every(
-      (value) => value === undefined || typeof value === 'string',
-    )
     this.verify(req, {
-      type: typeof type === 'string' ? type : undefined,
-      assertion: wellFormed && typeof assertion === 'string' ? assertion : undefined,
-      clientId: typeof clientId === 'string' ? clientId : undefined,
+      type: values?.get('client_assertion_type'),
+      assertion: values?.get('client_assertion'),
+      clientId: values?.get('client_id'),
     }).then(
       (result) => {
-        if (!(result instanceof Error)) this.success(result)
-        else if (this.failures === 'error') this.error(result)
-        else this.fail(401)
+        if (result instanceof Error) this.error(result)
+        else this.success(result)
       },
       (err: unknown) => this.error(err instanceof Error ? err : new Error('client lookup failed')),
     )

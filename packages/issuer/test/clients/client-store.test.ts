@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
+  checkStoredClient,
   jsonFileClientStore,
   staticClientStore,
   validateClient,
@@ -439,6 +440,24 @@ describe('validateClient: private_key_jwt records (RFC 7591 §2, RFC 7523)', () 
     expect(client.max_assertion_lifetime).toBe(120)
     expect(Object.isFrozen(client.jwks?.keys[0])).toBe(true)
     expect(Object.isFrozen(client.jwks?.keys)).toBe(true)
+  })
+
+  it('freezes nested JWK members too (key_ops)', () => {
+    const client = validateClient(keyRecord({ jwks: { keys: [{ ...JWK, key_ops: ['verify'] }] } }))
+    expect(Object.isFrozen(client.jwks?.keys[0]?.key_ops)).toBe(true)
+  })
+
+  it('checks again a stored record whose jwks is not deeply frozen', async () => {
+    const checked = validateClient(keyRecord({ jwks: { keys: [{ ...JWK, key_ops: ['verify'] }] } }))
+    // Frozen on the outside, a mutable array inside: such a record is validated on each lookup.
+    const mutable = Object.freeze({
+      ...checked,
+      jwks: Object.freeze({ keys: Object.freeze([{ ...JWK, key_ops: ['verify'] }]) }),
+    })
+    const first = checkStoredClient(mutable)
+    expect(first).not.toBe(mutable)
+    expect(checkStoredClient(mutable)).not.toBe(first)
+    await Promise.resolve()
   })
 
   it('keeps a jwks_uri instead of jwks', () => {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { staticClientStore } from '../../src/clients/client-store.js'
 import { verifyClientCredentials } from '../../src/clients/verify-client.js'
 import * as secretsModule from '../../src/clients/secrets.js'
 import { clientStore, secrets } from '../helpers.js'
@@ -120,4 +121,35 @@ describe('verifyClientCredentials', () => {
       expect(secretsModule.verifyClientSecret).toHaveBeenCalledTimes(1)
     },
   )
+
+  it('tries each hash of a client with several for an imported (unprefixed) secret', async () => {
+    const first = await secretsModule.hashClientSecret('first imported secret', {
+      algorithm: 'hmac-sha256',
+    })
+    const second = await secretsModule.hashClientSecret('second imported secret', {
+      algorithm: 'hmac-sha256',
+    })
+    const clients = staticClientStore([
+      {
+        client_id: 'imports',
+        scope: 'a',
+        audiences: ['urn:a'],
+        secrets: [
+          { id: 'one', hash: first },
+          { id: 'two', hash: second },
+        ],
+      },
+    ])
+    const store = { clients, secretPepper: undefined }
+    const ok = await verifyClientCredentials(
+      store,
+      'imports',
+      'second imported secret',
+      'client_secret_post',
+    )
+    expect(ok).toMatchObject({ ok: true })
+    expect(secretsModule.verifyClientSecret).toHaveBeenCalledTimes(2)
+    const wrong = await verifyClientCredentials(store, 'imports', 'third', 'client_secret_post')
+    expect(wrong).toEqual({ ok: false, reason: 'wrong_secret' })
+  })
 })

@@ -7,7 +7,7 @@ import {
   SIGNATURE_ALGORITHMS,
 } from '@ccflow/core'
 import type { KeyObject } from 'node:crypto'
-import type { Client, ClientJwks } from '../client-store.js'
+import type { ClientJwks } from '../client-store.js'
 
 // Why a key was not imported, in words for the record's error message.
 const SKIP_MESSAGES: Readonly<Record<string, string>> = {
@@ -61,12 +61,12 @@ export function rememberClientJwks(jwks: ClientJwks, set: CachedSet): void {
  * @internal
  */
 export function inlineClientKey(
-  client: Client,
+  jwks: ClientJwks,
   kid: string | undefined,
   alg: string,
 ): KeyObject | undefined {
-  const jwks = client.jwks
-  if (jwks === undefined) return undefined
+  // Every checked record's set was imported when it was checked; a record that somehow was not
+  // is imported now, under the same rule.
   let set = importedSets.get(jwks)
   if (set === undefined) {
     set = importClientJwks(jwks, 'client store record.jwks')

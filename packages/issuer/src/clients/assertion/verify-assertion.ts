@@ -170,9 +170,10 @@ async function clientKey(
   kid: string | undefined,
   alg: string,
 ): Promise<KeyObject | undefined> {
-  if (client.jwks !== undefined) return inlineClientKey(client, kid, alg)
-  if (client.jwks_uri !== undefined) return context.rules.keySets.getKey(client.jwks_uri, kid, alg)
-  return undefined
+  // A checked private_key_jwt record has exactly one of the two.
+  const { jwks, jwks_uri: jwksUri } = client
+  if (jwksUri !== undefined) return context.rules.keySets.getKey(jwksUri, kid, alg)
+  return jwks === undefined ? undefined : inlineClientKey(jwks, kid, alg)
 }
 
 interface CheckedClaims {
