@@ -58,9 +58,7 @@ export function createClientAuthentication(
     hookTimeoutMs: config.hookTimeoutMs,
     rules: config.privateKeyJwt,
   }
-  authenticator.use(
-    new PrivateKeyJwtStrategy(createVerifyAssertion(assertionContext, emit)),
-  )
+  authenticator.use(new PrivateKeyJwtStrategy(createVerifyAssertion(assertionContext, emit)))
   // assignProperty: passport puts the client on the attempt's CLIENT_PROPERTY and calls next()
   // without logIn(), so no user is logged in; authInfo: false sets no authInfo.
   //
