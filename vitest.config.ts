@@ -11,9 +11,9 @@ export default defineConfig({
       provider: 'v8',
       include: ['packages/*/src/**'],
       reporter: ['text-summary'],
-      // Floors just under today's figures (statements 99.35, branches 97.49, functions 99.53,
-      // lines 99.75) so coverage can only go up; STYLE.md's goal is 100.
-      thresholds: { statements: 99.2, branches: 97.2, functions: 99.4, lines: 99.6 },
+      // Floors just under today's figures (statements 99.45, branches 97.69, functions 99.62,
+      // lines 99.8) so coverage can only go up; STYLE.md's goal is 100.
+      thresholds: { statements: 99.35, branches: 97.5, functions: 99.5, lines: 99.7 },
     },
   },
 })
