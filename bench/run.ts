@@ -32,6 +32,7 @@ import {
 } from './lib/processes.js'
 import { buildReport, renderJson, renderMarkdown, type TargetOutcome } from './lib/report.js'
 import { runSoak } from './lib/soak.js'
+import { runAuthTiming } from './timing/run.js'
 import { selectTargets, type Target } from './lib/targets.js'
 
 const USAGE = `usage: pnpm bench [--quick | --check | --soak] [options]
@@ -44,7 +45,8 @@ const USAGE = `usage: pnpm bench [--quick | --check | --soak] [options]
   --assertion-rate <n> upper bound of the private_key_jwt target's req/s: each run gets
                        n × seconds never-used assertions (default 10000)
   --loadgen wrk|autocannon   (default: wrk when installed)
-  --profile            run each server with --cpu-prof; profiles in bench/results/profiles/`
+  --profile            run each server with --cpu-prof; profiles in bench/results/profiles/
+The full run ends with the authentication timing check (also alone: pnpm --filter bench timing).`
 
 const { values } = parseArgs({
   options: {
@@ -436,7 +438,13 @@ async function main(): Promise<number> {
     )
     return 2
   }
-  return bench(targets, fixtures, tokens)
+  const status = await bench(targets, fixtures, tokens)
+  if (mode !== 'full' || values.only.length > 0) return status
+  // The full run also checks that refused client authentications cost the same (issue 18).
+  console.log('')
+  const timing = await runAuthTiming()
+  for (const line of timing.lines) console.log(line)
+  return timing.ok ? status : 1
 }
 
 process.exit(await main())
