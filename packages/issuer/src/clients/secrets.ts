@@ -97,7 +97,11 @@ export function parseSecretId(secret: string): string | undefined {
  * const hash = await hashClientSecret(secret, { pepper: process.env.SECRET_PEPPER })
  * ```
  * @param options.algorithm - @default `'hmac-sha256'` for a secret made by
- *   {@link generateClientSecret}, `'scrypt'` for any other secret
+ *   {@link generateClientSecret}, `'scrypt'` for any other secret. Timing: every refused
+ *   `hmac-sha256` client costs the same as an unknown client (one HMAC, checked by
+ *   `pnpm --filter bench timing`); an `scrypt` check takes about 0.1 s, so a client stored with
+ *   scrypt can be told from an unknown id by timing. That is the documented exception: use scrypt
+ *   only for imported human-chosen secrets, and move such clients to generated secrets.
  * @param options.pepper - HMAC key, at least 32 bytes; the endpoint needs the same `secretPepper`.
  * @throws {TypeError} When the secret is empty or longer than 1024 characters, the algorithm is
  *   unknown, or the pepper is shorter than 32 bytes.
