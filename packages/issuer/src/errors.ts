@@ -269,10 +269,22 @@ export class InvalidTargetError extends TokenError {
 // Seconds a client should wait after a 503.
 const RETRY_AFTER: Readonly<Record<string, string>> = Object.freeze({ 'Retry-After': '1' })
 
+function retryAfterHeader(seconds: number | undefined): Readonly<Record<string, string>> {
+  if (seconds === undefined || !Number.isFinite(seconds) || seconds <= 1) return RETRY_AFTER
+  return Object.freeze({ 'Retry-After': String(Math.min(Math.ceil(seconds), 3600)) })
+}
+
 /** Options of {@link TemporarilyUnavailableError}. */
 export interface TemporarilyUnavailableErrorOptions {
   /** The underlying error, or why the wait ended (ES2022 error cause). Never sent to the client. */
   cause?: unknown
+  /**
+   * Seconds after which a retry may succeed, sent as `Retry-After` (a whole number from 1 to
+   * 3600; anything else is rounded into that range). A client's `jwks_uri` in its cooldown
+   * knows when its next fetch may run.
+   * @default 1
+   */
+  retryAfter?: number | undefined
 }
 
 /**
@@ -302,7 +314,7 @@ export class TemporarilyUnavailableError extends TokenError {
   constructor(dependency: UnavailableDependency, options: TemporarilyUnavailableErrorOptions = {}) {
     super('temporarily_unavailable', undefined, {
       reason: `${dependency}_unavailable`,
-      headers: RETRY_AFTER,
+      headers: retryAfterHeader(options.retryAfter),
       cause: options.cause,
     })
     this.dependency = dependency

@@ -77,6 +77,17 @@ describe('TemporarilyUnavailableError', () => {
     },
   )
 
+  it.each([
+    [30, '30'],
+    [2.2, '3'],
+    [0.5, '1'],
+    [Number.NaN, '1'],
+    [1e9, '3600'],
+  ])('sends Retry-After %s as %s when the caller knows when to retry', (retryAfter, header) => {
+    const error = new TemporarilyUnavailableError('client_jwks', { retryAfter })
+    expect(error.headers).toEqual({ 'Retry-After': header })
+  })
+
   it('keeps the failure as its cause', () => {
     const cause = new Error('down')
     expect(new TemporarilyUnavailableError('denylist', { cause }).cause).toBe(cause)

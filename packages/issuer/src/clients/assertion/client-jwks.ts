@@ -262,7 +262,10 @@ export function createClientKeySets(
           lazy: true,
           onEvent: onEvent && ((event) => onEvent({ ...event, jwksUri })),
           unavailableError: (error) =>
-            new TemporarilyUnavailableError('client_jwks', { cause: error }),
+            new TemporarilyUnavailableError('client_jwks', {
+              cause: error,
+              retryAfter: error.retryAfter,
+            }),
         },
         context,
       )

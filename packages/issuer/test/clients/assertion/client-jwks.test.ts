@@ -423,7 +423,18 @@ describe('createClientKeySets', () => {
       server.route(JWKS, (_req, res) => void res.writeHead(500).end())
       const error = await unavailable(keySets().getKey(server.url(JWKS), 'ec-1', 'ES256'))
       expect(failure(error)).toMatchObject({ reason: 'http_status' })
+      // The key set's own wait (1 s after a first failure) becomes the Retry-After.
+      expect(error.cause).toMatchObject({ retryAfter: 1 })
       expect(error.headers).toEqual({ 'Retry-After': '1' })
+    })
+
+    it('sends the growing wait of repeated failures as Retry-After', async () => {
+      server.route(JWKS, (_req, res) => void res.writeHead(500).end())
+      const sets = keySets()
+      await unavailable(sets.getKey(server.url(JWKS), 'ec-1', 'ES256'))
+      advance(1.5)
+      const second = await unavailable(sets.getKey(server.url(JWKS), 'ec-1', 'ES256'))
+      expect(second.headers).toEqual({ 'Retry-After': '2' })
     })
 
     it('answers 503 for a key set without a usable key', async () => {
