@@ -1,34 +1,30 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
 import {
   ASYMMETRIC_ALGORITHMS,
-  type AsymmetricAlgorithm,
   EC_ALGORITHM_BY_JWK_CURVE,
+  EDDSA_ALGORITHM,
   MIN_RSA_BITS,
   RSA_ALGORITHMS,
+  SIGNATURE_ALGORITHMS,
+  type SignatureAlgorithm,
 } from '../jose/algorithms.js'
 import { KeySourceFetchError } from './jwks-fetch.js'
-
-/**
- * The EdDSA JWS algorithm (RFC 8037 §3.1), for Ed25519 keys (`kty: 'OKP'`). Opt-in: a key set
- * imports Ed25519 keys only when its caller allows this algorithm (jsonwebtoken, and so the guard,
- * cannot verify it). Defined here until `jose/algorithms.ts` names it for everyone.
- */
-export const EDDSA_ALGORITHM = 'EdDSA'
 
 /**
  * JWS algorithms a remote key can verify: the asymmetric ones of RFC 7518 §3.1, plus EdDSA
  * (RFC 8037) where the caller opts in.
  */
-export type RemoteKeyAlgorithm = AsymmetricAlgorithm | typeof EDDSA_ALGORITHM
+export type RemoteKeyAlgorithm = SignatureAlgorithm
 
 /** Algorithms a remote key may verify by default: the asymmetric ones of RFC 7518. */
 export const SUPPORTED_ALGORITHMS: ReadonlySet<string> = new Set<string>(ASYMMETRIC_ALGORITHMS)
 
-/** Every algorithm a caller may allow a remote key set to import keys for. */
-export const IMPORTABLE_ALGORITHMS: readonly RemoteKeyAlgorithm[] = [
-  ...ASYMMETRIC_ALGORITHMS,
-  EDDSA_ALGORITHM,
-]
+/**
+ * Every algorithm a caller may allow a remote key set to import keys for: the asymmetric ones and
+ * EdDSA (`jose/algorithms.ts`'s SIGNATURE_ALGORITHMS). Ed25519 keys are opt-in: jsonwebtoken, and
+ * so the guard, cannot verify EdDSA.
+ */
+export const IMPORTABLE_ALGORITHMS: readonly RemoteKeyAlgorithm[] = SIGNATURE_ALGORITHMS
 
 // RFC 7517 §9.3 / RFC 7518 §6: members that only a private or symmetric key has. A JWKS that
 // publishes them has leaked the key, so anyone could sign with it: the key is refused.

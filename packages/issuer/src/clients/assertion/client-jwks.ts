@@ -4,7 +4,6 @@
 
 import type { KeyObject } from 'node:crypto'
 import {
-  ASYMMETRIC_ALGORITHMS,
   checkBoolean,
   checkFunction,
   checkInteger,
@@ -18,6 +17,7 @@ import {
   type RemoteKeySet,
   type RemoteKeySetEvent,
   type RemoteKeySetOptionsContext,
+  SIGNATURE_ALGORITHMS,
 } from '@ccflow/core'
 import { LRUCache } from 'lru-cache'
 import { TemporarilyUnavailableError } from '../../errors.js'
@@ -46,10 +46,8 @@ export const CLIENT_JWKS_DEFAULTS: Readonly<{
 const CLIENT_JWKS_MIN_MAX_AGE_SECONDS = 60
 
 // What client assertions may be signed with (RFC 7523 §3, RFC 8037): RSA (PKCS#1 v1.5 and PSS),
-// ECDSA and Ed25519. core's ASYMMETRIC_ALGORITHMS holds all but EdDSA, which jsonwebtoken (and
-// so the guard) cannot verify; 'EdDSA' is spelled here until core names it.
-const CLIENT_KEY_ALGORITHMS: readonly string[] = [...ASYMMETRIC_ALGORITHMS, 'EdDSA']
-const CLIENT_KEY_ALGORITHM_SET: ReadonlySet<string> = new Set(CLIENT_KEY_ALGORITHMS)
+// ECDSA and Ed25519, core's SIGNATURE_ALGORITHMS.
+const CLIENT_KEY_ALGORITHM_SET: ReadonlySet<string> = new Set(SIGNATURE_ALGORITHMS)
 
 /**
  * How the issuer fetches clients' `jwks_uri` documents. A `jwks_uri` is chosen by whoever
@@ -256,7 +254,7 @@ export function createClientKeySets(
         {
           jwksUri,
           ...tuning,
-          algorithms: CLIENT_KEY_ALGORITHMS,
+          algorithms: SIGNATURE_ALGORITHMS,
           minCacheMaxAgeSeconds: CLIENT_JWKS_MIN_MAX_AGE_SECONDS,
           fetch,
           lazy: true,
