@@ -1,4 +1,5 @@
-import { isPlainObject, isScopeToken, isSecureOrLoopback } from '@ccflow/core'
+import { isPlainObject, isScopeToken } from '@ccflow/core'
+import { checkClientJwksUri } from './assertion/client-jwks.js'
 import { ASSERTION_ALGORITHMS } from './assertion/assertion-options.js'
 import { importClientJwks, rememberClientJwks } from './assertion/inline-keys.js'
 import { readFileSync } from 'node:fs'
@@ -458,7 +459,12 @@ function checkKeyClient(value: Record<string, unknown>, client: Client, at: stri
     rememberClientJwks(checked, importClientJwks(checked, `${at}.jwks`))
     client.jwks = checked
   }
-  if (jwksUri !== undefined) client.jwks_uri = checkJwksUri(jwksUri, `${at}.jwks_uri`)
+  if (jwksUri !== undefined) {
+    // http is let through for a loopback host here; the endpoint refuses it before every fetch
+    // unless its privateKeyJwt.jwksUri.allowHttpLoopback is on (a record knows no endpoint).
+    checkClientJwksUri(jwksUri, true, `${at}.jwks_uri`)
+    client.jwks_uri = jwksUri as string
+  }
   const alg = value.token_endpoint_auth_signing_alg
   if (alg !== undefined) {
     if (typeof alg !== 'string' || !(ASSERTION_ALGORITHMS as readonly string[]).includes(alg)) {
@@ -500,24 +506,6 @@ function checkJwks(value: unknown, where: string): ClientJwks {
       return { ...jwk }
     }),
   }
-}
-
-function checkJwksUri(value: unknown, where: string): string {
-  let url: URL | undefined
-  try {
-    url = typeof value === 'string' ? new URL(value) : undefined
-  } catch {
-    url = undefined
-  }
-  // http only for a loopback host, and then only when the endpoint allows it for development
-  // (privateKeyJwt.jwksUri.allowHttpLoopback), which is checked again before every fetch.
-  if (url === undefined || !isSecureOrLoopback(url)) {
-    throw new TypeError(`${where} must be an https URL (http only for localhost)`)
-  }
-  if (url.username !== '' || url.password !== '' || url.hash !== '') {
-    throw new TypeError(`${where} must not hold credentials or a fragment`)
-  }
-  return value as string
 }
 
 function deepFreeze(client: Client): Client {

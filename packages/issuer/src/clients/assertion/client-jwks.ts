@@ -137,34 +137,39 @@ export interface ClientKeySets {
  * Checks a client's `jwks_uri`: an absolute `https` URL, or `http` on a loopback host
  * (`localhost`, `127.0.0.1`, `[::1]`) when `allowHttpLoopback`; without credentials or fragment.
  *
+ * @param where - names the value in messages (a record's field when the store loads it).
  * @returns the parsed URL.
- * @throws {TypeError} saying what is wrong.
+ * @throws {TypeError} `<where> must …` saying what is wrong.
  * @see RFC 7591 §2 (`jwks_uri`), RFC 9700 §4.1 (TLS)
  */
-export function checkClientJwksUri(value: unknown, allowHttpLoopback: boolean): URL {
+export function checkClientJwksUri(
+  value: unknown,
+  allowHttpLoopback: boolean,
+  where = 'jwks_uri',
+): URL {
   if (typeof value !== 'string' || value === '') {
-    throw new TypeError('jwks_uri must be a non-empty URL string')
+    throw new TypeError(`${where} must be a non-empty URL string`)
   }
   let url: URL
   try {
     url = new URL(value)
   } catch {
-    throw new TypeError('jwks_uri must be an absolute URL')
+    throw new TypeError(`${where} must be an absolute URL`)
   }
   if (url.protocol === 'http:') {
-    if (!allowHttpLoopback) throw new TypeError('jwks_uri must use https')
+    if (!allowHttpLoopback) throw new TypeError(`${where} must use https`)
     if (!LOOPBACK_HOSTS.has(url.hostname)) {
       throw new TypeError(
-        'jwks_uri must use https (plain http is allowed only for localhost, 127.0.0.1 and [::1])',
+        `${where} must use https (plain http is allowed only for localhost, 127.0.0.1 and [::1])`,
       )
     }
   } else if (url.protocol !== 'https:') {
-    throw new TypeError('jwks_uri must use https')
+    throw new TypeError(`${where} must use https`)
   }
   if (url.username !== '' || url.password !== '') {
-    throw new TypeError('jwks_uri must not contain credentials')
+    throw new TypeError(`${where} must not contain credentials`)
   }
-  if (url.hash !== '') throw new TypeError('jwks_uri must not contain a fragment')
+  if (url.hash !== '') throw new TypeError(`${where} must not contain a fragment`)
   return url
 }
 
