@@ -38,6 +38,7 @@ export {
   withRedisTimeout,
 } from './redis/send-command.js'
 export type { RedisCommandOptions, RedisSendCommand } from './redis/send-command.js'
+export { checkRedisKeyPrefix, hashedPairKey, isRedisKeyPrefix } from './redis/key.js'
 export {
   checkDenylistPrefix,
   DEFAULT_DENYLIST_PREFIX,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { checkDenylistPrefix, denylistKey, isDenylistPrefix } from '../src/redis/denylist-key.js'
+import { checkRedisKeyPrefix, hashedPairKey, isRedisKeyPrefix } from '../src/redis/key.js'
 import {
   REDIS_TIMEOUT_CODE,
   type RedisCommandOptions,
@@ -125,6 +126,24 @@ describe('checkDenylistPrefix', () => {
   it('refuses a prefix with a space, naming the factory and the option', () => {
     expect(() => checkDenylistPrefix('a b', at)).toThrow(
       /^redisDenylist: option "prefix" must be 1-128 printable ASCII characters without spaces$/,
+    )
+  })
+})
+
+describe('hashedPairKey and checkRedisKeyPrefix (shared by the denylist and the replay store)', () => {
+  it('hashes the pair as the denylist contract does, at a fixed length', () => {
+    expect(hashedPairKey('svc', 'j1')).toBe(hashed('svc', 'j1'))
+    expect(hashedPairKey('svc', 'x'.repeat(5000))).toHaveLength(43)
+    expect(denylistKey(ISS, 'j1')).toBe(hashedPairKey(ISS, 'j1'))
+  })
+
+  it('accepts printable ASCII prefixes, defaults to the fallback, and names the option', () => {
+    const at = { where: 'redisReplayStore', path: 'prefix' }
+    expect(checkRedisKeyPrefix(undefined, at, 'ccflow:assertion:')).toBe('ccflow:assertion:')
+    expect(checkRedisKeyPrefix('app:jti:', at, 'x')).toBe('app:jti:')
+    expect(isRedisKeyPrefix('a b')).toBe(false)
+    expect(() => checkRedisKeyPrefix('été:', at, 'x')).toThrow(
+      'redisReplayStore: option "prefix" must be 1-128 printable ASCII characters without spaces',
     )
   })
 })

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto'
-import { checkString, type OptionPath } from '../options/check.js'
+import type { OptionPath } from '../options/check.js'
+import { checkRedisKeyPrefix, hashedPairKey, isRedisKeyPrefix } from './key.js'
 
 /**
  * The default key prefix of the revocation denylist in Redis, shared by the issuer's
@@ -7,12 +7,9 @@ import { checkString, type OptionPath } from '../options/check.js'
  */
 export const DEFAULT_DENYLIST_PREFIX = 'ccflow:revoked:'
 
-// Printable ASCII without space: a prefix is safe in any Redis tool and in logs.
-const PREFIX = /^[\x21-\x7E]{1,128}$/
-
 /** Whether `value` can be a denylist key prefix: 1–128 printable ASCII characters, no space. */
 export function isDenylistPrefix(value: unknown): value is string {
-  return typeof value === 'string' && PREFIX.test(value)
+  return isRedisKeyPrefix(value)
 }
 
 /**
@@ -22,10 +19,7 @@ export function isDenylistPrefix(value: unknown): value is string {
  * @throws {TypeError} `<where>: option "prefix" must be 1-128 printable ASCII characters without spaces`
  */
 export function checkDenylistPrefix(value: unknown, at: OptionPath): string {
-  return checkString(value, at, DEFAULT_DENYLIST_PREFIX, {
-    test: isDenylistPrefix,
-    expected: '1-128 printable ASCII characters without spaces',
-  })
+  return checkRedisKeyPrefix(value, at, DEFAULT_DENYLIST_PREFIX)
 }
 
 /**
@@ -36,5 +30,5 @@ export function checkDenylistPrefix(value: unknown, at: OptionPath): string {
  * (test/token-contract-revocation.test.ts pins it end to end).
  */
 export function denylistKey(iss: string, jti: string): string {
-  return createHash('sha256').update(`${iss}\n${jti}`).digest('base64url')
+  return hashedPairKey(iss, jti)
 }

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto'
 import {
   checkInteger,
   checkKnownKeys,
   checkObject,
-  checkString,
+  checkRedisKeyPrefix,
+  hashedPairKey,
   type OptionTable,
   REDIS_COMMAND_OPTIONS,
   type RedisCommandOptions,
@@ -57,19 +57,15 @@ const REDIS_REPLAY_STORE_OPTIONS = {
   ...REDIS_COMMAND_OPTIONS,
   prefix: true,
 } satisfies OptionTable<RedisReplayStoreOptions>
-// Printable ASCII without space, as the denylist prefix.
-const PREFIX = /^[\x21-\x7E]{1,128}$/
 
 /** `code` of the error {@link memoryReplayStore} rejects with when it is full. */
 export const REPLAY_STORE_FULL_CODE = 'ERR_CCFLOW_REPLAY_STORE_FULL'
 
 /**
- * The key of one assertion: base64url(SHA-256(client_id + "\n" + jti)). Fixed length whatever
- * the assertion holds, and nothing from it reaches the key as text.
+ * The key of one assertion: base64url(SHA-256(client_id + "\n" + jti)) (core's hashedPairKey).
+ * Fixed length whatever the assertion holds, and nothing from it reaches the key as text.
  */
-function replayKey(clientId: string, jti: string): string {
-  return createHash('sha256').update(`${clientId}\n${jti}`).digest('base64url')
-}
+const replayKey = hashedPairKey
 
 /**
  * An in-process replay store: the default, right for a single issuer instance. Entries expire
@@ -141,10 +137,11 @@ export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): Repla
 export function redisReplayStore(options: RedisReplayStoreOptions): ReplayStore {
   const where = 'redisReplayStore'
   const send = resolveRedisCommand(options, where, REDIS_REPLAY_STORE_OPTIONS)
-  const prefix = checkString(options.prefix, { where, path: 'prefix' }, DEFAULT_REPLAY_PREFIX, {
-    test: (value) => PREFIX.test(value),
-    expected: '1-128 printable ASCII characters without spaces',
-  })
+  const prefix = checkRedisKeyPrefix(
+    options.prefix,
+    { where, path: 'prefix' },
+    DEFAULT_REPLAY_PREFIX,
+  )
   return {
     async claim(clientId, jti, expiresAt) {
       // PX (relative) rather than PXAT: the entry lives as long as intended even when the Redis
