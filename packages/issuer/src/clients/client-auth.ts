@@ -99,11 +99,7 @@ export function createClientAuthentication(
         return
       }
       if (values?.has('client_secret') === true || hasAssertion(values)) {
-        next(
-          new InvalidRequestError('The request uses more than one client authentication method.', {
-            reason: 'multiple_auth_methods',
-          }),
-        )
+        next(multipleMethods())
         return
       }
       if (state !== undefined) state.method = 'client_secret_basic'
@@ -115,11 +111,7 @@ export function createClientAuthentication(
       run = basic
     } else if (hasAssertion(values)) {
       if (values?.has('client_secret') === true) {
-        next(
-          new InvalidRequestError('The request uses more than one client authentication method.', {
-            reason: 'multiple_auth_methods',
-          }),
-        )
+        next(multipleMethods())
         return
       }
       run = privateKeyJwt
@@ -162,6 +154,13 @@ export function createClientAuthentication(
       }
     })
   }
+}
+
+/** RFC 6749 §2.3: a client uses one authentication method per request. */
+function multipleMethods(): InvalidRequestError {
+  return new InvalidRequestError('The request uses more than one client authentication method.', {
+    reason: 'multiple_auth_methods',
+  })
 }
 
 /** Whether the request carries either `private_key_jwt` parameter (RFC 7521 §4.2). */

@@ -41,17 +41,17 @@ export function createVerifyAssertion(context: AssertionContext, emit: EmitEvent
     if (assertion === undefined || assertion === '') {
       return reject(emit, req, undefined, 'malformed_assertion', 'private_key_jwt')
     }
+    // The claimed client (the assertion's sub) goes on the request as soon as it is read, so the
+    // events of every later outcome, a 503 included, name it.
     const result = await verifyClientAssertion(context, assertion, clientId, undefined, (sub) => {
       if (state !== undefined) state.clientId = sub
     })
     if (result.ok) {
-      if (state !== undefined) state.clientId = result.client.client_id
       if (result.legacyAudience) {
         emit({ type: 'assertion_legacy_audience', clientId: result.client.client_id, ip: req.ip })
       }
       return result.client
     }
-    if (state !== undefined && result.clientId !== undefined) state.clientId = result.clientId
     return reject(emit, req, undefined, result.reason, 'private_key_jwt', result.clientId)
   }
 }
