@@ -33,7 +33,8 @@ import {
 import { buildReport, renderJson, renderMarkdown, type TargetOutcome } from './lib/report.js'
 import { runSoak } from './lib/soak.js'
 import { runAuthTiming } from './timing/run.js'
-import { selectTargets, type Target } from './lib/targets.js'
+import { renderPairs, runPair, type PairResult, type PairSpec } from './lib/paired.js'
+import { selectTargets, SPEED_GOALS, targetNamed, type Target } from './lib/targets.js'
 
 const USAGE = `usage: pnpm bench [--quick | --check | --soak] [options]
   --quick              1 run × 3 s per target (under 2 minutes)
@@ -46,6 +47,9 @@ const USAGE = `usage: pnpm bench [--quick | --check | --soak] [options]
                        n × seconds never-used assertions (default 10000)
   --loadgen wrk|autocannon   (default: wrk when installed)
   --profile            run each server with --cpu-prof; profiles in bench/results/profiles/
+  --paired             side by side: each target alternating with its baseline (ceiling/express,
+                       and the peer of each issue-16 goal) in short slices; median of per-pair
+                       ratios. --pairs <n> (default 8, --quick 4), --slice <s> (default 2, --quick 1)
 The full run ends with the authentication timing check (also alone: pnpm --filter bench timing).`
 
 const { values } = parseArgs({
@@ -62,6 +66,9 @@ const { values } = parseArgs({
     'assertion-rate': { type: 'string' },
     loadgen: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    paired: { type: 'boolean', default: false },
+    pairs: { type: 'string' },
+    slice: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
   allowPositionals: false,
@@ -94,6 +101,12 @@ const settings = {
   // Every private_key_jwt request needs an assertion never sent before (a replay is a 401): a
   // run gets this many per second of load, far above what one core can verify and sign.
   assertionRate: Math.round(positive('assertion-rate', values['assertion-rate'], 10_000)),
+}
+
+const pairedSettings = {
+  pairs: Math.round(positive('pairs', values.pairs, mode === 'quick' ? 4 : 8)),
+  sliceSeconds: positive('slice', values.slice, mode === 'quick' ? 1 : 2),
+  warmupSeconds: settings.warmup,
 }
 
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url))
@@ -412,6 +425,97 @@ async function bench(
   return report.excluded.length === 0 ? 0 : 1
 }
 
+/**
+ * The pairs of a paired run: every selected target against the Express ceiling, and every
+ * issue-16 goal whose two sides are both selected, target against its peer.
+ */
+function pairsOf(targets: readonly Target[]): PairSpec[] {
+  const selected = new Set(targets.map((t) => t.name))
+  const ceiling = targetNamed('ceiling/express')
+  const pairs: PairSpec[] = []
+  for (const target of targets) {
+    if (target.kind === 'ceiling') continue
+    const goal = SPEED_GOALS.find((g) => g.target === target.name && g.versus === ceiling.name)
+    pairs.push({ target, versus: ceiling, ...(goal ? { goal } : {}) })
+  }
+  for (const g of SPEED_GOALS) {
+    if (g.versus === ceiling.name || !selected.has(g.target) || !selected.has(g.versus)) continue
+    pairs.push({ target: targetNamed(g.target), versus: targetNamed(g.versus), goal: g })
+  }
+  return pairs
+}
+
+async function paired(
+  targets: readonly Target[],
+  fixtures: Fixtures,
+  tokens: Record<Alg, GuardTokens>,
+): Promise<number> {
+  const generator = chooseGenerator()
+  const began = Date.now()
+  const fresh = new Map<Alg, string>()
+  for (const alg of ['RS256', 'ES256'] as const) {
+    if (!targets.some((t) => t.load === 'token-fresh' && t.alg === alg)) continue
+    writeTokenFile(join(scratch, `fresh-${alg}.txt`), fixtures.keys[alg], settings.tokens)
+    fresh.set(alg, join(scratch, `fresh-${alg}.txt`))
+  }
+  let slices = 0
+  const results: PairResult[] = []
+  for (const pair of pairsOf(targets)) {
+    console.log(`${pair.target.name} vs ${pair.versus.name}`)
+    const result = await runPair(
+      pair,
+      {
+        start: (target) => startWithRetry(target, 0, fixtures),
+        check: async (target, server) => {
+          const checks = await runChecks(target, server.port, fixtures, tokens)
+          return checks.some((c) => !c.ok) ? describeFailures(checks) : undefined
+        },
+        spec: (target, seconds) => {
+          // A private_key_jwt slice needs assertions never sent before, minted for this slice.
+          let bodies: string | undefined
+          if (target.load === 'assertion-request') {
+            bodies = join(scratch, `assertions-${slices++}.txt`)
+            writeAssertionBodiesFile(
+              bodies,
+              fixtures.keyClient,
+              Math.ceil(seconds * settings.assertionRate),
+            )
+          }
+          return loadSpec(target, fixtures, tokens, fresh, bodies)
+        },
+        load: (target, server, spec, seconds) =>
+          runLoad(spec, {
+            generator,
+            dir: scratch,
+            connections: target.connections ?? settings.connections,
+            port: server.port,
+            name: target.name,
+            seconds,
+          }),
+        cpuTime: cpuTimeOf,
+        log: (line) => console.log(line),
+      },
+      pairedSettings,
+    )
+    const verdict = result.excluded ?? `ratio ${result.ratio} (spread ${result.spread})`
+    console.log(`  → ${verdict}`)
+    results.push(result)
+  }
+  const meta = [
+    `- date: ${new Date().toISOString()}`,
+    `- node: ${process.version}; cpu: ${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}`,
+    `- load generator: ${generator}, 1 thread, ${settings.connections} connections; pinning: ${PINNING ? 'servers on core 0, load on core 1' : 'none'}`,
+    `- ${pairedSettings.pairs} pairs × ${pairedSettings.sliceSeconds} s slices per side after ${pairedSettings.warmupSeconds} s warm-up; wall time ${Math.round((Date.now() - began) / 1000)} s`,
+  ]
+  const markdown = `# ccflow benchmark, paired\n\n${meta.join('\n')}\n\n${renderPairs(results)}`
+  mkdirSync(resultsDir, { recursive: true })
+  writeFileSync(join(resultsDir, 'paired.md'), markdown)
+  writeFileSync(join(resultsDir, 'paired.json'), `${JSON.stringify({ results }, null, 2)}\n`)
+  console.log(`\n${markdown}`)
+  console.log('written: bench/results/paired.md, bench/results/paired.json')
+  return results.some((r) => r.excluded !== null) ? 1 : 0
+}
+
 async function main(): Promise<number> {
   pinSelf()
   const { fatal, warnings } = packageProblems()
@@ -430,6 +534,7 @@ async function main(): Promise<number> {
     return 2
   }
   if (mode === 'check') return checkAll(targets, fixtures, tokens)
+  if (values.paired) return paired(targets, fixtures, tokens)
   // A pool is minted just before a run and must still be valid at its end (a minute to spare).
   const span = settings.warmup + settings.duration
   if (targets.some((t) => t.load === 'assertion-request') && span > ASSERTION_LIFETIME - 60) {

@@ -158,15 +158,30 @@ const TARGETS: readonly Target[] = [
     description: 'ccflow tokenEndpoint, Basic, scrypt secret hash (imported secrets), RS256',
   },
   {
-    name: 'issuer/oauth2orize-rs256',
+    name: 'issuer/ccflow-es256-hmac-limited',
     kind: 'issuer',
-    role: 'peer',
-    alg: 'RS256',
-    server: 'issuer-oauth2orize',
-    options: { alg: 'RS256' },
+    role: 'ccflow',
+    alg: 'ES256',
+    server: 'issuer-ccflow',
+    options: { alg: 'ES256', secretHash: 'hmac-sha256', rateLimit: 'default' },
     load: 'token-request',
-    description: 'oauth2orize clientCredentials + passport-http Basic + jsonwebtoken.sign, RS256',
+    description:
+      'ccflow tokenEndpoint, Basic, hmac-sha256, ES256, both default rate limiters on (issuance limit raised so the load is not refused)',
   },
+  // The classic stack as users run it: a KeyObject (parsed once) or a PEM string (parsed by
+  // jsonwebtoken on every sign), RS256 and ES256.
+  ...(['RS256', 'ES256'] as const).flatMap((alg): Target[] =>
+    (['keyobject', 'pem'] as const).map((key): Target => ({
+      name: `issuer/oauth2orize-${alg.toLowerCase()}${key === 'pem' ? '-pem' : ''}`,
+      kind: 'issuer',
+      role: 'peer',
+      alg,
+      server: 'issuer-oauth2orize',
+      options: { alg, key },
+      load: 'token-request',
+      description: `oauth2orize clientCredentials + passport-http Basic + jsonwebtoken.sign (${key === 'pem' ? 'PEM string' : 'KeyObject'}), ${alg}, no rate limits`,
+    })),
+  ),
   {
     name: 'issuer/oauth2-server-rs256',
     kind: 'issuer',
@@ -190,6 +205,54 @@ const TARGETS: readonly Target[] = [
   },
 ]
 
+/** A comparison that decides one of the speed goals of issue 16: target ÷ versus req/s ≥ min. */
+export interface SpeedGoal {
+  goal: string
+  target: string
+  versus: string
+  min: number
+}
+
+/** Issue 16's goals; each is measured side by side (paired mode) so that it holds on any machine. */
+export const SPEED_GOALS: readonly SpeedGoal[] = [
+  {
+    goal: 'guard cache hit RS256 ≥ 0.95× Express',
+    target: 'guard/ccflow-rs256-reused',
+    versus: 'ceiling/express',
+    min: 0.95,
+  },
+  {
+    goal: 'guard miss RS256 ≥ 1.0× plain jsonwebtoken middleware',
+    target: 'guard/ccflow-rs256-fresh',
+    versus: 'guard/jsonwebtoken-rs256',
+    min: 1,
+  },
+  {
+    goal: 'guard miss RS256 ≥ 1.25× express-oauth2-jwt-bearer',
+    target: 'guard/ccflow-rs256-fresh',
+    versus: 'guard/express-oauth2-jwt-bearer-rs256',
+    min: 1.25,
+  },
+  {
+    goal: 'token endpoint ES256, default limits ≥ 1.25× oauth2orize stack (KeyObject, ES256)',
+    target: 'issuer/ccflow-es256-hmac-limited',
+    versus: 'issuer/oauth2orize-es256',
+    min: 1.25,
+  },
+  {
+    goal: 'token endpoint RS256 ≥ 1.15× oauth2orize stack (KeyObject, RS256)',
+    target: 'issuer/ccflow-rs256-hmac',
+    versus: 'issuer/oauth2orize-rs256',
+    min: 1.15,
+  },
+  {
+    goal: 'token endpoint RS256 ≥ 1.3× oidc-provider',
+    target: 'issuer/ccflow-rs256-hmac',
+    versus: 'issuer/oidc-provider-rs256',
+    min: 1.3,
+  },
+]
+
 /** The targets `--only` selects; the Express ceiling stays in so that ratios can be computed. */
 export function selectTargets(only: readonly string[], keepCeiling: boolean): Target[] {
   if (only.length === 0) return [...TARGETS]
@@ -197,4 +260,11 @@ export function selectTargets(only: readonly string[], keepCeiling: boolean): Ta
   return TARGETS.filter(
     (t) => only.some((o) => t.name.includes(o)) || (keepCeiling && t.name === 'ceiling/express'),
   )
+}
+
+/** The target with this exact name (a programming error when there is none). */
+export function targetNamed(name: string): Target {
+  const target = TARGETS.find((t) => t.name === name)
+  if (target === undefined) throw new Error(`no bench target is named ${name}`)
+  return target
 }

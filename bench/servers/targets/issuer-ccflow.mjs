@@ -1,7 +1,7 @@
 // ccflow token endpoint: Basic client authentication against a stored secret hash
 // (`hmac-sha256` or `scrypt`), or, with `clientAuth: 'private_key_jwt'`, a client assertion
 // checked with the client's inline public JWK (default privateKeyJwt options: in-memory replay
-// store). RS256 or ES256 signing, rate limits off for the benchmark.
+// store). RS256 or ES256 signing, rate limits off unless `rateLimit: 'default'`.
 import { hashClientSecret, staticClientStore, tokenEndpoint } from '@ccflow/issuer'
 import express from 'express'
 
@@ -29,7 +29,9 @@ export async function build({ fixtures, options }) {
       clients: staticClientStore([await clientRecord(fixtures, options)]),
       keys: [{ kid: key.kid, alg: key.alg, privateKey: key.privatePem }],
       accessTokenTtlSeconds: fixtures.tokenTtl,
-      rateLimit: false,
+      // 'default': both limiters with their defaults, the issuance quota raised so that the load
+      // (one client, thousands of tokens a second) is measured rather than refused.
+      rateLimit: options.rateLimit === 'default' ? { issuance: { limit: 1_000_000_000 } } : false,
     }),
   )
   return app

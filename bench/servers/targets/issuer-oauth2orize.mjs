@@ -1,5 +1,6 @@
 // Peer: oauth2orize's client_credentials exchange behind passport-http's BasicStrategy, signing
-// an RFC 9068-shaped JWT with jsonwebtoken (the classic Express stack).
+// an RFC 9068-shaped JWT with jsonwebtoken (the classic Express stack), with a KeyObject or
+// (`key: 'pem'`) a PEM string.
 import { randomUUID } from 'node:crypto'
 import express from 'express'
 import jwt from 'jsonwebtoken'
@@ -9,7 +10,10 @@ import { BasicStrategy } from 'passport-http'
 import { keyPair, secretChecker } from '../common.mjs'
 
 export function build({ fixtures, options }) {
-  const { privateKey, kid } = keyPair(fixtures, options.alg)
+  const pair = keyPair(fixtures, options.alg)
+  const { kid } = pair
+  // `key: 'pem'` hands jsonwebtoken the PEM string, which it parses on every sign.
+  const privateKey = options.key === 'pem' ? pair.privatePem : pair.privateKey
   const checkSecret = secretChecker(fixtures)
   const allowed = fixtures.clientScope.split(' ')
 
