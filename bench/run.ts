@@ -50,6 +50,7 @@ const USAGE = `usage: pnpm bench [--quick | --check | --soak] [options]
   --paired             side by side: each target alternating with its baseline (ceiling/express,
                        and the peer of each issue-16 goal) in short slices; median of per-pair
                        ratios. --pairs <n> (default 8, --quick 4), --slice <s> (default 2, --quick 1)
+  --versus <name>      with --paired: pair every selected target with this one target instead
 The full run ends with the authentication timing check (also alone: pnpm --filter bench timing).`
 
 const { values } = parseArgs({
@@ -67,6 +68,7 @@ const { values } = parseArgs({
     loadgen: { type: 'string' },
     profile: { type: 'boolean', default: false },
     paired: { type: 'boolean', default: false },
+    versus: { type: 'string' },
     pairs: { type: 'string' },
     slice: { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -430,6 +432,12 @@ async function bench(
  * issue-16 goal whose two sides are both selected, target against its peer.
  */
 function pairsOf(targets: readonly Target[]): PairSpec[] {
+  if (values.versus !== undefined) {
+    const versus = targetNamed(values.versus)
+    return targets
+      .filter((t) => t.name !== versus.name && t.kind !== 'ceiling')
+      .map((target) => ({ target, versus }))
+  }
   const selected = new Set(targets.map((t) => t.name))
   const ceiling = targetNamed('ceiling/express')
   const pairs: PairSpec[] = []
