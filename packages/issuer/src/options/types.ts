@@ -176,7 +176,9 @@ export interface TokenEndpointOptions {
   /**
    * Receives audit and metrics events. Called synchronously, never awaited; a throw or a rejected
    * promise is swallowed.
-   * @default undefined (only `server_error` is reported, on `console.error`)
+   * @default undefined: `server_error` is reported on `console.error`, and outside production
+   *   each refused client authentication once per client and reason, as a process warning
+   *   (`CCFLOW_ISSUER_CLIENT_AUTH`)
    */
   onEvent?: (event: IssuerEvent) => void
   /**
