@@ -49,10 +49,10 @@ describe('warnAuthenticationFailure', () => {
   it('says a wrong secret may be a hash made without the pepper the endpoint has', () => {
     warnAuthenticationFailure(
       { type: 'authentication_failed', reason: 'wrong_secret', clientId: 'billing', ip: undefined },
-      { where: 'ClientSecretBasicStrategy', hasPepper: true },
+      { where: 'clientSecretBasicStrategy', hasPepper: true },
     )
     expect(warnings[0]?.message).toMatch(
-      /^ClientSecretBasicStrategy: refused client "billing" \(401 invalid_client, wrong_secret\): .*this endpoint has a secretPepper, so a hash made without it, or with another one, never matches/,
+      /^clientSecretBasicStrategy: refused client "billing" \(401 invalid_client, wrong_secret\): .*this endpoint has a secretPepper, so a hash made without it, or with another one, never matches/,
     )
   })
 
