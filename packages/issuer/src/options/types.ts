@@ -87,7 +87,8 @@ export interface ExtraClaimsContext {
 export interface TokenEndpointOptions {
   /**
    * The issuer identifier: the `iss` of every token and the base of the metadata URLs. An
-   * `https` URL without query or fragment; `http` only for `localhost`, `127.0.0.1` and `[::1]`.
+   * `https` URL without query or fragment and without a trailing `/` (guards compare it
+   * character for character); `http` only for `localhost`, `127.0.0.1` and `[::1]`.
    * Mount the router at this URL's path.
    */
   issuer: string
