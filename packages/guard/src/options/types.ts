@@ -11,7 +11,10 @@ import type { GuardEvent } from '../events.js'
  * @typeParam C - the claims type handed to `isRevoked`.
  */
 export interface TokenVerifierOptions<C = AccessTokenClaims> {
-  /** Accepted `iss` value(s), compared exactly. Required. */
+  /**
+   * Accepted `iss` value(s), compared exactly, a trailing `/` included: some issuers (Auth0)
+   * end theirs with one, so the guard neither refuses nor strips it. Required.
+   */
   issuer: string | readonly string[]
   /** Accepted `aud` value(s); a token passes when any of its audiences is one of them. Required. */
   audience: string | readonly string[]
