@@ -52,6 +52,7 @@ export type {
   UnavailableDependency,
 } from './errors.js'
 export type { RequireTokenOptions, TokenVerifierOptions } from './options/types.js'
+export type { ClaimMismatch, GuardEvent, KeySourceEvent, TokenRejectedEvent } from './events.js'
 export type {
   AccessTokenClaims,
   AuthInfo,

@@ -49,6 +49,18 @@ describe('@ccflow/guard exports', () => {
     expectTypeOf<CompactJwsRejection>().toExtend<guard.InvalidTokenReason>()
   })
 
+  it('types onEvent to take every GuardEvent, discriminated by type', () => {
+    expectTypeOf<guard.RequireTokenOptions['onEvent']>().toEqualTypeOf<
+      ((event: guard.GuardEvent) => void) | undefined
+    >()
+    expectTypeOf<
+      Extract<guard.GuardEvent, { type: 'token_rejected' }>
+    >().toEqualTypeOf<guard.TokenRejectedEvent>()
+    expectTypeOf<
+      Extract<guard.GuardEvent, { type: 'discovery_failed' }>['metadataIssuer']
+    >().toEqualTypeOf<string | undefined>()
+  })
+
   it('narrows an unknown value to BearerError with isBearerError', () => {
     const value: unknown = new guard.InvalidTokenError('malformed')
     if (guard.isBearerError(value)) expectTypeOf(value).toEqualTypeOf<guard.BearerError>()

@@ -106,6 +106,18 @@ describe('requireScopes', () => {
       expect(() => requireScopes(...(scopes as string[]))).toThrow(TypeError)
     },
   )
+
+  it("explains at setup that requireScopes('a b') means two separate arguments", () => {
+    expect(() => requireScopes('reports:read reports:write')).toThrow(
+      /^requireScopes: 'reports:read reports:write' holds 2 scopes; pass each as a separate argument: requireScopes\('reports:read', 'reports:write'\)$/,
+    )
+  })
+
+  it("explains at setup that requireScopes(['a']) means separate arguments, not an array", () => {
+    expect(() => requireScopes(['reports:read'] as never)).toThrow(
+      /^requireScopes: pass each scope as a separate argument, not an array: requireScopes\('reports:read'\)/,
+    )
+  })
 })
 
 describe('requireAnyScope', () => {
@@ -122,7 +134,7 @@ describe('requireAnyScope', () => {
   })
 
   it('throws a TypeError at setup for an empty list', () => {
-    expect(() => requireAnyScope()).toThrow(/requireAnyScope\(\) needs at least one scope/)
+    expect(() => requireAnyScope()).toThrow(/^requireAnyScope: give at least one scope/)
   })
 
   it('returns a plain Express handler', () => {

@@ -1,5 +1,6 @@
 import type { RemoteKeySetEvent } from '@ccflow/core'
 import type { TokenErrorCode } from './errors.js'
+import { type SetupFacts, warnAuthenticationFailure } from './diagnostics/auth-warnings.js'
 
 /** Why a client authentication attempt failed. Sent to `onEvent` only, never to the client. */
 export type AuthenticationFailureReason =
@@ -150,14 +151,23 @@ export type EmitEvent = (event: IssuerEvent) => void
  * synchronously, a throw is swallowed, and a returned promise is not awaited (its rejection is
  * swallowed too, so it cannot become an unhandled rejection).
  *
- * Without a hook, only `server_error` is reported, on `console.error`, so that an unexpected
- * failure is never silent; the message carries the error and no request data.
+ * Without a hook, `server_error` is reported on `console.error`, so that an unexpected failure
+ * is never silent (the message carries the error and no request data); and, given `setup` and
+ * outside production (`NODE_ENV !== 'production'`, read here), each refused client
+ * authentication is explained once per client and reason in a process warning
+ * (`CCFLOW_ISSUER_CLIENT_AUTH`).
  */
-export function createEmitter(onEvent: ((event: IssuerEvent) => void) | undefined): EmitEvent {
+export function createEmitter(
+  onEvent: ((event: IssuerEvent) => void) | undefined,
+  setup?: SetupFacts,
+): EmitEvent {
   if (onEvent === undefined) {
+    const explain = setup !== undefined && process.env.NODE_ENV !== 'production' ? setup : undefined
     const emit: EmitEvent = (event) => {
       if (event.type === 'server_error') {
         console.error('@ccflow/issuer: unexpected error in the token endpoint', event.error)
+      } else if (event.type === 'authentication_failed' && explain !== undefined) {
+        warnAuthenticationFailure(event, explain)
       }
     }
     withoutHook.add(emit)
@@ -173,13 +183,15 @@ export function createEmitter(onEvent: ((event: IssuerEvent) => void) | undefine
   }
 }
 
-// Emitters made without a hook: they deliver `server_error` only.
+// Emitters made without a hook: they deliver `server_error` to the console (and explain
+// refused authentications outside production), nothing else.
 const withoutHook = new WeakSet<EmitEvent>()
 
 /**
- * Whether `emit` delivers events of `type` anywhere, so that a hot path can skip building an
- * event nobody receives (for `token_issued`, that includes resolving `req.ip` through the app's
- * `trust proxy` setting). Any emitter not made by {@link createEmitter} counts as listening.
+ * Whether `emit` delivers events of `type` to a hook (or, for `server_error`, to the console),
+ * so that a hot path can skip building an event nobody receives (for `token_issued`, that
+ * includes resolving `req.ip` through the app's `trust proxy` setting). Any emitter not made by
+ * {@link createEmitter} counts as listening.
  */
 export function isObserved(emit: EmitEvent, type: IssuerEvent['type']): boolean {
   return type === 'server_error' || !withoutHook.has(emit)

@@ -61,7 +61,10 @@ import { beginTokenRequest, stateOf } from './http/request-state.js'
  */
 export function tokenEndpoint(options: TokenEndpointOptions): Router {
   const config = resolveOptions(options)
-  const emit = createEmitter(config.onEvent)
+  const emit = createEmitter(config.onEvent, {
+    where: 'tokenEndpoint',
+    hasPepper: config.secretPepper !== undefined,
+  })
 
   // One failure limiter and one client authentication for every POST route: a wrong secret
   // costs the same budget whichever endpoint it is tried against.

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { forgetWarnings } from '@ccflow/core'
 import { createEmitter, isObserved, type IssuerEvent } from '../src/events.js'
 
 const issued: IssuerEvent = {
@@ -55,6 +56,41 @@ describe('createEmitter', () => {
       '@ccflow/issuer: unexpected error in the token endpoint',
       error,
     )
+  })
+})
+
+describe('createEmitter (setup diagnostics)', () => {
+  const failed: IssuerEvent = {
+    type: 'authentication_failed',
+    reason: 'wrong_secret',
+    clientId: 'billing',
+    ip: undefined,
+  }
+  const setup = { where: 'tokenEndpoint', hasPepper: false }
+
+  afterEach(() => {
+    forgetWarnings('')
+    vi.unstubAllEnvs()
+  })
+
+  it('without a hook outside production, explains a refused client in a process warning', () => {
+    vi.stubEnv('NODE_ENV', 'development')
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined)
+    createEmitter(undefined, setup)(failed)
+    expect(warn).toHaveBeenCalledWith(
+      expect.stringMatching(/^tokenEndpoint: refused client "billing" .*no secretPepper/),
+      { code: 'CCFLOW_ISSUER_CLIENT_AUTH' },
+    )
+  })
+
+  it('writes nothing in production, with a hook, or without setup facts', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined)
+    vi.stubEnv('NODE_ENV', 'production')
+    createEmitter(undefined, setup)(failed)
+    vi.stubEnv('NODE_ENV', 'development')
+    createEmitter(vi.fn(), setup)(failed)
+    createEmitter(undefined)(failed)
+    expect(warn).not.toHaveBeenCalled()
   })
 })
 

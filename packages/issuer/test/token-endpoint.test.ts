@@ -5,7 +5,9 @@ import passport from 'passport'
 import { Strategy } from 'passport-strategy'
 import request from 'supertest'
 import { describe, expect, it, vi } from 'vitest'
-import type { ClientStore } from '../src/clients/client-store.js'
+import { forgetWarnings } from '@ccflow/core'
+import { staticClientStore, type ClientStore } from '../src/clients/client-store.js'
+import { generateClientSecret, hashClientSecret } from '../src/clients/secrets.js'
 import { generateSigningKey } from '../src/tokens/signing-keys.js'
 import { tokenEndpoint } from '../src/token-endpoint.js'
 import {
@@ -304,6 +306,47 @@ describe('POST /token', () => {
       expect(log).toHaveBeenCalledTimes(1)
     } finally {
       log.mockRestore()
+    }
+  })
+
+  it('explains outside production, in one server-log line, a secret hashed with a pepper the endpoint lacks', async () => {
+    vi.stubEnv('NODE_ENV', 'development')
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined)
+    try {
+      const { secretId, secret } = generateClientSecret({ secretId: 'pep-1' })
+      const pepper = 'a-pepper-of-at-least-32-bytes-0123456789'
+      const peppered = staticClientStore([
+        {
+          client_id: 'peppered',
+          scope: 'reports:read',
+          audiences: [REPORTS],
+          secrets: [{ id: secretId, hash: await hashClientSecret(secret, { pepper }) }],
+        },
+      ])
+      const app = createApp({ rateLimit: false, clients: peppered })
+      for (let i = 0; i < 2; i++) {
+        const res = await request(app)
+          .post('/token')
+          .set('Authorization', basic('peppered', secret))
+          .type('form')
+          .send(form(GRANT))
+        expect(res.status).toBe(401)
+        expect(res.body).toEqual({
+          error: 'invalid_client',
+          error_description: 'Client authentication failed.',
+        })
+      }
+      expect(warn).toHaveBeenCalledTimes(1)
+      const [message] = warn.mock.calls[0] as [string]
+      expect(message).toMatch(
+        /^tokenEndpoint: refused client "peppered" with client_secret_basic \(401 invalid_client, wrong_secret\): .*this endpoint has no secretPepper/,
+      )
+      expect(message).not.toContain(secret)
+      expect(message).not.toContain(pepper)
+    } finally {
+      forgetWarnings('')
+      vi.unstubAllEnvs()
+      warn.mockRestore()
     }
   })
 

@@ -56,39 +56,49 @@ export async function discoverJwksUri(
   limits: FetchLimits,
 ): Promise<URL> {
   const urls = wellKnownUrls(issuerUrl)
-  let metadata: unknown
-  for (const [index, url] of urls.entries()) {
+  for (let index = 0; ; index++) {
+    const url = urls[index] as URL
+    let metadata: unknown
     try {
       metadata = (await fetchJson(url, limits)).json
-      break
     } catch (error) {
+      // fetchJson rejects with KeySourceFetchError only.
+      const failure = error as KeySourceFetchError
       const notPublished =
-        error instanceof KeySourceFetchError &&
-        error.reason === 'http_status' &&
-        error.status !== undefined &&
-        error.status >= 400 &&
-        error.status < 500
-      if (!notPublished || index === urls.length - 1) throw error
+        failure.reason === 'http_status' &&
+        failure.status !== undefined &&
+        failure.status >= 400 &&
+        failure.status < 500
+      if (notPublished && index < urls.length - 1) continue
+      throw new KeySourceFetchError(failure.reason, failure.message, {
+        cause: failure.cause,
+        ...(failure.status === undefined ? {} : { status: failure.status }),
+        url: url.href,
+      })
     }
+    return jwksUriFromMetadata(metadata, issuer, url.href)
   }
-  return jwksUriFromMetadata(metadata, issuer)
 }
 
-function jwksUriFromMetadata(metadata: unknown, issuer: string): URL {
+function jwksUriFromMetadata(metadata: unknown, issuer: string, url: string): URL {
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-    throw new KeySourceFetchError('invalid_shape', 'issuer metadata is not a JSON object')
+    throw new KeySourceFetchError('invalid_shape', 'issuer metadata is not a JSON object', { url })
   }
   const record = metadata as Record<string, unknown>
   // RFC 8414 §3.3: a different issuer value means the metadata MUST NOT be used, it may be
   // an attempt to make us trust another issuer's keys.
   if (record.issuer !== issuer) {
-    throw new KeySourceFetchError('issuer_mismatch', 'issuer metadata names a different issuer')
+    throw new KeySourceFetchError('issuer_mismatch', 'issuer metadata names a different issuer', {
+      url,
+      ...(typeof record.issuer === 'string' ? { metadataIssuer: record.issuer } : {}),
+    })
   }
   try {
     return parseKeySourceUrl(record.jwks_uri, { where: 'issuer metadata', path: 'jwks_uri' })
   } catch (error) {
     throw new KeySourceFetchError('invalid_shape', 'issuer metadata has no usable jwks_uri', {
       cause: error,
+      url,
     })
   }
 }

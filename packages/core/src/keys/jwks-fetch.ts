@@ -27,15 +27,21 @@ export class KeySourceFetchError extends Error {
   readonly reason: KeySourceFailureReason
   /** HTTP status when `reason` is `http_status`. */
   readonly status: number | undefined
+  /** The URL that failed, when the thrower knows it (discovery sets it). */
+  readonly url: string | undefined
+  /** With `issuer_mismatch`: the `issuer` the metadata names, when it is a string. */
+  readonly metadataIssuer: string | undefined
 
   constructor(
     reason: KeySourceFailureReason,
     message: string,
-    options?: { cause?: unknown; status?: number },
+    options?: { cause?: unknown; status?: number; url?: string; metadataIssuer?: string },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.reason = reason
     this.status = options?.status
+    this.url = options?.url
+    this.metadataIssuer = options?.metadataIssuer
   }
 }
 

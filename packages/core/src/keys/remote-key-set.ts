@@ -46,6 +46,10 @@ export type {
 
 // First retry after a failed fetch; doubles per consecutive failure up to the cooldown.
 const FIRST_RETRY_MS = 1_000
+// The fetch started at creation is exempt: in an app that serves its own JWKS (issuer and guard
+// in one process) it runs before `listen()` and fails for that reason alone. Its failure sets no
+// wait, so the first request after `listen()` fetches at once; it is one fetch, so it cannot
+// become a flood, and every failure after it backs off as usual.
 
 /**
  * No usable key set can be had: the first fetch failed, or the last good set is older than
@@ -65,13 +69,39 @@ export class KeySetUnavailableError extends Error {
   }
 }
 
-/** Observability events of a remote key set; the hook is never awaited and a throw is swallowed. */
+/**
+ * Observability events of a remote key set; the hook is never awaited and a throw is swallowed.
+ *
+ * - `jwks_fetched`: the JWKS at `uri` was read, with `keys` usable keys, fresh for `maxAge` s.
+ * - `jwks_fetch_failed`: the JWKS request failed (`status` for an HTTP error).
+ * - `discovery_failed`: with `discover`, the issuer's metadata could not be used, so no JWKS was
+ *   asked for: `uri` is the metadata URL that failed (the last one tried), and for
+ *   `issuer_mismatch`, `metadataIssuer` is the `issuer` the metadata names (absent when it names
+ *   none) while `issuer` is the configured one.
+ * - `jwks_key_skipped`: a key of the set cannot be used, and why.
+ */
 export type RemoteKeySetEvent =
   | { type: 'jwks_fetched'; uri: string; keys: number; maxAge: number }
   | {
       type: 'jwks_fetch_failed'
-      uri: string | undefined
+      uri: string
       reason: KeySourceFailureReason
+      /** HTTP status when `reason` is `http_status`. */
+      status?: number
+      /** Epoch milliseconds of the next allowed attempt. */
+      retryAt: number
+    }
+  | {
+      type: 'discovery_failed'
+      /** The configured issuer identifier. */
+      issuer: string
+      /** The metadata URL that failed (the last one tried). */
+      uri: string
+      reason: KeySourceFailureReason
+      /** HTTP status when `reason` is `http_status`. */
+      status?: number
+      /** With `issuer_mismatch`: the `issuer` the metadata names, when it is a string. */
+      metadataIssuer?: string
       /** Epoch milliseconds of the next allowed attempt. */
       retryAt: number
     }
@@ -139,7 +169,9 @@ export interface RemoteKeySet {
  * `cacheMaxAgeSeconds`; refreshed lazily and single-flight on the first access after that; kept
  * as last-known-good for `staleForSeconds` when refreshes fail; refetched on an unknown kid at
  * most once per `cooldownSeconds`. Failed attempts back off (1 s, doubling, up to the cooldown); requests in
- * between are served from cache or answered with 503, never by another fetch.
+ * between are served from cache or answered with 503, never by another fetch. The one exception
+ * is the fetch started at creation: its failure sets no wait, so the first `getKey` after it
+ * fetches again at once (an app that serves its own JWKS creates the set before it listens).
  *
  * @example
  * ```ts
@@ -174,6 +206,8 @@ export function createRemoteKeySet(
   let lastSuccessAt: number | undefined
   let lastError: KeySourceFetchError | undefined
   let consecutiveFailures = 0
+  // Consecutive failures that count towards the backoff (the creation-time fetch's does not).
+  let backoffFailures = 0
   let nextAttemptAt = 0
 
   const emit = (event: RemoteKeySetEvent): void => {
@@ -184,11 +218,13 @@ export function createRemoteKeySet(
     }
   }
 
-  const attempt = async (): Promise<void> => {
+  const attempt = async (startup: boolean): Promise<void> => {
     fetches++
     lastAttemptAt = Date.now()
+    let discovering = true
     try {
       jwksUrl ??= await discoverJwksUri(config.issuer, config.issuerUrl, limits)
+      discovering = false
       const uri = jwksUrl.href
       const { json, headers } = await fetchJson(jwksUrl, limits)
       const { keys, skipped } = importJwks(json, { algorithms })
@@ -206,18 +242,45 @@ export function createRemoteKeySet(
       lastSuccessAt = now
       lastError = undefined
       consecutiveFailures = 0
+      backoffFailures = 0
       nextAttemptAt = 0
       emit({ type: 'jwks_fetched', uri, keys: keys.length, maxAge })
     } catch (error) {
-      lastError =
+      const failure =
         error instanceof KeySourceFetchError
           ? error
           : new KeySourceFetchError('network', 'key source request failed', { cause: error })
-      const reason = lastError.reason
+      lastError = failure
       consecutiveFailures++
-      const delay = Math.min(FIRST_RETRY_MS * 2 ** (consecutiveFailures - 1), config.cooldownMs)
-      nextAttemptAt = Date.now() + delay
-      emit({ type: 'jwks_fetch_failed', uri: jwksUrl?.href, reason, retryAt: nextAttemptAt })
+      if (startup) {
+        nextAttemptAt = Date.now()
+      } else {
+        backoffFailures++
+        const delay = Math.min(FIRST_RETRY_MS * 2 ** (backoffFailures - 1), config.cooldownMs)
+        nextAttemptAt = Date.now() + delay
+      }
+      emit(failureEvent(failure, discovering ? undefined : jwksUrl, nextAttemptAt))
+    }
+  }
+
+  const failureEvent = (
+    failure: KeySourceFetchError,
+    jwks: URL | undefined,
+    retryAt: number,
+  ): RemoteKeySetEvent => {
+    const { reason, status, url, metadataIssuer } = failure
+    const detail = {
+      reason,
+      ...(status === undefined ? {} : { status }),
+      retryAt,
+    }
+    if (jwks !== undefined) return { type: 'jwks_fetch_failed', uri: jwks.href, ...detail }
+    return {
+      type: 'discovery_failed',
+      issuer: config.issuer,
+      uri: url ?? config.issuerUrl.href,
+      ...detail,
+      ...(metadataIssuer === undefined ? {} : { metadataIssuer }),
     }
   }
 
@@ -236,8 +299,8 @@ export function createRemoteKeySet(
 
   // Single flight: every caller that needs a fetch while one runs awaits that same one.
   // attempt() never rejects, so neither does this promise.
-  const refresh = (): Promise<void> => {
-    inflight ??= attempt().finally(() => {
+  const refresh = (startup = false): Promise<void> => {
+    inflight ??= attempt(startup).finally(() => {
       inflight = undefined
       if (settleReady !== undefined)
         settleReadyOnce(current === undefined ? unavailable() : undefined)
@@ -270,7 +333,7 @@ export function createRemoteKeySet(
     )
   }
 
-  if (!config.lazy) void refresh()
+  if (!config.lazy) void refresh(true)
 
   return {
     ready,

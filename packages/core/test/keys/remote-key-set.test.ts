@@ -426,7 +426,31 @@ describe('createRemoteKeySet', () => {
       const error = await unavailable(set.getKey('rsa-a', 'RS256'))
       expect(error.retryAfter).toBe(1)
       expect(error.cause).toMatchObject({ reason: 'http_status' })
+      // The creation-time failure let the first getKey fetch again; that failure backs off.
+      expect(server.hits(JWKS)).toBe(2)
+      await unavailable(set.getKey('rsa-a', 'RS256'))
+      expect(server.hits(JWKS)).toBe(2)
+    })
+
+    it('fetches again at the first getKey after the fetch started at creation failed', async () => {
+      // As in an app that serves its own JWKS: the set is created before the server listens.
+      server.route(JWKS, status(503))
+      const set = keySet({ cooldownSeconds: 30 })
+      await unavailable(set.ready)
+      server.route(JWKS, json(jwks(rsaA)))
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
+      expect(server.hits(JWKS)).toBe(2)
+    })
+
+    it('backs off after the first failure of a lazy set, whose first fetch a request started', async () => {
+      server.route(JWKS, status(503))
+      const set = keySet({ lazy: true, cooldownSeconds: 30 })
+      await unavailable(set.getKey('rsa-a', 'RS256'))
+      server.route(JWKS, json(jwks(rsaA)))
+      await unavailable(set.getKey('rsa-a', 'RS256'))
       expect(server.hits(JWKS)).toBe(1)
+      advance(1)
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
     })
 
     it('rejects with what unavailableError makes of the error, once per failed access', async () => {
@@ -451,6 +475,8 @@ describe('createRemoteKeySet', () => {
       server.route(JWKS, status(500))
       const set = keySet({ cooldownSeconds: 30 })
       await unavailable(set.ready)
+      // The creation-time failure sets no wait: this getKey fetches again, and fails.
+      await unavailable(set.getKey('rsa-a', 'RS256'))
 
       const expected = [1, 2, 4, 8, 16, 30, 30]
       for (const [index, delay] of expected.entries()) {
@@ -458,11 +484,11 @@ describe('createRemoteKeySet', () => {
           const error = await unavailable(set.getKey('rsa-a', 'RS256'))
           expect(error.retryAfter).toBe(delay)
         }
-        expect(server.hits(JWKS)).toBe(index + 1)
+        expect(server.hits(JWKS)).toBe(index + 2)
         advance(delay)
         await unavailable(set.getKey('rsa-a', 'RS256'))
       }
-      expect(set.stats().consecutiveFailures).toBe(expected.length + 1)
+      expect(set.stats().consecutiveFailures).toBe(expected.length + 2)
 
       server.route(JWKS, json(jwks(rsaA)))
       advance(30)
@@ -787,6 +813,88 @@ describe('createRemoteKeySet', () => {
       await unavailable(set.ready)
       expect(set.stats().lastError).toBe('issuer_mismatch')
       expect(server.hits('/keys')).toBe(0)
+    })
+
+    it('reports a metadata issuer mismatch as discovery_failed with both issuer values and the URL', async () => {
+      const events: RemoteKeySetEvent[] = []
+      const metadata = '/.well-known/oauth-authorization-server'
+      server.route(metadata, json({ issuer: `${server.origin}/`, jwks_uri: server.url('/keys') }))
+      const set = createRemoteKeySet({
+        issuer: server.origin,
+        discover: true,
+        onEvent: (event) => events.push(event),
+      })
+      open.push(set)
+      await unavailable(set.ready)
+      expect(events).toEqual([
+        {
+          type: 'discovery_failed',
+          issuer: server.origin,
+          uri: server.url(metadata),
+          reason: 'issuer_mismatch',
+          metadataIssuer: `${server.origin}/`,
+          retryAt: Date.now(),
+        },
+      ])
+    })
+
+    it('reports metadata without a string issuer as a mismatch without metadataIssuer', async () => {
+      const events: RemoteKeySetEvent[] = []
+      server.route('/.well-known/oauth-authorization-server', json({ jwks_uri: server.url('/k') }))
+      const set = createRemoteKeySet({
+        issuer: server.origin,
+        discover: true,
+        onEvent: (event) => events.push(event),
+      })
+      open.push(set)
+      await unavailable(set.ready)
+      expect(events[0]).toMatchObject({ type: 'discovery_failed', reason: 'issuer_mismatch' })
+      expect(events[0]).not.toHaveProperty('metadataIssuer')
+    })
+
+    it('reports the last metadata URL tried, with its status, when none is published', async () => {
+      const events: RemoteKeySetEvent[] = []
+      const set = createRemoteKeySet({
+        issuer: server.origin,
+        discover: true,
+        onEvent: (event) => events.push(event),
+      })
+      open.push(set)
+      await unavailable(set.ready)
+      expect(events).toEqual([
+        expect.objectContaining({
+          type: 'discovery_failed',
+          issuer: server.origin,
+          uri: server.url('/.well-known/openid-configuration'),
+          reason: 'http_status',
+          status: 404,
+        }),
+      ])
+    })
+
+    it('reports a failed JWKS request after discovery as jwks_fetch_failed with its URL', async () => {
+      const events: RemoteKeySetEvent[] = []
+      server.route(
+        '/.well-known/oauth-authorization-server',
+        json({ issuer: server.origin, jwks_uri: server.url('/keys') }),
+      )
+      server.route('/keys', status(502))
+      const set = createRemoteKeySet({
+        issuer: server.origin,
+        discover: true,
+        onEvent: (event) => events.push(event),
+      })
+      open.push(set)
+      await unavailable(set.ready)
+      expect(events).toEqual([
+        {
+          type: 'jwks_fetch_failed',
+          uri: server.url('/keys'),
+          reason: 'http_status',
+          status: 502,
+          retryAt: Date.now(),
+        },
+      ])
     })
 
     it.each([

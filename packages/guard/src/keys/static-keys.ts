@@ -57,8 +57,10 @@ export function algorithmsForKey(key: KeyObject): readonly string[] {
   return algorithms
 }
 
+// Messages start with the key's path in the options (`keys[0].secret must …`); the factory that
+// takes the keys prefixes its own name (`requireToken: option "keys[0].secret" must …`).
 function where(index: number): string {
-  return `options.keys[${index}]`
+  return `keys[${index}]`
 }
 
 // DER forms a key may be pasted in; PEM (any "-----BEGIN", certificates and private keys
@@ -107,7 +109,7 @@ function secretKey(value: unknown, index: number): KeyObject {
   }
   if (isKeyMaterial(key.export())) {
     throw new TypeError(
-      `${where(index)}.secret is a public key (PEM, DER or JWK), not a shared secret; pass it as options.keys[${index}].key`,
+      `${where(index)}.secret is a public key (PEM, DER or JWK), not a shared secret; pass it as keys[${index}].key`,
     )
   }
   return key
@@ -115,15 +117,17 @@ function secretKey(value: unknown, index: number): KeyObject {
 
 function jwkKey(jwk: JsonWebKey, index: number): KeyObject {
   if (jwk.use !== undefined && jwk.use !== 'sig') {
-    throw new TypeError(`${where(index)}: a JWK whose "use" is not "sig" cannot verify`)
+    throw new TypeError(`${where(index)} is a JWK whose "use" is not "sig", so it cannot verify`)
   }
   // RFC 7517 §4.3: key_ops, when present, must allow "verify".
   const ops: unknown = jwk.key_ops
   if (ops !== undefined && (!Array.isArray(ops) || !(ops as unknown[]).includes('verify'))) {
-    throw new TypeError(`${where(index)}: a JWK whose "key_ops" lacks "verify" cannot verify`)
+    throw new TypeError(
+      `${where(index)} is a JWK whose "key_ops" lacks "verify", so it cannot verify`,
+    )
   }
   if (jwk.kty === 'oct') {
-    if (typeof jwk.k !== 'string') throw new TypeError(`${where(index)}: oct JWK has no "k"`)
+    if (typeof jwk.k !== 'string') throw new TypeError(`${where(index)} is an oct JWK without "k"`)
     return secretKey(Buffer.from(jwk.k, 'base64url'), index)
   }
   try {
@@ -154,6 +158,27 @@ function publicKey(value: unknown, index: number): KeyObject {
   throw new TypeError(`${where(index)} must be a PEM string, a JWK, a KeyObject or { secret }`)
 }
 
+// createPublicKey accepts private keys (PEM, JWK, KeyObject) and keeps their public half; these
+// tell that the input held a private key, which the guard warns about.
+const PRIVATE_PEM = /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/
+
+function isPrivateMaterial(value: unknown): boolean {
+  if (value instanceof KeyObject) return value.type === 'private'
+  if (typeof value === 'string') return PRIVATE_PEM.test(value)
+  return typeof value === 'object' && value !== null && 'kty' in value && 'd' in value
+}
+
+/**
+ * Whether a `keys` entry holds a private key (a `KeyObject`, a PEM "PRIVATE KEY" or a JWK with
+ * `d`, bare or as `{ key }`), of which only the public half is used.
+ */
+export function isPrivateKeyInput(input: unknown): boolean {
+  if (typeof input === 'object' && input !== null && 'key' in input) {
+    return isPrivateMaterial(input.key)
+  }
+  return isPrivateMaterial(input)
+}
+
 function keyName(key: KeyObject): string {
   if (key.type === 'secret') return 'HMAC secret'
   const details = key.asymmetricKeyDetails
@@ -180,7 +205,7 @@ function optionalString(value: unknown, name: string): string | undefined {
  */
 export function importStaticKeys(inputs: readonly StaticKeyInput[]): StaticKey[] {
   if (!Array.isArray(inputs) || inputs.length === 0) {
-    throw new TypeError('options.keys must be a non-empty array')
+    throw new TypeError('keys must be a non-empty array')
   }
   return inputs.map((input: unknown, index): StaticKey => {
     let key: KeyObject

@@ -18,12 +18,15 @@ import {
   REMOTE_KEY_SET_OPTIONS,
   renameDeprecated,
   VERIFIABLE_ALGORITHMS,
+  warnOnce,
 } from '@ccflow/core'
-import { importStaticKeys } from '../keys/static-keys.js'
+import { importStaticKeys, isPrivateKeyInput } from '../keys/static-keys.js'
 import type { StaticKey } from '../keys/static-keys.js'
+import { PRIVATE_KEY_WARNING } from '../diagnostics/warnings.js'
 import { DEFAULT_CACHE_MAX } from '../verify/token-cache.js'
 import type { AccessTokenClaims, RemoteKeySetOptions, StaticKeyInput } from '../types.js'
 import type { RequireTokenOptions, TokenVerifierOptions } from './types.js'
+import type { GuardEvent } from '../events.js'
 
 /** Where the keys come from once options are resolved. */
 export type KeySource =
@@ -55,6 +58,9 @@ export interface VerifierConfig {
   cacheMax: number
   isRevoked: ((claims: AccessTokenClaims) => boolean | Promise<boolean>) | undefined
   revocationTimeoutMs: number
+  onEvent: ((event: GuardEvent) => void) | undefined
+  /** The public factory, named in warnings. */
+  where: string
 }
 
 /** The transport options of {@link requireToken}, resolved. */
@@ -102,6 +108,7 @@ export const TOKEN_VERIFIER_OPTIONS: OptionTable<TokenVerifierOptions> = {
   cache: true,
   isRevoked: true,
   revocationTimeoutMs: true,
+  onEvent: true,
   clockTolerance: true,
   maxTokenAge: true,
   revocationTimeout: true,
@@ -172,13 +179,18 @@ function resolveKeySource(
     if (options.jwks !== undefined) {
       throw optionError(where, 'jwks', 'applies only with "jwksUri" or "discover"')
     }
+    let keys: StaticKey[]
     try {
-      return { type: 'static', keys: importStaticKeys(options.keys as readonly StaticKeyInput[]) }
+      keys = importStaticKeys(options.keys as readonly StaticKeyInput[])
     } catch (error) {
-      // The key inputs are data: their own messages name the key (options.keys[i]…).
       if (!(error instanceof TypeError)) throw error
-      throw new TypeError(`${where}: option "keys": ${error.message}`, { cause: error })
+      throw keyError(where, error)
     }
+    const inputs = options.keys as readonly unknown[]
+    inputs.forEach((input, index) => {
+      if (isPrivateKeyInput(input)) warnPrivateKey(where, index)
+    })
+    return { type: 'static', keys }
   }
   // Only the tuning knobs: the source itself (jwksUri, discover, issuer) is set above, never here.
   // Their values, and the URL, are checked by createRemoteKeySet under this factory's name.
@@ -195,6 +207,32 @@ function resolveKeySource(
     options: jwks,
     where,
   }
+}
+
+// The key messages start with the key's path (`keys[0].secret must …`): they become the one
+// option format of every message, `<where>: option "<path>" <problem>`.
+const KEY_MESSAGE = /^(keys(?:\[\d+\])?(?:\.[a-z]+)*) ([\s\S]*)$/
+
+function keyError(where: string, error: TypeError): TypeError {
+  const match = KEY_MESSAGE.exec(error.message)
+  const [path, problem] =
+    match === null ? ['keys', error.message] : [match[1] as string, match[2] as string]
+  return new TypeError(optionError(where, path, problem).message, { cause: error })
+}
+
+/**
+ * A private key works (its public half is kept) but does not belong in an API's configuration:
+ * whoever reads it there can sign tokens that every API of the issuer accepts.
+ */
+function warnPrivateKey(where: string, index: number): void {
+  warnOnce(
+    PRIVATE_KEY_WARNING,
+    `${where}\n${index}`,
+    `${where}: option "keys[${index}]" is a private key; the guard uses only its public half, ` +
+      'but a private key in an API can sign tokens that every API of this issuer accepts: ' +
+      'give the public key (a PEM "PUBLIC KEY", or the public JWK from the JWKS) and keep the ' +
+      'private key on the issuer only',
+  )
 }
 
 function resolveAlgorithms(
@@ -293,6 +331,7 @@ export function resolveVerifierOptions(
     throw optionError(where, 'scopeClaims', 'must be a non-empty array of claim names')
   }
   const isRevoked = checkFunction(options.isRevoked, at('isRevoked'))
+  const onEvent = checkFunction(options.onEvent, at('onEvent')) as VerifierConfig['onEvent']
   return {
     issuer: issuer.length === 1 ? issuer[0] : issuer,
     issuers: new Set(issuer),
@@ -336,6 +375,8 @@ export function resolveVerifierOptions(
       { min: 1, max: 60_000 },
       d.revocationTimeoutMs,
     ),
+    onEvent,
+    where,
   }
 }
 

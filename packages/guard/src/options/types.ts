@@ -1,4 +1,5 @@
 import type { StaticKeyInput, AccessTokenClaims, RemoteKeySetOptions } from '../types.js'
+import type { GuardEvent } from '../events.js'
 
 // The public options of requireToken and createTokenVerifier. Durations name their unit
 // (CONTRIBUTING.md, "Options"): `…Ms` milliseconds, `…Seconds` seconds.
@@ -10,7 +11,10 @@ import type { StaticKeyInput, AccessTokenClaims, RemoteKeySetOptions } from '../
  * @typeParam C - the claims type handed to `isRevoked`.
  */
 export interface TokenVerifierOptions<C = AccessTokenClaims> {
-  /** Accepted `iss` value(s), compared exactly. Required. */
+  /**
+   * Accepted `iss` value(s), compared exactly, a trailing `/` included: some issuers (Auth0)
+   * end theirs with one, so the guard neither refuses nor strips it. Required.
+   */
   issuer: string | readonly string[]
   /** Accepted `aud` value(s); a token passes when any of its audiences is one of them. Required. */
   audience: string | readonly string[]
@@ -83,6 +87,16 @@ export interface TokenVerifierOptions<C = AccessTokenClaims> {
    * @default TOKEN_VERIFIER_DEFAULTS.revocationTimeoutMs (2000)
    */
   revocationTimeoutMs?: number
+  /**
+   * Receives the guard's events: key-source events (`jwks_fetched`, `jwks_fetch_failed`,
+   * `discovery_failed`, `jwks_key_skipped`) and `token_rejected` for every 401 `invalid_token`.
+   * Called synchronously, never awaited; a throw or a rejected promise is swallowed.
+   * @default undefined: a process warning once per distinct key-source failure or skipped key
+   *   (codes `CCFLOW_GUARD_KEY_SOURCE`, `CCFLOW_GUARD_JWKS_KEY_SKIPPED`) and, outside production
+   *   (`NODE_ENV !== 'production'`), once per distinct `aud` or `iss` mismatch
+   *   (`CCFLOW_GUARD_TOKEN_MISMATCH`)
+   */
+  onEvent?: ((event: GuardEvent) => void) | undefined
   /** @deprecated Use `clockToleranceSeconds` (same value); removed in the next major version. */
   clockTolerance?: number
   /** @deprecated Use `maxTokenAgeSeconds` (same value); removed in the next major version. */

@@ -177,7 +177,7 @@ export function redisRevocationCheck(options: RedisRevocationCheckOptions): Revo
       }
     } else if (!failing) {
       console.warn(
-        `@ccflow/guard: the revocation check cannot reach Redis; ${
+        `redisRevocationCheck: cannot reach Redis; ${
           failOpen ? 'tokens are accepted unchecked' : 'requests are refused with 503'
         } until it answers again`,
         error,

@@ -31,19 +31,43 @@ export function readScopes(
 }
 
 /**
- * Checks the scopes a route requires, once at setup.
+ * Checks the scopes a route requires, once at setup. The two likeliest mistakes get their own
+ * message: a space-delimited string (`'a b'`, the token's own format) and an array (`['a']`),
+ * both of which must be separate arguments.
  *
- * @throws {TypeError} when the list is empty or a scope is not a valid RFC 6749 scope-token
- * (not a string, empty, or holding whitespace, `"` or `\`).
+ * @throws {TypeError} `<caller>: …` when the list is empty or a scope is not a valid RFC 6749
+ * scope-token (not a string, empty, or holding whitespace, `"` or `\`).
  */
 export function checkRequiredScopes(scopes: readonly unknown[], caller: string): string[] {
-  if (scopes.length === 0) throw new TypeError(`${caller}() needs at least one scope`)
+  if (scopes.length === 0) {
+    throw new TypeError(`${caller}: give at least one scope, as ${caller}('reports:read')`)
+  }
   for (const scope of scopes) {
-    if (!isScopeToken(scope)) {
-      throw new TypeError(
-        `${caller}(): every scope must be a non-empty string without spaces, quotes or backslashes (RFC 6749 §3.3)`,
-      )
-    }
+    if (isScopeToken(scope)) continue
+    throw new TypeError(`${caller}: ${scopeProblem(scope, caller)}`)
   }
   return [...new Set(scopes as string[])]
+}
+
+function scopeProblem(scope: unknown, caller: string): string {
+  // Scope tokens hold no quote or backslash, so they can be shown in quotes as they are.
+  const separate = (parts: readonly string[]): string =>
+    `${caller}(${parts.map((part) => `'${part}'`).join(', ')})`
+  if (Array.isArray(scope)) {
+    const parts = scope as unknown[]
+    if (parts.length > 0 && parts.every(isScopeToken)) {
+      return (
+        `pass each scope as a separate argument, not an array: ${separate(parts)}` +
+        ` (or ${caller}(...scopes) for a list)`
+      )
+    }
+    return 'pass each scope as a separate string argument, not an array'
+  }
+  if (typeof scope === 'string') {
+    const parts = scope.split(/\s+/).filter((part) => part !== '')
+    if (parts.length > 1 && parts.every(isScopeToken)) {
+      return `'${parts.join(' ')}' holds ${parts.length} scopes; pass each as a separate argument: ${separate(parts)}`
+    }
+  }
+  return 'every scope must be a non-empty string without spaces, quotes or backslashes (RFC 6749 §3.3)'
 }

@@ -18,6 +18,7 @@ import { createStaticKeyIndex } from '../keys/static-key-index.js'
 import { isBadSignature, reasonFor } from './jwt-errors.js'
 import { createRevocationStep } from './revocation-step.js'
 import { createTimeCheck } from './time-checks.js'
+import { createGuardEmitter } from '../diagnostics/emitter.js'
 import { TokenCache, tokenCacheKey } from './token-cache.js'
 import type { CachedToken } from './token-cache.js'
 import type { AccessTokenClaims, AuthInfo, JwtHeader } from '../types.js'
@@ -78,8 +79,18 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
   const maxTokenLength = config.maxTokenLength
   const cache = config.cacheMax > 0 ? new TokenCache(config.cacheMax) : undefined
   const headers: HeaderMemo = new Map()
-  const invalid = (reason: InvalidTokenReason, cause?: unknown): InvalidTokenError =>
-    new InvalidTokenError(reason, cause === undefined ? { realm } : { realm, cause })
+  const events = createGuardEmitter(config)
+  const rejected = events.rejected
+  // Every 401 invalid_token is built here, so every one is reported (when anyone listens);
+  // `payload` is the verified payload, for the aud and iss values of a mismatch.
+  const invalid = (
+    reason: InvalidTokenReason,
+    cause?: unknown,
+    payload?: Record<string, unknown>,
+  ): InvalidTokenError => {
+    rejected?.(reason, payload)
+    return new InvalidTokenError(reason, cause === undefined ? { realm } : { realm, cause })
+  }
 
   const jwtOptions: VerifyOptions & { complete: true } = {
     complete: true,
@@ -102,6 +113,7 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
         ...source.options,
         unavailableError: (error) =>
           new KeySourceUnavailableError({ retryAfter: error.retryAfter, cause: error.cause }),
+        onEvent: events.keySource,
         ...(source.discover ? { discover: true, issuer: source.issuer } : {}),
         ...(source.jwksUri === undefined ? {} : { jwksUri: source.jwksUri }),
       },
@@ -123,7 +135,7 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
     try {
       payload = (jwt.verify(token, key, jwtOptions) as unknown as Verified).payload
     } catch (error) {
-      throw invalid(reasonFor(error, decoded.payload), error)
+      throw invalid(reasonFor(error, decoded.payload), error, decoded.payload)
     }
     // Our header, not jsonwebtoken's: jws decodes the header as latin1, so a non-ASCII kid
     // would reach req.auth garbled and differ from the kid that chose the key.
@@ -145,7 +157,7 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
         if (!isBadSignature(error)) break
       }
     }
-    throw invalid(reasonFor(lastError, decoded.payload), lastError)
+    throw invalid(reasonFor(lastError, decoded.payload), lastError, decoded.payload)
   }
 
   const accept = (token: string, verified: Verified, cacheKey: string | undefined): AuthInfo => {

@@ -1,5 +1,5 @@
-import { describe, expect, expectTypeOf, it, vi } from 'vitest'
-import type { OptionTable } from '@ccflow/core'
+import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest'
+import { forgetWarnings, type OptionTable } from '@ccflow/core'
 import {
   REQUIRE_TOKEN_OPTIONS,
   resolveTransportOptions,
@@ -50,7 +50,7 @@ describe('resolveVerifierOptions', () => {
       /^F: options "keys", "jwksUri" and "discover" are key sources; give only one$/,
     ],
     [{ ...base, discover: true }, /give only one/],
-    [{ ...base, keys: [] }, /^F: option "keys": options\.keys must be a non-empty array/],
+    [{ ...base, keys: [] }, /^F: option "keys" must be a non-empty array$/],
     [
       { ...base, jwks: { timeoutMs: 1 } },
       /^F: option "jwks" applies only with "jwksUri" or "discover"$/,
@@ -202,6 +202,64 @@ describe('resolveVerifierOptions', () => {
     expect(remote.algorithms).not.toContain('HS256')
     expect(remote.algorithms).toContain('ES256')
     expect(remote.keySource).toMatchObject({ type: 'remote', discover: false })
+  })
+})
+
+describe('resolveVerifierOptions (static keys)', () => {
+  afterEach(() => {
+    forgetWarnings('')
+    vi.restoreAllMocks()
+  })
+
+  it.each([
+    [
+      [rsa.publicKey, rsaKeyPair(1024).publicKey],
+      /^F: option "keys\[1\]" is an RSA key of 1024 bits/,
+    ],
+    [[{ secret: 'x'.repeat(31) }], /^F: option "keys\[0\]\.secret" must be at least 32 bytes$/],
+    [[{ kty: 'oct' }], /^F: option "keys\[0\]" is an oct JWK without "k"$/],
+  ])('names a bad key in the one option format: F: option "keys[i]…" (%#)', (keys, message) => {
+    expect(() => resolveVerifierOptions({ ...base, keys }, 'F')).toThrow(message)
+  })
+
+  it.each([
+    ['a private KeyObject', () => rsa.privateKey],
+    ['a PEM private key', () => rsa.privateKey.export({ type: 'pkcs8', format: 'pem' })],
+    ['a private JWK', () => rsa.privateKey.export({ format: 'jwk' })],
+    ['a private key wrapped in { key }', () => ({ key: rsa.privateKey, kid: 'k1' })],
+  ])('warns once, naming the option, when a static key is %s', (_name, key) => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined)
+    resolveVerifierOptions({ ...base, keys: [rsa.publicKey, key()] }, 'F')
+    resolveVerifierOptions({ ...base, keys: [rsa.publicKey, key()] }, 'F')
+    expect(warn).toHaveBeenCalledTimes(1)
+    expect(warn).toHaveBeenCalledWith(
+      expect.stringMatching(/^F: option "keys\[1\]" is a private key; .*give the public key/),
+      { code: 'CCFLOW_GUARD_PRIVATE_KEY' },
+    )
+  })
+
+  it('does not warn for public keys and secrets', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined)
+    resolveVerifierOptions({
+      ...base,
+      keys: [
+        rsa.publicKey,
+        rsa.publicKey.export({ type: 'spki', format: 'pem' }),
+        rsa.publicKey.export({ format: 'jwk' }),
+        { secret: HMAC_SECRET },
+      ],
+    })
+    expect(warn).not.toHaveBeenCalled()
+  })
+})
+
+describe('resolveVerifierOptions (onEvent)', () => {
+  it('keeps the hook and refuses one that is not a function', () => {
+    const onEvent = vi.fn()
+    expect(resolveVerifierOptions({ ...base, onEvent }).onEvent).toBe(onEvent)
+    expect(() => resolveVerifierOptions({ ...base, onEvent: 'log' }, 'F')).toThrow(
+      /^F: option "onEvent" must be a function$/,
+    )
   })
 })
 

@@ -29,7 +29,28 @@ describe('checkRequiredScopes', () => {
   })
 
   it('throws a TypeError for an empty list', () => {
-    expect(() => checkRequiredScopes([], 'requireScopes')).toThrow(/at least one scope/)
+    expect(() => checkRequiredScopes([], 'requireScopes')).toThrow(
+      "requireScopes: give at least one scope, as requireScopes('reports:read')",
+    )
+  })
+
+  it('explains that a space-delimited string holds several scopes to pass separately', () => {
+    expect(() => checkRequiredScopes(['reports:read  reports:write'], 'requireScopes')).toThrow(
+      "requireScopes: 'reports:read reports:write' holds 2 scopes; pass each as a separate " +
+        "argument: requireScopes('reports:read', 'reports:write')",
+    )
+  })
+
+  it('explains that an array must be passed as separate arguments', () => {
+    expect(() => checkRequiredScopes([['a', 'b']], 'requireAnyScope')).toThrow(
+      "requireAnyScope: pass each scope as a separate argument, not an array: requireAnyScope('a', 'b') (or requireAnyScope(...scopes) for a list)",
+    )
+    expect(() => checkRequiredScopes([[]], 'requireScopes')).toThrow(
+      'requireScopes: pass each scope as a separate string argument, not an array',
+    )
+    expect(() => checkRequiredScopes([['a b']], 'requireScopes')).toThrow(
+      'requireScopes: pass each scope as a separate string argument, not an array',
+    )
   })
 
   it.each([[''], [' '], ['a b'], ['a"b'], ['a\\b'], [7], [undefined]])(

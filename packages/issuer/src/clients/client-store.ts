@@ -2,8 +2,7 @@ import { isPlainObject, isScopeToken } from '@ccflow/core'
 import { checkClientJwksUri } from './assertion/client-jwks.js'
 import { ASSERTION_ALGORITHMS } from './assertion/assertion-options.js'
 import { importClientJwks, rememberClientJwks } from './assertion/inline-keys.js'
-import { readFileSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { readClientFileText, readClientFileTextAsync } from './client-file-read.js'
 import {
   type JsonFileClientStoreOptions,
   type ClientFileSettings,
@@ -276,7 +275,8 @@ export function staticClientStore(clients: readonly Client[]): ClientStore {
  * ```
  * @throws {TypeError} When an option is invalid, or the file is not valid JSON, not an array, or
  *   holds an invalid record (the message starts with the path and the record's position).
- *   File-system errors (such as `ENOENT`) are thrown as is.
+ * @throws {Error} When the file cannot be read: one line naming the resolved path, with the
+ *   system `code` (`ENOENT`, `EACCES`, …) kept on the error.
  */
 export function jsonFileClientStore(
   path: string,
@@ -286,11 +286,11 @@ export function jsonFileClientStore(
     throw new TypeError('jsonFileClientStore: path must be a non-empty string')
   }
   const file = resolveClientFileOptions(options, 'jsonFileClientStore')
-  let map = parseClientFile(readFileSync(path, 'utf8'), path, file)
+  let map = parseClientFile(readClientFileText('jsonFileClientStore', path), path, file)
   // Serialise reloads so an older read can never overwrite the result of a newer one.
   let pending: Promise<void> = Promise.resolve()
   const reloadOnce = async (): Promise<void> => {
-    map = parseClientFile(await readFile(path, 'utf8'), path, file)
+    map = parseClientFile(await readClientFileTextAsync('jsonFileClientStore', path), path, file)
   }
   return {
     findClient: (clientId) => Promise.resolve(lookUp(map, clientId)),

@@ -45,7 +45,8 @@ export interface ClientSecretStrategyOptions {
   /**
    * Receives an `authentication_failed` event, with its reason, for each refused client. Called
    * synchronously, never awaited; a throw or a rejected promise is swallowed.
-   * @default undefined
+   * @default undefined: outside production, each refusal is explained once per client and
+   *   reason, as a process warning (`CCFLOW_ISSUER_CLIENT_AUTH`)
    */
   onEvent?: (event: IssuerEvent) => void
   /** @deprecated Use `hookTimeoutMs` (same value); removed in the next major version. */
@@ -115,6 +116,9 @@ export function resolveStrategyOptions(
       HOOK_TIMEOUT_RANGE,
       d.hookTimeoutMs,
     ),
-    emit: createEmitter(checkFunction(given.onEvent, { where, path: 'onEvent' })),
+    emit: createEmitter(checkFunction(given.onEvent, { where, path: 'onEvent' }), {
+      where,
+      hasPepper: pepper !== undefined,
+    }),
   }
 }

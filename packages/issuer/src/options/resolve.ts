@@ -169,8 +169,8 @@ export function resolveOptions(input: TokenEndpointOptions): TokenEndpointConfig
     d.hookTimeoutMs,
   )
 
-  // The issuer may end in '/', the paths start with one: join without doubling it.
-  const base = issuer.endsWith('/') ? issuer.slice(0, -1) : issuer
+  // The issuer never ends in '/' (checkIssuer) and the paths start with one.
+  const base = issuer
   return Object.freeze({
     issuer,
     clients,
@@ -223,6 +223,16 @@ function checkIssuer(value: unknown): string {
   if (url.username !== '' || url.password !== '') fail('issuer', 'must not contain credentials')
   if (!isSecureOrLoopback(url)) {
     fail('issuer', 'must be an https URL (http is allowed only for localhost, 127.0.0.1 and [::1])')
+  }
+  // Refused rather than normalised: guards and clients compare `iss` (and assertion `aud`) with
+  // the issuer character for character (RFC 8414 §3.3, RFC 9068 §4), and they are configured
+  // with the string the operator wrote. Normalising here would make the tokens differ from it;
+  // refusing makes one spelling, without the slash, the one every side uses.
+  if (value.endsWith('/')) {
+    fail(
+      'issuer',
+      `must not end with "/": every guard compares it character for character; use ${JSON.stringify(value.replace(/\/+$/, ''))} here and in the guards`,
+    )
   }
   return value
 }

@@ -87,7 +87,8 @@ export interface ExtraClaimsContext {
 export interface TokenEndpointOptions {
   /**
    * The issuer identifier: the `iss` of every token and the base of the metadata URLs. An
-   * `https` URL without query or fragment; `http` only for `localhost`, `127.0.0.1` and `[::1]`.
+   * `https` URL without query or fragment and without a trailing `/` (guards compare it
+   * character for character); `http` only for `localhost`, `127.0.0.1` and `[::1]`.
    * Mount the router at this URL's path.
    */
   issuer: string
@@ -176,7 +177,9 @@ export interface TokenEndpointOptions {
   /**
    * Receives audit and metrics events. Called synchronously, never awaited; a throw or a rejected
    * promise is swallowed.
-   * @default undefined (only `server_error` is reported, on `console.error`)
+   * @default undefined: `server_error` is reported on `console.error`, and outside production
+   *   each refused client authentication once per client and reason, as a process warning
+   *   (`CCFLOW_ISSUER_CLIENT_AUTH`)
    */
   onEvent?: (event: IssuerEvent) => void
   /**

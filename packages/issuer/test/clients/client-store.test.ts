@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative as relativePath } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
   checkStoredClient,
@@ -318,9 +318,36 @@ describe('jsonFileClientStore', () => {
     expect(() => jsonFileClientStore(path)).toThrow(`${path}[1]: duplicate client_id "billing"`)
   })
 
-  it('lets a missing file fail at creation with the file-system error', () => {
-    const path = join(dir, 'missing.json')
-    expect(() => jsonFileClientStore(path)).toThrow(expect.objectContaining({ code: 'ENOENT' }))
+  it('fails at creation on a missing file with one line naming the resolved path, and its code', () => {
+    const relative = relativePath(process.cwd(), join(dir, 'missing.json'))
+    let thrown: unknown
+    try {
+      jsonFileClientStore(relative)
+    } catch (error) {
+      thrown = error
+    }
+    expect(thrown).toBeInstanceOf(Error)
+    expect(thrown).toMatchObject({
+      code: 'ENOENT',
+      message: `jsonFileClientStore: cannot read the clients file ${join(dir, 'missing.json')} (ENOENT: no such file)`,
+    })
+  })
+
+  it('names a directory given as the clients file', () => {
+    expect(() => jsonFileClientStore(dir)).toThrow(
+      `jsonFileClientStore: cannot read the clients file ${dir} (EISDIR: it is a directory)`,
+    )
+  })
+
+  it('rejects reload() with the same one line when the file is gone', async () => {
+    const path = await file('gone.json', [record()])
+    const store = jsonFileClientStore(path)
+    await rm(path)
+    await expect(store.reload()).rejects.toMatchObject({
+      code: 'ENOENT',
+      message: `jsonFileClientStore: cannot read the clients file ${path} (ENOENT: no such file)`,
+    })
+    await expect(store.findClient('billing')).resolves.toMatchObject({ client_id: 'billing' })
   })
 
   it('picks up changes on reload()', async () => {

@@ -115,7 +115,6 @@ describe('resolveOptions', () => {
   describe('issuer', () => {
     it.each([
       'https://auth.example.com',
-      'https://auth.example.com/',
       'https://auth.example.com/tenants/a',
       'http://localhost:3000',
       'http://127.0.0.1:4000/oauth',
@@ -139,7 +138,7 @@ describe('resolveOptions', () => {
         /must be an https URL/,
       ],
       ['another scheme', 'ftp://auth.example.com', /must be an https URL/],
-      ['a query', 'https://auth.example.com/?tenant=a', /must not have a query or fragment/],
+      ['a query', 'https://auth.example.com?tenant=a', /must not have a query or fragment/],
       ['an empty query', 'https://auth.example.com/?', /must not have a query or fragment/],
       ['a fragment', 'https://auth.example.com/#x', /must not have a query or fragment/],
       ['credentials', 'https://user:pw@auth.example.com', /must not contain credentials/],
@@ -149,9 +148,18 @@ describe('resolveOptions', () => {
       expectOptionError({ issuer }, message)
     })
 
-    it('joins an issuer with a trailing slash without doubling it', () => {
-      expect(resolveWith({ issuer: 'https://a.example/' }).urls.token).toBe(
-        'https://a.example/token',
+    it.each([
+      ['https://a.example/', 'https://a.example'],
+      ['https://a.example/oauth/', 'https://a.example/oauth'],
+    ])('refuses the issuer %s, which ends in "/", naming the spelling to use', (issuer, use) => {
+      expect(() => resolveWith({ issuer })).toThrow(
+        `tokenEndpoint: option "issuer" must not end with "/": every guard compares it character for character; use "${use}" here and in the guards`,
+      )
+    })
+
+    it('joins an issuer with a path and the route paths', () => {
+      expect(resolveWith({ issuer: 'https://a.example/oauth' }).urls.token).toBe(
+        'https://a.example/oauth/token',
       )
     })
   })

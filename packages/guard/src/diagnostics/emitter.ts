@@ -1,0 +1,73 @@
+import type { InvalidTokenReason } from '../errors.js'
+import {
+  type EmitGuardEvent,
+  type KeySourceEvent,
+  type TokenRejectedEvent,
+  wrapHook,
+} from '../events.js'
+import type { VerifierConfig } from '../options/resolve.js'
+import { defaultReport } from './warnings.js'
+
+/** Where a verifier sends its events, decided once when it is built. */
+export interface GuardEmitter {
+  /** For the remote key set's `onEvent`: the hook, or the default warnings. */
+  readonly keySource: (event: KeySourceEvent) => void
+  /**
+   * Reports a 401 `invalid_token`; `undefined` when nobody receives rejections (no hook, in
+   * production), so the refusal path builds no event at all.
+   */
+  readonly rejected:
+    ((reason: InvalidTokenReason, payload: Record<string, unknown> | undefined) => void) | undefined
+}
+
+/**
+ * The hook when one is set; else the default warnings, whose `aud`/`iss` mismatch lines are
+ * written only outside production (`NODE_ENV` is read once, here).
+ */
+export function createGuardEmitter(config: VerifierConfig): GuardEmitter {
+  const production = process.env.NODE_ENV === 'production'
+  const source = config.keySource
+  const emit: EmitGuardEvent =
+    config.onEvent === undefined
+      ? defaultReport(
+          config.where,
+          source.type === 'remote' ? (source.jwksUri ?? source.issuer) : '',
+          !production,
+        )
+      : wrapHook(config.onEvent)
+  const observed = config.onEvent !== undefined || !production
+  return {
+    keySource: emit,
+    rejected: observed
+      ? (reason, payload) => {
+          emit(rejection(reason, payload, config))
+        }
+      : undefined,
+  }
+}
+
+function rejection(
+  reason: InvalidTokenReason,
+  payload: Record<string, unknown> | undefined,
+  config: VerifierConfig,
+): TokenRejectedEvent {
+  if (payload !== undefined && reason === 'wrong_audience') {
+    return {
+      type: 'token_rejected',
+      reason,
+      mismatch: {
+        claim: 'aud',
+        expected: [...config.audiences],
+        actual: payload.aud,
+      },
+    }
+  }
+  if (payload !== undefined && reason === 'wrong_issuer') {
+    return {
+      type: 'token_rejected',
+      reason,
+      mismatch: { claim: 'iss', expected: [...config.issuers], actual: payload.iss },
+    }
+  }
+  return { type: 'token_rejected', reason }
+}
