@@ -336,7 +336,7 @@ app.use(endpoint())
 const guard = requireToken({ issuer: url, audience: API, discover: true })
 app.get('/reports', guard, (req, res) => res.json({ caller: req.auth.clientId }))
 // The first fetch fails (nothing listens yet): guard.ready rejects.
-await Promise.race([guard.ready.catch(() => {}), delay(500)])
+await Promise.race([guard.ready.catch(() => {}), delay(2000)])
 const server = app.listen(Number(new URL(url).port), '127.0.0.1')
 await once(server, 'listening')
 const first = await get(url + '/reports', body.access_token)
@@ -349,7 +349,7 @@ print({ first })
 import { staticClientStore, tokenEndpoint } from '@ccflow/issuer'
 import { messageOf, print } from './kit.mjs'
 
-// keys.json: written by \`ccflow keygen --alg ES256 --out keys.json\` just before.
+// keys.json: written by \`ccflow keygen --alg ES256 --out keys.json\` (the packed CLI).
 const { keys } = JSON.parse(readFileSync('keys.json', 'utf8'))
 const clients = staticClientStore([])
 print({ message: messageOf(() => tokenEndpoint({ issuer: 'https://auth.example.com', clients, keys })) })
@@ -477,7 +477,7 @@ describe.skipIf(plan.skip !== undefined)(
   () => {
     let app = ''
     let diagnostics = new Map<string, string[]>()
-    const fixtures = { secret: '', clients: '', pem: '' }
+    const fixtures = { secret: '', clients: '', pem: '', keys: '' }
     const programs = new Map<string, Promise<ProgramResult>>()
 
     /**
@@ -492,11 +492,10 @@ describe.skipIf(plan.skip !== undefined)(
     }
 
     /** Runs a mistake program once (later calls share the result). */
-    function program(name: string, before?: () => Promise<void>): Promise<ProgramResult> {
+    function program(name: string): Promise<ProgramResult> {
       let result = programs.get(name)
       if (result === undefined) {
         result = (async () => {
-          await before?.()
           const ran = await runCommand(process.execPath, [name], { cwd: join(app, 'mistakes') })
           if (ran.code !== 0) throw new Error(`${name} exited ${ran.code}:\n${ran.stderr}`)
           const last = ran.stdout.trim().split('\n').pop() ?? ''
@@ -539,10 +538,11 @@ describe.skipIf(plan.skip !== undefined)(
       for (const [name, text] of Object.entries(TYPE_CHECKS)) {
         writeFileSync(join(app, 'checks', name), text)
       }
-      mkdirSync(join(app, 'mistakes'))
-      copyFileSync(join(ROOT, 'test/support/packed-app/kit.mjs'), join(app, 'mistakes/kit.mjs'))
+      const mistakes = join(app, 'mistakes')
+      mkdirSync(mistakes)
+      copyFileSync(join(ROOT, 'test/support/packed-app/kit.mjs'), join(mistakes, 'kit.mjs'))
       for (const [name, text] of Object.entries(MISTAKES)) {
-        writeFileSync(join(app, 'mistakes', name), text)
+        writeFileSync(join(mistakes, name), text)
       }
       copyFileSync(
         join(ROOT, 'test/support/packed-app/run-sample.mjs'),
@@ -562,6 +562,10 @@ describe.skipIf(plan.skip !== undefined)(
       fixtures.pem = generateKeyPairSync('ec', { namedCurve: 'P-256' })
         .privateKey.export({ type: 'pkcs8', format: 'pem' })
         .toString()
+      // The signing-key file the CLI README documents, made by the packed CLI.
+      const made = await ccflow(['keygen', '--alg', 'ES256', '--out', 'keys.json'], mistakes)
+      expect(made.code, made.stderr).toBe(0)
+      fixtures.keys = readFileSync(join(mistakes, 'keys.json'), 'utf8')
     }, 600_000)
 
     afterAll(() => {
@@ -581,6 +585,7 @@ describe.skipIf(plan.skip !== undefined)(
         mkdirSync(cwd, { recursive: true })
         writeFileSync(join(cwd, 'clients.json'), fixtures.clients)
         writeFileSync(join(cwd, 'es256.pem'), fixtures.pem)
+        writeFileSync(join(cwd, 'keys.json'), fixtures.keys, { mode: 0o600 })
         const driver = DRIVERS[sample.id]
         const standIns: Record<string, Listening> = {}
         try {
@@ -732,13 +737,7 @@ describe.skipIf(plan.skip !== undefined)(
       })
 
       check('a ccflow keygen file loads as the issuer keys', async () => {
-        const { result } = await program('keygen-keys.mjs', async () => {
-          const made = await ccflow(
-            ['keygen', '--alg', 'ES256', '--out', 'keys.json'],
-            join(app, 'mistakes'),
-          )
-          expect(made.code, made.stderr).toBe(0)
-        })
+        const { result } = await program('keygen-keys.mjs')
         expect(result.message).toBeNull()
       })
 
