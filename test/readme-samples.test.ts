@@ -62,6 +62,11 @@ const PENDING_UNTIL_ISSUE_17_ITEM_7: string[] = [
   'a token from another issuer is logged once, naming both issuers',
   'a secret hashed with a pepper the endpoint lacks is logged once, naming secretPepper',
 ]
+const PENDING_UNTIL_ISSUE_17_ITEM_8: string[] = [
+  'a missing clients file is one line naming the resolved path',
+  'an issuer with a trailing slash is refused or warned about',
+  'a private key handed to the guard is refused or warned about',
+]
 
 const PENDING = new Map<string, number>()
 for (const [item, names] of [
@@ -72,6 +77,7 @@ for (const [item, names] of [
   [5, PENDING_UNTIL_ISSUE_17_ITEM_5],
   [6, PENDING_UNTIL_ISSUE_17_ITEM_6],
   [7, PENDING_UNTIL_ISSUE_17_ITEM_7],
+  [8, PENDING_UNTIL_ISSUE_17_ITEM_8],
 ] as const) {
   for (const name of names) PENDING.set(name, item)
 }
@@ -79,8 +85,11 @@ for (const [item, names] of [
 /** Every check this file declares, to catch a pending entry that names none. */
 const declared = new Set<string>()
 
+// Most checks start Node processes: generous, for a busy two-core CI machine. A hang still fails.
+const CHECK_TIMEOUT_MS = 120_000
+
 /** `it`, or `it.fails` while the check waits for another fix of issue 17. */
-function check(name: string, fn: () => void | Promise<void>, timeoutMs?: number): void {
+function check(name: string, fn: () => void | Promise<void>, timeoutMs = CHECK_TIMEOUT_MS): void {
   declared.add(name)
   const item = PENDING.get(name)
   if (item === undefined) it(name, fn, timeoutMs)
@@ -239,7 +248,12 @@ export const key: SigningKeyInput = { kid: 'k1', alg: 'ES256', privateKey: 12345
 // Programs that make the first hour's mistakes with the installed packages. Each prints one
 // JSON line; what it logs is on standard error. kit.mjs is test/support/packed-app/kit.mjs.
 const MISTAKES: Record<string, string> = {
-  'messages.mjs': `import { staticClientStore, tokenEndpoint, generateSigningKey } from '@ccflow/issuer'
+  'messages.mjs': `import {
+  generateSigningKey,
+  jsonFileClientStore,
+  staticClientStore,
+  tokenEndpoint,
+} from '@ccflow/issuer'
 import { requireToken } from '@ccflow/guard'
 import { messageOf, print } from './kit.mjs'
 
@@ -257,7 +271,23 @@ print({
   oldRecordField: messageOf(() =>
     staticClientStore([{ ...record, audiences: ['https://api.example'], client_secret_hash: '$hmac-sha256$x' }]),
   ),
+  missingFile: messageOf(() => jsonFileClientStore('no-such-clients.json')),
+  cwd: process.cwd(),
 })
+`,
+  'warnings.mjs': `import { generateSigningKey, staticClientStore, tokenEndpoint } from '@ccflow/issuer'
+import { requireToken } from '@ccflow/guard'
+import { messageOf, print } from './kit.mjs'
+
+const key = generateSigningKey('ES256')
+const trailingSlash = messageOf(() =>
+  tokenEndpoint({ issuer: 'https://auth.example.com/', clients: staticClientStore([]), keys: [key] }),
+)
+const privateKey = messageOf(() =>
+  requireToken({ issuer: 'https://auth.example.com', audience: 'https://api.example', keys: [key.privateJwk] }),
+)
+await new Promise((resolve) => setImmediate(resolve)) // process.emitWarning prints on a later tick
+print({ trailingSlash, privateKey })
 `,
   'audience.mjs': `import express from 'express'
 import { requireToken } from '@ccflow/guard'
@@ -654,6 +684,32 @@ describe.skipIf(plan.skip !== undefined)(
       check('an old client-record field names the field to use', async () => {
         const { result } = await program('messages.mjs')
         expect(result.oldRecordField).toMatch(/"client_secret_hash".*"secrets"/)
+      })
+
+      check('a missing clients file is one line naming the resolved path', async () => {
+        const { result } = await program('messages.mjs')
+        expect(result.missingFile).toContain(join(result.cwd as string, 'no-such-clients.json'))
+        expect(result.missingFile).not.toContain('\n')
+      })
+
+      check('an issuer with a trailing slash is refused or warned about', async () => {
+        const { result, stderr } = await program('warnings.mjs')
+        const said = `${(result.trailingSlash as string | null) ?? ''}\n${stderr}`
+        expect(said).toMatch(/slash|https:\/\/auth\.example\.com\//i)
+      })
+
+      check('a private key handed to the guard is refused or warned about', async () => {
+        const { result, stderr } = await program('warnings.mjs')
+        expect(`${(result.privateKey as string | null) ?? ''}\n${stderr}`).toMatch(/private/i)
+      })
+
+      check('a CLI typo names the flag or command to use', async () => {
+        const flag = await ccflow(['keygen', '--algg', 'ES256'], app)
+        expect(flag.code).toBe(2)
+        expect(flag.stderr).toContain('--alg')
+        const command = await ccflow(['secrt'], app)
+        expect(command.code).toBe(2)
+        expect(command.stderr).toContain('secret')
       })
 
       check(

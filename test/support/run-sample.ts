@@ -30,7 +30,7 @@ process.on('exit', () => {
 export async function withSample<T>(
   options: { runner: string; file: string; cwd: string; hosts?: Record<string, string> },
   use: (run: SampleRun) => Promise<T>,
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
 ): Promise<T> {
   const child = spawn(process.execPath, [options.runner, options.file], {
     cwd: options.cwd,
