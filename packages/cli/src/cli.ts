@@ -7,6 +7,7 @@ import {
   type SecretHashAlgorithm,
   DEFAULT_SIGNING_ALGORITHM,
 } from '@ccflow/issuer'
+import { didYouMean } from '@ccflow/core'
 import { CliFailure } from './cli-failure.js'
 import { readBounded } from './read-bounded.js'
 import {
@@ -78,6 +79,9 @@ function buildProgram(io: CliIo): Command {
     .configureOutput({
       writeOut: (text) => void io.stdout.write(text),
       writeErr: (text) => void io.stderr.write(text),
+      outputError: (text, write) => {
+        write(oneLineError(text))
+      },
     })
     .showHelpAfterError('(run with --help for usage)')
 
@@ -88,8 +92,10 @@ function buildProgram(io: CliIo): Command {
     )
     .option('--id <secretId>', 'secret id (the public prefix, [A-Za-z0-9-], up to 32)')
     .addOption(hashAlgorithmOption('hmac-sha256'))
+    .addOption(hashAlgorithmAlias())
     .option('--json', 'print one JSON object instead of labelled lines')
-    .action(async (options: { id?: string; algorithm: SecretHashAlgorithm; json?: boolean }) => {
+    .action(async (given: HashAlgorithmOptions & { id?: string; json?: boolean }) => {
+      const options = { ...given, algorithm: hashAlgorithm(given) ?? 'hmac-sha256' }
       let generated: { secretId: string; secret: string }
       try {
         generated = generateClientSecret(options.id === undefined ? {} : { secretId: options.id })
@@ -114,13 +120,16 @@ function buildProgram(io: CliIo): Command {
     .command('hash')
     .description(
       'Read a client secret on standard input and print its stored hash (hmac-sha256 for ' +
-        'secrets made by `ccflow secret`, scrypt for any other, unless --algorithm says otherwise).',
+        'secrets made by `ccflow secret`, scrypt for any other, unless --alg says otherwise).',
     )
     .addOption(hashAlgorithmOption(undefined))
-    .action(async (options: { algorithm?: SecretHashAlgorithm }) => {
+    .addOption(hashAlgorithmAlias())
+    .action(async (options: HashAlgorithmOptions) => {
       const secret = await readSecret(io)
       if (secret.includes(':')) io.stderr.write(COLON_WARNING)
-      io.stdout.write(`${await hashClientSecret(secret, hashOptions(options.algorithm, io))}\n`)
+      io.stdout.write(
+        `${await hashClientSecret(secret, hashOptions(hashAlgorithm(options), io))}\n`,
+      )
     })
 
   program
@@ -132,11 +141,14 @@ function buildProgram(io: CliIo): Command {
     )
     .option('--client', 'generate a client key for private_key_jwt (RFC 7523)')
     .addOption(
-      new Option(
-        '--alg <alg>',
-        `algorithm (default: ${DEFAULT_SIGNING_ALGORITHM}, or ${DEFAULT_CLIENT_KEY_ALGORITHM} ` +
-          'with --client; EdDSA only with --client)',
-      ).choices([...new Set([...SIGNING_KEY_ALGORITHMS, ...CLIENT_KEY_ALGORITHMS])]),
+      withChoices(
+        new Option(
+          '--alg <alg>',
+          `algorithm (default: ${DEFAULT_SIGNING_ALGORITHM}, or ${DEFAULT_CLIENT_KEY_ALGORITHM} ` +
+            'with --client; EdDSA only with --client)',
+        ),
+        [...new Set([...SIGNING_KEY_ALGORITHMS, ...CLIENT_KEY_ALGORITHMS])],
+      ),
     )
     .option('--kid <kid>', 'key id (default: the RFC 7638 thumbprint of the public key)')
     .option(
@@ -208,10 +220,13 @@ function buildProgram(io: CliIo): Command {
     .option('--scope <scope>', 'space-delimited scopes to request')
     .option('--resource <uri...>', 'RFC 8707 resource indicator(s)')
     .addOption(
-      new Option(
-        '--auth <method>',
-        'client authentication method (default: client_secret_basic, or private_key_jwt with --key)',
-      ).choices(CLIENT_AUTH_METHODS),
+      withChoices(
+        new Option(
+          '--auth <method>',
+          'client authentication method (default: client_secret_basic, or private_key_jwt with --key)',
+        ),
+        CLIENT_AUTH_METHODS,
+      ),
     )
     .option(
       '--key <file>',
@@ -351,12 +366,56 @@ async function clientCredentials(
   return { method, secret: io.env.CCFLOW_CLIENT_SECRET ?? (await readSecret(io)) }
 }
 
+const HASH_ALGORITHMS: readonly SecretHashAlgorithm[] = ['hmac-sha256', 'scrypt']
+
+/** `--alg` and its older spelling `--algorithm` (hidden), as commander hands them over. */
+interface HashAlgorithmOptions {
+  alg?: SecretHashAlgorithm
+  algorithm?: SecretHashAlgorithm
+}
+
+// `--alg` is the one spelling of every command (keygen signs with it, secret and hash hash with
+// it); `--algorithm`, the first spelling of secret and hash, stays as a hidden alias.
 function hashAlgorithmOption(defaultAlgorithm: SecretHashAlgorithm | undefined): Option {
-  const option = new Option(
-    '--algorithm <algorithm>',
-    'hash: hmac-sha256 for generated secrets, scrypt for human-chosen ones',
-  ).choices(['hmac-sha256', 'scrypt'])
-  return defaultAlgorithm === undefined ? option : option.default(defaultAlgorithm)
+  return withChoices(
+    new Option(
+      '--alg <alg>',
+      'hash: hmac-sha256 for generated secrets, scrypt for human-chosen ones' +
+        (defaultAlgorithm === undefined ? '' : ` (default: ${defaultAlgorithm})`),
+    ),
+    HASH_ALGORITHMS,
+  ).conflicts('algorithm')
+}
+
+function hashAlgorithmAlias(): Option {
+  return withChoices(new Option('--algorithm <alg>'), HASH_ALGORITHMS).hideHelp()
+}
+
+function hashAlgorithm(options: HashAlgorithmOptions): SecretHashAlgorithm | undefined {
+  return options.alg ?? options.algorithm
+}
+
+/**
+ * `option.choices(list)`, whose usage error also suggests the nearest choice
+ * (`--alg es256` → `did you mean ES256?`).
+ */
+function withChoices<T extends string>(option: Option, choices: readonly T[]): Option {
+  return option.choices(choices).argParser((value: string): T => {
+    if ((choices as readonly string[]).includes(value)) return value as T
+    throw new InvalidArgumentError(
+      `Allowed choices are ${choices.join(', ')}${didYouMean(value, choices, '')}.`,
+    )
+  })
+}
+
+/**
+ * Commander's usage errors in the one format of every ccflow message: `ccflow: <problem>` on
+ * one line, its "Did you mean" hint on that line too.
+ */
+function oneLineError(text: string): string {
+  return text
+    .replace(/^error: /, 'ccflow: ')
+    .replace(/\n\(Did you mean (.+)\?\)/, ' (did you mean $1?)')
 }
 
 /** Without an algorithm, hashClientSecret picks scrypt for anything that is not a generated secret. */

@@ -96,17 +96,37 @@ describe('ccflow secret', () => {
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(/^ccflow: .+\n$/)
   })
+
+  it('hashes with scrypt when asked with --alg (or its older spelling --algorithm)', async () => {
+    for (const flag of ['--alg', '--algorithm']) {
+      const result = await run(['secret', '--json', flag, 'scrypt'])
+      expect(result.code).toBe(0)
+      const parsed = JSON.parse(result.stdout) as { secret: { hash: string } }
+      expect(parsed.secret.hash).toMatch(/^\$scrypt\$/)
+    }
+  })
 })
 
 describe('ccflow hash', () => {
-  it('hashes the secret read on standard input with scrypt when asked', async () => {
-    const result = await run(['hash', '--algorithm', 'scrypt'], {
+  it('hashes the secret read on standard input with scrypt when asked with --alg', async () => {
+    const result = await run(['hash', '--alg', 'scrypt'], {
       stdin: 'correct horse battery staple\n',
     })
     expect(result.code).toBe(0)
     const hash = result.stdout.trim()
     expect(hash).toMatch(/^\$scrypt\$/)
     expect(await verifyClientSecret('correct horse battery staple', hash)).toBe(true)
+  })
+
+  it('still takes the older spelling --algorithm, and refuses both at once', async () => {
+    const old = await run(['hash', '--algorithm', 'scrypt'], { stdin: 'a human secret\n' })
+    expect(old.code).toBe(0)
+    expect(old.stdout).toMatch(/^\$scrypt\$/)
+    const both = await run(['hash', '--alg', 'scrypt', '--algorithm', 'scrypt'], { stdin: 'x\n' })
+    expect(both.code).toBe(2)
+    expect(both.stderr).toMatch(
+      /^ccflow: option '--alg <alg>' cannot be used with option '--algorithm <alg>'\n/,
+    )
   })
 
   it('hashes a human-chosen secret with scrypt when no algorithm is given', async () => {
@@ -159,8 +179,17 @@ describe('ccflow hash', () => {
   })
 
   it('exits 2 on an unknown hash algorithm', async () => {
-    const result = await run(['hash', '--algorithm', 'md5'], { stdin: 'x' })
+    const result = await run(['hash', '--alg', 'md5'], { stdin: 'x' })
     expect(result.code).toBe(2)
+    expect((await run(['hash', '--algorithm', 'md5'], { stdin: 'x' })).code).toBe(2)
+  })
+
+  it('suggests the nearest hash algorithm for a misspelt one', async () => {
+    const result = await run(['hash', '--alg', 'scrpyt'], { stdin: 'x' })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(
+      /^ccflow: option '--alg <alg>' argument 'scrpyt' is invalid\. Allowed choices are hmac-sha256, scrypt \(did you mean scrypt\?\)\.\n/,
+    )
   })
 })
 
@@ -334,7 +363,15 @@ describe('ccflow keygen --client', () => {
     const result = await run(['keygen', '--alg', 'EdDSA'])
     expect(result.code).toBe(2)
     expect(result.stdout).toBe('')
-    expect(result.stderr).toMatch(/^error: --alg EdDSA is for client keys: add --client/)
+    expect(result.stderr).toMatch(/^ccflow: --alg EdDSA is for client keys: add --client/)
+  })
+
+  it('suggests the algorithm in the right letter case for --alg es256', async () => {
+    const result = await run(['keygen', '--alg', 'es256'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(
+      /Allowed choices are RS256, PS256, ES256, EdDSA \(did you mean ES256\?\)\.\n/,
+    )
   })
 })
 
@@ -506,7 +543,7 @@ describe('ccflow assertion', () => {
       const result = await run(['assertion', ...args])
       expect(result.code).toBe(2)
       expect(result.stdout).toBe('')
-      expect(result.stderr).toMatch(new RegExp(`^error: required option '${option} <`))
+      expect(result.stderr).toMatch(new RegExp(`^ccflow: required option '${option} <`))
     })
 
     it.each([
@@ -914,17 +951,17 @@ describe('ccflow token --auth private_key_jwt', () => {
     [
       '--key with a secret method',
       ['--auth', 'client_secret_basic', '--key', 'k.jwk'],
-      /^error: --key is for --auth private_key_jwt; client_secret_basic uses a secret\n/,
+      /^ccflow: --key is for --auth private_key_jwt; client_secret_basic uses a secret\n/,
     ],
     [
       '--key with client_secret_post',
       ['--auth', 'client_secret_post', '--key', 'k.jwk'],
-      /^error: --key is for --auth private_key_jwt; client_secret_post uses a secret\n/,
+      /^ccflow: --key is for --auth private_key_jwt; client_secret_post uses a secret\n/,
     ],
     [
       '--auth private_key_jwt without --key',
       ['--auth', 'private_key_jwt'],
-      /^error: --auth private_key_jwt needs --key <file>, the client's private key\n/,
+      /^ccflow: --auth private_key_jwt needs --key <file>, the client's private key\n/,
     ],
   ])('exits 2 on %s, before any request', async (_label, args, message) => {
     const result = await token(['--issuer', fake.url, ...args])
@@ -955,6 +992,24 @@ describe('ccflow --help', () => {
 
   it('exits 2 on an unknown command', async () => {
     expect((await run(['frobnicate'])).code).toBe(2)
+  })
+
+  it('names a misspelt command or flag on one ccflow: line with the nearest one', async () => {
+    const command = await run(['secert'])
+    expect(command.code).toBe(2)
+    expect(command.stderr).toBe(
+      "ccflow: unknown command 'secert' (did you mean secret?)\n(run with --help for usage)\n",
+    )
+    const flag = await run(['keygen', '--algg', 'ES256'])
+    expect(flag.stderr).toMatch(/^ccflow: unknown option '--algg' \(did you mean --alg\?\)\n/)
+  })
+
+  it('spells the algorithm flag --alg in every command, the old --algorithm hidden', async () => {
+    for (const command of ['secret', 'hash', 'keygen']) {
+      const help = (await run([command, '--help'])).stdout
+      expect(help).toContain('--alg <alg>')
+      expect(help).not.toContain('--algorithm')
+    }
   })
 })
 

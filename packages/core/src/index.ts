@@ -19,7 +19,7 @@ export {
   optionError,
 } from './options/check.js'
 export type { NumberRange, OptionPath } from './options/check.js'
-export { checkKnownKeys, nearestName } from './options/keys.js'
+export { checkKnownKeys, didYouMean, nearestName } from './options/keys.js'
 export type { OptionTable } from './options/keys.js'
 export { defineAliases, deprecationCode, renameDeprecated } from './options/deprecate.js'
 export type { OptionAliases } from './options/deprecate.js'

@@ -11,6 +11,7 @@ import {
   checkString,
   checkUrl,
   deprecationCode,
+  didYouMean,
   nearestName,
   type OptionTable,
   optionError,
@@ -184,9 +185,29 @@ describe('checkFunction', () => {
 describe('checkOneOf', () => {
   it('lists the choices', () => {
     expect(checkOneOf('b', at, ['a', 'b'], 'a')).toBe('b')
-    expect(() => checkOneOf('c', at, ['a', 'b', true], 'a')).toThrow(
+    expect(() => checkOneOf('unrelated', at, ['a', 'b', true], 'a')).toThrow(
       /^factory: option "a\.b" must be 'a', 'b' or true$/,
     )
+  })
+
+  it('suggests the nearest choice for a misspelt one', () => {
+    expect(() => checkOneOf('isuer', at, ['issuer', 'issuer-string', 'legacy'], 'issuer')).toThrow(
+      /^factory: option "a\.b" must be 'issuer', 'issuer-string' or 'legacy' \(did you mean 'issuer'\?\)$/,
+    )
+  })
+})
+
+describe('didYouMean', () => {
+  it('hints the nearest candidate in the quotes of the message, or nothing', () => {
+    expect(didYouMean('audiance', ['audience', 'issuer'])).toBe(' (did you mean "audience"?)')
+    expect(didYouMean('es256', ['ES256', 'RS256'], "'")).toBe(" (did you mean 'ES256'?)")
+    expect(didYouMean('unrelated', ['audience'])).toBe('')
+    expect(didYouMean(42, ['audience'])).toBe('')
+  })
+
+  it('never suggests a value that differs only in its digits, another version', () => {
+    expect(didYouMean('draft-9', ['draft-6', 'draft-7', 'draft-8'], "'")).toBe('')
+    expect(didYouMean('DRAFT-7', ['draft-6', 'draft-7'], "'")).toBe(" (did you mean 'draft-7'?)")
   })
 })
 

@@ -1,4 +1,5 @@
 import { isPlainObject } from '../objects.js'
+import { didYouMean } from './keys.js'
 
 // One message format for every factory of every ccflow package:
 //   <factory>: option "<path>" <problem>
@@ -142,7 +143,8 @@ export function checkOneOf<T, F extends T | undefined>(
     const list = allowed.map((item) => (typeof item === 'string' ? `'${item}'` : String(item)))
     const last = list.pop()
     const choices = list.length === 0 ? String(last) : `${list.join(', ')} or ${String(last)}`
-    throw optionError(at.where, at.path, `must be ${choices}`)
+    const strings = allowed.filter((item): item is T & string => typeof item === 'string')
+    throw optionError(at.where, at.path, `must be ${choices}${didYouMean(value, strings, "'")}`)
   }
   return value as T
 }

@@ -48,6 +48,22 @@ export function checkKnownKeys(
 }
 
 /**
+ * The near-miss hint for a value that is not one of `candidates`: ` (did you mean "x"?)` when
+ * {@link nearestName} finds one, else an empty string. `quote` is the quote the surrounding
+ * message uses for the candidates (`'` where a list of values is written as `'a', 'b'`). A
+ * candidate that differs only in its digits is another version (`draft-9` is not `draft-8`),
+ * not a typo, and is never suggested.
+ */
+export function didYouMean(value: unknown, candidates: readonly string[], quote = '"'): string {
+  if (typeof value !== 'string') return ''
+  const near = nearestName(value, candidates)
+  if (near === undefined) return ''
+  const shape = (text: string): string => text.toLowerCase().replace(/[0-9]/g, '0')
+  if (shape(near) === shape(value) && near.toLowerCase() !== value.toLowerCase()) return ''
+  return ` (did you mean ${quote}${near}${quote}?)`
+}
+
+/**
  * The candidate nearest to `name`: case-insensitive Levenshtein distance ≤ 2 (≤ 1 for a name of
  * four characters or fewer, which two edits turn into almost anything), or, failing that,
  * the only candidate that `name` starts (or that starts `name`) with at least 4 characters in

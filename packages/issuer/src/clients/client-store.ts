@@ -1,4 +1,4 @@
-import { isPlainObject, isScopeToken } from '@ccflow/core'
+import { didYouMean, isPlainObject, isScopeToken } from '@ccflow/core'
 import { checkClientJwksUri } from './assertion/client-jwks.js'
 import { ASSERTION_ALGORITHMS } from './assertion/assertion-options.js'
 import { importClientJwks, rememberClientJwks } from './assertion/inline-keys.js'
@@ -158,7 +158,7 @@ export function validateClient(value: unknown, where = 'client'): Client {
     if (typeof method !== 'string' || !AUTH_METHODS.has(method)) {
       throw new TypeError(
         `${at}.token_endpoint_auth_method must be 'client_secret_basic', 'client_secret_post' ` +
-          `or 'private_key_jwt'`,
+          `or 'private_key_jwt'${didYouMean(method, [...AUTH_METHODS], "'")}`,
       )
     }
     client.token_endpoint_auth_method = method as ClientAuthMethod
@@ -413,7 +413,7 @@ function checkSecrets(value: unknown, where: string): ClientSecret[] {
     const at = `${where}[${i}]`
     if (!isPlainObject(secret)) throw new TypeError(`${at} must be an object`)
     for (const key of Object.keys(secret)) {
-      if (!SECRET_KEYS.has(key)) throw new TypeError(`${at}: unknown key ${JSON.stringify(key)}`)
+      if (!SECRET_KEYS.has(key)) throw new TypeError(`${at}: ${unknownKey(key, SECRET_KEYS)}`)
     }
     const { id, hash, expires_at: expiresAt } = secret
     if (!isSecretId(id)) throw new TypeError(`${at}.id must be 1-32 characters of [A-Za-z0-9-]`)
@@ -469,7 +469,8 @@ function checkKeyClient(value: Record<string, unknown>, client: Client, at: stri
   if (alg !== undefined) {
     if (typeof alg !== 'string' || !(ASSERTION_ALGORITHMS as readonly string[]).includes(alg)) {
       throw new TypeError(
-        `${at}.token_endpoint_auth_signing_alg must be one of ${ASSERTION_ALGORITHMS.join(', ')}`,
+        `${at}.token_endpoint_auth_signing_alg must be one of ${ASSERTION_ALGORITHMS.join(', ')}` +
+          sameLetters(alg, ASSERTION_ALGORITHMS),
       )
     }
     client.token_endpoint_auth_signing_alg = alg
@@ -488,6 +489,14 @@ function checkKeyClient(value: Record<string, unknown>, client: Client, at: stri
     }
     client.max_assertion_lifetime = lifetime
   }
+}
+
+// Algorithm names one letter apart are different algorithms (HS256, ES256): suggest only a
+// name that differs in letter case alone.
+function sameLetters(value: unknown, names: readonly string[]): string {
+  const lower = typeof value === 'string' ? value.toLowerCase() : undefined
+  const match = names.find((name) => name.toLowerCase() === lower)
+  return match === undefined ? '' : ` (did you mean "${match}"?)`
 }
 
 /** The shape of an inline JWK Set; `importClientJwks` then imports (and judges) each key. */

@@ -146,9 +146,14 @@ describe('validateClient', () => {
     ['no secrets', record({ secrets: [] }), /\.secrets must be a non-empty/],
     ['secrets missing', record({ secrets: undefined }), /\.secrets must be a non-empty/],
     [
-      'an unknown key in a secret',
+      'an unknown key in a secret, suggesting the one it resembles',
       record({ secrets: [{ id: 'k1', hash: HMAC_HASH, expires: 1 }] }),
-      /secrets\[0\]: unknown key "expires"/,
+      /secrets\[0\]: unknown key "expires" \(did you mean "expires_at"\?\)$/,
+    ],
+    [
+      'a misspelt token_endpoint_auth_method, suggesting the one it resembles',
+      record({ token_endpoint_auth_method: 'client_secret_basik' }),
+      /token_endpoint_auth_method must be 'client_secret_basic', 'client_secret_post' or 'private_key_jwt' \(did you mean 'client_secret_basic'\?\)$/,
     ],
     [
       'a secret id with an underscore',
@@ -556,7 +561,12 @@ describe('validateClient: private_key_jwt records (RFC 7591 §2, RFC 7523)', () 
     [
       'alg HS256',
       keyRecord({ token_endpoint_auth_signing_alg: 'HS256' }),
-      /token_endpoint_auth_signing_alg must be one of/,
+      /token_endpoint_auth_signing_alg must be one of [^(]*$/,
+    ],
+    [
+      'an alg in the wrong letter case, suggesting the right one',
+      keyRecord({ token_endpoint_auth_signing_alg: 'es256' }),
+      /token_endpoint_auth_signing_alg must be one of .* \(did you mean "ES256"\?\)$/,
     ],
     [
       'a zero lifetime',
