@@ -75,6 +75,10 @@ export type {
   JwsHeaderPolicy,
 } from './jose/compact-jws.js'
 export { defaultAlgorithmForKey, signJws, verifyJwsSignature } from './jose/signature.js'
+export { jwkThumbprint } from './jose/thumbprint.js'
+export { fetchIssuerMetadata, parseDiscoveryIssuer } from './keys/discovery.js'
+export { KeySourceFetchError } from './keys/jwks-fetch.js'
+export type { FetchLimits } from './keys/jwks-fetch.js'
 export { groupByKid } from './keys/group-by-kid.js'
 export { importJwks, keyFor, onlyKeyFor } from './keys/jwk-set.js'
 export type { CachedSet, ImportedKey, ImportJwksOptions, ImportResult } from './keys/jwk-set.js'

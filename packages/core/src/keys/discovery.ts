@@ -40,7 +40,8 @@ export function parseDiscoveryIssuer(issuer: unknown, at: OptionPath): URL {
 }
 
 /**
- * Reads the issuer's metadata and returns its `jwks_uri`.
+ * Reads the issuer's authorization server metadata (RFC 8414) and returns it as a JSON object
+ * whose `issuer` equals the configured issuer exactly.
  *
  * The URLs of {@link wellKnownUrls} are tried in order; the next one only when the previous
  * answers with a 4xx status (not published there). A 5xx, timeout or network failure is not a reason to ask
@@ -50,11 +51,11 @@ export function parseDiscoveryIssuer(issuer: unknown, at: OptionPath): URL {
  * @throws {KeySourceFetchError} when no valid metadata can be read.
  * @see RFC 8414 §3.3 (issuer equality), OpenID Connect Discovery 1.0 §4.3
  */
-export async function discoverJwksUri(
+export async function fetchIssuerMetadata(
   issuer: string,
   issuerUrl: URL,
   limits: FetchLimits,
-): Promise<URL> {
+): Promise<Record<string, unknown>> {
   const urls = wellKnownUrls(issuerUrl)
   let metadata: unknown
   for (const [index, url] of urls.entries()) {
@@ -71,21 +72,31 @@ export async function discoverJwksUri(
       if (!notPublished || index === urls.length - 1) throw error
     }
   }
-  return jwksUriFromMetadata(metadata, issuer)
-}
-
-function jwksUriFromMetadata(metadata: unknown, issuer: string): URL {
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
     throw new KeySourceFetchError('invalid_shape', 'issuer metadata is not a JSON object')
   }
   const record = metadata as Record<string, unknown>
   // RFC 8414 §3.3: a different issuer value means the metadata MUST NOT be used, it may be
-  // an attempt to make us trust another issuer's keys.
+  // an attempt to make us trust another issuer's keys or endpoints.
   if (record.issuer !== issuer) {
     throw new KeySourceFetchError('issuer_mismatch', 'issuer metadata names a different issuer')
   }
+  return record
+}
+
+/**
+ * Reads the issuer's metadata ({@link fetchIssuerMetadata}) and returns its `jwks_uri`.
+ *
+ * @throws {KeySourceFetchError} when no valid metadata or no usable `jwks_uri` can be read.
+ */
+export async function discoverJwksUri(
+  issuer: string,
+  issuerUrl: URL,
+  limits: FetchLimits,
+): Promise<URL> {
+  const metadata = await fetchIssuerMetadata(issuer, issuerUrl, limits)
   try {
-    return parseKeySourceUrl(record.jwks_uri, { where: 'issuer metadata', path: 'jwks_uri' })
+    return parseKeySourceUrl(metadata.jwks_uri, { where: 'issuer metadata', path: 'jwks_uri' })
   } catch (error) {
     throw new KeySourceFetchError('invalid_shape', 'issuer metadata has no usable jwks_uri', {
       cause: error,
