@@ -41,4 +41,6 @@ export type {
 } from './options/types.js'
 export type { AssertionAlgorithm, ClientAuthMethod } from './auth/client-auth.js'
 export type { PrivateKeyInput } from './auth/private-key.js'
+export { DEFAULT_TOKEN_PREFIX, redisTokenStore } from './store/redis-token-store.js'
+export type { RedisTokenStoreOptions } from './store/redis-token-store.js'
 export type { StoredToken, TokenStore } from './store/token-store.js'

@@ -15,6 +15,7 @@ import {
   type TokenClientConfig,
 } from './options/resolve.js'
 import type { GetTokenOptions, TokenClientOptions } from './options/types.js'
+import { type FlightResult, type FlightToken, sharedFlight } from './store/shared-flight.js'
 import type { StoredToken } from './store/token-store.js'
 
 /** A token as `getToken()` hands it out. */
@@ -112,12 +113,6 @@ interface KeyState {
   refreshNotBefore: number
 }
 
-/** What one token request (a flight) came to. */
-interface FlightResult {
-  readonly token: Omit<AccessToken, 'source'>
-  readonly source: 'network' | 'store'
-}
-
 // After a failed background refresh (its retries spent), the next one waits this long: the
 // cached token is still valid, and a down server should not get a request per call.
 const REFRESH_RETRY_MS = 5000
@@ -184,31 +179,59 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     timer.unref()
     const signal = AbortSignal.any([deadline.signal, closing.signal])
     const current = (): KeyState => stateFor(key, call)
-    const flight = requestToken({
-      config,
-      key,
-      resolveEndpoint,
-      scope: call.scope,
-      resource: call.resource,
-      signal,
-      deadlineAt: Date.now() + config.deadlineMs,
-      getThrottle: () => current().throttle,
-      setThrottle: (throttle) => {
-        current().throttle = throttle
-      },
-    })
-      .then(({ token, sentAt }): FlightResult => {
-        const expiresAt =
-          token.expiresIn === undefined ? jwtExpiry(token.value) : sentAt + token.expiresIn * 1000
-        const scope = token.scope ?? (call.scope.length > 0 ? call.scope.join(' ') : undefined)
-        const fresh = { value: token.value, type: token.type, scope, expiresAt }
-        if (expiresAt !== undefined && !closing.signal.aborted) {
-          const cached = toCached({ ...fresh, expiresAt, ...tokenDeadlines(sentAt, expiresAt) })
-          // A token that is no longer usable (a lifetime of 5 s or less) is handed to the
-          // callers waiting now and not kept.
-          if (cached.hardExpiry > Date.now()) current().token = cached
+    const deadlineAt = Date.now() + config.deadlineMs
+    const fromNetwork = async (): Promise<FlightToken> => {
+      const { token, sentAt } = await requestToken({
+        config,
+        key,
+        resolveEndpoint,
+        scope: call.scope,
+        resource: call.resource,
+        signal,
+        deadlineAt,
+        getThrottle: () => current().throttle,
+        setThrottle: (throttle) => {
+          current().throttle = throttle
+        },
+      })
+      const expiresAt =
+        token.expiresIn === undefined ? jwtExpiry(token.value) : sentAt + token.expiresIn * 1000
+      const scope = token.scope ?? (call.scope.length > 0 ? call.scope.join(' ') : undefined)
+      const deadlines = expiresAt === undefined ? undefined : tokenDeadlines(sentAt, expiresAt)
+      return {
+        value: token.value,
+        type: token.type,
+        scope,
+        expiresAt,
+        refreshAt: deadlines?.refreshAt,
+        // A token that is no longer usable (a lifetime of 5 s or less) is handed to the callers
+        // waiting now and neither cached nor stored.
+        hardExpiry:
+          deadlines !== undefined && deadlines.hardExpiry > Date.now()
+            ? deadlines.hardExpiry
+            : undefined,
+      }
+    }
+    const obtained: Promise<FlightResult> =
+      config.store === undefined
+        ? fromNetwork().then((token) => ({ token, source: 'network' }))
+        : sharedFlight({
+            store: config.store,
+            key,
+            fromNetwork,
+            signal,
+            deadlineAt,
+            minTtlMs: call.minTtlMs,
+            background,
+            emit: config.emit,
+          })
+    const flight = obtained
+      .then((result): FlightResult => {
+        const { token } = result
+        if (token.hardExpiry !== undefined && !closing.signal.aborted) {
+          current().token = toCached(token as StoredToken)
         }
-        return { token: fresh, source: 'network' }
+        return result
       })
       .catch((error: unknown) => {
         if (background) current().refreshNotBefore = Date.now() + REFRESH_RETRY_MS
@@ -246,8 +269,9 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     }
     const result = await waitFor(flight, call.signal)
     if (result.source === 'store') source = 'store'
-    config.emit?.({ type: 'acquired', key, source, expiresAt: result.token.expiresAt })
-    return { ...result.token, source }
+    const { value, type, expiresAt, scope } = result.token
+    config.emit?.({ type: 'acquired', key, source, expiresAt })
+    return { value, type, expiresAt, scope, source }
   }
 
   function refreshInBackground(
@@ -266,9 +290,21 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     void startFlight(key, call, true)
   }
 
-  function dropToken(state: KeyState, value?: string): void {
-    if (state.token !== undefined && (value === undefined || state.token.value === value)) {
-      state.token = undefined
+  /**
+   * Drops the token of `key` (only while it is `value`, when given) here and in the store,
+   * where the delete compares too, so a newer token another process stored stays.
+   */
+  async function dropToken(key: string, value?: string): Promise<void> {
+    const state = states.peek(key)
+    const cached = state?.token
+    if (state === undefined || cached === undefined) return
+    if (value !== undefined && cached.value !== value) return
+    state.token = undefined
+    if (config.store === undefined) return
+    try {
+      await config.store.delete(key, cached.value)
+    } catch (error) {
+      config.emit?.({ type: 'store_error', key, operation: 'delete', error })
     }
   }
 
@@ -280,9 +316,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
           getToken,
           dropToken(token, options) {
             const call = resolveGetToken(options, config)
-            const state = states.peek(keyFor(config, call.scope, call.resource))
-            if (state !== undefined) dropToken(state, token.value)
-            return Promise.resolve()
+            return dropToken(keyFor(config, call.scope, call.resource), token.value)
           },
           fetch: config.fetch,
           dispatcher: config.dispatcher,
@@ -292,25 +326,21 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
         options,
       )
     },
-    invalidate(target) {
-      if (target === undefined) {
-        for (const state of states.values()) dropToken(state)
-      } else if (typeof target === 'string') {
-        for (const state of states.values()) dropToken(state, target)
-      } else {
-        const scope =
-          target.scope === undefined
-            ? config.scope
-            : resolveScope(target.scope, { where: 'invalidate', path: 'scope' })
-        const resource =
-          target.resource === undefined
-            ? config.resource
-            : resolveResource(target.resource, { where: 'invalidate', path: 'resource' })
-        const key = keyFor(config, scope, resource)
-        const state = states.peek(key)
-        if (state !== undefined) dropToken(state)
+    async invalidate(target) {
+      if (target === undefined || typeof target === 'string') {
+        await Promise.all([...states.keys()].map((key) => dropToken(key, target)))
+        return
       }
-      return Promise.resolve()
+      const where = 'invalidate'
+      const scope =
+        target.scope === undefined
+          ? config.scope
+          : resolveScope(target.scope, { where, path: 'scope' })
+      const resource =
+        target.resource === undefined
+          ? config.resource
+          : resolveResource(target.resource, { where, path: 'resource' })
+      await dropToken(keyFor(config, scope, resource))
     },
     inspect() {
       return [...states.entries()].map(([key, state]) => ({

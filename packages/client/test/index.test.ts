@@ -10,12 +10,14 @@ import type {
 describe('@ccflow/client', () => {
   it('exports the factory and the errors', () => {
     expect(Object.keys(client).sort()).toEqual([
+      'DEFAULT_TOKEN_PREFIX',
       'OAuthError',
       'ThrottledError',
       'TokenClientError',
       'TransportError',
       'createTokenClient',
       'isTokenClientError',
+      'redisTokenStore',
     ])
   })
 

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { isTokenClientError, OAuthError, ThrottledError, TransportError } from '../src/errors.js'
 import type { TokenClientEvent } from '../src/events.js'
 import type { TokenClientOptions } from '../src/options/types.js'
+import { redisTokenStore } from '../src/store/redis-token-store.js'
 import { createTokenClient, type TokenClient } from '../src/token-client.js'
 import {
   errorReply,
@@ -15,6 +16,9 @@ import {
   tokenReply,
   type TokenServer,
 } from './helpers.js'
+import { skipWithoutRedis, testRedis } from './redis.js'
+
+const skipRedis = await skipWithoutRedis()
 
 let server: TokenServer
 const clients: TokenClient[] = []
@@ -625,6 +629,64 @@ describe('createTokenClient', () => {
       await expect(tokens.getToken()).rejects.toMatchObject({ reason: 'closed' })
       expect(tokens.inspect()).toEqual([])
       await tokens.close()
+    })
+  })
+
+  describe.skipIf(skipRedis)('with a shared store (real Redis)', () => {
+    it('makes one token request for two processes and 2,000 concurrent calls', async () => {
+      const redis = await testRedis()
+      try {
+        const store = () =>
+          redisTokenStore({ sendCommand: redis.sendCommand, prefix: redis.prefix })
+        const a = client({ store: store() })
+        const b = client({ store: store() })
+        const results = await Promise.all(
+          Array.from({ length: 2000 }, (_, i) => (i % 2 === 0 ? a : b).getToken()),
+        )
+        expect(server.requests).toHaveLength(1)
+        expect(new Set(results.map((token) => token.value))).toEqual(new Set(['t1']))
+        expect(new Set(results.map((token) => token.source))).toEqual(
+          new Set(['network', 'coalesced', 'store']),
+        )
+      } finally {
+        await redis.cleanup()
+      }
+    })
+
+    it('drops a rejected token for the whole fleet, and only that token', async () => {
+      const redis = await testRedis()
+      try {
+        const store = () =>
+          redisTokenStore({ sendCommand: redis.sendCommand, prefix: redis.prefix })
+        const a = client({ store: store() })
+        const b = client({ store: store() })
+        const first = await a.getToken()
+        await a.invalidate(first.value)
+        await expect(b.getToken()).resolves.toMatchObject({ value: 't2', source: 'network' })
+        await a.invalidate('t1') // a holds no t1 any more, and the store's t2 stays
+        await expect(client({ store: store() }).getToken()).resolves.toMatchObject({
+          value: 't2',
+          source: 'store',
+        })
+      } finally {
+        await redis.cleanup()
+      }
+    })
+  })
+
+  describe('with a failing store', () => {
+    it('gets tokens alone and reports store_error', async () => {
+      const events: TokenClientEvent[] = []
+      const failing = redisTokenStore({
+        sendCommand: () => Promise.reject(new Error('ECONNREFUSED')),
+      })
+      const tokens = client({ store: failing, onEvent: (event) => events.push(event) })
+      const token = await tokens.getToken()
+      expect(token).toMatchObject({ value: 't1', source: 'network' })
+      await tokens.invalidate(token.value)
+      expect(
+        events.filter((event) => event.type === 'store_error').map((event) => event.operation),
+      ).toEqual(['read', 'delete'])
     })
   })
 })
