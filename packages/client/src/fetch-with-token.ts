@@ -22,7 +22,12 @@ const TOKEN_SCHEME = /^\s*(?:bearer|dpop)\b/i
 export function rejectsToken(response: Response): boolean {
   if (response.status !== 401) return false
   const challenge = response.headers.get('www-authenticate')
-  return challenge !== null && TOKEN_SCHEME.test(challenge) && INVALID_TOKEN.test(challenge)
+  return challenge !== null && rejectsTokenChallenge(challenge)
+}
+
+/** Whether a `WWW-Authenticate` value is a `Bearer` or `DPoP` challenge with `error="invalid_token"`. */
+export function rejectsTokenChallenge(challenge: string): boolean {
+  return TOKEN_SCHEME.test(challenge) && INVALID_TOKEN.test(challenge)
 }
 
 /**

@@ -14,6 +14,8 @@
  */
 
 export { createTokenClient } from './token-client.js'
+export { attachTokenClient } from './axios-adapter.js'
+export type { AxiosLikeInstance, AxiosLikeRequestConfig } from './axios-adapter.js'
 export type { AccessToken, InvalidateTarget, TokenCacheEntry, TokenClient } from './token-client.js'
 export {
   isTokenClientError,

@@ -15,6 +15,7 @@ describe('@ccflow/client', () => {
       'ThrottledError',
       'TokenClientError',
       'TransportError',
+      'attachTokenClient',
       'createTokenClient',
       'isTokenClientError',
       'redisTokenStore',
