@@ -1,3 +1,4 @@
+import { guardHook } from '@ccflow/core'
 import type { TokenClientError } from './errors.js'
 
 /**
@@ -100,30 +101,11 @@ export type TokenClientEvent =
 export type EmitEvent = (event: TokenClientEvent) => void
 
 /**
- * Wraps the user's hook so that it can neither break nor delay `getToken()`: it is called
- * synchronously, a throw is swallowed, and a returned promise is not awaited (its rejection is
- * swallowed too, so it cannot become an unhandled rejection). Without a hook, nothing is built.
+ * Wraps the user's hook (core's guardHook) so that it can neither break nor delay `getToken()`:
+ * called synchronously, a throw or a rejected promise ignored. Without a hook, nothing is built.
  */
 export function createEmitter(
   onEvent: ((event: TokenClientEvent) => void) | undefined,
 ): EmitEvent | undefined {
-  if (onEvent === undefined) return undefined
-  return (event) => {
-    try {
-      const result: unknown = onEvent(event)
-      if (isThenable(result)) result.then(undefined, swallow)
-    } catch {
-      // The hook is for observation only; its failure must not change the answer.
-    }
-  }
+  return onEvent === undefined ? undefined : guardHook(onEvent)
 }
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  )
-}
-
-function swallow(): void {}

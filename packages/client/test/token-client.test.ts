@@ -16,7 +16,7 @@ import {
   tokenReply,
   type TokenServer,
 } from './helpers.js'
-import { skipWithoutRedis, testRedis } from './redis.js'
+import { skipWithoutRedis, type TestRedis, testRedis } from './redis.js'
 
 const skipRedis = await skipWithoutRedis()
 
@@ -543,22 +543,30 @@ describe('createTokenClient', () => {
   })
 
   describe('fetch', () => {
+    /**
+     * A fetch that sends token requests to the token server and answers API calls itself: 401
+     * invalid_token for `rejected`, 200 for any other Authorization, each recorded in `seen`.
+     */
+    const apiRejecting =
+      (rejected: string, seen: string[] = []): TokenClientOptions['fetch'] =>
+      (input, init) => {
+        if (input instanceof URL && input.href === server.tokenEndpoint) return fetch(input, init)
+        const authorization = new Headers(init?.headers).get('authorization') as string
+        seen.push(authorization)
+        return Promise.resolve(
+          authorization === rejected
+            ? new Response(null, {
+                status: 401,
+                headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+              })
+            : new Response('ok'),
+        )
+      }
+
     it('calls an API with the token, and after 401 invalid_token drops it and retries with a new one', async () => {
       const seen: string[] = []
       const tokens = client({
-        fetch: (input, init) => {
-          if (input instanceof URL && input.href === server.tokenEndpoint) return fetch(input, init)
-          const authorization = new Headers(init?.headers).get('authorization') as string
-          seen.push(authorization)
-          return Promise.resolve(
-            authorization === 'Bearer t1'
-              ? new Response(null, {
-                  status: 401,
-                  headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
-                })
-              : new Response('ok'),
-          )
-        },
+        fetch: apiRejecting('Bearer t1', seen),
       })
       const response = await tokens.fetch('https://api.example/reports')
       expect(await response.text()).toBe('ok')
@@ -568,18 +576,7 @@ describe('createTokenClient', () => {
 
     it('keeps a newer token when a call rejected with an older one drops it (compare-and-delete)', async () => {
       const tokens = client({
-        fetch: (input, init) => {
-          if (input instanceof URL && input.href === server.tokenEndpoint) return fetch(input, init)
-          const authorization = new Headers(init?.headers).get('authorization')
-          return Promise.resolve(
-            authorization === 'Bearer t1'
-              ? new Response(null, {
-                  status: 401,
-                  headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
-                })
-              : new Response('ok'),
-          )
-        },
+        fetch: apiRejecting('Bearer t1'),
       })
       await tokens.getToken()
       // Both calls are sent with t1; the first drop replaces it with t2, the second finds t2
@@ -633,11 +630,14 @@ describe('createTokenClient', () => {
   })
 
   describe.skipIf(skipRedis)('with a shared store (real Redis)', () => {
+    /** A store of its own for each simulated process, all on the test's prefix. */
+    const sharedStore = (redis: TestRedis) =>
+      redisTokenStore({ sendCommand: redis.sendCommand, prefix: redis.prefix })
+
     it('makes one token request for two processes and 2,000 concurrent calls', async () => {
       const redis = await testRedis()
       try {
-        const store = () =>
-          redisTokenStore({ sendCommand: redis.sendCommand, prefix: redis.prefix })
+        const store = () => sharedStore(redis)
         const a = client({ store: store() })
         const b = client({ store: store() })
         const results = await Promise.all(
@@ -656,8 +656,7 @@ describe('createTokenClient', () => {
     it('drops a rejected token for the whole fleet, and only that token', async () => {
       const redis = await testRedis()
       try {
-        const store = () =>
-          redisTokenStore({ sendCommand: redis.sendCommand, prefix: redis.prefix })
+        const store = () => sharedStore(redis)
         const a = client({ store: store() })
         const b = client({ store: store() })
         const first = await a.getToken()

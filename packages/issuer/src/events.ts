@@ -1,4 +1,4 @@
-import type { RemoteKeySetEvent } from '@ccflow/core'
+import { guardHook, type RemoteKeySetEvent } from '@ccflow/core'
 import type { TokenErrorCode } from './errors.js'
 
 /** Why a client authentication attempt failed. Sent to `onEvent` only, never to the client. */
@@ -163,14 +163,7 @@ export function createEmitter(onEvent: ((event: IssuerEvent) => void) | undefine
     withoutHook.add(emit)
     return emit
   }
-  return (event) => {
-    try {
-      const result: unknown = onEvent(event)
-      if (isThenable(result)) result.then(undefined, swallow)
-    } catch {
-      // The hook is for observation only; its failure must not change the response.
-    }
-  }
+  return guardHook(onEvent)
 }
 
 // Emitters made without a hook: they deliver `server_error` only.
@@ -184,13 +177,3 @@ const withoutHook = new WeakSet<EmitEvent>()
 export function isObserved(emit: EmitEvent, type: IssuerEvent['type']): boolean {
   return type === 'server_error' || !withoutHook.has(emit)
 }
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  )
-}
-
-function swallow(): void {}
