@@ -1,3 +1,4 @@
+import { isPlainObject } from '@ccflow/core'
 import { LRUCache } from 'lru-cache'
 import { type CacheKeyParts, cacheKey } from './cache/cache-key.js'
 import { jwtExpiry, tokenDeadlines } from './cache/deadlines.js'
@@ -146,6 +147,30 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
   const flights = new Map<string, Promise<FlightResult>>()
   const closing = new AbortController()
   const defaultKey = keyFor(config, config.scope, config.resource)
+  // The scope and resource inputs of earlier calls, resolved, with their key: a call that names
+  // a scope pays for its parsing and hashing once, not on every cache hit.
+  const requests = new LRUCache<
+    string,
+    { scope: readonly string[]; resource: readonly string[]; key: string }
+  >({
+    max: config.maxEntries,
+  })
+
+  function requestFor(options: GetTokenOptions | undefined): {
+    call: ResolvedGetToken
+    key: string
+  } {
+    if (options === undefined) return { call: resolveGetToken(undefined, config), key: defaultKey }
+    // Only a plain object gets here with its scope and resource read; anything else is refused
+    // by resolveGetToken. A memo entry is only made by inputs that resolved without error.
+    const input = isPlainObject(options) ? JSON.stringify([options.scope, options.resource]) : ''
+    const known = requests.get(input)
+    const call = resolveGetToken(options, config, known)
+    if (known !== undefined) return { call, key: known.key }
+    const key = keyFor(config, call.scope, call.resource)
+    requests.set(input, { scope: call.scope, resource: call.resource, key })
+    return { call, key }
+  }
 
   function stateFor(key: string, call: ResolvedGetToken): KeyState {
     let state = states.get(key)
@@ -251,8 +276,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
 
   async function getToken(options?: GetTokenOptions): Promise<AccessToken> {
     if (closing.signal.aborted) throw closing.signal.reason as Error
-    const call = resolveGetToken(options, config)
-    const key = options === undefined ? defaultKey : keyFor(config, call.scope, call.resource)
+    const { call, key } = requestFor(options)
     const state = stateFor(key, call)
     const token = state.token
     const now = Date.now()
@@ -315,8 +339,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
         {
           getToken,
           dropToken(token, options) {
-            const call = resolveGetToken(options, config)
-            return dropToken(keyFor(config, call.scope, call.resource), token.value)
+            return dropToken(requestFor(options).key, token.value)
           },
           fetch: config.fetch,
           dispatcher: config.dispatcher,

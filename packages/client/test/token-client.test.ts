@@ -270,6 +270,26 @@ describe('createTokenClient', () => {
       })
     })
 
+    it('checks every call, also one whose scope and resource it has seen before', async () => {
+      const tokens = client()
+      await tokens.getToken({ scope: 'a', resource: ['https://api.example'] })
+      await expect(
+        tokens.getToken({ scope: 'a', resource: ['https://api.example'] }),
+      ).resolves.toMatchObject({
+        source: 'cache',
+      })
+      await expect(
+        tokens.getToken({ scope: 'a', resource: ['https://api.example'], minTtl: -1 }),
+      ).rejects.toThrow('getToken: option "minTtl"')
+      await expect(tokens.getToken({ scope: 'a', scpe: 'b' } as never)).rejects.toThrow(
+        'unknown option "scpe"',
+      )
+      await expect(tokens.getToken('a' as never)).rejects.toThrow(
+        'getToken: options must be an object',
+      )
+      expect(server.requests).toHaveLength(1)
+    })
+
     it('refuses a bad option of a call with a TypeError naming it', async () => {
       await expect(client().getToken({ scope: 'a  b' })).rejects.toThrow(
         /^getToken: option "scope"/,

@@ -341,13 +341,15 @@ export interface ResolvedGetToken {
 }
 
 /**
- * Checks the options of one `getToken()` call against the client's configuration.
+ * Checks the options of one `getToken()` call against the client's configuration. `known` is the
+ * scope and resource these same `scope` and `resource` inputs resolved to before (a memo).
  *
  * @throws {TypeError} `getToken: …` naming the option.
  */
 export function resolveGetToken(
   options: GetTokenOptions | undefined,
   config: TokenClientConfig,
+  known?: Pick<ResolvedGetToken, 'scope' | 'resource'>,
 ): ResolvedGetToken {
   if (options === undefined) {
     return { scope: config.scope, resource: config.resource, minTtlMs: 0, signal: undefined }
@@ -361,13 +363,15 @@ export function resolveGetToken(
   }
   return {
     scope:
-      options.scope === undefined
+      known?.scope ??
+      (options.scope === undefined
         ? config.scope
-        : resolveScope(options.scope, { where, path: 'scope' }),
+        : resolveScope(options.scope, { where, path: 'scope' })),
     resource:
-      options.resource === undefined
+      known?.resource ??
+      (options.resource === undefined
         ? config.resource
-        : resolveResource(options.resource, { where, path: 'resource' }),
+        : resolveResource(options.resource, { where, path: 'resource' })),
     minTtlMs:
       checkInteger(
         options.minTtl,
