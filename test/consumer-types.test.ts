@@ -10,7 +10,7 @@ import { ROOT } from './support/processes.js'
 
 const run = promisify(execFile)
 const tsc = resolve(ROOT, 'node_modules/typescript/bin/tsc')
-const PUBLISHED = ['core', 'issuer', 'guard', 'cli'] as const
+const PUBLISHED = ['core', 'issuer', 'guard', 'client', 'cli'] as const
 
 interface Manifest {
   dependencies?: Record<string, string>

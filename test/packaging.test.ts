@@ -35,14 +35,25 @@ const EXPORTS = {
     'isBearerError',
     'ServiceUnavailableError',
   ],
+  '@ccflow/client': [
+    'createTokenClient',
+    'redisTokenStore',
+    'attachTokenClient',
+    'TokenClientError',
+    'isTokenClientError',
+    'OAuthError',
+    'ThrottledError',
+    'TransportError',
+  ],
 } as const
 
 type PackageName = keyof typeof EXPORTS
 
-// Per package: the error base class, a 503 to build, the brand check and the 503's dependency.
+// Per package: the error base class, a 503 to build, the brand check and the 503's dependency
+// (null for the client, whose errors name none).
 const BRANDED: Record<
   PackageName,
-  { base: string; unavailable: string; check: string; dependency: string }
+  { base: string; unavailable: string; check: string; dependency: string | null }
 > = {
   '@ccflow/issuer': {
     base: 'TokenError',
@@ -56,6 +67,19 @@ const BRANDED: Record<
     check: 'isBearerError',
     dependency: 'revocation_check',
   },
+  '@ccflow/client': {
+    base: 'TokenClientError',
+    unavailable: 'ThrottledError(30, 503)',
+    check: 'isTokenClientError',
+    dependency: null,
+  },
+}
+
+// Per package: an error to build from each build, and its expected code.
+const SAMPLE_ERROR: Record<PackageName, { make: string; code: string }> = {
+  '@ccflow/issuer': { make: 'new m.InvalidClientError()', code: 'invalid_client' },
+  '@ccflow/guard': { make: "new m.InsufficientScopeError(['a'])", code: 'insufficient_scope' },
+  '@ccflow/client': { make: "new m.OAuthError('invalid_client', 401)", code: 'oauth_error' },
 }
 
 /** Runs plain `node` (no loader, no vitest) from test/, where both packages resolve by name. */
@@ -118,10 +142,7 @@ describe.skipIf(ON_EXPRESS_4)(
       })
 
       it('gives errors the same code and status from both builds, so apps need no instanceof', async () => {
-        const make =
-          name === '@ccflow/issuer'
-            ? 'new m.InvalidClientError()'
-            : "new m.InsufficientScopeError(['a'])"
+        const { make, code } = SAMPLE_ERROR[name]
         const out = await node([
           '--input-type=module',
           '-e',
@@ -132,7 +153,7 @@ describe.skipIf(ON_EXPRESS_4)(
            console.log(JSON.stringify([a.code, a.status, b.code, b.status]))`,
         ])
         const [esmCode, esmStatus, cjsCode, cjsStatus] = JSON.parse(out) as unknown[]
-        expect(esmCode).toBe(name === '@ccflow/issuer' ? 'invalid_client' : 'insufficient_scope')
+        expect(esmCode).toBe(code)
         expect([cjsCode, cjsStatus]).toEqual([esmCode, esmStatus])
       })
 
@@ -151,7 +172,7 @@ describe.skipIf(ON_EXPRESS_4)(
              checks: [esm.${check}(a), esm.${check}(b), cjs.${check}(a), cjs.${check}(b)],
              statics: [esm.${base}.is(b), cjs.${base}.is(a)],
              lookAlike: [esm.${check}(lookAlike), cjs.${check}(lookAlike)],
-             dependency: [a.dependency, b.dependency],
+             dependency: [a.dependency ?? null, b.dependency ?? null],
            }))`,
         ])
         const result = JSON.parse(out) as Record<string, unknown[]>

@@ -18,7 +18,8 @@ export function crossPackageProject(major: 4 | 5): ReturnType<typeof defineProje
       env: { CCFLOW_EXPRESS_MAJOR: String(major) },
       server: {
         deps: {
-          inline: major === 4 ? [/@ccflow\//, /packages\/(core|issuer|guard|cli)\/dist/] : [],
+          inline:
+            major === 4 ? [/@ccflow\//, /packages\/(core|issuer|guard|client|cli)\/dist/] : [],
         },
       },
       testTimeout: 30_000,

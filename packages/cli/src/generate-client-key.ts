@@ -1,5 +1,5 @@
-import { createHash, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto'
-import { MIN_RSA_BITS } from '@ccflow/core'
+import { generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto'
+import { jwkThumbprint, MIN_RSA_BITS } from '@ccflow/core'
 import { CliFailure } from './cli-failure.js'
 
 /** The algorithms `ccflow keygen --client` makes keys for (RFC 7523 client assertions). */
@@ -65,18 +65,4 @@ function generatePair(alg: ClientKeyAlgorithm): { publicKey: KeyObject; privateK
       // A plain RSA key for PS256 too: a JWK cannot say RSA-PSS, and PS256 signs with any RSA key.
       return generateKeyPairSync('rsa', { modulusLength: MIN_RSA_BITS })
   }
-}
-
-// RFC 7638 §3.2 (RSA, EC) and RFC 8037 §2 (OKP): the required members, in lexicographic order.
-const THUMBPRINT_MEMBERS: Readonly<Record<string, readonly string[]>> = {
-  EC: ['crv', 'kty', 'x', 'y'],
-  OKP: ['crv', 'kty', 'x'],
-  RSA: ['e', 'kty', 'n'],
-}
-
-/** The RFC 7638 JWK thumbprint (§3: SHA-256 over the JSON of the required members, base64url). */
-export function jwkThumbprint(jwk: JsonWebKey): string {
-  const names = THUMBPRINT_MEMBERS[jwk.kty as string] as readonly string[]
-  const members = Object.fromEntries(names.map((name) => [name, jwk[name]]))
-  return createHash('sha256').update(JSON.stringify(members)).digest('base64url')
 }

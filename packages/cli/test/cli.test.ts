@@ -26,7 +26,7 @@ import {
   generateSigningKey,
   validateClient,
 } from '@ccflow/issuer'
-import { jwkThumbprint } from '../src/generate-client-key.js'
+import { jwkThumbprint } from '@ccflow/core'
 
 interface Run {
   code: number

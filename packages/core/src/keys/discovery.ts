@@ -40,21 +40,23 @@ export function parseDiscoveryIssuer(issuer: unknown, at: OptionPath): URL {
 }
 
 /**
- * Reads the issuer's metadata and returns its `jwks_uri`.
+ * Reads the issuer's authorization server metadata (RFC 8414) and returns it as a JSON object
+ * whose `issuer` equals the configured issuer exactly.
  *
  * The URLs of {@link wellKnownUrls} are tried in order; the next one only when the previous
  * answers with a 4xx status (not published there). A 5xx, timeout or network failure is not a reason to ask
  * elsewhere: the issuer is down and the caller retries later. The metadata's `issuer` must
- * equal the configured issuer exactly, or the document is refused.
+ * equal the configured issuer exactly, or the document is refused. Every failure names the URL
+ * (and, for a mismatch, the metadata's issuer) so that the cause can be reported.
  *
  * @throws {KeySourceFetchError} when no valid metadata can be read.
  * @see RFC 8414 §3.3 (issuer equality), OpenID Connect Discovery 1.0 §4.3
  */
-export async function discoverJwksUri(
+export async function fetchIssuerMetadata(
   issuer: string,
   issuerUrl: URL,
   limits: FetchLimits,
-): Promise<URL> {
+): Promise<{ metadata: Record<string, unknown>; url: string }> {
   const urls = wellKnownUrls(issuerUrl)
   for (let index = 0; ; index++) {
     const url = urls[index] as URL
@@ -76,25 +78,39 @@ export async function discoverJwksUri(
         url: url.href,
       })
     }
-    return jwksUriFromMetadata(metadata, issuer, url.href)
+    return { metadata: checkedMetadata(metadata, issuer, url.href), url: url.href }
   }
 }
 
-function jwksUriFromMetadata(metadata: unknown, issuer: string, url: string): URL {
+function checkedMetadata(metadata: unknown, issuer: string, url: string): Record<string, unknown> {
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
     throw new KeySourceFetchError('invalid_shape', 'issuer metadata is not a JSON object', { url })
   }
   const record = metadata as Record<string, unknown>
   // RFC 8414 §3.3: a different issuer value means the metadata MUST NOT be used, it may be
-  // an attempt to make us trust another issuer's keys.
+  // an attempt to make us trust another issuer's keys or endpoints.
   if (record.issuer !== issuer) {
     throw new KeySourceFetchError('issuer_mismatch', 'issuer metadata names a different issuer', {
       url,
       ...(typeof record.issuer === 'string' ? { metadataIssuer: record.issuer } : {}),
     })
   }
+  return record
+}
+
+/**
+ * Reads the issuer's metadata ({@link fetchIssuerMetadata}) and returns its `jwks_uri`.
+ *
+ * @throws {KeySourceFetchError} when no valid metadata or no usable `jwks_uri` can be read.
+ */
+export async function discoverJwksUri(
+  issuer: string,
+  issuerUrl: URL,
+  limits: FetchLimits,
+): Promise<URL> {
+  const { metadata, url } = await fetchIssuerMetadata(issuer, issuerUrl, limits)
   try {
-    return parseKeySourceUrl(record.jwks_uri, { where: 'issuer metadata', path: 'jwks_uri' })
+    return parseKeySourceUrl(metadata.jwks_uri, { where: 'issuer metadata', path: 'jwks_uri' })
   } catch (error) {
     throw new KeySourceFetchError('invalid_shape', 'issuer metadata has no usable jwks_uri', {
       cause: error,

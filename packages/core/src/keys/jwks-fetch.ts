@@ -1,3 +1,4 @@
+import { readCappedText } from '../http/read-capped.js'
 import { isSecureOrLoopback } from '../url.js'
 import { checkUrl, type OptionPath } from '../options/check.js'
 
@@ -126,7 +127,7 @@ export async function fetchJson(url: URL, limits: FetchLimits): Promise<JsonResp
           },
         )
       }
-      const text = await readCappedText(response, limits.maxResponseBytes)
+      const text = await readText(response, limits.maxResponseBytes)
       let json: unknown
       try {
         json = JSON.parse(text)
@@ -174,35 +175,11 @@ function nextRedirect(current: URL, response: Response, hop: number): URL {
   return next
 }
 
-async function readCappedText(response: Response, maxBytes: number): Promise<string> {
-  // Content-Length is checked first so an honest oversized answer costs no body bytes; the
-  // streamed count below is what actually enforces the cap (chunked bodies, lying headers).
-  const declared = response.headers.get('content-length')
-  if (declared !== null && Number(declared) > maxBytes) {
-    await response.body?.cancel()
-    throw tooLarge(maxBytes)
-  }
-  if (response.body === null) return ''
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader()
-  const chunks: Uint8Array[] = []
-  let total = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    total += value.byteLength
-    if (total > maxBytes) {
-      await reader.cancel()
-      throw tooLarge(maxBytes)
-    }
-    chunks.push(value)
-  }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks))
-  } catch (error) {
-    throw new KeySourceFetchError('invalid_json', 'key source response is not UTF-8', {
-      cause: error,
-    })
-  }
+async function readText(response: Response, maxBytes: number): Promise<string> {
+  const read = await readCappedText(response, maxBytes)
+  if ('text' in read) return read.text
+  if (read.problem === 'too_large') throw tooLarge(maxBytes)
+  throw new KeySourceFetchError('invalid_json', 'key source response is not UTF-8')
 }
 
 function tooLarge(maxBytes: number): KeySourceFetchError {
