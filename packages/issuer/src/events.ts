@@ -1,5 +1,7 @@
 import type { RemoteKeySetEvent } from '@ccflow/core'
+import { channel } from 'node:diagnostics_channel'
 import type { TokenErrorCode } from './errors.js'
+import { ISSUER_CHANNELS } from './observability/channels.js'
 
 /** Why a client authentication attempt failed. Sent to `onEvent` only, never to the client. */
 export type AuthenticationFailureReason =
@@ -145,10 +147,14 @@ export type IssuerEvent =
 /** Delivers one event; never throws and never waits. */
 export type EmitEvent = (event: IssuerEvent) => void
 
+// `ccflow:issuer:event` (ISSUER_CHANNELS.event): every event, for the metrics adapters.
+const eventChannel = channel(ISSUER_CHANNELS.event)
+
 /**
  * Wraps the user's hook so that it can neither break nor delay a request: it is called
  * synchronously, a throw is swallowed, and a returned promise is not awaited (its rejection is
- * swallowed too, so it cannot become an unhandled rejection).
+ * swallowed too, so it cannot become an unhandled rejection). Every event is also published on
+ * the `ccflow:issuer:event` diagnostics channel, when anything subscribes there.
  *
  * Without a hook, only `server_error` is reported, on `console.error`, so that an unexpected
  * failure is never silent; the message carries the error and no request data.
@@ -156,6 +162,7 @@ export type EmitEvent = (event: IssuerEvent) => void
 export function createEmitter(onEvent: ((event: IssuerEvent) => void) | undefined): EmitEvent {
   if (onEvent === undefined) {
     const emit: EmitEvent = (event) => {
+      if (eventChannel.hasSubscribers) eventChannel.publish(event)
       if (event.type === 'server_error') {
         console.error('@ccflow/issuer: unexpected error in the token endpoint', event.error)
       }
@@ -164,6 +171,7 @@ export function createEmitter(onEvent: ((event: IssuerEvent) => void) | undefine
     return emit
   }
   return (event) => {
+    if (eventChannel.hasSubscribers) eventChannel.publish(event)
     try {
       const result: unknown = onEvent(event)
       if (isThenable(result)) result.then(undefined, swallow)
@@ -177,12 +185,13 @@ export function createEmitter(onEvent: ((event: IssuerEvent) => void) | undefine
 const withoutHook = new WeakSet<EmitEvent>()
 
 /**
- * Whether `emit` delivers events of `type` anywhere, so that a hot path can skip building an
- * event nobody receives (for `token_issued`, that includes resolving `req.ip` through the app's
+ * Whether `emit` delivers events of `type` anywhere (a hook, a subscriber of the event channel,
+ * or the console for `server_error`), so that a hot path can skip building an event nobody
+ * receives (for `token_issued`, that includes resolving `req.ip` through the app's
  * `trust proxy` setting). Any emitter not made by {@link createEmitter} counts as listening.
  */
 export function isObserved(emit: EmitEvent, type: IssuerEvent['type']): boolean {
-  return type === 'server_error' || !withoutHook.has(emit)
+  return type === 'server_error' || !withoutHook.has(emit) || eventChannel.hasSubscribers
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
