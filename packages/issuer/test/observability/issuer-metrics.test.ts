@@ -1,4 +1,6 @@
 import { channel } from 'node:diagnostics_channel'
+import { readFileSync } from 'node:fs'
+import { prometheusName } from '@ccflow/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { TemporarilyUnavailableError } from '../../src/errors.js'
 import {
@@ -34,6 +36,17 @@ describe('ISSUER_METRICS', () => {
         expect(known, label).toBe(true)
       }
     }
+  })
+})
+
+describe('the README', () => {
+  it('lists exactly these metrics, by both names', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+    const table = readme.slice(readme.indexOf('### Metrics'), readme.indexOf('### Labels'))
+    const rows = [...table.matchAll(/^\| `(ccflow_issuer_\w+)` +\| `(ccflow\.issuer\.[\w.]+)`/gm)]
+    expect(rows.map(([, prometheus, otel]) => [prometheus, otel])).toEqual(
+      Object.values(ISSUER_METRICS).map((metric) => [prometheusName(metric), metric.name]),
+    )
   })
 })
 
