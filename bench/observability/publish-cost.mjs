@@ -10,6 +10,7 @@
 //
 // `pnpm --filter bench observability` (build the packages first: `pnpm build`).
 import express from 'express'
+import { Buffer } from 'node:buffer'
 import { Agent, request } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import {
