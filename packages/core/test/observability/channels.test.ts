@@ -61,4 +61,20 @@ describe('subscribeChannels', () => {
     expect(warn.mock.calls[0]?.[0]).toMatch(/ccflow:test:throws: observer bug/)
     expect(warn.mock.calls[0]?.[1]).toEqual({ code: 'CCFLOW_OBSERVER_ERROR' })
   })
+
+  it('reports a thrown value that is not an Error as text', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined)
+    const stop = subscribeChannels({
+      'ccflow:test:throws-text': () => {
+        // eslint-disable-next-line @typescript-eslint/only-throw-error
+        throw 'plain text'
+      },
+    })
+    try {
+      channel('ccflow:test:throws-text').publish({})
+    } finally {
+      stop()
+    }
+    expect(warn.mock.calls[0]?.[0]).toMatch(/ccflow:test:throws-text: plain text$/)
+  })
 })

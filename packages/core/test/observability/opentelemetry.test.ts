@@ -103,6 +103,13 @@ describe('createOtelInstruments', () => {
     expect(reads).toBe(1)
   })
 
+  it('observes nothing for a gauge that has no reader', async () => {
+    const reader = new TestReader()
+    const meter = new MeterProvider({ readers: [reader] }).getMeter('test')
+    createOtelInstruments(meter, { ...SET, gauges: {} }, { clientLabel: false })
+    expect((await collect(reader)).get('ccflow.test.keys')?.dataPoints ?? []).toEqual([])
+  })
+
   it('drops the client_id attribute when no ids are listed', async () => {
     const reader = new TestReader()
     const meter = new MeterProvider({ readers: [reader] }).getMeter('test')
@@ -191,6 +198,25 @@ describe('traceOperations', () => {
     publishEnd(channels, m)
     stop()
     expect(exporter.getFinishedSpans()[0]?.status.code).toBe(2)
+  })
+
+  it('ends at their start a span and a step published without end times', () => {
+    const { exporter, stop } = setup()
+    const start = performance.now()
+    channels.end.publish({
+      startTime: start,
+      endTime: undefined,
+      outcome: 'success',
+      phases: [
+        { name: 'auth', detail: undefined, startTime: start, endTime: undefined, failed: false },
+      ],
+    })
+    stop()
+    const spans = exporter.getFinishedSpans()
+    expect(spans.map((s) => [s.name, s.duration])).toEqual([
+      ['ccflow.test.auth', [0, 0]],
+      ['ccflow.test', [0, 0]],
+    ])
   })
 
   it('still makes the span of an operation that began before it subscribed', () => {

@@ -96,6 +96,20 @@ describe('registerPrometheusMetrics', () => {
     expect(await registry.metrics()).toContain('le="7.5"')
   })
 
+  it('reads nothing for a gauge that has no reader', async () => {
+    const registry = new client.Registry()
+    registerPrometheusMetrics(
+      client,
+      registry,
+      { ...metricSet(() => 0), gauges: {} },
+      {
+        prefix: '',
+        clientLabel: false,
+      },
+    )
+    expect(await registry.metrics()).not.toMatch(/^ccflow_test_keys/m)
+  })
+
   it('takes every metric off the registry when unregistered', async () => {
     const registry = new client.Registry()
     const { unregister } = registerPrometheusMetrics(

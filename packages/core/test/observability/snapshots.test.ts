@@ -27,6 +27,22 @@ describe('collectSnapshots', () => {
     expect(collectSnapshots(name)).toEqual(['ok'])
   })
 
+  it('drops the provider of an owner that was garbage-collected', async () => {
+    const name = 'ccflow:test:snapshot-collected'
+    const kept = { id: 'kept' }
+    provideSnapshots(name, kept, (owner) => owner.id)
+    ;(() => {
+      provideSnapshots(name, { id: 'discarded' }, (owner) => owner.id)
+    })()
+    // A WeakRef holds its target until the current job ends; then a full collection frees it.
+    await new Promise((resolve) => setImmediate(resolve))
+    const gc = (globalThis as { gc?: () => void }).gc
+    expect(gc).toBeTypeOf('function')
+    gc?.()
+    expect(collectSnapshots(name)).toEqual(['kept'])
+    expect(collectSnapshots(name)).toEqual(['kept'])
+  })
+
   it('ignores a message that is not a collection request', () => {
     const name = 'ccflow:test:snapshot-other-message'
     const owner = { read: 0 }

@@ -37,9 +37,8 @@ async function introspect(
   res: Response,
 ): Promise<void> {
   const state = stateOf(req)
-  const client = state?.client
-  if (client === undefined) throw new Error('introspection request state missing')
-  const trace = state?.trace
+  if (state?.client === undefined) throw new Error('introspection request state missing')
+  const { client, trace } = state
   if (client.introspection !== true) {
     throw new UnauthorizedClientError('The client is not allowed to introspect tokens.', {
       reason: 'introspection_not_allowed',

@@ -53,12 +53,12 @@ async function revoke(
 ): Promise<void> {
   const token = requireTokenParameter(req)
   const state = stateOf(req)
-  const client = state?.client
-  if (client === undefined) throw new Error('revocation request state missing')
+  if (state?.client === undefined) throw new Error('revocation request state missing')
+  const { client } = state
   const checked = checker.check(token)
   if (checked !== undefined && !checked.expired && checked.claims.client_id === client.client_id) {
     const { iss, jti, exp } = checked.claims
-    const trace = state?.trace
+    const { trace } = state
     const step = trace === undefined ? undefined : beginPhase(trace, 'revocation_store', 'add')
     try {
       await store.add(iss, jti, exp + DENYLIST_GRACE_SECONDS)

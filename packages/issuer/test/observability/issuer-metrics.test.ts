@@ -74,6 +74,17 @@ describe('subscribeIssuerMetrics', () => {
     ])
   })
 
+  it('times a message without an end time as 0 s', () => {
+    stop = subscribeIssuerMetrics(recorder, undefined)
+    publish(ISSUER_CHANNELS.requestEnd, {
+      route: 'token',
+      startTime: 5,
+      phases: [],
+      outcome: 'success',
+    })
+    expect(recorded).toContainEqual(['tokenRequestDuration', { outcome: 'success' }, 0])
+  })
+
   it('counts a 503 only when a store caused it', () => {
     stop = subscribeIssuerMetrics(recorder, undefined)
     const event = (error: unknown) => ({ type: 'server_error', error, ip: undefined })

@@ -1,6 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { NextFunction, Request, Response } from 'express'
+import express, { type NextFunction, type Request, type Response } from 'express'
+import request from 'supertest'
 import { describe, expect, it, vi } from 'vitest'
 import type { TokenRequestState } from '../../src/http/request-state.js'
 import { beginTokenRequest } from '../../src/http/request-state.js'
@@ -40,6 +41,28 @@ function tracedRequest(): { req: Request; res: Response; trace: () => IssuerRequ
   }
   return { req, res, trace: () => message as IssuerRequestMessage }
 }
+
+describe('the end of a request trace', () => {
+  it('calls an error answer that no ccflow handler recorded a server_error', async () => {
+    const ends: IssuerRequestMessage[] = []
+    const onEnd = (m: unknown): void => {
+      ends.push(m as IssuerRequestMessage)
+    }
+    const app = express().post('/token', beginTokenRequest('token'), (_req, res) => {
+      res.status(418).end()
+    })
+    subscribe(ISSUER_CHANNELS.requestEnd, onEnd)
+    try {
+      await request(app).post('/token')
+      await vi.waitFor(() => {
+        expect(ends).toHaveLength(1)
+      })
+    } finally {
+      unsubscribe(ISSUER_CHANNELS.requestEnd, onEnd)
+    }
+    expect(ends[0]).toMatchObject({ outcome: 'server_error', status: 418, grantType: undefined })
+  })
+})
 
 describe('recordOutcome', () => {
   it('does nothing for a request that is not traced', () => {
