@@ -58,6 +58,7 @@ describe.skipIf(ON_EXPRESS_4)(
     const generated = generateClientSecret()
     let tokenServer: { proc: RunningProcess; url: string }
     let resourceServer: { proc: RunningProcess; url: string }
+    let metricsUrl: string
     const reporter = { clientId: 'reporter', secret: plainSecret }
     const writer = { clientId: 'writer', secret: generated.secret }
 
@@ -83,7 +84,10 @@ describe.skipIf(ON_EXPRESS_4)(
       tokenServer = await startServer('examples/token-server/server.ts', {
         CLIENTS_FILE: clientsFile,
         SIGNING_KEYS_FILE: keysFile,
+        METRICS_PORT: '0',
       })
+      const [, metrics] = await tokenServer.proc.waitFor(/metrics listening on (http:\S+)/)
+      metricsUrl = metrics as string
       resourceServer = await startServer('examples/resource-server/server.ts', {
         ISSUER: tokenServer.url,
         AUDIENCE,
@@ -154,6 +158,55 @@ describe.skipIf(ON_EXPRESS_4)(
       expect(output).not.toContain('x=1')
       expect(output).not.toContain(generated.secret)
       expect(resourceServer.proc.output()).toMatch(/^GET \/reports 401 \d+ms$/m)
+    })
+
+    it('serves /metrics on its own loopback port, and counts exactly the requests made', async () => {
+      expect(metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/)
+      expect(new URL(metricsUrl).port).not.toBe(new URL(tokenServer.url).port)
+      const scrape = async (): Promise<Map<string, number>> => {
+        const res = await fetch(metricsUrl)
+        expect(res.status).toBe(200)
+        const series = new Map<string, number>()
+        for (const line of (await res.text()).split('\n')) {
+          const match = /^(ccflow_issuer_\w+(?:\{[^}]*\})?) (\S+)$/.exec(line)
+          if (match) series.set(match[1] as string, Number(match[2]))
+        }
+        return series
+      }
+      const before = await scrape()
+      await fetchToken(`${tokenServer.url}/token`, reporter)
+      await fetchToken(`${tokenServer.url}/token`, writer, {}, 'client_secret_post')
+      for (const secret of ['wrong', 'also wrong']) {
+        const res = await fetch(`${tokenServer.url}/token`, {
+          method: 'POST',
+          headers: {
+            authorization: `Basic ${Buffer.from(`reporter:${secret}`).toString('base64')}`,
+          },
+          body: new URLSearchParams({ grant_type: 'client_credentials' }),
+        })
+        expect(res.status).toBe(401)
+      }
+      const after = await scrape()
+      const moved = (name: string): number => (after.get(name) ?? 0) - (before.get(name) ?? 0)
+      expect(
+        moved(
+          'ccflow_issuer_token_requests_total{grant_type="client_credentials",outcome="success"}',
+        ),
+      ).toBe(2)
+      expect(
+        moved(
+          'ccflow_issuer_token_requests_total{grant_type="client_credentials",outcome="invalid_client"}',
+        ),
+      ).toBe(2)
+      expect(
+        moved(
+          'ccflow_issuer_client_authentications_total{method="client_secret_basic",outcome="failure",reason="wrong_secret"}',
+        ),
+      ).toBe(2)
+      expect(moved('ccflow_issuer_token_request_duration_seconds_count{outcome="success"}')).toBe(2)
+      expect(after.get('ccflow_issuer_signing_keys{state="active"}')).toBe(1)
+      // Not on the public port.
+      expect((await fetch(`${tokenServer.url}/metrics`)).status).toBe(404)
     })
 
     it('finishes an in-flight request and exits 0 on SIGTERM', async () => {

@@ -18,6 +18,8 @@ import { ConfigError } from '../examples/shared/env.js'
 import { listen } from '../examples/shared/serve.js'
 import { createTokenServerApp } from '../examples/token-server/app.js'
 import { loadTokenServerConfig, type TokenServerConfig } from '../examples/token-server/config.js'
+import { serveMetrics } from '../examples/shared/metrics.js'
+import { Counter, Gauge } from 'prom-client'
 import {
   type Listening,
   basic,
@@ -96,7 +98,30 @@ describe('token server: loadTokenServerConfig', () => {
       issuer: undefined,
       accessTokenTtlSeconds: undefined,
       trustProxy: false,
+      metrics: undefined,
     })
+  })
+
+  it('reads METRICS_PORT, and METRICS_HOST (127.0.0.1 by default)', () => {
+    expect(loadConfig({ METRICS_PORT: '9464' }).metrics).toEqual({ host: '127.0.0.1', port: 9464 })
+    expect(loadConfig({ METRICS_PORT: '0', METRICS_HOST: '0.0.0.0' }).metrics).toEqual({
+      host: '0.0.0.0',
+      port: 0,
+    })
+  })
+
+  it.each([
+    [
+      { METRICS_PORT: '70000' },
+      'METRICS_PORT must be an integer from 0 to 65535 (0 picks a free port)',
+    ],
+    [
+      { METRICS_PORT: 'nine' },
+      'METRICS_PORT must be an integer from 0 to 65535 (0 picks a free port)',
+    ],
+    [{ METRICS_HOST: '127.0.0.1' }, 'METRICS_HOST is set but METRICS_PORT is not'],
+  ])('refuses %j', async (vars, message) => {
+    expect(await configError(() => loadConfig(vars))).toBe(message)
   })
 
   it('reads HOST, PORT, ISSUER, ACCESS_TOKEN_TTL and TRUST_PROXY', () => {
@@ -792,6 +817,51 @@ describe('shared server runner (listen)', () => {
       )
     } finally {
       await first.close()
+    }
+  })
+})
+
+describe('shared metrics listener (serveMetrics)', () => {
+  it('serves GET and HEAD /metrics in the Prometheus text format with process metrics, nothing else', async () => {
+    const served = await serveMetrics('127.0.0.1', 0, (registry) => {
+      new Counter({ name: 'example_total', help: 'An example.', registers: [registry] }).inc(3)
+    })
+    try {
+      const res = await fetch(`${served.url}/metrics?x=1`)
+      expect(res.status).toBe(200)
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/)
+      const text = await res.text()
+      expect(text).toContain('example_total 3')
+      expect(text).toContain('process_cpu_user_seconds_total')
+      const head = await fetch(`${served.url}/metrics`, { method: 'HEAD' })
+      expect([head.status, await head.text()]).toEqual([200, ''])
+      for (const [method, path] of [
+        ['GET', '/'],
+        ['GET', '/token'],
+        ['POST', '/metrics'],
+      ] as const) {
+        expect((await fetch(`${served.url}${path}`, { method })).status).toBe(404)
+      }
+    } finally {
+      await served.close()
+    }
+  })
+
+  it('answers 500 when the registry cannot be read', async () => {
+    const served = await serveMetrics('127.0.0.1', 0, (registry) => {
+      new Gauge({
+        name: 'broken',
+        help: 'A collect that fails.',
+        registers: [registry],
+        collect() {
+          throw new Error('broken collect')
+        },
+      })
+    })
+    try {
+      expect((await fetch(`${served.url}/metrics`)).status).toBe(500)
+    } finally {
+      await served.close()
     }
   })
 })

@@ -245,7 +245,11 @@ export const auth = (req: Request): AuthInfo | undefined => req.auth
         )
         return stdout
           .split('\n')
-          .filter((line) => /packages\/(issuer|guard)\/dist\/(esm|cjs)\/index\.d\.ts$/.test(line))
+          .filter((line) =>
+            /packages\/(issuer|guard)\/dist\/(esm|cjs)\/(index|prometheus|opentelemetry)\.d\.ts$/.test(
+              line,
+            ),
+          )
           .map((line) => line.replace(/^.*packages\//, ''))
           .sort()
       } finally {
@@ -278,5 +282,122 @@ export const auth = (req: Request): AuthInfo | undefined => req.auth
       ])
       expect(used).toEqual(['guard/dist/cjs/index.d.ts', 'issuer/dist/cjs/index.d.ts'])
     })
+
+    const adapters = `import { registerIssuerMetrics, type IssuerMetricsOptions } from '@ccflow/issuer/prometheus'
+import { registerIssuerInstrumentation } from '@ccflow/issuer/opentelemetry'
+export const prometheus: (options: IssuerMetricsOptions) => () => void = registerIssuerMetrics
+export const otel: typeof registerIssuerInstrumentation = registerIssuerInstrumentation
+`
+
+    it('resolves the adapter subpaths to their own types under nodenext and node10', async () => {
+      const nodenext = await check({ 'esm.mts': adapters, 'cjs.cts': adapters }, [
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+      ])
+      expect(nodenext).toEqual([
+        'issuer/dist/cjs/opentelemetry.d.ts',
+        'issuer/dist/cjs/prometheus.d.ts',
+        'issuer/dist/esm/opentelemetry.d.ts',
+        'issuer/dist/esm/prometheus.d.ts',
+      ])
+      // node10 knows no exports map: typesVersions points it at the CJS types.
+      const node10 = await check({ 'app.ts': adapters }, [
+        '--module',
+        'commonjs',
+        '--moduleResolution',
+        'node10',
+        '--esModuleInterop',
+      ])
+      expect(node10).toEqual([
+        'issuer/dist/cjs/opentelemetry.d.ts',
+        'issuer/dist/cjs/prometheus.d.ts',
+      ])
+    })
   },
 )
+
+// The optional adapters: subpaths of @ccflow/issuer, loaded only when asked for.
+const ADAPTERS = {
+  '@ccflow/issuer/prometheus': { file: 'prometheus', names: ['registerIssuerMetrics'] },
+  '@ccflow/issuer/opentelemetry': {
+    file: 'opentelemetry',
+    names: ['registerIssuerInstrumentation'],
+  },
+} as const
+
+describe.skipIf(ON_EXPRESS_4)('the issuer adapters as built (e2e-express5 only)', () => {
+  describe.each(Object.keys(ADAPTERS) as (keyof typeof ADAPTERS)[])('%s', (name) => {
+    const { file, names } = ADAPTERS[name]
+
+    it.each([
+      [
+        'import from an ES module',
+        'esm',
+        ['--input-type=module', '-e', probe(name as PackageName, 'import')],
+      ],
+      [
+        'require from CommonJS',
+        'cjs',
+        ['--input-type=commonjs', '-e', probe(name as PackageName, 'require')],
+      ],
+      [
+        'require where require(esm) is off',
+        'cjs',
+        [
+          '--no-experimental-require-module',
+          '--input-type=commonjs',
+          '-e',
+          probe(name as PackageName, 'require'),
+        ],
+      ],
+    ])('loads with %s, from dist/%s', async (_, build, args) => {
+      const out = JSON.parse(await node(args)) as { file: string; names: string[] }
+      expect(out.file).toMatch(new RegExp(`/dist/${build}/${file}\\.js$`))
+      expect(out.names).toEqual([...names])
+    })
+  })
+
+  it('keeps prom-client and @opentelemetry/api out of the main entry', async () => {
+    const out = await node([
+      '--input-type=commonjs',
+      '-e',
+      `require('@ccflow/issuer')
+       console.log(JSON.stringify(Object.keys(require.cache).filter((p) => /prom-client|@opentelemetry/.test(p))))`,
+    ])
+    expect(JSON.parse(out)).toEqual([])
+  })
+
+  it('counts with the CJS adapter the requests of a token endpoint from the ESM build', async () => {
+    const out = await node([
+      '--input-type=module',
+      '-e',
+      `import express from 'express'
+       import { createRequire } from 'node:module'
+       import { tokenEndpoint, staticClientStore, generateSigningKey, generateClientSecret, hashClientSecret } from '@ccflow/issuer'
+       const require = createRequire(process.cwd() + '/')
+       const { registerIssuerMetrics } = require('@ccflow/issuer/prometheus')
+       const { Registry } = require(require.resolve('prom-client', { paths: [require.resolve('@ccflow/issuer/prometheus')] }))
+       const registry = new Registry()
+       registerIssuerMetrics({ registry })
+       const { secret, secretId } = generateClientSecret()
+       const clients = staticClientStore([{ client_id: 'c', scope: 'a', audiences: ['https://api.example'],
+         secrets: [{ id: secretId, hash: await hashClientSecret(secret) }] }])
+       const app = express().use(tokenEndpoint({ issuer: 'http://127.0.0.1', clients, keys: [generateSigningKey('ES256')] }))
+       const server = app.listen(0, '127.0.0.1')
+       await new Promise((r) => server.once('listening', r))
+       const url = 'http://127.0.0.1:' + server.address().port + '/token'
+       const auth = 'Basic ' + Buffer.from('c:' + secret).toString('base64')
+       for (const authorization of [auth, auth, 'Basic ' + Buffer.from('c:wrong').toString('base64')]) {
+         await fetch(url, { method: 'POST', headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' })
+       }
+       server.close()
+       console.log((await registry.metrics()).split('\\n').filter((l) => l.startsWith('ccflow_issuer_token_requests_total')).join('\\n'))`,
+    ])
+    expect(out.trim().split('\n')).toEqual([
+      'ccflow_issuer_token_requests_total{grant_type="client_credentials",outcome="success"} 2',
+      'ccflow_issuer_token_requests_total{grant_type="client_credentials",outcome="invalid_client"} 1',
+    ])
+  })
+})

@@ -40,6 +40,31 @@ export function port(env: Env, fallback: number): number {
   return parsed
 }
 
+/** Where the metrics listener binds (`METRICS_HOST`, `METRICS_PORT`). */
+export interface MetricsListener {
+  host: string
+  port: number
+}
+
+/**
+ * `METRICS_PORT` (0–65535; 0 picks a free port) and `METRICS_HOST` (default `127.0.0.1`, so
+ * the metrics are not exposed by accident): the second listener that serves `GET /metrics`.
+ * `undefined` when `METRICS_PORT` is unset: no metrics listener at all.
+ */
+export function metricsListener(env: Env): MetricsListener | undefined {
+  const value = optional(env, 'METRICS_PORT')
+  const host = optional(env, 'METRICS_HOST')
+  if (value === undefined) {
+    if (host !== undefined) throw new ConfigError('METRICS_HOST is set but METRICS_PORT is not')
+    return undefined
+  }
+  const parsed = Number(value)
+  if (!/^\d+$/.test(value) || parsed > 65_535) {
+    throw new ConfigError('METRICS_PORT must be an integer from 0 to 65535 (0 picks a free port)')
+  }
+  return { host: host ?? '127.0.0.1', port: parsed }
+}
+
 /** A positive whole number of seconds, or `undefined` when unset. */
 export function seconds(env: Env, name: string): number | undefined {
   const value = optional(env, name)

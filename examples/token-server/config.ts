@@ -32,6 +32,8 @@ export interface TokenServerConfig {
    * in-process without.
    */
   redisUrl: string | undefined
+  /** `METRICS_PORT` and `METRICS_HOST`: where `GET /metrics` is served; `undefined`: nowhere. */
+  metrics: env.MetricsListener | undefined
   /** Things the operator should know at startup (plain secrets, ephemeral key). */
   warnings: string[]
 }
@@ -41,7 +43,7 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 
 /**
  * Reads `HOST`, `PORT`, `ISSUER`, `CLIENTS_FILE`, `SIGNING_KEYS_FILE`, `ACCESS_TOKEN_TTL`,
- * `TRUST_PROXY`, `CCFLOW_SECRET_PEPPER` and `REDIS_URL`. Plain `client_secret` values are hashed
+ * `TRUST_PROXY`, `CCFLOW_SECRET_PEPPER`, `REDIS_URL`, `METRICS_PORT` and `METRICS_HOST`. Plain `client_secret` values are hashed
  * when CLIENTS_FILE is read, so the running server holds hashes only.
  *
  * @throws {env.ConfigError} With a one-line message saying what to fix.
@@ -69,6 +71,7 @@ export function loadTokenServerConfig(vars: env.Env): TokenServerConfig {
     )
   }
   const redis = redisUrl(vars)
+  const metrics = env.metricsListener(vars)
   const clientsFile = env.required(vars, 'CLIENTS_FILE', 'a JSON array of client records')
   const clients = openClientsFile(clientsFile, secretPepper, warnings)
   const keysFile = env.optional(vars, 'SIGNING_KEYS_FILE')
@@ -93,6 +96,7 @@ export function loadTokenServerConfig(vars: env.Env): TokenServerConfig {
     trustProxy,
     secretPepper,
     redisUrl: redis,
+    metrics,
     warnings,
   }
 }

@@ -108,3 +108,60 @@ export type {
 } from './keys/remote-key-set.js'
 export { Strategy } from './passport/strategy.js'
 export type { PassportStrategy } from './passport/strategy.js'
+export { channelName, subscribeChannels } from './observability/channels.js'
+export type { ChannelComponent, ChannelHandler } from './observability/channels.js'
+export {
+  beginPhase,
+  endPhase,
+  epochMilliseconds,
+  isOperationObserved,
+  operationChannels,
+  publishEnd,
+  publishStart,
+} from './observability/operation.js'
+export type {
+  OperationChannels,
+  OperationMessage,
+  OperationPhase,
+} from './observability/operation.js'
+export { collectSnapshots, provideSnapshots } from './observability/snapshots.js'
+export {
+  boundedLabel,
+  clientIdLabel,
+  MAX_LABELLED_CLIENT_IDS,
+  NONE_LABEL,
+  OTHER_LABEL,
+} from './observability/labels.js'
+export type { ClientIdLabel } from './observability/labels.js'
+export {
+  CLIENT_ID_LABEL,
+  DURATION_BUCKETS_SECONDS,
+  labelNames,
+  pickLabels,
+  prometheusName,
+} from './observability/metrics.js'
+export type {
+  GaugeReader,
+  GaugeReading,
+  MetricDefinition,
+  MetricKind,
+  MetricLabels,
+  MetricRecorder,
+  MetricSet,
+  RegisteredMetrics,
+} from './observability/metrics.js'
+export { registerPrometheusMetrics } from './observability/prometheus.js'
+export type {
+  PrometheusClient,
+  PrometheusMetricConfig,
+  PrometheusRegistry,
+} from './observability/prometheus.js'
+export { createOtelInstruments, traceOperations } from './observability/opentelemetry.js'
+export type {
+  OtelAttributes,
+  OtelMeter,
+  OtelObservableResult,
+  OtelSpan,
+  OtelTracing,
+  SpanDescription,
+} from './observability/opentelemetry.js'

@@ -1,6 +1,8 @@
 import { guardHook, type RemoteKeySetEvent } from '@ccflow/core'
+import { channel } from 'node:diagnostics_channel'
 import type { TokenErrorCode } from './errors.js'
 import { type SetupFacts, warnAuthenticationFailure } from './diagnostics/auth-warnings.js'
+import { ISSUER_CHANNELS } from './observability/channels.js'
 
 /** Why a client authentication attempt failed. Sent to `onEvent` only, never to the client. */
 export type AuthenticationFailureReason =
@@ -146,10 +148,14 @@ export type IssuerEvent =
 /** Delivers one event; never throws and never waits. */
 export type EmitEvent = (event: IssuerEvent) => void
 
+// `ccflow:issuer:event` (ISSUER_CHANNELS.event): every event, for the metrics adapters.
+const eventChannel = channel(ISSUER_CHANNELS.event)
+
 /**
  * Wraps the user's hook so that it can neither break nor delay a request: it is called
  * synchronously, a throw is swallowed, and a returned promise is not awaited (its rejection is
- * swallowed too, so it cannot become an unhandled rejection).
+ * swallowed too, so it cannot become an unhandled rejection). Every event is also published on
+ * the `ccflow:issuer:event` diagnostics channel, when anything subscribes there.
  *
  * Without a hook, `server_error` is reported on `console.error`, so that an unexpected failure
  * is never silent (the message carries the error and no request data); and, given `setup` and
@@ -164,6 +170,7 @@ export function createEmitter(
   if (onEvent === undefined) {
     const explain = setup !== undefined && process.env.NODE_ENV !== 'production' ? setup : undefined
     const emit: EmitEvent = (event) => {
+      if (eventChannel.hasSubscribers) eventChannel.publish(event)
       if (event.type === 'server_error') {
         console.error('@ccflow/issuer: unexpected error in the token endpoint', event.error)
       } else if (event.type === 'authentication_failed' && explain !== undefined) {
@@ -173,7 +180,11 @@ export function createEmitter(
     withoutHook.add(emit)
     return emit
   }
-  return guardHook(onEvent)
+  const hook = guardHook(onEvent)
+  return (event) => {
+    if (eventChannel.hasSubscribers) eventChannel.publish(event)
+    hook(event)
+  }
 }
 
 // Emitters made without a hook: they deliver `server_error` to the console (and explain
@@ -181,11 +192,11 @@ export function createEmitter(
 const withoutHook = new WeakSet<EmitEvent>()
 
 /**
- * Whether `emit` delivers events of `type` to a hook (or, for `server_error`, to the console),
- * so that a hot path can skip building an event nobody receives (for `token_issued`, that
- * includes resolving `req.ip` through the app's `trust proxy` setting). Any emitter not made by
- * {@link createEmitter} counts as listening.
+ * Whether `emit` delivers events of `type` anywhere (a hook, a subscriber of the event channel,
+ * or the console for `server_error`), so that a hot path can skip building an event nobody
+ * receives (for `token_issued`, that includes resolving `req.ip` through the app's
+ * `trust proxy` setting). Any emitter not made by {@link createEmitter} counts as listening.
  */
 export function isObserved(emit: EmitEvent, type: IssuerEvent['type']): boolean {
-  return type === 'server_error' || !withoutHook.has(emit)
+  return type === 'server_error' || !withoutHook.has(emit) || eventChannel.hasSubscribers
 }

@@ -52,6 +52,16 @@ export type {
   TokenRevokedEvent,
 } from './events.js'
 
+export { ISSUER_CHANNELS } from './observability/channels.js'
+export type {
+  IssuerOutcome,
+  IssuerPhaseName,
+  IssuerRequestMessage,
+  IssuerRoute,
+  IssuerSnapshot,
+  SigningKeyState,
+} from './observability/channels.js'
+
 export {
   generateClientSecret,
   hashClientSecret,

@@ -19,6 +19,10 @@ import { createRevocationHandler } from './revocation/revoke.js'
 import { checkContentType, readBody } from './http/body-reader.js'
 import { parseTokenParams } from './http/params.js'
 import { beginTokenRequest, stateOf } from './http/request-state.js'
+import { provideSnapshots } from '@ccflow/core'
+import { ISSUER_CHANNELS, type IssuerRoute, type IssuerSnapshot } from './observability/channels.js'
+import { recordOutcome, timedStep } from './observability/request-trace.js'
+import { signingKeyStates, type SigningKeySet } from './tokens/signing-keys.js'
 
 /**
  * Creates a self-contained Express router for the OAuth 2.0 client credentials grant: `POST` to
@@ -69,20 +73,29 @@ export function tokenEndpoint(options: TokenEndpointOptions): Router {
   // One failure limiter and one client authentication for every POST route: a wrong secret
   // costs the same budget whichever endpoint it is tried against.
   const failureLimiter = storeErrorsAs503(createFailureLimiter(config, emit))
-  const authenticated: RequestHandler[] = [
-    beginTokenRequest(),
+  const clientAuthentication = timedStep(
+    'client_authentication',
+    undefined,
+    createClientAuthentication(config, emit),
+  )
+  const authenticated = (route: IssuerRoute): RequestHandler[] => [
+    beginTokenRequest(route),
     checkContentType(config.allowJsonBody),
     readBody(config.bodyLimit),
     parseTokenParams(),
-    ...(failureLimiter === undefined ? [] : [failureLimiter]),
-    createClientAuthentication(config, emit),
+    ...(failureLimiter === undefined ? [] : [timedStep('rate_limit', 'failures', failureLimiter)]),
+    clientAuthentication,
   ]
   const issuanceLimiter = storeErrorsAs503(createIssuanceLimiter(config, emit))
   const tokenRoute: RequestHandler[] = [
-    ...authenticated,
-    ...(issuanceLimiter === undefined ? [] : [issuanceLimiter]),
+    ...authenticated('token'),
+    ...(issuanceLimiter === undefined
+      ? []
+      : [timedStep('rate_limit', 'issuance', issuanceLimiter)]),
     createClientCredentialsGrant(config, emit),
   ]
+  // Gauges read the signing keys of every live endpoint (see ISSUER_CHANNELS.snapshot).
+  provideSnapshots(ISSUER_CHANNELS.snapshot, config.keySet, issuerSnapshot)
 
   const router = express.Router()
   // The error handler sits inside the route, not on the router: Express never runs a route with
@@ -102,7 +115,7 @@ export function tokenEndpoint(options: TokenEndpointOptions): Router {
     router
       .route(config.paths.revocation)
       .post(
-        ...authenticated,
+        ...authenticated('revocation'),
         createRevocationHandler({ checker, store: config.revocation.store }, emit),
         createErrorHandler(emit),
       )
@@ -112,7 +125,7 @@ export function tokenEndpoint(options: TokenEndpointOptions): Router {
     router
       .route(config.paths.introspection)
       .post(
-        ...authenticated,
+        ...authenticated('introspection'),
         createIntrospectionHandler({ checker, store: config.revocation?.store }),
         createErrorHandler(emit),
       )
@@ -180,6 +193,7 @@ function createErrorHandler(emit: EmitEvent): ErrorRequestHandler {
     const clientId = state?.client?.client_id ?? state?.clientId
     if (res.headersSent) {
       // Nothing sensible can be written any more; report and end the exchange.
+      recordOutcome(state, 'server_error')
       emit({
         type: 'server_error',
         error: err,
@@ -191,6 +205,7 @@ function createErrorHandler(emit: EmitEvent): ErrorRequestHandler {
     }
     setNoStore(res)
     if (isTokenError(err)) {
+      recordOutcome(state, err.code, err.reason)
       if (err.code === 'temporarily_unavailable') {
         // Not the client's fault: reported like an unexpected failure, with the error (and its
         // dependency and cause) for the logs.
@@ -216,6 +231,7 @@ function createErrorHandler(emit: EmitEvent): ErrorRequestHandler {
     const bodyError = bodyReaderError(err)
     if (bodyError !== undefined) {
       const tooLarge = bodyError === 'entity.too.large'
+      recordOutcome(state, 'invalid_request', tooLarge ? 'body_too_large' : 'unreadable_body')
       emit({
         type: 'token_request_rejected',
         error: 'invalid_request',
@@ -225,6 +241,7 @@ function createErrorHandler(emit: EmitEvent): ErrorRequestHandler {
       sendJson(res, tooLarge ? 413 : 400, tooLarge ? BODY_TOO_LARGE_BODY : UNREADABLE_BODY)
       return
     }
+    recordOutcome(state, 'server_error')
     emit({
       type: 'server_error',
       error: err,
@@ -245,4 +262,8 @@ function bodyReaderError(err: unknown): string | undefined {
     status < 500
     ? type
     : undefined
+}
+
+function issuerSnapshot(keySet: SigningKeySet): IssuerSnapshot {
+  return { signingKeys: signingKeyStates(keySet) }
 }

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { forgetWarnings } from '@ccflow/core'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { createEmitter, isObserved, type IssuerEvent } from '../src/events.js'
+import { ISSUER_CHANNELS } from '../src/observability/channels.js'
 
 const issued: IssuerEvent = {
   type: 'token_issued',
@@ -95,6 +97,20 @@ describe('createEmitter (setup diagnostics)', () => {
 })
 
 describe('isObserved', () => {
+  it('says an emitter without a hook delivers every event while the event channel has a subscriber', () => {
+    const emit = createEmitter(undefined)
+    const onMessage = vi.fn()
+    subscribe(ISSUER_CHANNELS.event, onMessage)
+    try {
+      expect(isObserved(emit, 'token_issued')).toBe(true)
+      emit(issued)
+    } finally {
+      unsubscribe(ISSUER_CHANNELS.event, onMessage)
+    }
+    expect(onMessage).toHaveBeenCalledWith(issued, ISSUER_CHANNELS.event)
+    expect(isObserved(emit, 'token_issued')).toBe(false)
+  })
+
   it('says an emitter without a hook delivers server_error only', () => {
     const emit = createEmitter(undefined)
     expect(isObserved(emit, 'server_error')).toBe(true)

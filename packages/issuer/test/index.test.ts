@@ -22,6 +22,7 @@ describe('@ccflow/issuer', () => {
         'CLIENT_JWKS_DEFAULTS',
         'DEFAULT_REPLAY_PREFIX',
         'DEFAULT_SIGNING_ALGORITHM',
+        'ISSUER_CHANNELS',
         'PRIVATE_KEY_JWT_DEFAULTS',
         'InvalidClientError',
         'InvalidGrantError',
@@ -60,6 +61,12 @@ describe('@ccflow/issuer', () => {
     expect(issuer).not.toHaveProperty('ClientSecretBasicStrategy')
     expect(issuer).not.toHaveProperty('createClientAuthentication')
     expect(issuer).not.toHaveProperty('burnSecretCheck')
+  })
+
+  it('exports nothing metrics-related: the adapters are the subpaths /prometheus and /opentelemetry', () => {
+    for (const name of Object.keys(issuer)) {
+      expect(name).not.toMatch(/metric|prometheus|telemetry|instrument|registry/i)
+    }
   })
 
   it('types the strategy factories as options in, passport strategy out', () => {

@@ -4,6 +4,7 @@ import type { EmitEvent } from '../events.js'
 import { errorBody, sendJson } from './respond.js'
 import type { TokenEndpointConfig } from '../options/resolve.js'
 import { stateOf } from './request-state.js'
+import { recordOutcome } from '../observability/request-trace.js'
 
 /**
  * The 429 body. RFC 6749 defines no error code for rate limiting: `slow_down` belongs to the
@@ -91,7 +92,9 @@ function createHandler(
   emit: EmitEvent,
 ): Options['handler'] {
   return (req, res) => {
-    const clientId = stateOf(req)?.client?.client_id
+    const state = stateOf(req)
+    const clientId = state?.client?.client_id
+    recordOutcome(state, 'too_many_requests')
     emit({
       type: 'rate_limited',
       limiter,

@@ -4,6 +4,8 @@ import type { Client } from '../clients/client-store.js'
 import { InvalidRequestError } from '../errors.js'
 import type { ClientAuthMethod } from '../events.js'
 import { setNoStore } from './respond.js'
+import type { IssuerRequestMessage, IssuerRoute } from '../observability/channels.js'
+import { beginRequestTrace } from '../observability/request-trace.js'
 
 /** The parameters of one token request, checked for repeats and types. */
 export interface TokenParams {
@@ -24,6 +26,8 @@ export interface TokenRequestState {
   method: ClientAuthMethod | undefined
   /** The authenticated client record. */
   client: Client | undefined
+  /** The request's trace, when anything listens to the request channels. */
+  trace: IssuerRequestMessage | undefined
 }
 
 // Per-request state lives beside the request, not on it: nothing is added to `req` for the app
@@ -45,20 +49,24 @@ const CREDENTIAL_PARAMETERS = [
 ] as const
 
 /**
- * First step of the token route: marks the request as ours, sets the no-store headers that
- * every answer carries, and refuses client credentials in the query string.
+ * First step of the token, revocation and introspection routes: marks the request as ours
+ * (and starts its trace when something listens), sets the no-store headers that every answer
+ * carries, and refuses client credentials in the query string.
  *
  * @see RFC 6749 §2.3.1 ("MUST NOT be included in the request URI"), §5.1
  */
-export function beginTokenRequest(): RequestHandler {
+export function beginTokenRequest(route: IssuerRoute): RequestHandler {
   return (req, res, next) => {
-    states.set(req, {
+    const state: TokenRequestState = {
       bodyType: undefined,
       params: undefined,
       clientId: undefined,
       method: undefined,
       client: undefined,
-    })
+      trace: undefined,
+    }
+    states.set(req, state)
+    state.trace = beginRequestTrace(route, state, res)
     setNoStore(res)
     const url = req.url
     const q = url.indexOf('?')

@@ -1,4 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express'
+import { beginPhase, endPhase } from '@ccflow/core'
 import { TemporarilyUnavailableError, UnauthorizedClientError } from '../errors.js'
 import { sendJson } from '../http/respond.js'
 import { requireTokenParameter, type TokenStatusContext } from './revoke.js'
@@ -35,8 +36,9 @@ async function introspect(
   req: Request,
   res: Response,
 ): Promise<void> {
-  const client = stateOf(req)?.client
-  if (client === undefined) throw new Error('introspection request state missing')
+  const state = stateOf(req)
+  if (state?.client === undefined) throw new Error('introspection request state missing')
+  const { client, trace } = state
   if (client.introspection !== true) {
     throw new UnauthorizedClientError('The client is not allowed to introspect tokens.', {
       reason: 'introspection_not_allowed',
@@ -45,22 +47,27 @@ async function introspect(
   const token = requireTokenParameter(req)
   const checked = checker.check(token)
   if (checked === undefined || checked.expired) {
+    if (trace !== undefined) trace.active = false
     sendJson(res, 200, INACTIVE_BODY)
     return
   }
   const { claims } = checked
   if (store !== undefined) {
     let revoked: boolean
+    const step = trace === undefined ? undefined : beginPhase(trace, 'revocation_store', 'has')
     try {
       revoked = await store.has(claims.iss, claims.jti)
     } catch (error) {
       throw new TemporarilyUnavailableError('denylist', { cause: error })
     }
+    if (step !== undefined) endPhase(step)
     if (revoked) {
+      if (trace !== undefined) trace.active = false
       sendJson(res, 200, INACTIVE_BODY)
       return
     }
   }
+  if (trace !== undefined) trace.active = true
   const body = {
     active: true,
     scope: claims.scope,

@@ -1,4 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express'
+import { beginPhase, endPhase } from '@ccflow/core'
 import type { DenylistStore } from './denylist.js'
 import { InvalidRequestError, TemporarilyUnavailableError } from '../errors.js'
 import type { EmitEvent } from '../events.js'
@@ -51,16 +52,21 @@ async function revoke(
   res: Response,
 ): Promise<void> {
   const token = requireTokenParameter(req)
-  const client = stateOf(req)?.client
-  if (client === undefined) throw new Error('revocation request state missing')
+  const state = stateOf(req)
+  if (state?.client === undefined) throw new Error('revocation request state missing')
+  const { client } = state
   const checked = checker.check(token)
   if (checked !== undefined && !checked.expired && checked.claims.client_id === client.client_id) {
     const { iss, jti, exp } = checked.claims
+    const { trace } = state
+    const step = trace === undefined ? undefined : beginPhase(trace, 'revocation_store', 'add')
     try {
       await store.add(iss, jti, exp + DENYLIST_GRACE_SECONDS)
     } catch (error) {
       throw new TemporarilyUnavailableError('denylist', { cause: error })
     }
+    if (step !== undefined) endPhase(step)
+    if (trace !== undefined) trace.revoked = true
     emit({ type: 'token_revoked', clientId: client.client_id, jti, expiresAt: exp, ip: req.ip })
   }
   // §2.2: "The content of the response body is ignored by the client"; nothing is sent.

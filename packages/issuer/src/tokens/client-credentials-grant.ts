@@ -1,4 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express'
+import { beginPhase, endPhase } from '@ccflow/core'
 import {
   InvalidRequestError,
   UnauthorizedClientError,
@@ -44,7 +45,9 @@ async function issue(
   const client = state?.client
   const params = state?.params
   // Unreachable when the router is wired as designed; a guard, not a code path.
-  if (client === undefined || params === undefined) throw new Error('token request state missing')
+  if (state === undefined || client === undefined || params === undefined) {
+    throw new Error('token request state missing')
+  }
 
   const grantType = params.values.get('grant_type')
   if (grantType === undefined) {
@@ -74,6 +77,8 @@ async function issue(
           'extra_claims',
         )
 
+  // A throw leaves the step open: the trace ends it as failed.
+  const signing = state.trace === undefined ? undefined : beginPhase(state.trace, 'sign')
   const { token, claims } = signAccessToken({
     keySet: config.keySet,
     issuer: config.issuer,
@@ -83,6 +88,7 @@ async function issue(
     ttl,
     ...(extraClaims === undefined ? {} : { extraClaims }),
   })
+  if (signing !== undefined) endPhase(signing)
 
   const expiresIn = claims.exp - claims.iat
   // Built by hand: the token is base64url and dots, the numbers are integers, and only the

@@ -15,6 +15,7 @@ import {
   KeyObject,
   type JsonWebKey,
 } from 'node:crypto'
+import type { SigningKeyState } from '../observability/channels.js'
 
 /** JWS algorithms the issuer signs with. */
 export type SigningAlgorithm = 'RS256' | 'PS256' | 'ES256' | 'HS256'
@@ -122,12 +123,33 @@ export function importSigningKeys(keys: readonly SigningKeyInput[]): SigningKeyS
       imported.flatMap((key) => (key.publicJwk ? [Object.freeze(key.publicJwk)] : [])),
     ),
   })
-  return Object.freeze({
+  const keySet: SigningKeySet = Object.freeze({
     active: Object.freeze({ kid: active.kid, alg: active.alg, key: active.key }),
     jwks,
     jwksJson: JSON.stringify(jwks),
   })
+  const states = { active: 0, next: 0, retired: 0, other: 0 }
+  for (const key of imported) {
+    states[key === active ? 'active' : (key.status ?? 'other')]++
+  }
+  keyStates.set(keySet, Object.freeze(states))
+  return keySet
 }
+
+// The keys of each imported set counted by state, for the `signing_keys` gauge.
+const keyStates = new WeakMap<SigningKeySet, Readonly<Record<SigningKeyState, number>>>()
+
+/**
+ * The keys of a set made by {@link importSigningKeys}, counted by state: `active` (the one that
+ * signs), `next`, `retired`, and `other` (not active, no status: published only).
+ *
+ * @internal
+ */
+export function signingKeyStates(keySet: SigningKeySet): Readonly<Record<SigningKeyState, number>> {
+  return keyStates.get(keySet) ?? NO_KEYS
+}
+
+const NO_KEYS = Object.freeze({ active: 0, next: 0, retired: 0, other: 0 })
 
 /**
  * The algorithm {@link generateSigningKey} and `ccflow keygen` use when none is given: RS256, the

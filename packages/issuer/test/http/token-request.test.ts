@@ -27,7 +27,7 @@ function createParsingApp(allowJson = false, before?: express.RequestHandler): e
   }
   app.post(
     '/token',
-    beginTokenRequest(),
+    beginTokenRequest('token'),
     checkContentType(allowJson),
     readBody(4096),
     parseTokenParams(),
@@ -252,7 +252,7 @@ describe('readBody', () => {
       (_req, _res, next) => {
         storage.run('request-context', next)
       },
-      beginTokenRequest(),
+      beginTokenRequest('token'),
       checkContentType(false),
       readBody(4096),
       (req, res) => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import {
   generateSigningKey,
   importSigningKeys,
+  signingKeyStates,
   type SigningKeyInput,
 } from '../../src/tokens/signing-keys.js'
 
@@ -362,5 +363,18 @@ describe('generateSigningKey', () => {
     expect(() => generateSigningKey('ES256', 'k1' as never)).toThrow(
       /^generateSigningKey: options must be an object$/,
     )
+  })
+})
+
+describe('signingKeyStates', () => {
+  it('counts the keys of an imported set by state, a key without a status as other', () => {
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((kid) => generateSigningKey('ES256', { kid }))
+    const set = importSigningKeys([a!, { ...b!, status: 'next' }, { ...c!, status: 'retired' }, d!])
+    expect(signingKeyStates(set)).toEqual({ active: 1, next: 1, retired: 1, other: 1 })
+  })
+
+  it('counts nothing for a set it did not import', () => {
+    const set = importSigningKeys([generateSigningKey('ES256', { kid: 'x' })])
+    expect(signingKeyStates({ ...set })).toEqual({ active: 0, next: 0, retired: 0, other: 0 })
   })
 })

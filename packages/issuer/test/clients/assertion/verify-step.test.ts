@@ -71,7 +71,7 @@ const bareRequest = (): Request => ({ ip: IP }) as unknown as Request
 function routeRequest(): Request {
   const req = { ip: IP, url: '/token', headers: {} } as unknown as Request
   const res = { setHeader: vi.fn() } as unknown as Response
-  beginTokenRequest()(req, res, () => undefined)
+  beginTokenRequest('token')(req, res, () => undefined)
   return req
 }
 

@@ -1,0 +1,104 @@
+import {
+  DURATION_BUCKETS_SECONDS,
+  labelNames,
+  pickLabels,
+  prometheusName,
+  type MetricLabels,
+  type MetricSet,
+  type RegisteredMetrics,
+} from './metrics.js'
+
+/** The part of a prom-client `Registry` used here; structural, so core needs no prom-client. */
+export interface PrometheusRegistry {
+  removeSingleMetric(name: string): void
+}
+
+/** What a prom-client metric constructor is given here (`R`: prom-client's `Registry`). */
+export interface PrometheusMetricConfig<R extends PrometheusRegistry> {
+  name: string
+  help: string
+  labelNames: readonly string[]
+  registers: R[]
+  buckets?: number[]
+  collect?: () => void
+}
+
+/**
+ * The prom-client classes used here (pass `import * as client from 'prom-client'`): the package
+ * that owns the adapter imports prom-client, core only describes its shape.
+ */
+export interface PrometheusClient<R extends PrometheusRegistry> {
+  Counter: new (config: PrometheusMetricConfig<R>) => {
+    inc(labels: Record<string, string>, value: number): void
+  }
+  Histogram: new (config: PrometheusMetricConfig<R>) => {
+    observe(labels: Record<string, string>, value: number): void
+  }
+  Gauge: new (config: PrometheusMetricConfig<R>) => {
+    set(labels: Record<string, string>, value: number): void
+    reset(): void
+  }
+}
+
+/**
+ * Registers every metric of `set` on `registry` as a prom-client counter, histogram or gauge
+ * (gauges read their values at scrape time) and returns the recorder that feeds them.
+ *
+ * @throws {Error} prom-client's, when a metric of the same name is already registered; the
+ *   metrics registered before it are removed again.
+ */
+export function registerPrometheusMetrics<K extends string, R extends PrometheusRegistry>(
+  client: PrometheusClient<R>,
+  registry: R,
+  set: MetricSet<K>,
+  options: { readonly prefix: string; readonly clientLabel: boolean },
+): RegisteredMetrics<K> {
+  const writers = new Map<K, (labels: MetricLabels, value: number) => void>()
+  const names: string[] = []
+  const unregister = (): void => {
+    for (const name of names.splice(0)) registry.removeSingleMetric(name)
+  }
+  try {
+    for (const key of Object.keys(set.metrics) as K[]) {
+      const metric = set.metrics[key]
+      const labels = labelNames(metric, options.clientLabel)
+      const config: PrometheusMetricConfig<R> = {
+        name: prometheusName(metric, options.prefix),
+        help: metric.description,
+        labelNames: labels,
+        registers: [registry],
+      }
+      if (metric.kind === 'counter') {
+        const counter = new client.Counter(config)
+        writers.set(key, (values, value) => counter.inc(pickLabels(labels, values), value))
+      } else if (metric.kind === 'histogram') {
+        const buckets = [...(metric.buckets ?? DURATION_BUCKETS_SECONDS)]
+        const histogram = new client.Histogram({ ...config, buckets })
+        writers.set(key, (values, value) => histogram.observe(pickLabels(labels, values), value))
+      } else {
+        const read = set.gauges[key]
+        const gauge: InstanceType<PrometheusClient<R>['Gauge']> = new client.Gauge({
+          ...config,
+          collect: () => {
+            gauge.reset()
+            for (const reading of read?.() ?? []) {
+              gauge.set(pickLabels(labels, reading.labels), reading.value)
+            }
+          },
+        })
+      }
+      names.push(config.name)
+    }
+  } catch (error) {
+    unregister()
+    throw error
+  }
+  return {
+    recorder: {
+      record(metric, labels, value) {
+        writers.get(metric)?.(labels, value)
+      },
+    },
+    unregister,
+  }
+}

@@ -1,0 +1,149 @@
+import * as client from 'prom-client'
+import { describe, expect, it } from 'vitest'
+import type { MetricSet } from '../../src/observability/metrics.js'
+import { registerPrometheusMetrics } from '../../src/observability/prometheus.js'
+
+type Key = 'requests' | 'duration' | 'keys'
+
+function metricSet(readKeys: () => number): MetricSet<Key> {
+  return {
+    metrics: {
+      requests: {
+        name: 'ccflow.test.requests',
+        kind: 'counter',
+        unit: '{request}',
+        description: 'Requests.',
+        labels: ['outcome'],
+        perClient: true,
+      },
+      duration: {
+        name: 'ccflow.test.request.duration',
+        kind: 'histogram',
+        unit: 's',
+        description: 'Request duration.',
+        labels: ['outcome'],
+        buckets: [0.1, 1],
+      },
+      keys: {
+        name: 'ccflow.test.keys',
+        kind: 'gauge',
+        unit: '{key}',
+        description: 'Keys.',
+        labels: ['state'],
+      },
+    },
+    gauges: { keys: () => [{ labels: { state: 'active' }, value: readKeys() }] },
+  }
+}
+
+describe('registerPrometheusMetrics', () => {
+  it('registers a counter, a histogram and a gauge read at scrape time', async () => {
+    const registry = new client.Registry()
+    let keys = 1
+    const { recorder } = registerPrometheusMetrics(
+      client,
+      registry,
+      metricSet(() => keys),
+      {
+        prefix: '',
+        clientLabel: false,
+      },
+    )
+    recorder.record('requests', { outcome: 'success', client_id: 'dropped' }, 1)
+    recorder.record('requests', { outcome: 'success' }, 2)
+    recorder.record('duration', { outcome: 'success' }, 0.05)
+    keys = 2
+    const text = await registry.metrics()
+    expect(text).toContain('ccflow_test_requests_total{outcome="success"} 3')
+    expect(text).toContain(
+      'ccflow_test_request_duration_seconds_bucket{le="0.1",outcome="success"} 1',
+    )
+    expect(text).toContain('ccflow_test_keys{state="active"} 2')
+  })
+
+  it('adds the client_id label to per-client metrics and the prefix to every name', async () => {
+    const registry = new client.Registry()
+    const { recorder } = registerPrometheusMetrics(
+      client,
+      registry,
+      metricSet(() => 0),
+      {
+        prefix: 'shop_',
+        clientLabel: true,
+      },
+    )
+    recorder.record('requests', { outcome: 'success', client_id: 'billing' }, 1)
+    const text = await registry.metrics()
+    expect(text).toContain(
+      'shop_ccflow_test_requests_total{outcome="success",client_id="billing"} 1',
+    )
+    expect(text).toContain('# TYPE shop_ccflow_test_request_duration_seconds histogram')
+  })
+
+  it('uses the advised duration buckets when a histogram names none', async () => {
+    const registry = new client.Registry()
+    const set = metricSet(() => 0)
+    const { recorder } = registerPrometheusMetrics(
+      client,
+      registry,
+      {
+        ...set,
+        metrics: { ...set.metrics, duration: { ...set.metrics.duration, buckets: undefined } },
+      },
+      { prefix: '', clientLabel: false },
+    )
+    recorder.record('duration', { outcome: 'success' }, 0.2)
+    expect(await registry.metrics()).toContain('le="7.5"')
+  })
+
+  it('reads nothing for a gauge that has no reader', async () => {
+    const registry = new client.Registry()
+    registerPrometheusMetrics(
+      client,
+      registry,
+      { ...metricSet(() => 0), gauges: {} },
+      {
+        prefix: '',
+        clientLabel: false,
+      },
+    )
+    expect(await registry.metrics()).not.toMatch(/^ccflow_test_keys/m)
+  })
+
+  it('takes every metric off the registry when unregistered', async () => {
+    const registry = new client.Registry()
+    const { unregister } = registerPrometheusMetrics(
+      client,
+      registry,
+      metricSet(() => 0),
+      {
+        prefix: '',
+        clientLabel: false,
+      },
+    )
+    unregister()
+    expect(await registry.getMetricsAsJSON()).toEqual([])
+    // The names are free again.
+    registerPrometheusMetrics(
+      client,
+      registry,
+      metricSet(() => 0),
+      { prefix: '', clientLabel: false },
+    )
+    expect(await registry.getMetricsAsJSON()).toHaveLength(3)
+  })
+
+  it('throws prom-client error on a name clash and leaves nothing of its own behind', async () => {
+    const registry = new client.Registry()
+    new client.Gauge({ name: 'ccflow_test_keys', help: 'taken', registers: [registry] })
+    expect(() =>
+      registerPrometheusMetrics(
+        client,
+        registry,
+        metricSet(() => 0),
+        { prefix: '', clientLabel: false },
+      ),
+    ).toThrow(/already been registered/)
+    expect((await registry.getMetricsAsJSON()).map((m) => m.name)).toEqual(['ccflow_test_keys'])
+  })
+})

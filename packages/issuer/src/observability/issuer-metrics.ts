@@ -1,0 +1,380 @@
+import {
+  boundedLabel,
+  collectSnapshots,
+  NONE_LABEL,
+  subscribeChannels,
+  type ClientIdLabel,
+  type GaugeReading,
+  type KeySourceFailureReason,
+  type MetricDefinition,
+  type MetricRecorder,
+  type MetricSet,
+} from '@ccflow/core'
+import { isTokenError, type TemporarilyUnavailableError } from '../errors.js'
+import type { AuthenticationFailureReason, IssuerEvent } from '../events.js'
+import {
+  ISSUER_CHANNELS,
+  type IssuerOutcome,
+  type IssuerRequestMessage,
+  type IssuerSnapshot,
+  type SigningKeyState,
+} from './channels.js'
+
+/** The issuer's metrics, by key. */
+export type IssuerMetricKey =
+  | 'tokenRequests'
+  | 'tokenRequestDuration'
+  | 'clientAuthentications'
+  | 'rateLimited'
+  | 'storeErrors'
+  | 'revocations'
+  | 'introspections'
+  | 'signingKeys'
+  | 'clientJwksFetches'
+  | 'legacyAudience'
+
+/**
+ * Every metric of the issuer, for both adapters. Names are OpenTelemetry's; the Prometheus names
+ * (`ccflow_issuer_token_requests_total`, …) are derived by `prometheusName`.
+ */
+export const ISSUER_METRICS: Readonly<Record<IssuerMetricKey, MetricDefinition>> = Object.freeze({
+  tokenRequests: {
+    name: 'ccflow.issuer.token_requests',
+    kind: 'counter',
+    unit: '{request}',
+    description: 'Token requests, by grant type and outcome (success or the OAuth error code).',
+    labels: ['grant_type', 'outcome'],
+    perClient: true,
+  },
+  tokenRequestDuration: {
+    name: 'ccflow.issuer.token_request.duration',
+    kind: 'histogram',
+    unit: 's',
+    description: 'Time from a token request entering the route to the end of its answer.',
+    labels: ['outcome'],
+  },
+  clientAuthentications: {
+    name: 'ccflow.issuer.client_authentications',
+    kind: 'counter',
+    unit: '{authentication}',
+    description: 'Client authentications at the token endpoint, by method, outcome and reason.',
+    labels: ['method', 'outcome', 'reason'],
+    perClient: true,
+  },
+  rateLimited: {
+    name: 'ccflow.issuer.rate_limited',
+    kind: 'counter',
+    unit: '{request}',
+    description: 'Requests answered 429 by a rate limiter.',
+    labels: ['limiter'],
+    perClient: true,
+  },
+  storeErrors: {
+    name: 'ccflow.issuer.store_errors',
+    kind: 'counter',
+    unit: '{error}',
+    description: 'Requests answered 503 because a store failed or did not answer in time.',
+    labels: ['store'],
+  },
+  revocations: {
+    name: 'ccflow.issuer.revocations',
+    kind: 'counter',
+    unit: '{request}',
+    description: 'Revocation requests (RFC 7009), by outcome.',
+    labels: ['outcome'],
+    perClient: true,
+  },
+  introspections: {
+    name: 'ccflow.issuer.introspections',
+    kind: 'counter',
+    unit: '{request}',
+    description: 'Introspection requests (RFC 7662), by outcome and the active answer.',
+    labels: ['outcome', 'active'],
+    perClient: true,
+  },
+  signingKeys: {
+    name: 'ccflow.issuer.signing_keys',
+    kind: 'gauge',
+    unit: '{key}',
+    description: 'Signing keys of the token endpoints in this process, by state.',
+    labels: ['state'],
+  },
+  clientJwksFetches: {
+    name: 'ccflow.issuer.client_jwks_fetches',
+    kind: 'counter',
+    unit: '{fetch}',
+    description: 'Fetches of client key sets (private_key_jwt jwks_uri), by outcome.',
+    labels: ['outcome'],
+  },
+  legacyAudience: {
+    name: 'ccflow.issuer.legacy_audience',
+    kind: 'counter',
+    unit: '{authentication}',
+    description: 'Client assertions accepted only under the legacy audience rule.',
+    labels: [],
+    perClient: true,
+  },
+})
+
+// The label vocabularies. Each list is checked against its type, both ways, so a new value in
+// the type fails to compile until it is listed here (and in the README's table).
+type Exhaustive<T extends string, L extends readonly string[]> =
+  Exclude<T, L[number]> extends never ? L : never
+
+const OUTCOMES = [
+  'success',
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'invalid_target',
+  'temporarily_unavailable',
+  'too_many_requests',
+  'server_error',
+  'aborted',
+] as const satisfies readonly IssuerOutcome[]
+
+const AUTHENTICATION_FAILURE_REASONS = [
+  'no_credentials',
+  'malformed_credentials',
+  'unknown_client',
+  'wrong_secret',
+  'expired_secret',
+  'disabled_client',
+  'auth_method_not_allowed',
+  'unsupported_assertion_type',
+  'assertion_too_large',
+  'malformed_assertion',
+  'assertion_duplicate_member',
+  'assertion_crit_header',
+  'assertion_bad_typ',
+  'client_id_mismatch',
+  'assertion_alg_not_allowed',
+  'assertion_unknown_key',
+  'assertion_bad_signature',
+  'assertion_wrong_issuer',
+  'assertion_wrong_audience',
+  'assertion_missing_exp',
+  'assertion_expired',
+  'assertion_issued_in_future',
+  'assertion_not_yet_valid',
+  'assertion_lifetime_too_long',
+  'assertion_missing_jti',
+  'assertion_jti_too_long',
+  'assertion_replayed',
+] as const satisfies readonly AuthenticationFailureReason[]
+
+const KEY_SOURCE_FAILURES = [
+  'timeout',
+  'network',
+  'aborted',
+  'http_status',
+  'redirect',
+  'too_large',
+  'invalid_json',
+  'invalid_shape',
+  'issuer_mismatch',
+  'no_usable_keys',
+] as const satisfies readonly KeySourceFailureReason[]
+
+const KEY_STATES = [
+  'active',
+  'next',
+  'retired',
+  'other',
+] as const satisfies readonly SigningKeyState[]
+
+/**
+ * The vocabularies of the issuer's labels; `authentication_outcome`, `revocation_outcome` and
+ * `jwks_outcome` are the `outcome` label of their metric.
+ */
+export type IssuerLabel =
+  | 'grant_type'
+  | 'outcome'
+  | 'method'
+  | 'authentication_outcome'
+  | 'reason'
+  | 'limiter'
+  | 'store'
+  | 'revocation_outcome'
+  | 'active'
+  | 'state'
+  | 'jwks_outcome'
+
+/** The values each label can take; anything else becomes `other`, nothing becomes `none`. */
+export const ISSUER_LABEL_VALUES: Readonly<Record<IssuerLabel, readonly string[]>> = Object.freeze({
+  grant_type: ['client_credentials', 'other', NONE_LABEL],
+  outcome: OUTCOMES satisfies Exhaustive<IssuerOutcome, typeof OUTCOMES>,
+  method: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', NONE_LABEL],
+  authentication_outcome: ['success', 'failure'],
+  reason: [
+    ...(AUTHENTICATION_FAILURE_REASONS satisfies Exhaustive<
+      AuthenticationFailureReason,
+      typeof AUTHENTICATION_FAILURE_REASONS
+    >),
+    NONE_LABEL,
+  ],
+  limiter: ['failures', 'issuance'],
+  store: ['client_store', 'denylist', 'rate_limit', 'replay_store'],
+  revocation_outcome: ['revoked', 'ignored', ...OUTCOMES.filter((o) => o !== 'success')],
+  active: ['true', 'false', NONE_LABEL],
+  state: KEY_STATES satisfies Exhaustive<SigningKeyState, typeof KEY_STATES>,
+  jwks_outcome: [
+    'success',
+    ...(KEY_SOURCE_FAILURES satisfies Exhaustive<
+      KeySourceFailureReason,
+      typeof KEY_SOURCE_FAILURES
+    >),
+  ],
+})
+
+/** The vocabulary of `label`, as a set. @internal */
+export function vocabularyOf(label: IssuerLabel): ReadonlySet<string> {
+  return new Set(ISSUER_LABEL_VALUES[label])
+}
+
+const OUTCOME = vocabularyOf('outcome')
+const GRANT_TYPE = vocabularyOf('grant_type')
+const METHOD = vocabularyOf('method')
+const REASON = vocabularyOf('reason')
+const LIMITER = vocabularyOf('limiter')
+const STORE = vocabularyOf('store')
+const JWKS_OUTCOME = vocabularyOf('jwks_outcome')
+
+/** The issuer's metric set: definitions and the gauge reader. @internal */
+export const ISSUER_METRIC_SET: MetricSet<IssuerMetricKey> = Object.freeze({
+  metrics: ISSUER_METRICS,
+  gauges: Object.freeze({ signingKeys: readSigningKeys }),
+})
+
+function readSigningKeys(): GaugeReading[] {
+  const totals: Record<SigningKeyState, number> = { active: 0, next: 0, retired: 0, other: 0 }
+  for (const { signingKeys } of collectSnapshots<IssuerSnapshot>(ISSUER_CHANNELS.snapshot)) {
+    for (const state of KEY_STATES) totals[state] += signingKeys[state]
+  }
+  return KEY_STATES.map((state) => ({ labels: { state }, value: totals[state] }))
+}
+
+/**
+ * Subscribes to the issuer's channels and records every metric of {@link ISSUER_METRICS} on
+ * `recorder`; returns the function that unsubscribes. Every label value goes through its
+ * vocabulary (a message published by anyone else cannot add a series), and a client id only
+ * through `clientLabel`.
+ *
+ * @internal
+ */
+export function subscribeIssuerMetrics(
+  recorder: MetricRecorder<IssuerMetricKey>,
+  clientLabel: ClientIdLabel | undefined,
+): () => void {
+  const client = (id: string | undefined): Record<string, string> =>
+    clientLabel === undefined ? {} : { client_id: clientLabel(id) }
+  return subscribeChannels({
+    [ISSUER_CHANNELS.event]: (raw) => {
+      const event = raw as IssuerEvent
+      switch (event.type) {
+        case 'rate_limited':
+          recorder.record(
+            'rateLimited',
+            { limiter: boundedLabel(event.limiter, LIMITER), ...client(event.clientId) },
+            1,
+          )
+          break
+        case 'server_error': {
+          const store = unavailableStore(event.error)
+          if (store !== undefined) recorder.record('storeErrors', { store }, 1)
+          break
+        }
+        case 'client_jwks': {
+          const { detail } = event
+          if (detail.type === 'jwks_fetched') {
+            recorder.record('clientJwksFetches', { outcome: 'success' }, 1)
+          } else if (detail.type === 'jwks_fetch_failed') {
+            recorder.record(
+              'clientJwksFetches',
+              { outcome: boundedLabel(detail.reason, JWKS_OUTCOME) },
+              1,
+            )
+          }
+          break
+        }
+        case 'assertion_legacy_audience':
+          recorder.record('legacyAudience', client(event.clientId), 1)
+          break
+        // Counted from the request messages, which also see the requests that succeed.
+        case 'token_issued':
+        case 'token_revoked':
+        case 'authentication_failed':
+        case 'token_request_rejected':
+        default:
+          break
+      }
+    },
+    [ISSUER_CHANNELS.requestEnd]: (raw) => {
+      recordRequest(recorder, raw as IssuerRequestMessage, client)
+    },
+  })
+}
+
+function recordRequest(
+  recorder: MetricRecorder<IssuerMetricKey>,
+  message: IssuerRequestMessage,
+  client: (id: string | undefined) => Record<string, string>,
+): void {
+  const outcome = boundedLabel(message.outcome, OUTCOME)
+  const perClient = client(message.clientId)
+  if (message.authenticated) {
+    recorder.record(
+      'clientAuthentications',
+      {
+        method: boundedLabel(message.authMethod, METHOD),
+        outcome: 'success',
+        reason: NONE_LABEL,
+        ...perClient,
+      },
+      1,
+    )
+  } else if (message.outcome === 'invalid_client') {
+    recorder.record(
+      'clientAuthentications',
+      {
+        method: boundedLabel(message.authMethod, METHOD),
+        outcome: 'failure',
+        reason: boundedLabel(message.reason, REASON),
+        ...perClient,
+      },
+      1,
+    )
+  }
+  switch (message.route) {
+    case 'token': {
+      const grantType = boundedLabel(message.grantType, GRANT_TYPE)
+      recorder.record('tokenRequests', { grant_type: grantType, outcome, ...perClient }, 1)
+      const seconds = ((message.endTime ?? message.startTime) - message.startTime) / 1000
+      recorder.record('tokenRequestDuration', { outcome }, seconds)
+      break
+    }
+    case 'revocation': {
+      const result =
+        outcome === 'success' ? (message.revoked === true ? 'revoked' : 'ignored') : outcome
+      recorder.record('revocations', { outcome: result, ...perClient }, 1)
+      break
+    }
+    case 'introspection': {
+      const active = message.active === undefined ? NONE_LABEL : String(message.active === true)
+      recorder.record('introspections', { outcome, active, ...perClient }, 1)
+      break
+    }
+    default:
+      break
+  }
+}
+
+/** The store behind a 503, when a store (not a hook or a client's key set) was the cause. */
+function unavailableStore(error: unknown): string | undefined {
+  if (!isTokenError(error) || error.code !== 'temporarily_unavailable') return undefined
+  const { dependency } = error as TemporarilyUnavailableError
+  return STORE.has(dependency) ? dependency : undefined
+}

@@ -1,0 +1,131 @@
+import { channel } from 'node:diagnostics_channel'
+import { readFileSync } from 'node:fs'
+import { prometheusName } from '@ccflow/core'
+import { afterEach, describe, expect, it } from 'vitest'
+import { TemporarilyUnavailableError } from '../../src/errors.js'
+import {
+  ISSUER_LABEL_VALUES,
+  ISSUER_METRICS,
+  subscribeIssuerMetrics,
+  type IssuerMetricKey,
+} from '../../src/observability/issuer-metrics.js'
+import { ISSUER_CHANNELS } from '../../src/observability/channels.js'
+
+const recorded: [IssuerMetricKey, Record<string, string>, number][] = []
+const recorder = {
+  record(metric: IssuerMetricKey, labels: Record<string, string>, value: number) {
+    recorded.push([metric, { ...labels }, value])
+  },
+}
+let stop: () => void = () => undefined
+afterEach(() => {
+  stop()
+  recorded.length = 0
+})
+
+const publish = (name: string, message: unknown): void => channel(name).publish(message)
+
+describe('ISSUER_METRICS', () => {
+  it('names every metric ccflow.issuer.* with labels that have a vocabulary', () => {
+    for (const metric of Object.values(ISSUER_METRICS)) {
+      expect(metric.name).toMatch(/^ccflow\.issuer\.[a-z_.]+$/)
+      for (const label of metric.labels) {
+        const known = Object.keys(ISSUER_LABEL_VALUES).some(
+          (v) => v === label || v.endsWith(`_${label}`),
+        )
+        expect(known, label).toBe(true)
+      }
+    }
+  })
+})
+
+describe('the README', () => {
+  it('lists exactly these metrics, by both names', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+    const table = readme.slice(readme.indexOf('### Metrics'), readme.indexOf('### Labels'))
+    const rows = [...table.matchAll(/^\| `(ccflow_issuer_\w+)` +\| `(ccflow\.issuer\.[\w.]+)`/gm)]
+    expect(rows.map(([, prometheus, otel]) => [prometheus, otel])).toEqual(
+      Object.values(ISSUER_METRICS).map((metric) => [prometheusName(metric), metric.name]),
+    )
+  })
+})
+
+describe('subscribeIssuerMetrics', () => {
+  it('turns any value a foreign publisher makes up into other', () => {
+    stop = subscribeIssuerMetrics(recorder, undefined)
+    publish(ISSUER_CHANNELS.requestEnd, {
+      route: 'token',
+      startTime: 0,
+      endTime: 1000,
+      phases: [],
+      outcome: '/etc/passwd',
+      reason: 'x'.repeat(100),
+      grantType: 'urn:made-up',
+      authMethod: 'magic',
+      authenticated: true,
+      clientId: 'c-123',
+    })
+    publish(ISSUER_CHANNELS.event, { type: 'rate_limited', limiter: 'made-up', ip: undefined })
+    expect(recorded).toEqual([
+      ['clientAuthentications', { method: 'other', outcome: 'success', reason: 'none' }, 1],
+      ['tokenRequests', { grant_type: 'other', outcome: 'other' }, 1],
+      ['tokenRequestDuration', { outcome: 'other' }, 1],
+      ['rateLimited', { limiter: 'other' }, 1],
+    ])
+  })
+
+  it('times a message without an end time as 0 s', () => {
+    stop = subscribeIssuerMetrics(recorder, undefined)
+    publish(ISSUER_CHANNELS.requestEnd, {
+      route: 'token',
+      startTime: 5,
+      phases: [],
+      outcome: 'success',
+    })
+    expect(recorded).toContainEqual(['tokenRequestDuration', { outcome: 'success' }, 0])
+  })
+
+  it('counts a 503 only when a store caused it', () => {
+    stop = subscribeIssuerMetrics(recorder, undefined)
+    const event = (error: unknown) => ({ type: 'server_error', error, ip: undefined })
+    publish(ISSUER_CHANNELS.event, event(new TemporarilyUnavailableError('client_store')))
+    publish(ISSUER_CHANNELS.event, event(new TemporarilyUnavailableError('extra_claims')))
+    publish(ISSUER_CHANNELS.event, event(new Error('bug')))
+    expect(recorded).toEqual([['storeErrors', { store: 'client_store' }, 1]])
+  })
+
+  it('ignores a skipped client key and events that have no metric', () => {
+    stop = subscribeIssuerMetrics(recorder, undefined)
+    publish(ISSUER_CHANNELS.event, {
+      type: 'client_jwks',
+      jwksUri: 'https://client.example/jwks',
+      detail: {
+        type: 'jwks_key_skipped',
+        uri: 'https://client.example/jwks',
+        kid: 'k',
+        reason: 'x',
+      },
+    })
+    publish(ISSUER_CHANNELS.event, { type: 'token_issued', clientId: 'c', ip: undefined })
+    publish(ISSUER_CHANNELS.requestEnd, { route: 'made-up', phases: [], startTime: 0, endTime: 0 })
+    expect(recorded).toEqual([])
+  })
+
+  it('adds the client_id label through the allow-list only', () => {
+    stop = subscribeIssuerMetrics(recorder, (id) => (id === 'billing' ? id : 'other'))
+    publish(ISSUER_CHANNELS.event, {
+      type: 'assertion_legacy_audience',
+      clientId: 'billing',
+      ip: undefined,
+    })
+    publish(ISSUER_CHANNELS.event, {
+      type: 'assertion_legacy_audience',
+      clientId: 'x',
+      ip: undefined,
+    })
+    expect(recorded).toEqual([
+      ['legacyAudience', { client_id: 'billing' }, 1],
+      ['legacyAudience', { client_id: 'other' }, 1],
+    ])
+  })
+})
