@@ -2,12 +2,12 @@
  * The token server's configuration, read from the environment and two JSON files.
  * Every problem is a ConfigError naming the variable, file, record and field to fix.
  */
-import type { JsonWebKey } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import {
   type ClientStore,
-  type SigningKeyInput,
+  type SigningKeysInput,
   generateSigningKey,
+  importSigningKeys,
   jsonFileClientStore,
 } from '@ccflow/issuer'
 import * as env from '../shared/env.js'
@@ -21,8 +21,8 @@ export interface TokenServerConfig {
   issuer: string | undefined
   /** `CLIENTS_FILE`, read through the issuer's `jsonFileClientStore`. */
   clients: ClientStore
-  /** Private signing keys; the first signs. */
-  keys: SigningKeyInput[]
+  /** Private signing keys (a list or a JWK Set); the first signs. */
+  keys: SigningKeysInput
   accessTokenTtlSeconds: number | undefined
   trustProxy: env.TrustProxy
   /** `CCFLOW_SECRET_PEPPER`: the HMAC key the stored hashes were made with, if any. */
@@ -36,7 +36,6 @@ export interface TokenServerConfig {
   warnings: string[]
 }
 
-const SIGNING_ALGS = new Set(['RS256', 'PS256', 'ES256'])
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 
 /**
@@ -72,7 +71,7 @@ export function loadTokenServerConfig(vars: env.Env): TokenServerConfig {
   const clientsFile = env.required(vars, 'CLIENTS_FILE', 'a JSON array of client records')
   const clients = openClientsFile(clientsFile, secretPepper, warnings)
   const keysFile = env.optional(vars, 'SIGNING_KEYS_FILE')
-  let keys: SigningKeyInput[]
+  let keys: SigningKeysInput
   if (keysFile === undefined) {
     const { kid, alg, privateKey } = generateSigningKey('RS256')
     keys = [{ kid, alg, privateKey }]
@@ -136,30 +135,17 @@ function openClientsFile(
 }
 
 /**
- * Reads `SIGNING_KEYS_FILE`: a private JWKS whose keys carry `kid` and `alg` (RS256, PS256 or
- * ES256, as `ccflow keygen` writes). The first key signs; the others are published so tokens they
- * signed still verify during a rotation.
+ * Reads `SIGNING_KEYS_FILE`: the private JWK Set that `ccflow keygen --out` writes, every key with
+ * `kid` and `alg` (RS256, PS256 or ES256). It is checked here with the issuer's own
+ * `importSigningKeys`, so a bad file stops the server at startup naming the file and the key. The
+ * first key signs; the others are published so tokens they signed still verify during a rotation.
  */
-function readSigningKeysFile(path: string): SigningKeyInput[] {
-  const jwks = readJson(path, 'SIGNING_KEYS_FILE') as { keys?: unknown } | null
-  const list = jwks?.keys
-  if (!Array.isArray(list) || list.length === 0) {
-    throw new env.ConfigError(`SIGNING_KEYS_FILE ${path} must be a JWKS: { "keys": [ ... ] }`)
+function readSigningKeysFile(path: string): SigningKeysInput {
+  const document = readJson(path, 'SIGNING_KEYS_FILE') as SigningKeysInput
+  try {
+    importSigningKeys(document)
+  } catch (err) {
+    throw new env.ConfigError(`SIGNING_KEYS_FILE ${path}: ${(err as Error).message}`)
   }
-  return list.map((jwk: unknown, index): SigningKeyInput => {
-    const where = `SIGNING_KEYS_FILE ${path}: key ${index + 1}`
-    if (typeof jwk !== 'object' || jwk === null) throw new env.ConfigError(`${where} must be a JWK`)
-    const { kid, alg, d } = jwk as { kid?: unknown; alg?: unknown; d?: unknown }
-    if (typeof kid !== 'string' || kid === '') {
-      throw new env.ConfigError(`${where} needs a "kid"`)
-    }
-    if (typeof alg !== 'string' || !SIGNING_ALGS.has(alg)) {
-      throw new env.ConfigError(`${where} needs "alg": "RS256", "PS256" or "ES256"`)
-    }
-    if (typeof d !== 'string') {
-      throw new env.ConfigError(`${where} is not a private key (no "d" member)`)
-    }
-    // No status: the issuer makes the first key active and publishes the others.
-    return { kid, alg: alg as 'RS256' | 'PS256' | 'ES256', privateKey: jwk as JsonWebKey }
-  })
+  return document
 }

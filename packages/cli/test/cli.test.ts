@@ -1,4 +1,5 @@
-import { createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto'
+import { createPublicKey, generateKeyPairSync } from 'node:crypto'
+import type { Jwk } from '@ccflow/core'
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import {
   createServer,
@@ -179,14 +180,15 @@ describe('ccflow keygen', () => {
       const result = await run(['keygen', '--alg', alg, '--kid', `k-${alg}`])
       expect(result.code).toBe(0)
       const { private: privateJwks, public: publicJwks } = JSON.parse(result.stdout) as {
-        private: { keys: (JsonWebKey & { kid: string; alg: string })[] }
-        public: { keys: (JsonWebKey & { kid: string })[] }
+        private: { keys: (Jwk & { kid: string; alg: string })[] }
+        public: { keys: (Jwk & { kid: string })[] }
       }
       const [privateKey] = privateJwks.keys
       expect(privateKey).toMatchObject({ kid: `k-${alg}`, alg })
       expect(privateKey?.d).toBeTypeOf('string')
       expect(publicJwks.keys[0]).not.toHaveProperty('d')
-      const keySet = importSigningKeys([{ kid: privateKey!.kid, alg, privateKey: privateKey! }])
+      // The private JWK Set is a valid `keys` option as it is.
+      const keySet = importSigningKeys(privateJwks as Parameters<typeof importSigningKeys>[0])
       expect(keySet.active.kid).toBe(`k-${alg}`)
     },
   )
@@ -198,6 +200,26 @@ describe('ccflow keygen', () => {
     expect(result.stdout).not.toContain('"d"')
     expect((await stat(file)).mode & 0o777).toBe(0o600)
     expect(JSON.parse(await readFile(file, 'utf8'))).toHaveProperty('keys.0.d')
+  })
+
+  it('writes a file that tokenEndpoint takes as its keys option as it is parsed', async () => {
+    const file = join(dir, 'signing-keys.json')
+    expect((await run(['keygen', '--alg', 'ES256', '--kid', 'k1', '--out', file])).code).toBe(0)
+    const app = express()
+    app.use(
+      tokenEndpoint({
+        issuer: 'http://127.0.0.1',
+        clients: staticClientStore([]),
+        keys: JSON.parse(await readFile(file, 'utf8')) as Parameters<typeof importSigningKeys>[0],
+      }),
+    )
+    const { server, url } = await listen(app)
+    try {
+      const jwks = (await (await fetch(`${url}/jwks.json`)).json()) as { keys: Jwk[] }
+      expect(jwks.keys.map((jwk) => [jwk.kid, jwk.alg])).toEqual([['k1', 'ES256']])
+    } finally {
+      server.close()
+    }
   })
 
   it('refuses to overwrite an existing key file', async () => {
@@ -249,8 +271,8 @@ describe('ccflow keygen --client', () => {
   })
 
   interface ClientKeyOutput {
-    private: JsonWebKey & { kid: string; alg: string; use: string }
-    public: { keys: (JsonWebKey & { kid: string; alg: string; use: string })[] }
+    private: Jwk & { kid: string; alg: string; use: string }
+    public: { keys: (Jwk & { kid: string; alg: string; use: string })[] }
   }
 
   it.each(['ES256', 'EdDSA', 'PS256', 'RS256'])(
@@ -296,7 +318,7 @@ describe('ccflow keygen --client', () => {
     expect(result.code).toBe(0)
     expect(result.stderr).toBe(`private JWK written to ${file}\n`)
     expect((await stat(file)).mode & 0o777).toBe(0o600)
-    const privateJwk = JSON.parse(await readFile(file, 'utf8')) as JsonWebKey & { kid: string }
+    const privateJwk = JSON.parse(await readFile(file, 'utf8')) as Jwk & { kid: string }
     expect(privateJwk).not.toHaveProperty('keys')
     expect(privateJwk).toMatchObject({ kty: 'EC', alg: 'ES256', use: 'sig' })
     expect(privateJwk.d).toBeTypeOf('string')
@@ -373,9 +395,7 @@ describe('ccflow assertion', () => {
     async (alg) => {
       const file = join(dir, `client-${alg}.jwk`)
       const generated = await run(['keygen', '--client', '--alg', alg, '--out', file])
-      const [publicJwk] = (
-        JSON.parse(generated.stdout) as { keys: (JsonWebKey & { kid: string })[] }
-      ).keys
+      const [publicJwk] = (JSON.parse(generated.stdout) as { keys: (Jwk & { kid: string })[] }).keys
       const result = await assertion({ key: file })
       expect(result.code).toBe(0)
       expect(result.stderr).toBe('')
@@ -773,14 +793,13 @@ describe('ccflow token --auth private_key_jwt', () => {
   let fake: { server: Server; url: string }
   let dir: string
   let keyFile: string
-  let publicJwk: JsonWebKey & { kid: string }
+  let publicJwk: Jwk & { kid: string }
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ccflow-cli-pkjwt-'))
     keyFile = join(dir, 'billing.jwk')
     const generated = await run(['keygen', '--client', '--kid', 'billing-1', '--out', keyFile])
-    publicJwk = (JSON.parse(generated.stdout) as { keys: (JsonWebKey & { kid: string })[] })
-      .keys[0]!
+    publicJwk = (JSON.parse(generated.stdout) as { keys: (Jwk & { kid: string })[] }).keys[0]!
     // Publishes RFC 8414 metadata for the issuer at any path and records every request.
     fake = await listen((req: never, res: never) => {
       const request = req as unknown as IncomingMessage
@@ -958,7 +977,7 @@ describe('ccflow --help', () => {
   })
 })
 
-function generateKeyJwk(): JsonWebKey {
+function generateKeyJwk(): Jwk {
   return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })
 }
 

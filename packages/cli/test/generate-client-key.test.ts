@@ -1,4 +1,5 @@
-import { createPrivateKey, createPublicKey, type JsonWebKey } from 'node:crypto'
+import { createPrivateKey, createPublicKey } from 'node:crypto'
+import type { Jwk } from '@ccflow/core'
 import { describe, expect, it } from 'vitest'
 import {
   CLIENT_KEY_ALGORITHMS,
@@ -69,7 +70,7 @@ describe('generateClientKey', () => {
 
 describe('jwkThumbprint', () => {
   it('matches the RSA example of RFC 7638 §3.1', () => {
-    const jwk: JsonWebKey = {
+    const jwk: Jwk = {
       kty: 'RSA',
       n:
         '0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECP' +
@@ -84,7 +85,7 @@ describe('jwkThumbprint', () => {
   })
 
   it('matches the Ed25519 example of RFC 8037 Appendix A.3', () => {
-    const jwk: JsonWebKey = {
+    const jwk: Jwk = {
       kty: 'OKP',
       crv: 'Ed25519',
       x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo',

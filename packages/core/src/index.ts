@@ -74,6 +74,18 @@ export type {
   JwsHeader,
   JwsHeaderPolicy,
 } from './jose/compact-jws.js'
+export type {
+  EcPrivateJwk,
+  EcPublicJwk,
+  Jwk,
+  JwkParameters,
+  OkpPrivateJwk,
+  OkpPublicJwk,
+  PrivateJwk,
+  PublicJwk,
+  RsaPrivateJwk,
+  RsaPublicJwk,
+} from './jose/jwk.js'
 export { defaultAlgorithmForKey, signJws, verifyJwsSignature } from './jose/signature.js'
 export { groupByKid } from './keys/group-by-kid.js'
 export { importJwks, keyFor, onlyKeyFor } from './keys/jwk-set.js'

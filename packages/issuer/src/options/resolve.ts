@@ -22,6 +22,7 @@ import { createEmitter, type IssuerEvent } from '../events.js'
 import { checkPepperOption } from '../clients/secrets.js'
 import {
   importSigningKeys,
+  signingKeyList,
   type SigningKeyInput,
   type SigningKeySet,
 } from '../tokens/signing-keys.js'
@@ -111,7 +112,8 @@ export function resolveOptions(input: TokenEndpointOptions): TokenEndpointConfig
 
   const issuer = checkIssuer(options.issuer)
   const clients = checkClients(options.clients)
-  const keySet = checkKeys(options.keys)
+  const keyList = checkKeyList(options.keys)
+  const keySet = checkKeys(keyList)
   const ttl = { min: 1, max: MAX_TTL_SECONDS }
   const maxAccessTokenTtlSeconds = checkInteger(
     options.maxAccessTokenTtlSeconds,
@@ -149,9 +151,7 @@ export function resolveOptions(input: TokenEndpointOptions): TokenEndpointConfig
   const revocation = checkRevocation(options.revocation)
   const introspection = checkBoolean(options.introspection, at('introspection'), d.introspection)
   const ownTokens =
-    revocation !== undefined || introspection
-      ? createOwnTokenChecker(options.keys, issuer)
-      : undefined
+    revocation !== undefined || introspection ? createOwnTokenChecker(keyList, issuer) : undefined
   const onEvent = checkFunction(options.onEvent, at('onEvent'))
   const emit = createEmitter(onEvent)
   const privateKeyJwt = resolvePrivateKeyJwtOptions(
@@ -246,12 +246,18 @@ function checkClients(value: unknown): ClientStore {
   return value as ClientStore
 }
 
-function checkKeys(value: unknown): SigningKeySet {
-  if (!Array.isArray(value) || value.length === 0) {
-    fail('keys', 'is required and must be a non-empty array of signing keys')
+function checkKeyList(value: unknown): readonly SigningKeyInput[] {
+  if (value === undefined) {
+    fail('keys', 'is required: a non-empty array of signing keys or a JWK Set { "keys": [...] }')
   }
+  return signingKeyList(value, (problem) =>
+    optionError(WHERE, 'keys', problem),
+  ) as readonly SigningKeyInput[]
+}
+
+function checkKeys(value: readonly SigningKeyInput[]): SigningKeySet {
   try {
-    return importSigningKeys(value as SigningKeyInput[])
+    return importSigningKeys(value)
   } catch (err) {
     const detail = err instanceof Error ? err.message : 'is invalid'
     throw new TypeError(`tokenEndpoint: option "keys": ${detail}`, { cause: err })

@@ -3,7 +3,7 @@ import type { PrivateKeyJwtOptions } from '../clients/assertion/assertion-option
 import type { Client, ClientStore } from '../clients/client-store.js'
 import type { DenylistStore } from '../revocation/denylist.js'
 import type { IssuerEvent } from '../events.js'
-import type { SigningKeyInput } from '../tokens/signing-keys.js'
+import type { SigningKeysInput } from '../tokens/signing-keys.js'
 
 // The public options of tokenEndpoint. Durations name their unit (CONTRIBUTING.md, "Options"):
 // `…Ms` milliseconds, `…Seconds` seconds; express-rate-limit's own `windowMs` already does.
@@ -93,8 +93,12 @@ export interface TokenEndpointOptions {
   issuer: string
   /** Where client records come from. */
   clients: ClientStore
-  /** Signing keys: exactly one `active`; `next` and `retired` keys are published in the JWKS. */
-  keys: readonly SigningKeyInput[]
+  /**
+   * Signing keys: a list, or a JWK Set such as the file `ccflow keygen --out` writes, parsed
+   * (`JSON.parse(readFileSync(file, 'utf8'))`). Exactly one key signs (the one marked `active`,
+   * else the first without a `status`); `next` and `retired` keys are only published in the JWKS.
+   */
+  keys: SigningKeysInput
   /**
    * Token lifetime in seconds when the client record sets none (1 to 86400).
    * @default TOKEN_ENDPOINT_DEFAULTS.accessTokenTtlSeconds (300; lowered to
