@@ -32,7 +32,7 @@ export interface TokenServerConfig {
    * in-process without.
    */
   redisUrl: string | undefined
-  /** Things the operator should know at startup (plain secrets, ephemeral key). */
+  /** Things the operator should know at startup (an empty clients file, an ephemeral key). */
   warnings: string[]
 }
 
@@ -40,8 +40,7 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 
 /**
  * Reads `HOST`, `PORT`, `ISSUER`, `CLIENTS_FILE`, `SIGNING_KEYS_FILE`, `ACCESS_TOKEN_TTL`,
- * `TRUST_PROXY`, `CCFLOW_SECRET_PEPPER` and `REDIS_URL`. Plain `client_secret` values are hashed
- * when CLIENTS_FILE is read, so the running server holds hashes only.
+ * `TRUST_PROXY`, `CCFLOW_SECRET_PEPPER` and `REDIS_URL`. CLIENTS_FILE holds hashes only.
  *
  * @throws {env.ConfigError} With a one-line message saying what to fix.
  */
@@ -69,7 +68,7 @@ export function loadTokenServerConfig(vars: env.Env): TokenServerConfig {
   }
   const redis = redisUrl(vars)
   const clientsFile = env.required(vars, 'CLIENTS_FILE', 'a JSON array of client records')
-  const clients = openClientsFile(clientsFile, secretPepper, warnings)
+  const clients = openClientsFile(clientsFile, warnings)
   const keysFile = env.optional(vars, 'SIGNING_KEYS_FILE')
   let keys: SigningKeysInput
   if (keysFile === undefined) {
@@ -112,18 +111,13 @@ function readJson(path: string, name: string): unknown {
 }
 
 /**
- * Opens `CLIENTS_FILE` with the issuer's own client store, so the file format is the package's
- * (see "Client records" in packages/issuer/README.md): a plain `client_secret` is hashed here
- * with the pepper, and its warnings join the startup warnings.
+ * Opens `CLIENTS_FILE` with the issuer's own client store, so the records are the package's one
+ * format (see "Client records" in packages/issuer/README.md); its warnings join the startup
+ * warnings.
  */
-function openClientsFile(
-  path: string,
-  secretPepper: string | undefined,
-  warnings: string[],
-): ClientStore {
+function openClientsFile(path: string, warnings: string[]): ClientStore {
   try {
     return jsonFileClientStore(path, {
-      ...(secretPepper === undefined ? {} : { secretPepper }),
       onWarning: (message) => warnings.push(`CLIENTS_FILE ${message}`),
     })
   } catch (err) {

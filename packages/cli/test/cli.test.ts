@@ -60,23 +60,41 @@ async function listen(
 }
 
 describe('ccflow secret', () => {
-  it('prints a new prefixed secret and an hmac-sha256 hash that verifies it', async () => {
-    const result = await run(['secret'])
+  it('prints the secrets entry first, then the prefixed secret it verifies', async () => {
+    const result = await run(['secret', '--id', 'k1'])
     expect(result.code).toBe(0)
-    const secret = /client_secret\s+(\S+)/.exec(result.stdout)?.[1]
-    const hash = /client_secret_hash\s+(\S+)/.exec(result.stdout)?.[1]
-    expect(secret).toMatch(/^ccs_[A-Za-z0-9-]+_[A-Za-z0-9_-]{43}$/)
-    expect(hash).toMatch(/^\$hmac-sha256\$/)
-    expect(await verifyClientSecret(secret!, hash!)).toBe(true)
+    const [first, second] = result.stdout.split('\n')
+    const entry = JSON.parse(/^secrets entry\s+(\{.*\})$/.exec(first ?? '')?.[1] ?? '') as {
+      id: string
+      hash: string
+    }
+    const secret = /^client_secret\s+(\S+)$/.exec(second ?? '')?.[1] ?? ''
+    expect(Object.keys(entry)).toEqual(['id', 'hash'])
+    expect(entry.id).toBe('k1')
+    expect(entry.hash).toMatch(/^\$hmac-sha256\$/)
+    expect(secret).toMatch(/^ccs_k1_[A-Za-z0-9_-]{43}$/)
+    expect(await verifyClientSecret(secret, entry.hash)).toBe(true)
+    expect(result.stdout).not.toContain('client_secret_hash')
   })
 
-  it('prints one JSON object with the secret and its secrets entry when --json is given', async () => {
+  it('prints an entry that a client record takes as it is, in its secrets', async () => {
+    const result = await run(['secret', '--id', 'k1'])
+    const entry = JSON.parse(/^secrets entry\s+(\{.*\})$/m.exec(result.stdout)?.[1] ?? '') as {
+      id: string
+      hash: string
+    }
+    const record = { client_id: 'c', scope: 's', audiences: ['https://api'], secrets: [entry] }
+    expect(validateClient(record).secrets).toEqual([entry])
+  })
+
+  it('prints one JSON object, the secrets entry first, when --json is given', async () => {
     const result = await run(['secret', '--json', '--id', 'k2026'])
     expect(result.code).toBe(0)
     const parsed = JSON.parse(result.stdout) as {
       client_secret: string
       secret: { id: string; hash: string }
     }
+    expect(Object.keys(parsed)).toEqual(['secret', 'client_secret'])
     expect(parsed.secret.id).toBe('k2026')
     expect(parsed.client_secret.startsWith('ccs_k2026_')).toBe(true)
     expect(await verifyClientSecret(parsed.client_secret, parsed.secret.hash)).toBe(true)

@@ -10,7 +10,7 @@ import {
   readClientFile,
   resolveClientFileOptions,
 } from './client-file.js'
-import { CLIENT_KEYS, unknownKey } from './client-keys.js'
+import { CLIENT_KEYS, unknownKey, unknownRecordField } from './client-keys.js'
 import { isSecretHash, isSecretId } from './secrets.js'
 import type { ClientAuthMethod } from '../events.js'
 
@@ -144,7 +144,7 @@ export function validateClient(value: unknown, where = 'client'): Client {
   }
   const at = `${where} (client_id ${JSON.stringify(clientId)})`
   for (const key of Object.keys(value)) {
-    if (!CLIENT_KEYS.has(key)) throw new TypeError(`${at}: ${unknownKey(key, CLIENT_KEYS)}`)
+    if (!CLIENT_KEYS.has(key)) throw new TypeError(`${at}: ${unknownRecordField(key)}`)
   }
 
   const scope = checkScope(value.scope, `${at}.scope`)
@@ -254,15 +254,10 @@ export function staticClientStore(clients: readonly Client[]): ClientStore {
 }
 
 /**
- * A client store read from a JSON file holding an array of client records.
- *
- * The file holds canonical records (as {@link validateClient} checks them) or uses the file's
- * RFC 7591-style shorthands: `audience` (a string or an array) for `audiences`,
- * `client_secret_hash` with an optional `client_secret_id` (default `'default'`) for a
- * one-secret `secrets`, and, for demos only, a plaintext `client_secret`, hashed when the file
- * is loaded (HMAC-SHA-256 keyed with `secretPepper` for a generated `ccs_…` secret, scrypt for
- * any other) with a warning. A record gives exactly one of `secrets`, `client_secret_hash` and
- * `client_secret`; any other field is an error that names it.
+ * A client store read from a JSON file holding an array of client records, in the one record
+ * format {@link validateClient} checks (`client_id`, `scope`, `audiences`,
+ * `secrets: [{ id, hash }]`, …): the file has no format of its own. A field of another format
+ * (`audience`, `client_secret_hash`, `client_secret`) is an error that says where its value goes.
  *
  * The file is read and checked synchronously at creation, so a bad file stops the app at startup
  * with the path and the field. `reload()` re-reads it (for example on `SIGHUP`); when the new
@@ -271,7 +266,7 @@ export function staticClientStore(clients: readonly Client[]): ClientStore {
  *
  * @example
  * ```ts
- * const clients = jsonFileClientStore('/etc/ccflow/clients.json', { secretPepper })
+ * const clients = jsonFileClientStore('/etc/ccflow/clients.json')
  * process.on('SIGHUP', () => clients.reload().catch((err) => console.error(err)))
  * ```
  * @throws {TypeError} When an option is invalid, or the file is not valid JSON, not an array, or
@@ -307,7 +302,7 @@ function parseClientFile(
   path: string,
   file: ClientFileSettings,
 ): Map<string, Client> {
-  const { records, warnings } = readClientFile(text, path, file)
+  const { records, warnings } = readClientFile(text, path)
   const map = buildMap(records, path)
   for (const warning of warnings) file.onWarning(warning)
   return map

@@ -1,12 +1,5 @@
 import { optionError } from '@ccflow/core'
-import {
-  type ScryptOptions,
-  createHmac,
-  randomBytes,
-  scrypt,
-  scryptSync,
-  timingSafeEqual,
-} from 'node:crypto'
+import { type ScryptOptions, createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 
 /** The public prefix of every generated client secret. */
 const SECRET_PREFIX = 'ccs_'
@@ -118,25 +111,6 @@ export async function hashClientSecret(
     salt,
     await scryptAsync(secret, salt, SCRYPT_KEY_BYTES, SCRYPT_LN, SCRYPT_R, SCRYPT_P),
   )
-}
-
-/**
- * {@link hashClientSecret} without a promise, for a client file that is loaded synchronously at
- * startup. Its scrypt blocks the event loop (about 0.1 s per secret), so use it only there.
- *
- * @internal
- * @throws {TypeError} As {@link hashClientSecret} does, naming `where`.
- */
-export function hashClientSecretSync(
-  secret: string,
-  options: { pepper?: string | undefined },
-  where: string,
-): string {
-  const { algorithm, pepper } = prepareHash(secret, options, where)
-  if (algorithm === 'hmac-sha256') return hmacHash(secret, pepper)
-  const salt = randomBytes(SCRYPT_SALT_BYTES)
-  const params = scryptOptions(SCRYPT_LN, SCRYPT_R, SCRYPT_P)
-  return scryptPhc(salt, scryptSync(secret, salt, SCRYPT_KEY_BYTES, params))
 }
 
 /**

@@ -4,7 +4,6 @@ import {
   checkPepper,
   generateClientSecret,
   hashClientSecret,
-  hashClientSecretSync,
   isSecretHash,
   parseSecretId,
   UNMATCHABLE_SECRET_HASH,
@@ -120,32 +119,6 @@ describe('hashClientSecret', () => {
   it('throws a TypeError naming an unknown algorithm', async () => {
     await expect(hashClientSecret('x', { algorithm: 'md5' as 'scrypt' })).rejects.toThrow(
       /algorithm/,
-    )
-  })
-})
-
-describe('hashClientSecretSync', () => {
-  it('makes the hmac-sha256 hash hashClientSecret makes for a generated secret', async () => {
-    const { secret } = generateClientSecret()
-    expect(hashClientSecretSync(secret, { pepper: PEPPER }, 'file')).toBe(
-      await hashClientSecret(secret, { pepper: PEPPER }),
-    )
-  })
-
-  it('makes a salted scrypt PHC string that verifies for a human-chosen secret', async () => {
-    const hash = hashClientSecretSync('correct horse battery staple', {}, 'file')
-    expect(hash).toMatch(/^\$scrypt\$ln=15,r=8,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/)
-    expect(hashClientSecretSync('correct horse battery staple', {}, 'file')).not.toBe(hash)
-    expect(await verifyClientSecret('correct horse battery staple', hash)).toBe(true)
-  })
-
-  it('throws a TypeError naming where the secret came from', () => {
-    expect(() =>
-      hashClientSecretSync('x'.repeat(1025), {}, 'clients.json[0].client_secret'),
-    ).toThrow(
-      new TypeError(
-        'clients.json[0].client_secret: secret must be a non-empty string of at most 1024 characters',
-      ),
     )
   })
 })
