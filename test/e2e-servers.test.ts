@@ -3,8 +3,16 @@ import { once } from 'node:events'
 import { Agent, request as httpRequest } from 'node:http'
 import { resolve } from 'node:path'
 import { promisify } from 'node:util'
-import { generateClientSecret, hashClientSecret } from '@ccflow/issuer'
-import { decodeProtectedHeader } from 'jose'
+import { readFileSync } from 'node:fs'
+import {
+  generateClientSecret,
+  hashClientSecret,
+  jsonFileClientStore,
+  type SigningKeysInput,
+  tokenEndpoint,
+} from '@ccflow/issuer'
+import express from 'express'
+import { createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose'
 import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTokenServerApp } from '../examples/token-server/app.js'
@@ -287,6 +295,45 @@ describe.skipIf(ON_EXPRESS_4)(
           alg: 'ES256',
         })
       }
+    })
+
+    it('follows the issuer Quick start: keygen file and secrets entry straight into tokenEndpoint', async () => {
+      // Step 1, as printed: the key file, then the human output of `ccflow secret`.
+      const keysFile = resolve(dir.path, 'quick-start-keys.json')
+      await ccflow('keygen', '--alg', 'ES256', '--out', keysFile)
+      const printed = await ccflow('secret', '--id', 'k1')
+      const entry = /^secrets entry\s+(\{.*\})$/m.exec(printed)?.[1] ?? ''
+      const secret = /^client_secret\s+(\S+)$/m.exec(printed)?.[1] ?? ''
+      // Step 2: the entry pasted into the record's secrets.
+      const clientsFile = dir.file('quick-start-clients.json', [
+        {
+          client_id: 'billing',
+          scope: 'invoices:read',
+          audiences: ['https://api.example.com/invoices'],
+          secrets: [JSON.parse(entry) as unknown],
+        },
+      ])
+      // Step 3: the options as the Quick start writes them.
+      const app = express()
+      app.use(
+        tokenEndpoint({
+          issuer: 'http://127.0.0.1',
+          clients: jsonFileClientStore(clientsFile),
+          keys: JSON.parse(readFileSync(keysFile, 'utf8')) as SigningKeysInput,
+        }),
+      )
+      const res = await request(app)
+        .post('/token')
+        .auth('billing', secret)
+        .type('form')
+        .send({ grant_type: 'client_credentials' })
+      expect(res.status).toBe(200)
+      const jwks = createLocalJWKSet((await request(app).get('/jwks.json')).body as JSONWebKeySet)
+      const { payload } = await jwtVerify(body(res).access_token as string, jwks, {
+        issuer: 'http://127.0.0.1',
+        audience: 'https://api.example.com/invoices',
+      })
+      expect(payload.client_id).toBe('billing')
     })
   },
 )
