@@ -320,6 +320,8 @@ describe.skipIf(ON_EXPRESS_4)(
           issuer: 'http://127.0.0.1',
           clients: jsonFileClientStore(clientsFile),
           keys: JSON.parse(readFileSync(keysFile, 'utf8')) as SigningKeysInput,
+          // Not set here: undefined means no pepper, as `ccflow secret` made the hash.
+          secretPepper: process.env.CCFLOW_QUICK_START_PEPPER,
         }),
       )
       const res = await request(app)

@@ -88,7 +88,7 @@ export interface ImportJwksOptions {
    * are listed, and skipped when none is. Ed25519 keys are imported only when `EdDSA` is listed.
    * @default SUPPORTED_ALGORITHMS (RS256–RS512, PS256–PS512, ES256–ES512)
    */
-  algorithms?: ReadonlySet<string> | readonly string[]
+  algorithms?: ReadonlySet<string> | readonly string[] | undefined
 }
 
 /**

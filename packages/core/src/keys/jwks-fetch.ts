@@ -31,7 +31,7 @@ export class KeySourceFetchError extends Error {
   constructor(
     reason: KeySourceFailureReason,
     message: string,
-    options?: { cause?: unknown; status?: number },
+    options?: { cause?: unknown; status?: number | undefined },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.reason = reason

@@ -51,7 +51,7 @@ export type SecretHashAlgorithm = 'hmac-sha256' | 'scrypt'
  * @throws {TypeError} When `secretId` is not 1–32 characters of `[A-Za-z0-9-]`.
  * @see RFC 6749 §2.3.1 (client password), RFC 6749 §10.10 (credential guessing)
  */
-export function generateClientSecret(options: { secretId?: string } = {}): {
+export function generateClientSecret(options: { secretId?: string | undefined } = {}): {
   secretId: string
   secret: string
 } {
@@ -102,7 +102,7 @@ export function parseSecretId(secret: string): string | undefined {
  */
 export async function hashClientSecret(
   secret: string,
-  options: { algorithm?: SecretHashAlgorithm; pepper?: string } = {},
+  options: { algorithm?: SecretHashAlgorithm | undefined; pepper?: string | undefined } = {},
 ): Promise<string> {
   const { algorithm, pepper } = prepareHash(secret, options, 'hashClientSecret')
   if (algorithm === 'hmac-sha256') return hmacHash(secret, pepper)
@@ -126,7 +126,7 @@ export async function hashClientSecret(
 export async function verifyClientSecret(
   secret: string,
   storedHash: string,
-  options: { pepper?: string } = {},
+  options: { pepper?: string | undefined } = {},
 ): Promise<boolean> {
   const pepper = checkPepper(options.pepper, 'verifyClientSecret')
   if (typeof secret !== 'string' || secret.length > MAX_SECRET_LENGTH) return false
@@ -270,7 +270,7 @@ function scryptOptions(ln: number, r: number, p: number): ScryptOptions {
 /** Checks the input of a hash and picks the algorithm: HMAC for a generated secret, else scrypt. */
 function prepareHash(
   secret: string,
-  options: { algorithm?: SecretHashAlgorithm; pepper?: string | undefined },
+  options: { algorithm?: SecretHashAlgorithm | undefined; pepper?: string | undefined },
   where: string,
 ): { algorithm: SecretHashAlgorithm; pepper: string | undefined } {
   if (typeof secret !== 'string' || secret.length === 0 || secret.length > MAX_SECRET_LENGTH) {

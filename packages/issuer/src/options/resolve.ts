@@ -40,12 +40,11 @@ import {
   TOKEN_ENDPOINT_DEFAULTS,
   TOKEN_ENDPOINT_OPTIONS,
 } from './defaults.js'
-import type {
-  IssuanceLimiterOptions,
-  LimiterOptions,
-  RevocationSettings,
-  TokenEndpointOptions,
-} from './types.js'
+import type { Options as RateLimitOptions } from 'express-rate-limit'
+import type { LimiterOptions, RevocationSettings, TokenEndpointOptions } from './types.js'
+
+/** The limiter options that were given a value (none is `undefined`). */
+type GivenLimiterOptions = Partial<Pick<RateLimitOptions, keyof LimiterOptions>>
 
 /** The checked, frozen configuration the router is built from. @internal */
 export interface TokenEndpointConfig {
@@ -64,8 +63,8 @@ export interface TokenEndpointConfig {
   readonly jwksMaxAgeSeconds: number
   readonly scopesSupported: readonly string[] | undefined
   readonly rateLimit: Readonly<{
-    failures: Readonly<LimiterOptions> | false
-    issuance: Readonly<IssuanceLimiterOptions> | false
+    failures: Readonly<GivenLimiterOptions> | false
+    issuance: Readonly<Omit<GivenLimiterOptions, 'keyGenerator' | 'ipv6Subnet'>> | false
   }>
   readonly revocation: Readonly<RevocationSettings> | undefined
   readonly introspection: boolean
@@ -336,7 +335,7 @@ function checkLimiter(
   value: unknown,
   name: string,
   table: Readonly<Record<string, true>>,
-): Readonly<LimiterOptions> | false {
+): Readonly<GivenLimiterOptions> | false {
   if (value === false) return false
   if (value === undefined) return Object.freeze({})
   const v: LimiterOptions = checkObject(value, WHERE, name, 'an object or false')
@@ -355,7 +354,10 @@ function checkLimiter(
   if (v.store !== undefined && !isStore(v.store)) {
     fail(`${name}.store`, 'must be an express-rate-limit Store')
   }
-  return Object.freeze({ ...v })
+  // An option set to undefined is not given: spread over the limiter's defaults, it would
+  // replace them (and express-rate-limit would fall back to its own, such as a limit of 5).
+  const given = Object.entries(v).filter(([, option]) => option !== undefined)
+  return Object.freeze(Object.fromEntries(given) as GivenLimiterOptions)
 }
 
 function isStore(value: unknown): boolean {

@@ -74,6 +74,28 @@ describe('validateClient', () => {
     expect(client).not.toHaveProperty('disabled')
   })
 
+  it('treats optional fields set to undefined as absent', () => {
+    const optional = [
+      'client_name',
+      'default_scope',
+      'token_endpoint_auth_method',
+      'grant_types',
+      'default_audience',
+      'access_token_ttl',
+      'disabled',
+      'introspection',
+      'jwks',
+      'jwks_uri',
+      'token_endpoint_auth_signing_alg',
+      'max_assertion_lifetime',
+    ]
+    const withUndefined = record(Object.fromEntries(optional.map((field) => [field, undefined])))
+    const secret = { id: 'k1', hash: HMAC_HASH, expires_at: undefined }
+    expect(validateClient({ ...withUndefined, secrets: [secret] })).toStrictEqual(
+      validateClient(record()),
+    )
+  })
+
   it('names the unknown key and the client in the error, with the field it resembles', () => {
     expect(() => validateClient(record({ audiances: ['x'] }), 'clients[3]')).toThrow(
       new TypeError(

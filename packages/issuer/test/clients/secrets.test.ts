@@ -31,7 +31,8 @@ describe('generateClientSecret', () => {
     }
   })
 
-  it('generates a random secret id when none is given', () => {
+  it('generates a random secret id when none is given, or secretId is undefined', () => {
+    expect(generateClientSecret({ secretId: undefined }).secretId).toMatch(/^[0-9a-f]{12}$/)
     const a = generateClientSecret()
     const b = generateClientSecret()
     expect(a.secretId).toMatch(/^[0-9a-f]{12}$/)
@@ -94,6 +95,15 @@ describe('hashClientSecret', () => {
     const a = await hashClientSecret('same secret', { algorithm: 'scrypt' })
     const b = await hashClientSecret('same secret', { algorithm: 'scrypt' })
     expect(a).not.toBe(b)
+  })
+
+  it('treats pepper and algorithm set to undefined as not given', async () => {
+    const { secret } = generateClientSecret()
+    expect(await hashClientSecret(secret, { pepper: undefined, algorithm: undefined })).toBe(
+      await hashClientSecret(secret),
+    )
+    const hash = await hashClientSecret(secret)
+    expect(await verifyClientSecret(secret, hash, { pepper: undefined })).toBe(true)
   })
 
   it('keys the hmac with the pepper', async () => {

@@ -426,6 +426,10 @@ describe('generateSigningKey', () => {
     expect(keySet.jwks.keys).toEqual([key.publicJwk])
   })
 
+  it('names the key by its thumbprint when kid is set to undefined', () => {
+    expect(generateSigningKey('ES256', { kid: undefined }).kid).toMatch(/^[A-Za-z0-9_-]{43}$/)
+  })
+
   it('refuses HS256 and an unsafe kid', () => {
     expect(() => generateSigningKey('HS256' as 'ES256')).toThrow(TypeError)
     expect(() => generateSigningKey('ES256', { kid: 'a b' })).toThrow(TypeError)
