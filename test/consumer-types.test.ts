@@ -159,3 +159,260 @@ describe.skipIf(ON_EXPRESS_4)(
     })
   },
 )
+
+// The Quick start option shapes, compiled as a new user's `tsc --init` project compiles them:
+// exactOptionalPropertyTypes on (so `process.env.X` must be accepted where an option is
+// optional), skipLibCheck off (so every shipped .d.ts is checked, and a type that resolves to
+// nothing is an error instead of a silent `any`).
+const quickStart = `import express from 'express'
+import { readFileSync } from 'node:fs'
+import {
+  generateClientSecret,
+  generateSigningKey,
+  hashClientSecret,
+  jsonFileClientStore,
+  staticClientStore,
+  tokenEndpoint,
+  type Jwk,
+  type SigningKeyInput,
+  type SigningKeysInput,
+  type TokenEndpointOptions,
+} from '@ccflow/issuer'
+import {
+  createTokenVerifier,
+  requireScopes,
+  requireToken,
+  type StaticKeyInput,
+  type TokenVerifierOptions,
+} from '@ccflow/guard'
+
+/** true only for \`any\`, the type a key option must never become. */
+type IsAny<T> = 0 extends 1 & T ? true : false
+export const notAny: [
+  IsAny<SigningKeyInput>,
+  IsAny<SigningKeysInput>,
+  IsAny<TokenEndpointOptions['keys']>,
+  IsAny<Jwk>,
+  IsAny<StaticKeyInput>,
+  IsAny<TokenVerifierOptions['keys']>,
+] = [false, false, false, false, false, false]
+
+const app = express()
+app.set('trust proxy', 1)
+app.use(
+  tokenEndpoint({
+    issuer: 'https://auth.example.com',
+    clients: jsonFileClientStore('clients.json'),
+    keys: JSON.parse(readFileSync('signing-keys.json', 'utf8')),
+    secretPepper: process.env.CCFLOW_SECRET_PEPPER,
+    accessTokenTtlSeconds: process.env.TTL === undefined ? undefined : Number(process.env.TTL),
+  }),
+)
+app.use(
+  '/pem',
+  tokenEndpoint({
+    issuer: 'https://auth.example.com/pem',
+    clients: staticClientStore([
+      {
+        client_id: 'billing',
+        client_name: process.env.CLIENT_NAME,
+        scope: 'invoices:read',
+        audiences: ['https://api.example.com/invoices'],
+        secrets: [{ id: 'k1', hash: '$hmac-sha256$...', expires_at: undefined }],
+      },
+    ]),
+    keys: [{ kid: '2025-06', alg: 'ES256', privateKey: readFileSync('es256.pem', 'utf8') }],
+    rateLimit: { failures: { limit: undefined }, issuance: false },
+    paths: { token: process.env.TOKEN_PATH },
+  }),
+)
+const key = generateSigningKey('ES256', { kid: process.env.KID })
+const fromFile: SigningKeysInput = { keys: [key.privateJwk] }
+app.use('/dev', tokenEndpoint({ issuer: 'https://a.example', clients: staticClientStore([]), keys: [key] }))
+app.use('/file', tokenEndpoint({ issuer: 'https://b.example', clients: staticClientStore([]), keys: fromFile }))
+app.use(
+  '/wrong',
+  tokenEndpoint({
+    issuer: 'https://c.example',
+    clients: staticClientStore([]),
+    // @ts-expect-error -- a number is not a private key
+    keys: [{ kid: 'k1', alg: 'ES256', privateKey: 12345 }],
+  }),
+)
+
+const publicJwk: Jwk = key.publicJwk
+app.use(
+  '/api',
+  requireToken({
+    issuer: 'https://auth.example.com',
+    audience: 'https://api.example.com',
+    jwksUri: process.env.JWKS_URI,
+    discover: process.env.JWKS_URI === undefined ? true : undefined,
+    jwks: { timeoutMs: undefined },
+    tokenLocations: { body: undefined },
+  }),
+)
+app.get('/api/reports', requireScopes('reports:read'), (req, res) => {
+  res.json({ client: req.auth?.clientId, scopes: req.auth?.scopes })
+})
+export const verifier = createTokenVerifier({
+  issuer: 'https://auth.example.com',
+  audience: 'https://api.example.com',
+  keys: [publicJwk, { key: publicJwk, kid: process.env.KID }],
+  // @ts-expect-error -- a number is not a verification key
+  algorithms: [12345],
+})
+
+const { secretId, secret } = generateClientSecret({ secretId: process.env.SECRET_ID })
+export const entry = hashClientSecret(secret, { pepper: process.env.CCFLOW_SECRET_PEPPER }).then(
+  (hash) => ({ id: secretId, hash }),
+)
+app.listen(3000)
+`
+
+// The CommonJS declarations (dist/cjs), loaded with require as a CommonJS app does.
+const quickStartRequire = `import issuer = require('@ccflow/issuer')
+import guard = require('@ccflow/guard')
+
+const endpoint = issuer.tokenEndpoint({
+  issuer: 'https://auth.example.com',
+  clients: issuer.jsonFileClientStore('clients.json'),
+  keys: [issuer.generateSigningKey('ES256').privateJwk],
+  secretPepper: process.env.CCFLOW_SECRET_PEPPER,
+})
+const api = guard.requireToken({
+  issuer: 'https://auth.example.com',
+  audience: 'https://api.example.com',
+  jwksUri: process.env.JWKS_URI,
+})
+// @ts-expect-error -- a number is not a private key
+const wrong: issuer.SigningKeyInput = { kid: 'k1', alg: 'ES256', privateKey: 12345 }
+export = { endpoint, api, wrong }
+`
+
+interface Toolchain {
+  /** The `typescript` package folder. */
+  typescript: string
+  /** The `@types/node` package folder. */
+  nodeTypes: string
+}
+
+const toolchainsDir = resolve(ROOT, 'test/toolchains/node_modules')
+const version = (dir: string): string =>
+  (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version
+const repositoryNodeTypes = locate('@types/node', resolve(ROOT, 'test'))!
+// The oldest supported: TypeScript 5.0 (the first with `verbatimModuleSyntax`, which `tsc --init`
+// now sets) with the @types/node of Node 20, our oldest Node. The newest: what the npm registry
+// served when this was written (bump test/toolchains/package.json to follow it).
+// (The repository's own TypeScript, between the two, compiles the packages and the tests above.)
+const TOOLCHAINS: Record<string, Toolchain> = {
+  oldest: { typescript: join(toolchainsDir, 'typescript-oldest'), nodeTypes: repositoryNodeTypes },
+  newest: {
+    typescript: join(toolchainsDir, 'typescript-newest'),
+    nodeTypes: realpathSync(join(toolchainsDir, 'types-node-newest')),
+  },
+}
+
+describe.skipIf(ON_EXPRESS_4)(
+  'the built type declarations under tsc --init settings (e2e-express5 only)',
+  () => {
+    const dirs: string[] = []
+    afterAll(() => {
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+    })
+
+    /** An app outside the repository with the packages, Express and this toolchain's Node types. */
+    function appWith(toolchain: Toolchain, files: Record<string, string>): string {
+      const dir = mkdtempSync(join(tmpdir(), 'ccflow-toolchain-'))
+      dirs.push(dir)
+      const link = (target: string, name: string): void => {
+        mkdirSync(dirname(join(dir, 'node_modules', name)), { recursive: true })
+        symlinkSync(target, join(dir, 'node_modules', name), 'dir')
+      }
+      for (const name of PUBLISHED) link(resolve(ROOT, 'packages', name), `@ccflow/${name}`)
+      const testDir = resolve(ROOT, 'test')
+      for (const name of ['express', '@types/express']) link(locate(name, testDir)!, name)
+      link(toolchain.nodeTypes, '@types/node')
+      for (const [name, at] of typesInstalledWithPackages()) {
+        if (!existsSync(join(dir, 'node_modules', name))) link(at, name)
+      }
+      writeFileSync(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify({
+          // What `tsc --init` writes today (TypeScript 7), less what only emitting needs, and
+          // with skipLibCheck off.
+          compilerOptions: {
+            module: 'nodenext',
+            target: 'es2022',
+            types: ['node'],
+            strict: true,
+            exactOptionalPropertyTypes: true,
+            noUncheckedIndexedAccess: true,
+            verbatimModuleSyntax: true,
+            isolatedModules: true,
+            moduleDetection: 'force',
+            skipLibCheck: false,
+            noEmit: true,
+          },
+          files: Object.keys(files),
+        }),
+      )
+      for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
+      return dir
+    }
+
+    async function typecheck(
+      toolchain: Toolchain,
+      dir: string,
+    ): Promise<{ code: number; output: string }> {
+      const tsc = join(toolchain.typescript, 'bin/tsc')
+      try {
+        const { stdout } = await run(process.execPath, [tsc, '-p', dir], { cwd: dir })
+        return { code: 0, output: stdout }
+      } catch (err) {
+        const { code, stdout } = err as { code: number; stdout: string }
+        return { code, output: stdout }
+      }
+    }
+
+    it.each(Object.entries(TOOLCHAINS))(
+      'compiles the Quick start option shapes with the %s TypeScript and @types/node, skipLibCheck off',
+      async (_name, toolchain) => {
+        const dir = appWith(toolchain, {
+          'quick-start.mts': quickStart,
+          'quick-start-require.cts': quickStartRequire,
+        })
+        const { code, output } = await typecheck(toolchain, dir)
+        expect(
+          `TypeScript ${version(toolchain.typescript)}, @types/node ${version(toolchain.nodeTypes)}\n${output}`,
+        ).toBe(
+          `TypeScript ${version(toolchain.typescript)}, @types/node ${version(toolchain.nodeTypes)}\n`,
+        )
+        expect(code).toBe(0)
+      },
+      120_000,
+    )
+
+    it('refuses privateKey: 12345 with the newest TypeScript and @types/node', async () => {
+      const toolchain = TOOLCHAINS.newest!
+      const dir = appWith(toolchain, {
+        'wrong.mts': `import { tokenEndpoint, staticClientStore } from '@ccflow/issuer'
+export const endpoint = tokenEndpoint({
+  issuer: 'https://auth.example.com',
+  clients: staticClientStore([]),
+  keys: [{ kid: 'k1', alg: 'ES256', privateKey: 12345 }],
+})
+`,
+      })
+      const { code, output } = await typecheck(toolchain, dir)
+      expect(code).not.toBe(0)
+      expect(output).toMatch(/^wrong\.mts\(5,\d+\): error TS2322: /m)
+      expect(
+        output
+          .trim()
+          .split('\n')
+          .filter((line) => /error TS/.test(line)),
+      ).toHaveLength(1)
+    }, 120_000)
+  },
+)

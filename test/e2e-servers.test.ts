@@ -3,8 +3,16 @@ import { once } from 'node:events'
 import { Agent, request as httpRequest } from 'node:http'
 import { resolve } from 'node:path'
 import { promisify } from 'node:util'
-import { generateClientSecret, hashClientSecret } from '@ccflow/issuer'
-import { decodeProtectedHeader } from 'jose'
+import { readFileSync } from 'node:fs'
+import {
+  generateClientSecret,
+  hashClientSecret,
+  jsonFileClientStore,
+  type SigningKeysInput,
+  tokenEndpoint,
+} from '@ccflow/issuer'
+import express from 'express'
+import { createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose'
 import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTokenServerApp } from '../examples/token-server/app.js'
@@ -54,12 +62,13 @@ describe.skipIf(ON_EXPRESS_4)(
   `token server and resource server as processes (${PROCESS_SUITE_SKIP_REASON})`,
   () => {
     const dir = tempDir()
-    const plainSecret = 'demo-only plain secret'
+    // A human-chosen secret (stored with scrypt) and a generated one (HMAC).
+    const humanSecret = 'a human-chosen secret'
     const generated = generateClientSecret()
     let tokenServer: { proc: RunningProcess; url: string }
     let resourceServer: { proc: RunningProcess; url: string }
     let metricsUrl: string
-    const reporter = { clientId: 'reporter', secret: plainSecret }
+    const reporter = { clientId: 'reporter', secret: humanSecret }
     const writer = { clientId: 'writer', secret: generated.secret }
 
     beforeAll(async () => {
@@ -67,15 +76,15 @@ describe.skipIf(ON_EXPRESS_4)(
       const clientsFile = dir.file('clients.json', [
         {
           client_id: 'reporter',
-          client_secret: plainSecret,
+          secrets: [{ id: 'human', hash: await hashClientSecret(humanSecret) }],
           scope: 'reports:read',
-          audience: [AUDIENCE],
+          audiences: [AUDIENCE],
         },
         {
           client_id: 'writer',
           secrets: [{ id: generated.secretId, hash: await hashClientSecret(generated.secret) }],
           scope: 'reports:read reports:write',
-          audience: [AUDIENCE],
+          audiences: [AUDIENCE],
         },
       ])
       const keysFile = dir.file('keys.json', {
@@ -101,13 +110,6 @@ describe.skipIf(ON_EXPRESS_4)(
     it('prints the issuer, derived from the port it bound', async () => {
       await tokenServer.proc.waitFor(/^issuer /m)
       expect(tokenServer.proc.output()).toContain(`issuer ${tokenServer.url} `)
-    })
-
-    it('warns at startup about the plain client_secret, without printing it', () => {
-      expect(tokenServer.proc.output()).toMatch(
-        /token-server: warning: .*"reporter"\) has a plain client_secret/,
-      )
-      expect(tokenServer.proc.output()).not.toContain(plainSecret)
     })
 
     it('runs the full flow with client_secret_basic: token, 200, 401, 403', async () => {
@@ -262,15 +264,15 @@ describe.skipIf(ON_EXPRESS_4)(`bad configuration (${PROCESS_SUITE_SKIP_REASON})`
     expect(lines[0]).toMatch(/^token-server: CLIENTS_FILE is required/)
   })
 
-  it('stops the token server with exit 1 and one line when a record is invalid', async () => {
+  it('stops the token server with exit 1 and one line naming the right field for an old one', async () => {
     const file = dir.file('clients.json', [{ client_id: 'a', client_secret_hash: 'x', scope: 's' }])
     const { code, lines } = await startupFailure('examples/token-server/server.ts', {
       CLIENTS_FILE: file,
     })
     expect(code).toBe(1)
     expect(lines).toEqual([
-      `token-server: CLIENTS_FILE ${file}[0] (client_id "a").client_secret_hash must be a hash ` +
-        'made by hashClientSecret or `ccflow hash` (never the secret)',
+      `token-server: CLIENTS_FILE ${file}[0] (client_id "a"): client_secret_hash is not a ` +
+        'record field; put the hash in secrets: [{ id, hash }]',
     ])
   })
 
@@ -306,22 +308,23 @@ describe.skipIf(ON_EXPRESS_4)(
     const ccflow = async (...args: string[]): Promise<string> =>
       (await run(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH } })).stdout
 
-    it('loads `ccflow keygen --out` as SIGNING_KEYS_FILE and `ccflow secret` records as clients', async () => {
+    it('loads `ccflow keygen --out` as SIGNING_KEYS_FILE and `ccflow secret` entries as secrets', async () => {
       const keysFile = resolve(dir.path, 'signing-keys.json')
       await ccflow('keygen', '--alg', 'ES256', '--kid', 'k-2025', '--out', keysFile)
-      const rotated = JSON.parse(await ccflow('secret', '--json')) as {
+      const single = JSON.parse(await ccflow('secret', '--json')) as {
         client_secret: string
         secret: { id: string; hash: string }
       }
-      const single = JSON.parse(await ccflow('secret', '--json')) as typeof rotated
+      // A rotation: the old secret and the new one side by side.
+      const old = JSON.parse(await ccflow('secret', '--json', '--id', 'old')) as typeof single
+      const rotated = JSON.parse(await ccflow('secret', '--json', '--id', 'new')) as typeof single
       const clientsFile = dir.file('clients.json', [
-        { client_id: 'a', secrets: [rotated.secret], scope: 's', audience: [AUDIENCE] },
+        { client_id: 'a', secrets: [single.secret], scope: 's', audiences: [AUDIENCE] },
         {
           client_id: 'b',
-          client_secret_hash: single.secret.hash,
-          client_secret_id: single.secret.id,
+          secrets: [old.secret, rotated.secret],
           scope: 's',
-          audience: [AUDIENCE],
+          audiences: [AUDIENCE],
         },
       ])
       const config = loadTokenServerConfig({
@@ -331,8 +334,9 @@ describe.skipIf(ON_EXPRESS_4)(
       expect(config.warnings).toEqual([])
       const app = createTokenServerApp({ ...config, issuer: 'http://127.0.0.1:4000' })
       for (const [id, secret] of [
-        ['a', rotated.client_secret],
-        ['b', single.client_secret],
+        ['a', single.client_secret],
+        ['b', old.client_secret],
+        ['b', rotated.client_secret],
       ] as const) {
         const res = await request(app)
           .post('/token')
@@ -344,6 +348,47 @@ describe.skipIf(ON_EXPRESS_4)(
           alg: 'ES256',
         })
       }
+    })
+
+    it('follows the issuer Quick start: keygen file and secrets entry straight into tokenEndpoint', async () => {
+      // Step 1, as printed: the key file, then the human output of `ccflow secret`.
+      const keysFile = resolve(dir.path, 'quick-start-keys.json')
+      await ccflow('keygen', '--alg', 'ES256', '--out', keysFile)
+      const printed = await ccflow('secret', '--id', 'k1')
+      const entry = /^secrets entry\s+(\{.*\})$/m.exec(printed)?.[1] ?? ''
+      const secret = /^client_secret\s+(\S+)$/m.exec(printed)?.[1] ?? ''
+      // Step 2: the entry pasted into the record's secrets.
+      const clientsFile = dir.file('quick-start-clients.json', [
+        {
+          client_id: 'billing',
+          scope: 'invoices:read',
+          audiences: ['https://api.example.com/invoices'],
+          secrets: [JSON.parse(entry) as unknown],
+        },
+      ])
+      // Step 3: the options as the Quick start writes them.
+      const app = express()
+      app.use(
+        tokenEndpoint({
+          issuer: 'http://127.0.0.1',
+          clients: jsonFileClientStore(clientsFile),
+          keys: JSON.parse(readFileSync(keysFile, 'utf8')) as SigningKeysInput,
+          // Not set here: undefined means no pepper, as `ccflow secret` made the hash.
+          secretPepper: process.env.CCFLOW_QUICK_START_PEPPER,
+        }),
+      )
+      const res = await request(app)
+        .post('/token')
+        .auth('billing', secret)
+        .type('form')
+        .send({ grant_type: 'client_credentials' })
+      expect(res.status).toBe(200)
+      const jwks = createLocalJWKSet((await request(app).get('/jwks.json')).body as JSONWebKeySet)
+      const { payload } = await jwtVerify(body(res).access_token as string, jwks, {
+        issuer: 'http://127.0.0.1',
+        audience: 'https://api.example.com/invoices',
+      })
+      expect(payload.client_id).toBe('billing')
     })
   },
 )

@@ -604,6 +604,7 @@ describe.skipIf(plan.skip !== undefined)(
         writeFileSync(join(cwd, 'clients.json'), fixtures.clients)
         writeFileSync(join(cwd, 'es256.pem'), fixtures.pem)
         writeFileSync(join(cwd, 'keys.json'), fixtures.keys, { mode: 0o600 })
+        writeFileSync(join(cwd, 'signing-keys.json'), fixtures.keys, { mode: 0o600 })
         const driver = DRIVERS[sample.id]
         const standIns: Record<string, Listening> = {}
         try {

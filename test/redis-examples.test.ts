@@ -1,4 +1,5 @@
 import { once } from 'node:events'
+import { generateClientSecret, hashClientSecret } from '@ccflow/issuer'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   ON_EXPRESS_4,
@@ -19,7 +20,7 @@ import {
 
 const AUDIENCE = 'https://reports.example'
 const LISTENING = /listening on (http:\/\/127\.0\.0\.1:\d+)/
-const SECRET = 'demo-only plain secret'
+const { secretId: SECRET_ID, secret: SECRET } = generateClientSecret()
 const reporter = { clientId: 'reporter', secret: SECRET }
 
 /**
@@ -87,9 +88,9 @@ describe.skipIf(ON_EXPRESS_4 || skipWithoutRedisServer())(
       const clientsFile = dir.file('clients.json', [
         {
           client_id: 'reporter',
-          client_secret: SECRET,
+          secrets: [{ id: SECRET_ID, hash: await hashClientSecret(SECRET) }],
           scope: 'reports:read',
-          audience: [AUDIENCE],
+          audiences: [AUDIENCE],
         },
       ])
       const keysFile = dir.file('keys.json', {

@@ -7,7 +7,7 @@ import express, { type ErrorRequestHandler, type Express } from 'express'
 import {
   type ClientStore,
   type IssuerEvent,
-  type SigningKeyInput,
+  type SigningKeysInput,
   memoryDenylist,
   rateLimitRedisCommand,
   redisDenylist,
@@ -23,7 +23,7 @@ export interface TokenServerAppConfig {
   issuer: string
   /** Where clients are looked up: `jsonFileClientStore(CLIENTS_FILE)`, or `staticClientStore`. */
   clients: ClientStore
-  keys: readonly SigningKeyInput[]
+  keys: SigningKeysInput
   accessTokenTtlSeconds?: number | undefined
   secretPepper?: string | undefined
   trustProxy?: TrustProxy

@@ -2,12 +2,12 @@
  * The token server's configuration, read from the environment and two JSON files.
  * Every problem is a ConfigError naming the variable, file, record and field to fix.
  */
-import type { JsonWebKey } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import {
   type ClientStore,
-  type SigningKeyInput,
+  type SigningKeysInput,
   generateSigningKey,
+  importSigningKeys,
   jsonFileClientStore,
 } from '@ccflow/issuer'
 import * as env from '../shared/env.js'
@@ -21,8 +21,8 @@ export interface TokenServerConfig {
   issuer: string | undefined
   /** `CLIENTS_FILE`, read through the issuer's `jsonFileClientStore`. */
   clients: ClientStore
-  /** Private signing keys; the first signs. */
-  keys: SigningKeyInput[]
+  /** Private signing keys (a list or a JWK Set); the first signs. */
+  keys: SigningKeysInput
   accessTokenTtlSeconds: number | undefined
   trustProxy: env.TrustProxy
   /** `CCFLOW_SECRET_PEPPER`: the HMAC key the stored hashes were made with, if any. */
@@ -34,17 +34,16 @@ export interface TokenServerConfig {
   redisUrl: string | undefined
   /** `METRICS_PORT` and `METRICS_HOST`: where `GET /metrics` is served; `undefined`: nowhere. */
   metrics: env.MetricsListener | undefined
-  /** Things the operator should know at startup (plain secrets, ephemeral key). */
+  /** Things the operator should know at startup (an empty clients file, an ephemeral key). */
   warnings: string[]
 }
 
-const SIGNING_ALGS = new Set(['RS256', 'PS256', 'ES256'])
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 
 /**
  * Reads `HOST`, `PORT`, `ISSUER`, `CLIENTS_FILE`, `SIGNING_KEYS_FILE`, `ACCESS_TOKEN_TTL`,
- * `TRUST_PROXY`, `CCFLOW_SECRET_PEPPER`, `REDIS_URL`, `METRICS_PORT` and `METRICS_HOST`. Plain `client_secret` values are hashed
- * when CLIENTS_FILE is read, so the running server holds hashes only.
+ * `TRUST_PROXY`, `CCFLOW_SECRET_PEPPER`, `REDIS_URL`, `METRICS_PORT` and `METRICS_HOST`. CLIENTS_FILE
+ * holds hashes only.
  *
  * @throws {env.ConfigError} With a one-line message saying what to fix.
  */
@@ -73,9 +72,9 @@ export function loadTokenServerConfig(vars: env.Env): TokenServerConfig {
   const redis = redisUrl(vars)
   const metrics = env.metricsListener(vars)
   const clientsFile = env.required(vars, 'CLIENTS_FILE', 'a JSON array of client records')
-  const clients = openClientsFile(clientsFile, secretPepper, warnings)
+  const clients = openClientsFile(clientsFile, warnings)
   const keysFile = env.optional(vars, 'SIGNING_KEYS_FILE')
-  let keys: SigningKeyInput[]
+  let keys: SigningKeysInput
   if (keysFile === undefined) {
     const { kid, alg, privateKey } = generateSigningKey('RS256')
     keys = [{ kid, alg, privateKey }]
@@ -117,18 +116,13 @@ function readJson(path: string, name: string): unknown {
 }
 
 /**
- * Opens `CLIENTS_FILE` with the issuer's own client store, so the file format is the package's
- * (see "Client records" in packages/issuer/README.md): a plain `client_secret` is hashed here
- * with the pepper, and its warnings join the startup warnings.
+ * Opens `CLIENTS_FILE` with the issuer's own client store, so the records are the package's one
+ * format (see "Client records" in packages/issuer/README.md); its warnings join the startup
+ * warnings.
  */
-function openClientsFile(
-  path: string,
-  secretPepper: string | undefined,
-  warnings: string[],
-): ClientStore {
+function openClientsFile(path: string, warnings: string[]): ClientStore {
   try {
     return jsonFileClientStore(path, {
-      ...(secretPepper === undefined ? {} : { secretPepper }),
       onWarning: (message) => warnings.push(`CLIENTS_FILE ${message}`),
     })
   } catch (err) {
@@ -140,30 +134,17 @@ function openClientsFile(
 }
 
 /**
- * Reads `SIGNING_KEYS_FILE`: a private JWKS whose keys carry `kid` and `alg` (RS256, PS256 or
- * ES256, as `ccflow keygen` writes). The first key signs; the others are published so tokens they
- * signed still verify during a rotation.
+ * Reads `SIGNING_KEYS_FILE`: the private JWK Set that `ccflow keygen --out` writes, every key with
+ * `kid` and `alg` (RS256, PS256 or ES256). It is checked here with the issuer's own
+ * `importSigningKeys`, so a bad file stops the server at startup naming the file and the key. The
+ * first key signs; the others are published so tokens they signed still verify during a rotation.
  */
-function readSigningKeysFile(path: string): SigningKeyInput[] {
-  const jwks = readJson(path, 'SIGNING_KEYS_FILE') as { keys?: unknown } | null
-  const list = jwks?.keys
-  if (!Array.isArray(list) || list.length === 0) {
-    throw new env.ConfigError(`SIGNING_KEYS_FILE ${path} must be a JWKS: { "keys": [ ... ] }`)
+function readSigningKeysFile(path: string): SigningKeysInput {
+  const document = readJson(path, 'SIGNING_KEYS_FILE') as SigningKeysInput
+  try {
+    importSigningKeys(document)
+  } catch (err) {
+    throw new env.ConfigError(`SIGNING_KEYS_FILE ${path}: ${(err as Error).message}`)
   }
-  return list.map((jwk: unknown, index): SigningKeyInput => {
-    const where = `SIGNING_KEYS_FILE ${path}: key ${index + 1}`
-    if (typeof jwk !== 'object' || jwk === null) throw new env.ConfigError(`${where} must be a JWK`)
-    const { kid, alg, d } = jwk as { kid?: unknown; alg?: unknown; d?: unknown }
-    if (typeof kid !== 'string' || kid === '') {
-      throw new env.ConfigError(`${where} needs a "kid"`)
-    }
-    if (typeof alg !== 'string' || !SIGNING_ALGS.has(alg)) {
-      throw new env.ConfigError(`${where} needs "alg": "RS256", "PS256" or "ES256"`)
-    }
-    if (typeof d !== 'string') {
-      throw new env.ConfigError(`${where} is not a private key (no "d" member)`)
-    }
-    // No status: the issuer makes the first key active and publishes the others.
-    return { kid, alg: alg as 'RS256' | 'PS256' | 'ES256', privateKey: jwk as JsonWebKey }
-  })
+  return document
 }

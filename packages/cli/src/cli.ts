@@ -47,7 +47,7 @@ const TOKEN_REQUEST_TIMEOUT_MS = 10_000
  *
  * @example
  * ```sh
- * ccflow secret                       # a new client secret and its stored hash
+ * ccflow secret                       # a record's secrets entry { id, hash } and the secret
  * ccflow keygen --alg ES256 --out signing-keys.json
  * CCFLOW_CLIENT_SECRET=... ccflow token --issuer http://127.0.0.1:4000 --client-id reporter
  * ccflow keygen --client --out billing.jwk   # prints the public JWK Set for the client record
@@ -88,7 +88,8 @@ function buildProgram(io: CliIo): Command {
   program
     .command('secret')
     .description(
-      'Generate a new client secret (shown once) and the hash to store in the client record.',
+      'Generate a new client secret: print the entry for the client record\'s "secrets" array ' +
+        '({ "id", "hash" }), then the secret itself, shown once.',
     )
     .option('--id <secretId>', 'secret id (the public prefix, [A-Za-z0-9-], up to 32)')
     .addOption(hashAlgorithmOption('hmac-sha256'))
@@ -103,16 +104,18 @@ function buildProgram(io: CliIo): Command {
         throw new CliFailure(err instanceof Error ? err.message : 'could not generate a secret')
       }
       const hash = await hashClientSecret(generated.secret, hashOptions(options.algorithm, io))
-      const record = { id: generated.secretId, hash }
+      // The client record's `secrets` entry, ready to paste: the record format has no other place
+      // for a hash.
+      const entry = { id: generated.secretId, hash }
       if (options.json === true) {
-        io.stdout.write(`${JSON.stringify({ client_secret: generated.secret, secret: record })}\n`)
+        io.stdout.write(`${JSON.stringify({ secret: entry, client_secret: generated.secret })}\n`)
         return
       }
       io.stdout.write(
-        `client_secret       ${generated.secret}\n` +
-          `client_secret_hash  ${hash}\n` +
-          `secrets entry       ${JSON.stringify(record)}\n` +
-          '\nThe secret is shown once: hand it to the client now. Store only the hash.\n',
+        `secrets entry  ${JSON.stringify(entry)}\n` +
+          `client_secret  ${generated.secret}\n` +
+          '\nAdd the entry to the client record\'s "secrets" array: "secrets": [{ "id": …, "hash": … }].\n' +
+          'The secret is shown once: hand it to the client now; only its hash is stored.\n',
       )
     })
 

@@ -1,5 +1,5 @@
-import { generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto'
-import { jwkThumbprint, MIN_RSA_BITS } from '@ccflow/core'
+import { generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { jwkThumbprint, MIN_RSA_BITS, type PrivateJwk, type PublicJwk } from '@ccflow/core'
 import { CliFailure } from './cli-failure.js'
 
 /** The algorithms `ccflow keygen --client` makes keys for (RFC 7523 client assertions). */
@@ -24,10 +24,10 @@ export const DEFAULT_CLIENT_KEY_ALGORITHM = 'ES256'
 /** A client's key pair as `ccflow keygen --client` prints it. */
 export interface ClientKeyPair {
   /** The private JWK, for the client only. */
-  readonly privateJwk: JsonWebKey & { kid: string; alg: ClientKeyAlgorithm; use: 'sig' }
+  readonly privateJwk: PrivateJwk & { kid: string; alg: ClientKeyAlgorithm; use: 'sig' }
   /** The public JWK Set, the value of the client record's `jwks`. */
   readonly publicJwks: {
-    readonly keys: readonly [JsonWebKey & { kid: string; alg: ClientKeyAlgorithm; use: 'sig' }]
+    readonly keys: readonly [PublicJwk & { kid: string; alg: ClientKeyAlgorithm; use: 'sig' }]
   }
 }
 
@@ -44,12 +44,12 @@ const KID = /^[A-Za-z0-9._~-]{1,128}$/
 export function generateClientKey(alg: ClientKeyAlgorithm, kid?: string): ClientKeyPair {
   const { publicKey, privateKey } = generatePair(alg)
   // node:crypto exports a public key's JWK with its public members only (kty, crv, x, y, n, e).
-  const members = publicKey.export({ format: 'jwk' })
+  const members = publicKey.export({ format: 'jwk' }) as PublicJwk
   const keyId = kid ?? jwkThumbprint(members)
   if (!KID.test(keyId)) throw new CliFailure('the kid must be 1-128 characters of [A-Za-z0-9._~-]')
   const about = { kid: keyId, alg, use: 'sig' } as const
   return {
-    privateJwk: { ...privateKey.export({ format: 'jwk' }), ...about },
+    privateJwk: { ...(privateKey.export({ format: 'jwk' }) as PrivateJwk), ...about },
     publicJwks: { keys: [{ ...members, ...about }] },
   }
 }

@@ -1,4 +1,4 @@
-import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto'
+import { createPrivateKey, type KeyObject } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import {
   defaultAlgorithmForKey,
@@ -97,7 +97,7 @@ function fromJwk(jwk: Record<string, unknown>, file: string): ClientKey {
       `${file} holds a key whose "alg" is not one of ${SIGNATURE_ALGORITHMS.join(', ')}`,
     )
   }
-  const key = parse(() => createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' }), file)
+  const key = parse(() => createPrivateKey({ key: jwk, format: 'jwk' }), file)
   return {
     key,
     alg: algorithmFor(key, declared as SignatureAlgorithm | undefined, file),

@@ -1,4 +1,5 @@
-import { createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto'
+import { createPublicKey, generateKeyPairSync } from 'node:crypto'
+import type { Jwk } from '@ccflow/core'
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import {
   createServer,
@@ -59,23 +60,41 @@ async function listen(
 }
 
 describe('ccflow secret', () => {
-  it('prints a new prefixed secret and an hmac-sha256 hash that verifies it', async () => {
-    const result = await run(['secret'])
+  it('prints the secrets entry first, then the prefixed secret it verifies', async () => {
+    const result = await run(['secret', '--id', 'k1'])
     expect(result.code).toBe(0)
-    const secret = /client_secret\s+(\S+)/.exec(result.stdout)?.[1]
-    const hash = /client_secret_hash\s+(\S+)/.exec(result.stdout)?.[1]
-    expect(secret).toMatch(/^ccs_[A-Za-z0-9-]+_[A-Za-z0-9_-]{43}$/)
-    expect(hash).toMatch(/^\$hmac-sha256\$/)
-    expect(await verifyClientSecret(secret!, hash!)).toBe(true)
+    const [first, second] = result.stdout.split('\n')
+    const entry = JSON.parse(/^secrets entry\s+(\{.*\})$/.exec(first ?? '')?.[1] ?? '') as {
+      id: string
+      hash: string
+    }
+    const secret = /^client_secret\s+(\S+)$/.exec(second ?? '')?.[1] ?? ''
+    expect(Object.keys(entry)).toEqual(['id', 'hash'])
+    expect(entry.id).toBe('k1')
+    expect(entry.hash).toMatch(/^\$hmac-sha256\$/)
+    expect(secret).toMatch(/^ccs_k1_[A-Za-z0-9_-]{43}$/)
+    expect(await verifyClientSecret(secret, entry.hash)).toBe(true)
+    expect(result.stdout).not.toContain('client_secret_hash')
   })
 
-  it('prints one JSON object with the secret and its secrets entry when --json is given', async () => {
+  it('prints an entry that a client record takes as it is, in its secrets', async () => {
+    const result = await run(['secret', '--id', 'k1'])
+    const entry = JSON.parse(/^secrets entry\s+(\{.*\})$/m.exec(result.stdout)?.[1] ?? '') as {
+      id: string
+      hash: string
+    }
+    const record = { client_id: 'c', scope: 's', audiences: ['https://api'], secrets: [entry] }
+    expect(validateClient(record).secrets).toEqual([entry])
+  })
+
+  it('prints one JSON object, the secrets entry first, when --json is given', async () => {
     const result = await run(['secret', '--json', '--id', 'k2026'])
     expect(result.code).toBe(0)
     const parsed = JSON.parse(result.stdout) as {
       client_secret: string
       secret: { id: string; hash: string }
     }
+    expect(Object.keys(parsed)).toEqual(['secret', 'client_secret'])
     expect(parsed.secret.id).toBe('k2026')
     expect(parsed.client_secret.startsWith('ccs_k2026_')).toBe(true)
     expect(await verifyClientSecret(parsed.client_secret, parsed.secret.hash)).toBe(true)
@@ -208,14 +227,15 @@ describe('ccflow keygen', () => {
       const result = await run(['keygen', '--alg', alg, '--kid', `k-${alg}`])
       expect(result.code).toBe(0)
       const { private: privateJwks, public: publicJwks } = JSON.parse(result.stdout) as {
-        private: { keys: (JsonWebKey & { kid: string; alg: string })[] }
-        public: { keys: (JsonWebKey & { kid: string })[] }
+        private: { keys: (Jwk & { kid: string; alg: string })[] }
+        public: { keys: (Jwk & { kid: string })[] }
       }
       const [privateKey] = privateJwks.keys
       expect(privateKey).toMatchObject({ kid: `k-${alg}`, alg })
       expect(privateKey?.d).toBeTypeOf('string')
       expect(publicJwks.keys[0]).not.toHaveProperty('d')
-      const keySet = importSigningKeys([{ kid: privateKey!.kid, alg, privateKey: privateKey! }])
+      // The private JWK Set is a valid `keys` option as it is.
+      const keySet = importSigningKeys(privateJwks as Parameters<typeof importSigningKeys>[0])
       expect(keySet.active.kid).toBe(`k-${alg}`)
     },
   )
@@ -227,6 +247,26 @@ describe('ccflow keygen', () => {
     expect(result.stdout).not.toContain('"d"')
     expect((await stat(file)).mode & 0o777).toBe(0o600)
     expect(JSON.parse(await readFile(file, 'utf8'))).toHaveProperty('keys.0.d')
+  })
+
+  it('writes a file that tokenEndpoint takes as its keys option as it is parsed', async () => {
+    const file = join(dir, 'signing-keys.json')
+    expect((await run(['keygen', '--alg', 'ES256', '--kid', 'k1', '--out', file])).code).toBe(0)
+    const app = express()
+    app.use(
+      tokenEndpoint({
+        issuer: 'http://127.0.0.1',
+        clients: staticClientStore([]),
+        keys: JSON.parse(await readFile(file, 'utf8')) as Parameters<typeof importSigningKeys>[0],
+      }),
+    )
+    const { server, url } = await listen(app)
+    try {
+      const jwks = (await (await fetch(`${url}/jwks.json`)).json()) as { keys: Jwk[] }
+      expect(jwks.keys.map((jwk) => [jwk.kid, jwk.alg])).toEqual([['k1', 'ES256']])
+    } finally {
+      server.close()
+    }
   })
 
   it('refuses to overwrite an existing key file', async () => {
@@ -278,8 +318,8 @@ describe('ccflow keygen --client', () => {
   })
 
   interface ClientKeyOutput {
-    private: JsonWebKey & { kid: string; alg: string; use: string }
-    public: { keys: (JsonWebKey & { kid: string; alg: string; use: string })[] }
+    private: Jwk & { kid: string; alg: string; use: string }
+    public: { keys: (Jwk & { kid: string; alg: string; use: string })[] }
   }
 
   it.each(['ES256', 'EdDSA', 'PS256', 'RS256'])(
@@ -325,7 +365,7 @@ describe('ccflow keygen --client', () => {
     expect(result.code).toBe(0)
     expect(result.stderr).toBe(`private JWK written to ${file}\n`)
     expect((await stat(file)).mode & 0o777).toBe(0o600)
-    const privateJwk = JSON.parse(await readFile(file, 'utf8')) as JsonWebKey & { kid: string }
+    const privateJwk = JSON.parse(await readFile(file, 'utf8')) as Jwk & { kid: string }
     expect(privateJwk).not.toHaveProperty('keys')
     expect(privateJwk).toMatchObject({ kty: 'EC', alg: 'ES256', use: 'sig' })
     expect(privateJwk.d).toBeTypeOf('string')
@@ -410,9 +450,7 @@ describe('ccflow assertion', () => {
     async (alg) => {
       const file = join(dir, `client-${alg}.jwk`)
       const generated = await run(['keygen', '--client', '--alg', alg, '--out', file])
-      const [publicJwk] = (
-        JSON.parse(generated.stdout) as { keys: (JsonWebKey & { kid: string })[] }
-      ).keys
+      const [publicJwk] = (JSON.parse(generated.stdout) as { keys: (Jwk & { kid: string })[] }).keys
       const result = await assertion({ key: file })
       expect(result.code).toBe(0)
       expect(result.stderr).toBe('')
@@ -810,14 +848,13 @@ describe('ccflow token --auth private_key_jwt', () => {
   let fake: { server: Server; url: string }
   let dir: string
   let keyFile: string
-  let publicJwk: JsonWebKey & { kid: string }
+  let publicJwk: Jwk & { kid: string }
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ccflow-cli-pkjwt-'))
     keyFile = join(dir, 'billing.jwk')
     const generated = await run(['keygen', '--client', '--kid', 'billing-1', '--out', keyFile])
-    publicJwk = (JSON.parse(generated.stdout) as { keys: (JsonWebKey & { kid: string })[] })
-      .keys[0]!
+    publicJwk = (JSON.parse(generated.stdout) as { keys: (Jwk & { kid: string })[] }).keys[0]!
     // Publishes RFC 8414 metadata for the issuer at any path and records every request.
     fake = await listen((req: never, res: never) => {
       const request = req as unknown as IncomingMessage
@@ -1013,7 +1050,7 @@ describe('ccflow --help', () => {
   })
 })
 
-function generateKeyJwk(): JsonWebKey {
+function generateKeyJwk(): Jwk {
   return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })
 }
 

@@ -1,4 +1,5 @@
-import { createPrivateKey, createPublicKey, type JsonWebKey } from 'node:crypto'
+import { createPrivateKey, createPublicKey } from 'node:crypto'
+import type { Jwk } from '@ccflow/core'
 import { verifyJwsSignature } from '@ccflow/core'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
@@ -23,7 +24,7 @@ function decode(token: string): { header: unknown; payload: Record<string, unkno
   }
 }
 
-function clientKey(kid: string | undefined): { key: ClientKey; publicJwk: JsonWebKey } {
+function clientKey(kid: string | undefined): { key: ClientKey; publicJwk: Jwk } {
   const { privateJwk, publicJwks } = generateClientKey('ES256', 'k1')
   return {
     key: { key: createPrivateKey({ key: privateJwk, format: 'jwk' }), alg: 'ES256', kid },

@@ -79,6 +79,18 @@ export type {
   JwsHeader,
   JwsHeaderPolicy,
 } from './jose/compact-jws.js'
+export type {
+  EcPrivateJwk,
+  EcPublicJwk,
+  Jwk,
+  JwkParameters,
+  OkpPrivateJwk,
+  OkpPublicJwk,
+  PrivateJwk,
+  PublicJwk,
+  RsaPrivateJwk,
+  RsaPublicJwk,
+} from './jose/jwk.js'
 export { defaultAlgorithmForKey, signJws, verifyJwsSignature } from './jose/signature.js'
 export { jwkThumbprint } from './jose/thumbprint.js'
 export { fetchIssuerMetadata, parseDiscoveryIssuer } from './keys/discovery.js'

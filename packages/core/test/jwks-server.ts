@@ -1,4 +1,5 @@
-import { generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto'
+import { generateKeyPairSync, type KeyObject } from 'node:crypto'
+import type { Jwk } from '../src/jose/jwk.js'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -70,14 +71,14 @@ export interface TestKey {
   kid: string
   publicKey: KeyObject
   privateKey: KeyObject
-  jwk: JsonWebKey
+  jwk: Jwk
 }
 
 /** Generates an RSA (2048 bits unless given) or EC P-256 key pair for tests. */
 export function testKey(
   kid: string,
   type: 'RSA' | 'EC' = 'RSA',
-  extra: JsonWebKey = {},
+  extra: Jwk = {},
   modulusLength = 2048,
 ): TestKey {
   const { publicKey, privateKey } =
@@ -93,6 +94,6 @@ export function testKey(
 }
 
 /** A JWK Set document of test keys. */
-export function jwks(...keys: TestKey[]): { keys: JsonWebKey[] } {
+export function jwks(...keys: TestKey[]): { keys: Jwk[] } {
   return { keys: keys.map((key) => key.jwk) }
 }

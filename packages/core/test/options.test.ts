@@ -256,6 +256,19 @@ describe('renameDeprecated', () => {
       /^f: options "jwks\.a" and "jwks\.aMs" are the same option; keep only "jwks\.aMs"$/,
     )
   })
+
+  it('treats an old or new name set to undefined as not given: no warning, no conflict', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined)
+    const aliases = { undefinedOld: 'undefinedNewMs' }
+    const alone = { undefinedOld: undefined }
+    expect(renameDeprecated(alone, aliases, 'f')).toBe(alone)
+    const withNew = { undefinedOld: undefined, undefinedNewMs: 2 }
+    expect(renameDeprecated(withNew, aliases, 'f')).toBe(withNew)
+    expect(renameDeprecated({ undefinedOld: 3, undefinedNewMs: undefined }, aliases, 'f')).toEqual({
+      undefinedNewMs: 3,
+    })
+    expect(warn).toHaveBeenCalledTimes(1)
+  })
 })
 
 describe('deprecationCode', () => {

@@ -176,7 +176,7 @@ export interface BearerErrorOptions {
    * Realm of the `WWW-Authenticate` challenge.
    * @default 'api'
    */
-  realm?: string
+  realm?: string | undefined
   /** The underlying error (for logs; never sent to the client). */
   cause?: unknown
 }
@@ -364,7 +364,7 @@ export interface ServiceUnavailableOptions {
    * Seconds the client should wait before retrying (`Retry-After`).
    * @default 30
    */
-  retryAfter?: number
+  retryAfter?: number | undefined
   /** The underlying error (for logs; never sent to the client). */
   cause?: unknown
 }

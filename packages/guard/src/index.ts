@@ -57,7 +57,9 @@ export type {
   AccessTokenClaims,
   AuthInfo,
   JsonWebKeyInput,
+  Jwk,
   JwtHeader,
+  PublicJwk,
   RemoteKeySetOptions,
   StaticKeyInput,
 } from './types.js'

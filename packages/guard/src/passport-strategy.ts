@@ -20,12 +20,12 @@ export interface BearerJwtStrategyOptions<C = AccessTokenClaims> extends TokenVe
    * Extra token locations (RFC 6750 §2.2 form body, §2.3 query).
    * @default { body: false, query: false }
    */
-  tokenLocations?: { body?: boolean; query?: boolean }
+  tokenLocations?: { body?: boolean | undefined; query?: boolean | undefined } | undefined
   /**
    * A request without any token calls `this.pass()` (the next strategy or an anonymous route).
    * @default false
    */
-  credentialsOptional?: boolean
+  credentialsOptional?: boolean | undefined
 }
 
 const STRATEGY_OPTIONS = {

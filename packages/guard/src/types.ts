@@ -1,9 +1,13 @@
-import type { JsonWebKey, KeyObject } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
+import type { Jwk } from '@ccflow/core'
 
-export type { RemoteKeySetOptions } from '@ccflow/core'
+export type { Jwk, PublicJwk, RemoteKeySetOptions } from '@ccflow/core'
 
-/** A JSON Web Key as accepted by `node:crypto` (public members only are used). */
-export type JsonWebKeyInput = JsonWebKey
+/**
+ * A JSON Web Key as a static key accepts it: a public (or private: only its public half is kept)
+ * RSA, EC or OKP key, or an `oct` shared secret (`k`).
+ */
+export type JsonWebKeyInput = Jwk
 
 /**
  * A static verification key: a PEM string (SPKI, PKCS#1 or X.509 certificate), a public JWK, a
@@ -14,8 +18,12 @@ export type StaticKeyInput =
   | string
   | JsonWebKeyInput
   | KeyObject
-  | { key: string | JsonWebKeyInput | KeyObject; kid?: string; alg?: string }
-  | { secret: string | Uint8Array | KeyObject; kid?: string; alg?: string }
+  | {
+      key: string | JsonWebKeyInput | KeyObject
+      kid?: string | undefined
+      alg?: string | undefined
+    }
+  | { secret: string | Uint8Array | KeyObject; kid?: string | undefined; alg?: string | undefined }
 
 /**
  * Claims of an RFC 9068 access token, as read by the guard. Custom claims are allowed; extend

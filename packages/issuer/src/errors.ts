@@ -67,9 +67,9 @@ export interface TokenErrorOptions {
    * A stable machine-readable detail (for example `duplicate_parameter`) that goes to the
    * `onEvent` hook, never to the client.
    */
-  reason?: TokenErrorReason
+  reason?: TokenErrorReason | undefined
   /** Response headers that must accompany the error, such as `WWW-Authenticate`. */
-  headers?: Readonly<Record<string, string>>
+  headers?: Readonly<Record<string, string>> | undefined
   /** The underlying error, if any (ES2022 error cause). */
   cause?: unknown
 }

@@ -120,9 +120,12 @@ export {
 export type {
   PublicJwk,
   SigningAlgorithm,
+  SigningJwk,
   SigningKeyInput,
+  SigningKeysInput,
   SigningKeySet,
   SigningKeyStatus,
 } from './tokens/signing-keys.js'
+export type { Jwk, PrivateJwk } from '@ccflow/core'
 
 export type { AccessTokenClaims } from './tokens/issue-token.js'

@@ -5,7 +5,7 @@ import { staticClientStore } from '../src/clients/client-store.js'
 import type { IssuerEvent } from '../src/events.js'
 import type { TokenEndpointOptions } from '../src/options/types.js'
 import { generateClientSecret, hashClientSecret } from '../src/clients/secrets.js'
-import { generateSigningKey } from '../src/tokens/signing-keys.js'
+import { generateSigningKey, type SigningKeyInput } from '../src/tokens/signing-keys.js'
 import { tokenEndpoint } from '../src/token-endpoint.js'
 
 export const ISSUER = 'https://auth.example.test'
@@ -115,12 +115,19 @@ export const clients: Client[] = [
 
 export const clientStore = staticClientStore(clients)
 
+/** The one signing key of {@link baseOptions}. */
+export const baseKey: SigningKeyInput = {
+  kid: signingKey.kid,
+  alg: signingKey.alg,
+  privateKey: signingKey.privateKey,
+}
+
 /** Minimal valid options; tests spread their changes over it. */
 export function baseOptions(overrides: Partial<TokenEndpointOptions> = {}): TokenEndpointOptions {
   return {
     issuer: ISSUER,
     clients: clientStore,
-    keys: [{ kid: signingKey.kid, alg: signingKey.alg, privateKey: signingKey.privateKey }],
+    keys: [baseKey],
     ...overrides,
   }
 }

@@ -14,6 +14,7 @@ import {
   ISSUER,
   NO_STORE,
   REPORTS,
+  baseKey,
   baseOptions,
   basic,
   clientStore,
@@ -97,7 +98,7 @@ describe('POST /token', () => {
 
   it('verifies tokens from before and after a key rotation against the new JWKS', async () => {
     const next = generateSigningKey('RS256', { kid: 'next-rs256' })
-    const old = baseOptions().keys[0]!
+    const old = baseKey
     const before = createApp({
       rateLimit: false,
       keys: [old, { kid: next.kid, alg: next.alg, privateKey: next.privateKey, status: 'next' }],

@@ -1,12 +1,18 @@
-import { createPrivateKey, createPublicKey, type JsonWebKey, KeyObject } from 'node:crypto'
-import { isPlainObject, jwkThumbprint, optionError, type OptionPath } from '@ccflow/core'
+import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto'
+import {
+  isPlainObject,
+  jwkThumbprint,
+  optionError,
+  type OptionPath,
+  type PrivateJwk,
+} from '@ccflow/core'
 
 /**
  * A client's private key for `private_key_jwt`: a `KeyObject`, a private JWK (with `d`), or an
  * unencrypted PEM private key (PKCS#8, PKCS#1 or SEC1). EC P-256/384/521, Ed25519 and RSA of at
  * least 2048 bits.
  */
-export type PrivateKeyInput = KeyObject | JsonWebKey | string
+export type PrivateKeyInput = KeyObject | PrivateJwk | string
 
 /** A private key imported once, at `createTokenClient`. */
 export interface ImportedPrivateKey {
@@ -45,7 +51,11 @@ export function importPrivateKey(input: unknown, at: OptionPath): ImportedPrivat
       throw optionError(at.where, at.path, 'must be a JWK whose "kid" is a string')
     }
     kid = input.kid
-    key = parse(() => createPrivateKey({ key: input as JsonWebKey, format: 'jwk' }), at)
+    key = parse(
+      () =>
+        createPrivateKey({ key: input, format: 'jwk' } as Parameters<typeof createPrivateKey>[0]),
+      at,
+    )
   } else {
     throw optionError(at.where, at.path, 'must be a KeyObject, a private JWK or a PEM string')
   }

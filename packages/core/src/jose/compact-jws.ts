@@ -45,7 +45,7 @@ export interface JwsHeaderPolicy {
    * of `types`). RFC 7523 client assertions predate explicit typing, so most clients send none.
    * @default false (with `types`, `typ` is required)
    */
-  typeOptional?: boolean
+  typeOptional?: boolean | undefined
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/

@@ -1,4 +1,5 @@
-import { createHash, type JsonWebKey } from 'node:crypto'
+import { createHash } from 'node:crypto'
+import type { Jwk } from './jwk.js'
 
 // RFC 7638 §3.2 (RSA, EC) and RFC 8037 §2 (OKP): the required members, in lexicographic order.
 const THUMBPRINT_MEMBERS: Readonly<Record<string, readonly string[]>> = {
@@ -19,11 +20,13 @@ const THUMBPRINT_MEMBERS: Readonly<Record<string, readonly string[]>> = {
  * @throws {TypeError} for a `kty` other than EC, OKP and RSA.
  * @see https://www.rfc-editor.org/rfc/rfc7638#section-3
  */
-export function jwkThumbprint(jwk: JsonWebKey): string {
+export function jwkThumbprint(jwk: Jwk): string {
   if (typeof jwk.kty !== 'string' || !Object.hasOwn(THUMBPRINT_MEMBERS, jwk.kty)) {
     throw new TypeError('jwkThumbprint: the key type must be EC, OKP or RSA')
   }
   const names = THUMBPRINT_MEMBERS[jwk.kty] as readonly string[]
-  const members = Object.fromEntries(names.map((name) => [name, jwk[name]]))
+  const members = Object.fromEntries(
+    names.map((name) => [name, (jwk as Readonly<Record<string, unknown>>)[name]]),
+  )
   return createHash('sha256').update(JSON.stringify(members)).digest('base64url')
 }

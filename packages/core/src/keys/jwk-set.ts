@@ -1,4 +1,4 @@
-import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
+import { createPublicKey, type KeyObject } from 'node:crypto'
 import {
   ASYMMETRIC_ALGORITHMS,
   EC_ALGORITHM_BY_JWK_CURVE,
@@ -8,6 +8,7 @@ import {
   SIGNATURE_ALGORITHMS,
   type SignatureAlgorithm,
 } from '../jose/algorithms.js'
+import type { PublicJwk } from '../jose/jwk.js'
 import { KeySourceFetchError } from './jwks-fetch.js'
 
 /**
@@ -87,7 +88,7 @@ export interface ImportJwksOptions {
    * are listed, and skipped when none is. Ed25519 keys are imported only when `EdDSA` is listed.
    * @default SUPPORTED_ALGORITHMS (RS256–RS512, PS256–PS512, ES256–ES512)
    */
-  algorithms?: ReadonlySet<string> | readonly string[]
+  algorithms?: ReadonlySet<string> | readonly string[] | undefined
 }
 
 /**
@@ -164,7 +165,7 @@ function importJwk(
   if (PRIVATE_MEMBERS.some((member) => member in jwk)) return skip('private_key')
 
   let algorithms: readonly RemoteKeyAlgorithm[]
-  let publicJwk: JsonWebKey
+  let publicJwk: PublicJwk
   if (jwk.kty === 'RSA') {
     algorithms = RSA_ALGORITHMS
     publicJwk = { kty: 'RSA', n: jwk.n as string, e: jwk.e as string }

@@ -36,7 +36,12 @@ export class KeySourceFetchError extends Error {
   constructor(
     reason: KeySourceFailureReason,
     message: string,
-    options?: { cause?: unknown; status?: number; url?: string; metadataIssuer?: string },
+    options?: {
+      cause?: unknown
+      status?: number | undefined
+      url?: string | undefined
+      metadataIssuer?: string | undefined
+    },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.reason = reason

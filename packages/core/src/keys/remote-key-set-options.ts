@@ -45,38 +45,38 @@ export interface RemoteKeySetOptions {
    * Milliseconds before a JWKS or metadata request is abandoned (1 to 60000).
    * @default REMOTE_KEY_SET_DEFAULTS.timeoutMs (3000)
    */
-  timeoutMs?: number
+  timeoutMs?: number | undefined
   /**
    * Seconds a fetched key set is fresh when the response has no usable `Cache-Control: max-age`
    * (1 to 86400).
    * @default REMOTE_KEY_SET_DEFAULTS.cacheMaxAgeSeconds (600)
    */
-  cacheMaxAgeSeconds?: number
+  cacheMaxAgeSeconds?: number | undefined
   /**
    * Minimum seconds between two refetches triggered by an unknown `kid` (or a failed fetch)
    * (1 to 86400).
    * @default REMOTE_KEY_SET_DEFAULTS.cooldownSeconds (30)
    */
-  cooldownSeconds?: number
+  cooldownSeconds?: number | undefined
   /**
    * Seconds the last-known-good key set is still used after it went stale while the key
    * server fails (0 to 604800).
    * @default REMOTE_KEY_SET_DEFAULTS.staleForSeconds (3600)
    */
-  staleForSeconds?: number
+  staleForSeconds?: number | undefined
   /**
    * Largest JWKS or metadata response body accepted, in bytes (1024 to 16777216).
    * @default REMOTE_KEY_SET_DEFAULTS.maxResponseBytes (262144)
    */
-  maxResponseBytes?: number
+  maxResponseBytes?: number | undefined
   /** @deprecated Use `timeoutMs` (same value); removed in the next major version. */
-  timeout?: number
+  timeout?: number | undefined
   /** @deprecated Use `cacheMaxAgeSeconds` (same value); removed in the next major version. */
-  cacheMaxAge?: number
+  cacheMaxAge?: number | undefined
   /** @deprecated Use `cooldownSeconds` (same value); removed in the next major version. */
-  cooldown?: number
+  cooldown?: number | undefined
   /** @deprecated Use `staleForSeconds` (same value); removed in the next major version. */
-  staleFor?: number
+  staleFor?: number | undefined
 }
 
 /** Every {@link RemoteKeySetOptions} name, for the guard's check of its `jwks` option. */
@@ -109,14 +109,14 @@ export const REMOTE_KEY_SET_ALIASES: OptionAliases = defineAliases<RemoteKeySetO
  */
 export interface CreateRemoteKeySetOptions extends RemoteKeySetOptions {
   /** JWKS URL: https, or http only for localhost, 127.0.0.1 and [::1]. */
-  jwksUri?: string
+  jwksUri?: string | undefined
   /** Issuer identifier; required with `discover`, ignored otherwise. */
-  issuer?: string
+  issuer?: string | undefined
   /**
    * Find `jwks_uri` in the issuer's RFC 8414 metadata (then OpenID configuration).
    * @default false
    */
-  discover?: boolean
+  discover?: boolean | undefined
   /** Observability hook (fetches, failures, skipped keys). */
   onEvent?: ((event: RemoteKeySetEvent) => void) | undefined
   /**

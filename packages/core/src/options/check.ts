@@ -39,7 +39,7 @@ export function checkObject(
 /** Range of a numeric option; `max` may be omitted for "at least `min`". */
 export interface NumberRange {
   readonly min: number
-  readonly max?: number
+  readonly max?: number | undefined
 }
 
 function describeRange(kind: string, { min, max }: NumberRange): string {

@@ -26,7 +26,7 @@ export function deprecationCode(path: string): string {
 
 /**
  * Maps deprecated option names to their replacements: returns `options` itself when it uses none,
- * else a copy with each old key renamed. Emits one `DeprecationWarning` per process and per old
+ * else a copy with each old key renamed. An option set to `undefined` counts as not given. Emits one `DeprecationWarning` per process and per old
  * name (`code` from {@link deprecationCode}), and refuses an old name given together with its
  * replacement.
  *
@@ -39,12 +39,13 @@ export function renameDeprecated<T extends object>(
   prefix = '',
 ): T {
   let renamed: Record<string, unknown> | undefined
+  const record = options as Record<string, unknown>
   for (const [oldName, newName] of Object.entries(aliases)) {
-    if (!Object.hasOwn(options, oldName)) continue
-    const record = options as Record<string, unknown>
+    // An option set to undefined is not given, under either name.
+    if (record[oldName] === undefined) continue
     const oldPath = prefix + oldName
     const newPath = prefix + newName
-    if (Object.hasOwn(options, newName)) {
+    if (record[newName] !== undefined) {
       throw new TypeError(
         `${where}: options "${oldPath}" and "${newPath}" are the same option; keep only "${newPath}"`,
       )

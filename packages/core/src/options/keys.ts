@@ -18,8 +18,8 @@ export function checkKnownKeys(
   where: string,
   prefix = '',
   extra?: {
-    hidden?: Readonly<Record<string, unknown>>
-    hint?: (key: string) => string | undefined
+    hidden?: Readonly<Record<string, unknown>> | undefined
+    hint?: ((key: string) => string | undefined) | undefined
   },
 ): void {
   for (const key of Object.keys(options)) {

@@ -4,6 +4,19 @@ import { REMOTE_KEY_SET_OPTIONS, resolveOptions } from '../../src/keys/remote-ke
 const context = { where: 'requireToken', prefix: 'jwks.' }
 
 describe('resolveOptions', () => {
+  it('resolves every option set to undefined as when it is absent', () => {
+    const jwksUri = 'https://auth.example.com/jwks.json'
+    const names = ['issuer', 'discover', 'onEvent', 'unavailableError', 'algorithms', 'fetch']
+    const everyUndefined = Object.fromEntries(
+      [...names, 'minCacheMaxAgeSeconds', 'lazy', ...Object.keys(REMOTE_KEY_SET_OPTIONS)].map(
+        (name) => [name, undefined],
+      ),
+    )
+    expect(resolveOptions({ ...everyUndefined, jwksUri }, context)).toStrictEqual(
+      resolveOptions({ jwksUri }, context),
+    )
+  })
+
   it('applies the defaults and converts seconds to milliseconds', () => {
     const config = resolveOptions({ jwksUri: 'https://auth.example.com/jwks.json' }, context)
     expect(config).toMatchObject({

@@ -4,9 +4,9 @@ import {
   MIN_RSA_BITS,
   PSS_ALGORITHMS,
   RSA_ALGORITHMS,
+  type Jwk,
 } from '@ccflow/core'
 import { createPublicKey, createSecretKey, KeyObject } from 'node:crypto'
-import type { JsonWebKey } from 'node:crypto'
 import type { StaticKeyInput } from '../types.js'
 
 /** A verification key imported once at setup. */
@@ -115,7 +115,7 @@ function secretKey(value: unknown, index: number): KeyObject {
   return key
 }
 
-function jwkKey(jwk: JsonWebKey, index: number): KeyObject {
+function jwkKey(jwk: Jwk, index: number): KeyObject {
   if (jwk.use !== undefined && jwk.use !== 'sig') {
     throw new TypeError(`${where(index)} is a JWK whose "use" is not "sig", so it cannot verify`)
   }
@@ -153,7 +153,7 @@ function publicKey(value: unknown, index: number): KeyObject {
     }
   }
   if (typeof value === 'object' && value !== null && 'kty' in value) {
-    return jwkKey(value as JsonWebKey, index)
+    return jwkKey(value as Jwk, index)
   }
   throw new TypeError(`${where(index)} must be a PEM string, a JWK, a KeyObject or { secret }`)
 }

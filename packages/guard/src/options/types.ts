@@ -22,71 +22,71 @@ export interface TokenVerifierOptions<C = AccessTokenClaims> {
    * Static verification keys: PEM, JWK, `KeyObject`, `{ key, kid?, alg? }` or
    * `{ secret, kid?, alg? }` (HMAC, at least 32 bytes). RSA keys need at least 2048 bits.
    */
-  keys?: readonly StaticKeyInput[]
+  keys?: readonly StaticKeyInput[] | undefined
   /** URL of the issuer's JWKS (https; http only for localhost). */
-  jwksUri?: string
+  jwksUri?: string | undefined
   /**
    * Find the JWKS through the issuer's RFC 8414 metadata (then OpenID discovery); the metadata's
    * `issuer` must equal `issuer`.
    * @default false
    */
-  discover?: boolean
+  discover?: boolean | undefined
   /** Tuning of the remote key set (only with `jwksUri` or `discover`). */
-  jwks?: RemoteKeySetOptions
+  jwks?: RemoteKeySetOptions | undefined
   /**
    * Accepted signature algorithms; `none` is never accepted.
    * @default derived from the keys (RSA → RS*, PS*; EC → ES*; secret → HS*), or every asymmetric
    * algorithm for a remote key set
    */
-  algorithms?: readonly string[]
+  algorithms?: readonly string[] | undefined
   /**
    * Leeway in seconds for `exp`, `nbf`, `iat` and `maxTokenAgeSeconds` (≥ 0).
    * @default TOKEN_VERIFIER_DEFAULTS.clockToleranceSeconds (5)
    */
-  clockToleranceSeconds?: number
+  clockToleranceSeconds?: number | undefined
   /**
    * Reject tokens whose `iat` is older than this many seconds (then `iat` is required; > 0).
    * @default undefined (no age limit)
    */
-  maxTokenAgeSeconds?: number
+  maxTokenAgeSeconds?: number | undefined
   /**
    * Accepted `typ` header values, compared as media types (case-insensitive, `application/`
    * optional). `'any'` skips the check, for issuers that send no `typ`.
    * @default TOKEN_VERIFIER_DEFAULTS.allowedTypes (['at+jwt', 'application/at+jwt'])
    */
-  allowedTypes?: readonly string[] | 'any'
+  allowedTypes?: readonly string[] | 'any' | undefined
   /**
    * Longest token accepted, in characters; longer ones are rejected before any parsing.
    * @default TOKEN_VERIFIER_DEFAULTS.maxTokenLength (8192)
    */
-  maxTokenLength?: number
+  maxTokenLength?: number | undefined
   /**
    * Realm of the `WWW-Authenticate` challenge.
    * @default TOKEN_VERIFIER_DEFAULTS.realm ('api')
    */
-  realm?: string
+  realm?: string | undefined
   /**
    * Claims that hold scopes: a space-delimited string or an array of strings (`scope` itself
    * only as a string, as RFC 9068 defines it).
    * @default TOKEN_VERIFIER_DEFAULTS.scopeClaims (['scope', 'scp'])
    */
-  scopeClaims?: readonly string[]
+  scopeClaims?: readonly string[] | undefined
   /**
    * The verified-token cache: `false` turns it off.
    * @default { max: 1000 }
    */
-  cache?: false | { max?: number }
+  cache?: false | { max?: number | undefined } | undefined
   /**
    * Called on every request (cached or not) with the verified claims; `true` rejects the token
    * (401 `revoked`). A throw or rejection answers 503: the guard fails closed.
    */
-  isRevoked?: (claims: C) => boolean | Promise<boolean>
+  isRevoked?: ((claims: C) => boolean | Promise<boolean>) | undefined
   /**
    * Milliseconds to wait for an asynchronous `isRevoked`; past it the answer is 503 (fails
    * closed), so a store that never answers cannot hang requests (1 to 60000).
    * @default TOKEN_VERIFIER_DEFAULTS.revocationTimeoutMs (2000)
    */
-  revocationTimeoutMs?: number
+  revocationTimeoutMs?: number | undefined
   /**
    * Receives the guard's events: key-source events (`jwks_fetched`, `jwks_fetch_failed`,
    * `discovery_failed`, `jwks_key_skipped`) and `token_rejected` for every 401 `invalid_token`.
@@ -98,11 +98,11 @@ export interface TokenVerifierOptions<C = AccessTokenClaims> {
    */
   onEvent?: ((event: GuardEvent) => void) | undefined
   /** @deprecated Use `clockToleranceSeconds` (same value); removed in the next major version. */
-  clockTolerance?: number
+  clockTolerance?: number | undefined
   /** @deprecated Use `maxTokenAgeSeconds` (same value); removed in the next major version. */
-  maxTokenAge?: number
+  maxTokenAge?: number | undefined
   /** @deprecated Use `revocationTimeoutMs` (same value); removed in the next major version. */
-  revocationTimeout?: number
+  revocationTimeout?: number | undefined
 }
 
 /**
@@ -115,16 +115,16 @@ export interface RequireTokenOptions<C = AccessTokenClaims> extends TokenVerifie
    * there is answered 400.
    * @default { body: false, query: false }
    */
-  tokenLocations?: { body?: boolean; query?: boolean }
+  tokenLocations?: { body?: boolean | undefined; query?: boolean | undefined } | undefined
   /**
    * Let requests without any token through with `req.auth` undefined. A token that is sent is
    * still verified and rejected when invalid.
    * @default false
    */
-  credentialsOptional?: boolean
+  credentialsOptional?: boolean | undefined
   /**
    * Pass errors to `next(err)` as {@link BearerError}s instead of answering.
    * @default false
    */
-  passErrors?: boolean
+  passErrors?: boolean | undefined
 }

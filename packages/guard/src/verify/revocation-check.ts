@@ -20,8 +20,8 @@ export type { RedisSendCommand } from '@ccflow/core'
 /** The claims a revocation check reads. */
 export interface RevocationCheckClaims {
   iss: string
-  jti?: string
-  exp?: number
+  jti?: string | undefined
+  exp?: number | undefined
 }
 
 /** An `isRevoked` for {@link RequireTokenOptions}. */
@@ -35,37 +35,37 @@ export interface RedisRevocationCheckOptions {
    * Key prefix; must be the issuer's `redisDenylist` prefix.
    * @default DEFAULT_DENYLIST_PREFIX ('ccflow:revoked:')
    */
-  prefix?: string
+  prefix?: string | undefined
   /**
    * Milliseconds an answer is reused without asking Redis again. This is the bound within which
    * a revoked token stops working on every guard instance (plus Redis replication delay, if you
    * read from a replica). `0` asks Redis on every request (0 to 3600000).
    * @default REDIS_REVOCATION_CHECK_DEFAULTS.cacheTtlMs (5000)
    */
-  cacheTtlMs?: number
+  cacheTtlMs?: number | undefined
   /**
    * Most answers kept (least recently used dropped first).
    * @default REDIS_REVOCATION_CHECK_DEFAULTS.cacheMax (10000)
    */
-  cacheMax?: number
+  cacheMax?: number | undefined
   /**
    * Milliseconds after which an unanswered lookup counts as failed, so a Redis that stops
    * replying delays a request by at most this long (1 to 60000).
    * @default REVOCATION_LOOKUP_TIMEOUT_MS (500)
    */
-  timeoutMs?: number
+  timeoutMs?: number | undefined
   /**
    * What to do when Redis cannot answer (down, timeout, unexpected reply): `false` refuses the
    * request with 503 (fail closed: a revoked token is never let through); `true` lets the token
    * through as not revoked (fail open: revocation is best effort while Redis is down).
    * @default false
    */
-  failOpen?: boolean
+  failOpen?: boolean | undefined
   /**
    * Told about every failed lookup (for logs and metrics); never awaited, a throw is swallowed.
    * @default a `console.warn` when lookups start failing (not once per request)
    */
-  onError?: (error: unknown) => void
+  onError?: ((error: unknown) => void) | undefined
 }
 
 /**

@@ -63,6 +63,19 @@ describe('importStaticKeys', () => {
     expect([...(fromJwk?.algorithms ?? [])]).toEqual(['ES256'])
   })
 
+  it('treats kid and alg set to undefined on a wrapper as not given', () => {
+    const [key] = importStaticKeys([{ key: rsa.publicKey, kid: undefined, alg: undefined }])
+    expect(key?.kid).toBeUndefined()
+    expect([...(key?.algorithms ?? [])]).toEqual([
+      'RS256',
+      'RS384',
+      'RS512',
+      'PS256',
+      'PS384',
+      'PS512',
+    ])
+  })
+
   it('restricts a wrapped JWK to its own alg (RFC 7517 §4.4)', () => {
     const jwk = { ...rsa.publicKey.export({ format: 'jwk' }), alg: 'PS256', kid: 'r1' }
     const [wrapped] = importStaticKeys([{ key: jwk }])
@@ -76,7 +89,9 @@ describe('importStaticKeys', () => {
   it('refuses a JWK whose key_ops do not allow verify (RFC 7517 §4.3)', () => {
     const jwk = rsa.publicKey.export({ format: 'jwk' })
     expect(() => importStaticKeys([{ ...jwk, key_ops: ['encrypt'] }])).toThrow(/key_ops/)
-    expect(() => importStaticKeys([{ key: { ...jwk, key_ops: 'verify' } }])).toThrow(/key_ops/)
+    expect(() =>
+      importStaticKeys([{ key: { ...jwk, key_ops: 'verify' as unknown as string[] } }]),
+    ).toThrow(/key_ops/)
     expect(importStaticKeys([{ ...jwk, key_ops: ['verify'] }])).toHaveLength(1)
   })
 

@@ -33,6 +33,17 @@ describe('resolveVerifierOptions', () => {
     expect(TOKEN_VERIFIER_DEFAULTS.allowedTypes).toEqual(['at+jwt', 'application/at+jwt'])
   })
 
+  it('resolves every optional option set to undefined, deprecated ones included, as absent', () => {
+    const optional = Object.keys(TOKEN_VERIFIER_OPTIONS).filter(
+      (name) => !['issuer', 'audience', 'keys'].includes(name),
+    )
+    const everyUndefined = Object.fromEntries(optional.map((name) => [name, undefined]))
+    const { keySource, ...config } = resolveVerifierOptions({ ...base, ...everyUndefined })
+    const { keySource: expectedSource, ...expected } = resolveVerifierOptions(base)
+    expect(config).toStrictEqual(expected)
+    expect(keySource.type).toBe(expectedSource.type)
+  })
+
   it('keeps issuer and audience lists as arrays', () => {
     const config = resolveVerifierOptions({ ...base, issuer: ['a', 'b'], audience: ['c'] })
     expect(config.issuer).toEqual(['a', 'b'])
@@ -264,7 +275,17 @@ describe('resolveVerifierOptions (onEvent)', () => {
 })
 
 describe('resolveTransportOptions', () => {
-  it('defaults every location and mode to off', () => {
+  it('defaults every location and mode to off, also when they are set to undefined', () => {
+    expect(
+      resolveTransportOptions({
+        tokenLocations: { body: undefined, query: undefined },
+        credentialsOptional: undefined,
+        passErrors: undefined,
+      }),
+    ).toStrictEqual(resolveTransportOptions({}))
+    expect(resolveTransportOptions({ tokenLocations: undefined })).toStrictEqual(
+      resolveTransportOptions({}),
+    )
     expect(resolveTransportOptions({})).toEqual({
       body: false,
       query: false,

@@ -61,6 +61,20 @@ describe('redisRevocationCheck', () => {
     )
   })
 
+  it('treats options set to undefined as not given', async () => {
+    const redis = fakeRedis([`ccflow:revoked:${expectedKey(ISS, 'j1')}`])
+    const isRevoked = redisRevocationCheck({
+      sendCommand: redis.sendCommand,
+      prefix: undefined,
+      cacheTtlMs: undefined,
+      cacheMax: undefined,
+      timeoutMs: undefined,
+      failOpen: undefined,
+      onError: undefined,
+    })
+    await expect(isRevoked({ iss: ISS, jti: 'j1', exp: undefined })).resolves.toBe(true)
+  })
+
   it('uses the configured prefix', async () => {
     const redis = fakeRedis([`app1:deny:${expectedKey(ISS, 'j1')}`])
     const isRevoked = check({ sendCommand: redis.sendCommand, prefix: 'app1:deny:' })

@@ -9,7 +9,7 @@ import {
   readClientFile,
   resolveClientFileOptions,
 } from './client-file.js'
-import { CLIENT_KEYS, unknownKey } from './client-keys.js'
+import { CLIENT_KEYS, unknownKey, unknownRecordField } from './client-keys.js'
 import { isSecretHash, isSecretId } from './secrets.js'
 import type { ClientAuthMethod } from '../events.js'
 
@@ -22,7 +22,7 @@ export interface ClientSecret {
   /** Stored form from `hashClientSecret` (`$hmac-sha256$…` or `$scrypt$…`). */
   hash: string
   /** Expiry in epoch seconds; the secret is refused from this instant on. @default never */
-  expires_at?: number
+  expires_at?: number | undefined
 }
 
 /**
@@ -34,61 +34,61 @@ export interface Client {
   /** The client identifier (RFC 6749 §2.2), printable ASCII. */
   client_id: string
   /** Human-readable name (RFC 7591). */
-  client_name?: string
+  client_name?: string | undefined
   /** Space-delimited scopes the client may request (RFC 6749 §3.3 scope tokens). */
   scope: string
   /** Scopes granted when a request names none; a subset of `scope`. @default `scope` */
-  default_scope?: string
+  default_scope?: string | undefined
   /**
    * The one authentication method allowed (RFC 7591 §2). `private_key_jwt` (RFC 7523) needs
    * `jwks` or `jwks_uri` and no `secrets`; the secret methods need `secrets`.
    * @default either secret method
    */
-  token_endpoint_auth_method?: ClientAuthMethod
+  token_endpoint_auth_method?: ClientAuthMethod | undefined
   /** Grants the client may use (RFC 7591). @default `['client_credentials']` */
-  grant_types?: string[]
+  grant_types?: string[] | undefined
   /** Allowed `aud` values (RFC 8707 resources); non-empty, unique. */
   audiences: string[]
   /** Audience when a request names none; one of `audiences`. @default `audiences[0]` */
-  default_audience?: string
+  default_audience?: string | undefined
   /** Token lifetime in seconds, capped by the endpoint's `maxAccessTokenTtlSeconds`. @default the endpoint's `accessTokenTtlSeconds` */
-  access_token_ttl?: number
+  access_token_ttl?: number | undefined
   /** A disabled client cannot get tokens. @default false */
-  disabled?: boolean
+  disabled?: boolean | undefined
   /**
    * The client may call the introspection endpoint (RFC 7662), typically a resource server or
    * gateway. Introspecting reveals any token's claims, so grant it sparingly.
    * @default false
    */
-  introspection?: boolean
+  introspection?: boolean | undefined
   /**
    * At least one secret, with unique ids; several during rotation. Required unless the client
    * uses `private_key_jwt`, which has none.
    */
-  secrets?: ClientSecret[]
+  secrets?: ClientSecret[] | undefined
   /**
    * `private_key_jwt`: the client's public keys, inline (RFC 7591 §2 `jwks`). Public keys only:
    * a key with private members or `use: "enc"` is refused when the record is loaded. Two keys
    * during a rotation. Exactly one of `jwks` and `jwks_uri`.
    */
-  jwks?: ClientJwks
+  jwks?: ClientJwks | undefined
   /**
    * `private_key_jwt`: where the client publishes its public keys (RFC 7591 §2 `jwks_uri`),
    * fetched by the endpoint (https only; see the endpoint's `privateKeyJwt.jwksUri` option).
    * Exactly one of `jwks` and `jwks_uri`.
    */
-  jwks_uri?: string
+  jwks_uri?: string | undefined
   /**
    * `private_key_jwt`: the one JWS algorithm the client signs its assertions with (RFC 7591 §2).
    * @default any of the endpoint's `privateKeyJwt.signingAlgorithms`
    */
-  token_endpoint_auth_signing_alg?: string
+  token_endpoint_auth_signing_alg?: string | undefined
   /**
    * `private_key_jwt`: longest assertion lifetime accepted from this client, in seconds (1 to
    * 3600), `exp` minus `iat` (or minus now without `iat`).
    * @default the endpoint's `privateKeyJwt.maxAssertionLifetimeSeconds` (300)
    */
-  max_assertion_lifetime?: number
+  max_assertion_lifetime?: number | undefined
 }
 
 /** A JWK Set of public keys (RFC 7517 §5). */
@@ -143,7 +143,7 @@ export function validateClient(value: unknown, where = 'client'): Client {
   }
   const at = `${where} (client_id ${JSON.stringify(clientId)})`
   for (const key of Object.keys(value)) {
-    if (!CLIENT_KEYS.has(key)) throw new TypeError(`${at}: ${unknownKey(key, CLIENT_KEYS)}`)
+    if (!CLIENT_KEYS.has(key)) throw new TypeError(`${at}: ${unknownRecordField(key)}`)
   }
 
   const scope = checkScope(value.scope, `${at}.scope`)
@@ -253,15 +253,10 @@ export function staticClientStore(clients: readonly Client[]): ClientStore {
 }
 
 /**
- * A client store read from a JSON file holding an array of client records.
- *
- * The file holds canonical records (as {@link validateClient} checks them) or uses the file's
- * RFC 7591-style shorthands: `audience` (a string or an array) for `audiences`,
- * `client_secret_hash` with an optional `client_secret_id` (default `'default'`) for a
- * one-secret `secrets`, and, for demos only, a plaintext `client_secret`, hashed when the file
- * is loaded (HMAC-SHA-256 keyed with `secretPepper` for a generated `ccs_…` secret, scrypt for
- * any other) with a warning. A record gives exactly one of `secrets`, `client_secret_hash` and
- * `client_secret`; any other field is an error that names it.
+ * A client store read from a JSON file holding an array of client records, in the one record
+ * format {@link validateClient} checks (`client_id`, `scope`, `audiences`,
+ * `secrets: [{ id, hash }]`, …): the file has no format of its own. A field of another format
+ * (`audience`, `client_secret_hash`, `client_secret`) is an error that says where its value goes.
  *
  * The file is read and checked synchronously at creation, so a bad file stops the app at startup
  * with the path and the field. `reload()` re-reads it (for example on `SIGHUP`); when the new
@@ -270,7 +265,7 @@ export function staticClientStore(clients: readonly Client[]): ClientStore {
  *
  * @example
  * ```ts
- * const clients = jsonFileClientStore('/etc/ccflow/clients.json', { secretPepper })
+ * const clients = jsonFileClientStore('/etc/ccflow/clients.json')
  * process.on('SIGHUP', () => clients.reload().catch((err) => console.error(err)))
  * ```
  * @throws {TypeError} When an option is invalid, or the file is not valid JSON, not an array, or
@@ -307,7 +302,7 @@ function parseClientFile(
   path: string,
   file: ClientFileSettings,
 ): Map<string, Client> {
-  const { records, warnings } = readClientFile(text, path, file)
+  const { records, warnings } = readClientFile(text, path)
   const map = buildMap(records, path)
   for (const warning of warnings) file.onWarning(warning)
   return map

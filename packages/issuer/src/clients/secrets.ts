@@ -1,12 +1,5 @@
 import { optionError } from '@ccflow/core'
-import {
-  type ScryptOptions,
-  createHmac,
-  randomBytes,
-  scrypt,
-  scryptSync,
-  timingSafeEqual,
-} from 'node:crypto'
+import { type ScryptOptions, createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 
 /** The public prefix of every generated client secret. */
 const SECRET_PREFIX = 'ccs_'
@@ -58,7 +51,7 @@ export type SecretHashAlgorithm = 'hmac-sha256' | 'scrypt'
  * @throws {TypeError} When `secretId` is not 1–32 characters of `[A-Za-z0-9-]`.
  * @see RFC 6749 §2.3.1 (client password), RFC 6749 §10.10 (credential guessing)
  */
-export function generateClientSecret(options: { secretId?: string } = {}): {
+export function generateClientSecret(options: { secretId?: string | undefined } = {}): {
   secretId: string
   secret: string
 } {
@@ -109,7 +102,7 @@ export function parseSecretId(secret: string): string | undefined {
  */
 export async function hashClientSecret(
   secret: string,
-  options: { algorithm?: SecretHashAlgorithm; pepper?: string } = {},
+  options: { algorithm?: SecretHashAlgorithm | undefined; pepper?: string | undefined } = {},
 ): Promise<string> {
   const { algorithm, pepper } = prepareHash(secret, options, 'hashClientSecret')
   if (algorithm === 'hmac-sha256') return hmacHash(secret, pepper)
@@ -118,25 +111,6 @@ export async function hashClientSecret(
     salt,
     await scryptAsync(secret, salt, SCRYPT_KEY_BYTES, SCRYPT_LN, SCRYPT_R, SCRYPT_P),
   )
-}
-
-/**
- * {@link hashClientSecret} without a promise, for a client file that is loaded synchronously at
- * startup. Its scrypt blocks the event loop (about 0.1 s per secret), so use it only there.
- *
- * @internal
- * @throws {TypeError} As {@link hashClientSecret} does, naming `where`.
- */
-export function hashClientSecretSync(
-  secret: string,
-  options: { pepper?: string | undefined },
-  where: string,
-): string {
-  const { algorithm, pepper } = prepareHash(secret, options, where)
-  if (algorithm === 'hmac-sha256') return hmacHash(secret, pepper)
-  const salt = randomBytes(SCRYPT_SALT_BYTES)
-  const params = scryptOptions(SCRYPT_LN, SCRYPT_R, SCRYPT_P)
-  return scryptPhc(salt, scryptSync(secret, salt, SCRYPT_KEY_BYTES, params))
 }
 
 /**
@@ -152,7 +126,7 @@ export function hashClientSecretSync(
 export async function verifyClientSecret(
   secret: string,
   storedHash: string,
-  options: { pepper?: string } = {},
+  options: { pepper?: string | undefined } = {},
 ): Promise<boolean> {
   const pepper = checkPepper(options.pepper, 'verifyClientSecret')
   if (typeof secret !== 'string' || secret.length > MAX_SECRET_LENGTH) return false
@@ -296,7 +270,7 @@ function scryptOptions(ln: number, r: number, p: number): ScryptOptions {
 /** Checks the input of a hash and picks the algorithm: HMAC for a generated secret, else scrypt. */
 function prepareHash(
   secret: string,
-  options: { algorithm?: SecretHashAlgorithm; pepper?: string | undefined },
+  options: { algorithm?: SecretHashAlgorithm | undefined; pepper?: string | undefined },
   where: string,
 ): { algorithm: SecretHashAlgorithm; pepper: string | undefined } {
   if (typeof secret !== 'string' || secret.length === 0 || secret.length > MAX_SECRET_LENGTH) {

@@ -29,28 +29,28 @@ export interface ClientSecretStrategyOptions {
    * hashes were made with.
    * @default undefined (the built-in domain-separation key)
    */
-  secretPepper?: string
+  secretPepper?: string | undefined
   /**
    * The realm of the `WWW-Authenticate: Basic` challenge (visible ASCII, no `"` or `\`). The
    * post strategy makes no challenge and ignores it.
    * @default CLIENT_SECRET_STRATEGY_DEFAULTS.realm ('ccflow')
    */
-  realm?: string
+  realm?: string | undefined
   /**
    * Milliseconds to wait for `clients.findClient`; past it the strategy calls `error()` with a
    * 503 `temporarily_unavailable` {@link TokenError} (1 to 60000).
    * @default CLIENT_SECRET_STRATEGY_DEFAULTS.hookTimeoutMs (5000, as tokenEndpoint's)
    */
-  hookTimeoutMs?: number
+  hookTimeoutMs?: number | undefined
   /**
    * Receives an `authentication_failed` event, with its reason, for each refused client. Called
    * synchronously, never awaited; a throw or a rejected promise is swallowed.
    * @default undefined: outside production, each refusal is explained once per client and
    *   reason, as a process warning (`CCFLOW_ISSUER_CLIENT_AUTH`)
    */
-  onEvent?: (event: IssuerEvent) => void
+  onEvent?: ((event: IssuerEvent) => void) | undefined
   /** @deprecated Use `hookTimeoutMs` (same value); removed in the next major version. */
-  hookTimeout?: number
+  hookTimeout?: number | undefined
 }
 
 /** A passport strategy, ready for `passport.use()`. */

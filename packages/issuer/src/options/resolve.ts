@@ -22,6 +22,7 @@ import { createEmitter, type IssuerEvent } from '../events.js'
 import { checkPepperOption } from '../clients/secrets.js'
 import {
   importSigningKeys,
+  signingKeyList,
   type SigningKeyInput,
   type SigningKeySet,
 } from '../tokens/signing-keys.js'
@@ -39,12 +40,11 @@ import {
   TOKEN_ENDPOINT_DEFAULTS,
   TOKEN_ENDPOINT_OPTIONS,
 } from './defaults.js'
-import type {
-  IssuanceLimiterOptions,
-  LimiterOptions,
-  RevocationSettings,
-  TokenEndpointOptions,
-} from './types.js'
+import type { Options as RateLimitOptions } from 'express-rate-limit'
+import type { LimiterOptions, RevocationSettings, TokenEndpointOptions } from './types.js'
+
+/** The limiter options that were given a value (none is `undefined`). */
+type GivenLimiterOptions = Partial<Pick<RateLimitOptions, keyof LimiterOptions>>
 
 /** The checked, frozen configuration the router is built from. @internal */
 export interface TokenEndpointConfig {
@@ -63,8 +63,8 @@ export interface TokenEndpointConfig {
   readonly jwksMaxAgeSeconds: number
   readonly scopesSupported: readonly string[] | undefined
   readonly rateLimit: Readonly<{
-    failures: Readonly<LimiterOptions> | false
-    issuance: Readonly<IssuanceLimiterOptions> | false
+    failures: Readonly<GivenLimiterOptions> | false
+    issuance: Readonly<Omit<GivenLimiterOptions, 'keyGenerator' | 'ipv6Subnet'>> | false
   }>
   readonly revocation: Readonly<RevocationSettings> | undefined
   readonly introspection: boolean
@@ -111,7 +111,8 @@ export function resolveOptions(input: TokenEndpointOptions): TokenEndpointConfig
 
   const issuer = checkIssuer(options.issuer)
   const clients = checkClients(options.clients)
-  const keySet = checkKeys(options.keys)
+  const keyList = checkKeyList(options.keys)
+  const keySet = checkKeys(keyList)
   const ttl = { min: 1, max: MAX_TTL_SECONDS }
   const maxAccessTokenTtlSeconds = checkInteger(
     options.maxAccessTokenTtlSeconds,
@@ -149,9 +150,7 @@ export function resolveOptions(input: TokenEndpointOptions): TokenEndpointConfig
   const revocation = checkRevocation(options.revocation)
   const introspection = checkBoolean(options.introspection, at('introspection'), d.introspection)
   const ownTokens =
-    revocation !== undefined || introspection
-      ? createOwnTokenChecker(options.keys, issuer)
-      : undefined
+    revocation !== undefined || introspection ? createOwnTokenChecker(keyList, issuer) : undefined
   const onEvent = checkFunction(options.onEvent, at('onEvent'))
   const emit = createEmitter(onEvent)
   const privateKeyJwt = resolvePrivateKeyJwtOptions(
@@ -256,12 +255,18 @@ function checkClients(value: unknown): ClientStore {
   return value as ClientStore
 }
 
-function checkKeys(value: unknown): SigningKeySet {
-  if (!Array.isArray(value) || value.length === 0) {
-    fail('keys', 'is required and must be a non-empty array of signing keys')
+function checkKeyList(value: unknown): readonly SigningKeyInput[] {
+  if (value === undefined) {
+    fail('keys', 'is required: a non-empty array of signing keys or a JWK Set { "keys": [...] }')
   }
+  return signingKeyList(value, (problem) =>
+    optionError(WHERE, 'keys', problem),
+  ) as readonly SigningKeyInput[]
+}
+
+function checkKeys(value: readonly SigningKeyInput[]): SigningKeySet {
   try {
-    return importSigningKeys(value as SigningKeyInput[])
+    return importSigningKeys(value)
   } catch (err) {
     const detail = err instanceof Error ? err.message : 'is invalid'
     throw new TypeError(`tokenEndpoint: option "keys": ${detail}`, { cause: err })
@@ -340,7 +345,7 @@ function checkLimiter(
   value: unknown,
   name: string,
   table: Readonly<Record<string, true>>,
-): Readonly<LimiterOptions> | false {
+): Readonly<GivenLimiterOptions> | false {
   if (value === false) return false
   if (value === undefined) return Object.freeze({})
   const v: LimiterOptions = checkObject(value, WHERE, name, 'an object or false')
@@ -359,7 +364,10 @@ function checkLimiter(
   if (v.store !== undefined && !isStore(v.store)) {
     fail(`${name}.store`, 'must be an express-rate-limit Store')
   }
-  return Object.freeze({ ...v })
+  // An option set to undefined is not given: spread over the limiter's defaults, it would
+  // replace them (and express-rate-limit would fall back to its own, such as a limit of 5).
+  const given = Object.entries(v).filter(([, option]) => option !== undefined)
+  return Object.freeze(Object.fromEntries(given) as GivenLimiterOptions)
 }
 
 function isStore(value: unknown): boolean {

@@ -3,7 +3,7 @@ import type { PrivateKeyJwtOptions } from '../clients/assertion/assertion-option
 import type { Client, ClientStore } from '../clients/client-store.js'
 import type { DenylistStore } from '../revocation/denylist.js'
 import type { IssuerEvent } from '../events.js'
-import type { SigningKeyInput } from '../tokens/signing-keys.js'
+import type { SigningKeysInput } from '../tokens/signing-keys.js'
 
 // The public options of tokenEndpoint. Durations name their unit (CONTRIBUTING.md, "Options"):
 // `…Ms` milliseconds, `…Seconds` seconds; express-rate-limit's own `windowMs` already does.
@@ -15,24 +15,25 @@ import type { SigningKeyInput } from '../tokens/signing-keys.js'
  *
  * @see https://express-rate-limit.mintlify.app/reference/configuration
  */
-export type LimiterOptions = Partial<
-  Pick<
-    RateLimitOptions,
-    | 'windowMs'
-    | 'limit'
-    | 'standardHeaders'
-    | 'legacyHeaders'
-    | 'identifier'
-    | 'retryAfter'
-    | 'keyGenerator'
-    | 'ipv6Subnet'
-    | 'skip'
-    | 'store'
-    | 'validate'
-    | 'passOnStoreError'
-    | 'logger'
-  >
->
+export type LimiterOptions = {
+  [K in LimiterOptionName]?: RateLimitOptions[K] | undefined
+}
+
+/** The express-rate-limit option names a limiter accepts. */
+type LimiterOptionName =
+  | 'windowMs'
+  | 'limit'
+  | 'standardHeaders'
+  | 'legacyHeaders'
+  | 'identifier'
+  | 'retryAfter'
+  | 'keyGenerator'
+  | 'ipv6Subnet'
+  | 'skip'
+  | 'store'
+  | 'validate'
+  | 'passOnStoreError'
+  | 'logger'
 
 /** express-rate-limit options for the per-client issuance quota (keyed by client id). */
 export type IssuanceLimiterOptions = Omit<LimiterOptions, 'keyGenerator' | 'ipv6Subnet'>
@@ -52,12 +53,12 @@ export interface RateLimitSettings {
    * and introspection routes alike (one budget for all three).
    * @default { windowMs: 900_000, limit: 20, standardHeaders: 'draft-8', legacyHeaders: false, passOnStoreError: true }
    */
-  failures?: LimiterOptions | false
+  failures?: LimiterOptions | false | undefined
   /**
    * Per authenticated client id, counting every token request; `false` turns it off.
    * @default { windowMs: 60_000, limit: 600, standardHeaders: 'draft-8', legacyHeaders: false, passOnStoreError: true }
    */
-  issuance?: IssuanceLimiterOptions | false
+  issuance?: IssuanceLimiterOptions | false | undefined
 }
 
 /** Token revocation (RFC 7009). */
@@ -94,79 +95,85 @@ export interface TokenEndpointOptions {
   issuer: string
   /** Where client records come from. */
   clients: ClientStore
-  /** Signing keys: exactly one `active`; `next` and `retired` keys are published in the JWKS. */
-  keys: readonly SigningKeyInput[]
+  /**
+   * Signing keys: a list, or a JWK Set such as the file `ccflow keygen --out` writes, parsed
+   * (`JSON.parse(readFileSync(file, 'utf8'))`). Exactly one key signs (the one marked `active`,
+   * else the first without a `status`); `next` and `retired` keys are only published in the JWKS.
+   */
+  keys: SigningKeysInput
   /**
    * Token lifetime in seconds when the client record sets none (1 to 86400).
    * @default TOKEN_ENDPOINT_DEFAULTS.accessTokenTtlSeconds (300; lowered to
    *   `maxAccessTokenTtlSeconds` when that is smaller)
    */
-  accessTokenTtlSeconds?: number
+  accessTokenTtlSeconds?: number | undefined
   /**
    * Upper bound in seconds for any token lifetime, including a client's `access_token_ttl`
    * (1 to 86400).
    * @default TOKEN_ENDPOINT_DEFAULTS.maxAccessTokenTtlSeconds (3600)
    */
-  maxAccessTokenTtlSeconds?: number
+  maxAccessTokenTtlSeconds?: number | undefined
   /**
    * The HMAC key for `hmac-sha256` secret hashes, at least 32 bytes. Must match the pepper the
    * hashes were made with.
    * @default undefined (the built-in domain-separation key)
    */
-  secretPepper?: string
+  secretPepper?: string | undefined
   /**
    * Accept an `application/json` body besides the RFC 6749 form body.
    * @default false
    */
-  allowJsonBody?: boolean
+  allowJsonBody?: boolean | undefined
   /**
    * Largest accepted request body in bytes (128 to 65536); a larger body gets 413.
    * @default TOKEN_ENDPOINT_DEFAULTS.bodyLimit (4096)
    */
-  bodyLimit?: number
+  bodyLimit?: number | undefined
   /**
    * The realm of the `WWW-Authenticate: Basic` challenge (visible ASCII, no `"` or `\`).
    * @default TOKEN_ENDPOINT_DEFAULTS.realm ('ccflow')
    */
-  realm?: string
+  realm?: string | undefined
   /**
    * Route paths, relative to where the router is mounted.
    * @default TOKEN_ENDPOINT_DEFAULTS.paths: { token: '/token', jwks: '/jwks.json', metadata: '/.well-known/oauth-authorization-server', revocation: '/revoke', introspection: '/introspect' }
    */
-  paths?: {
-    token?: string
-    jwks?: string
-    metadata?: string
-    revocation?: string
-    introspection?: string
-  }
+  paths?:
+    | {
+        token?: string | undefined
+        jwks?: string | undefined
+        metadata?: string | undefined
+        revocation?: string | undefined
+        introspection?: string | undefined
+      }
+    | undefined
   /**
    * `Cache-Control: max-age` in seconds for the JWKS and the metadata document (0 to 604800).
    * @default TOKEN_ENDPOINT_DEFAULTS.jwksMaxAgeSeconds (300)
    */
-  jwksMaxAgeSeconds?: number
+  jwksMaxAgeSeconds?: number | undefined
   /**
    * `scopes_supported` for the metadata document.
    * @default undefined (omitted from the metadata)
    */
-  scopesSupported?: readonly string[]
+  scopesSupported?: readonly string[] | undefined
   /**
    * Rate limiting of the token route, or `false` for none (for example when a gateway does it).
    * @default { failures: {}, issuance: {} } (both on, with their defaults)
    */
-  rateLimit?: false | RateLimitSettings
+  rateLimit?: false | RateLimitSettings | undefined
   /**
    * Serves `POST paths.revocation` (RFC 7009): a client revokes its own tokens, which go to
    * `store` until they expire. Omit it to serve no revocation endpoint.
    * @default undefined (no revocation endpoint)
    */
-  revocation?: RevocationSettings
+  revocation?: RevocationSettings | undefined
   /**
    * Serves `POST paths.introspection` (RFC 7662) to clients whose record has
    * `introspection: true`. Consults the revocation store when `revocation` is set.
    * @default false
    */
-  introspection?: boolean
+  introspection?: boolean | undefined
   /**
    * Rules for clients that authenticate with `private_key_jwt` (RFC 7523): the accepted
    * audience, algorithms, lifetime and clock tolerance, where used assertions are remembered,
@@ -181,27 +188,27 @@ export interface TokenEndpointOptions {
    *   each refused client authentication once per client and reason, as a process warning
    *   (`CCFLOW_ISSUER_CLIENT_AUTH`)
    */
-  onEvent?: (event: IssuerEvent) => void
+  onEvent?: ((event: IssuerEvent) => void) | undefined
   /**
    * Adds claims to each token. May be async. Reserved claims (`iss`, `sub`, `client_id`, `aud`,
    * `scope`, `iat`, `exp`, `jti`, …) are always set by the endpoint and cannot be overridden.
    * @default undefined
    */
-  extraClaims?: (
-    context: ExtraClaimsContext,
-  ) => Record<string, unknown> | Promise<Record<string, unknown>>
+  extraClaims?:
+    | ((context: ExtraClaimsContext) => Record<string, unknown> | Promise<Record<string, unknown>>)
+    | undefined
   /**
    * Milliseconds to wait for `clients.findClient` and `extraClaims`; past it the request answers
    * 503 `temporarily_unavailable` with `Retry-After` and a `server_error` event (1 to 60000).
    * @default TOKEN_ENDPOINT_DEFAULTS.hookTimeoutMs (5000)
    */
-  hookTimeoutMs?: number
+  hookTimeoutMs?: number | undefined
   /** @deprecated Use `accessTokenTtlSeconds` (same value); removed in the next major version. */
-  accessTokenTtl?: number
+  accessTokenTtl?: number | undefined
   /** @deprecated Use `maxAccessTokenTtlSeconds` (same value); removed in the next major version. */
-  maxAccessTokenTtl?: number
+  maxAccessTokenTtl?: number | undefined
   /** @deprecated Use `jwksMaxAgeSeconds` (same value); removed in the next major version. */
-  jwksMaxAge?: number
+  jwksMaxAge?: number | undefined
   /** @deprecated Use `hookTimeoutMs` (same value); removed in the next major version. */
-  hookTimeout?: number
+  hookTimeout?: number | undefined
 }

@@ -35,7 +35,7 @@ export interface MemoryDenylistOptions {
    * revocation endpoint answers 503) rather than forget an earlier revocation.
    * @default MEMORY_DENYLIST_DEFAULTS.max (100000)
    */
-  max?: number
+  max?: number | undefined
 }
 
 /** Defaults of {@link MemoryDenylistOptions}. */
@@ -49,7 +49,7 @@ export interface RedisDenylistOptions extends RedisCommandOptions {
    * Prefix of every key. The guards' `redisRevocationCheck` must use the same one.
    * @default DEFAULT_DENYLIST_PREFIX ('ccflow:revoked:')
    */
-  prefix?: string
+  prefix?: string | undefined
 }
 
 const REDIS_DENYLIST_OPTIONS = {

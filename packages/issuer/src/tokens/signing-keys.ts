@@ -4,7 +4,13 @@ import {
   isPlainObject,
   MIN_HMAC_BYTES,
   MIN_RSA_BITS,
+  nearestName,
+  type EcPrivateJwk,
+  type EcPublicJwk,
+  type Jwk,
   type OptionTable,
+  type RsaPrivateJwk,
+  type RsaPublicJwk,
 } from '@ccflow/core'
 import {
   createHash,
@@ -13,7 +19,6 @@ import {
   createSecretKey,
   generateKeyPairSync,
   KeyObject,
-  type JsonWebKey,
 } from 'node:crypto'
 import type { SigningKeyState } from '../observability/channels.js'
 
@@ -28,11 +33,14 @@ export type SigningAlgorithm = 'RS256' | 'PS256' | 'ES256' | 'HS256'
 export type SigningKeyStatus = 'active' | 'next' | 'retired'
 
 /**
- * A signing key as configured.
+ * A signing key as configured, in one of three shapes:
  *
- * - `RS256`, `PS256`, `ES256`: `privateKey` as PEM (PKCS#8, PKCS#1 or SEC1, unencrypted), a
- *   private JWK, or a private `KeyObject`.
- * - `HS256`: a shared `secret` of at least 32 bytes (a string counts as UTF-8). Never published.
+ * - a private JWK that names its own `kid` and `alg` (`RS256`, `PS256` or `ES256`), as
+ *   `ccflow keygen` writes them and {@link generateSigningKey} returns them in `privateJwk`;
+ * - `{ kid, alg, privateKey }` (`RS256`, `PS256`, `ES256`), `privateKey` as PEM (PKCS#8, PKCS#1 or
+ *   SEC1, unencrypted), a private JWK, or a private `KeyObject`;
+ * - `{ kid, alg: 'HS256', secret }`: a shared secret of at least 32 bytes (a string counts as
+ *   UTF-8). Never published.
  *
  * `status` default: when no key is marked `active`, the first key without a status is active;
  * the other keys are published but never sign.
@@ -41,16 +49,42 @@ export type SigningKeyStatus = 'active' | 'next' | 'retired'
  * `publicJwk` fields are ignored).
  */
 export type SigningKeyInput =
+  | SigningJwk
   | {
       kid: string
       alg: 'RS256' | 'PS256' | 'ES256'
-      privateKey: string | JsonWebKey | KeyObject
-      status?: SigningKeyStatus
+      privateKey: string | Jwk | KeyObject
+      status?: SigningKeyStatus | undefined
     }
-  | { kid: string; alg: 'HS256'; secret: string | Buffer | KeyObject; status?: SigningKeyStatus }
+  | {
+      kid: string
+      alg: 'HS256'
+      secret: string | Buffer | KeyObject
+      status?: SigningKeyStatus | undefined
+    }
+
+/**
+ * A private JWK that names its own key id and algorithm: one entry of the JWK Set that
+ * `ccflow keygen --out` writes. `status` (not a JWK member) may be added for a rotation.
+ */
+export type SigningJwk = Jwk & {
+  kty: string
+  kid: string
+  alg: 'RS256' | 'PS256' | 'ES256'
+  /** The private member: a public JWK cannot sign. */
+  d: string
+  status?: SigningKeyStatus | undefined
+}
+
+/**
+ * The signing keys: a list, or a JWK Set (`{ "keys": [...] }`, RFC 7517 §5) such as the file
+ * `ccflow keygen --out` writes, passed as it is parsed.
+ */
+export type SigningKeysInput =
+  readonly SigningKeyInput[] | { readonly keys: readonly SigningKeyInput[] }
 
 /** A public JWK as published in the JWKS: public members plus `kid`, `alg` and `use: 'sig'`. */
-export type PublicJwk = JsonWebKey & { kid: string; alg: string; use: 'sig' }
+export type PublicJwk = (RsaPublicJwk | EcPublicJwk) & { kid: string; alg: string; use: 'sig' }
 
 /**
  * Keys imported once at startup: the key that signs, and the JWKS that verifiers fetch.
@@ -72,6 +106,28 @@ const HS_FIELDS = new Set(['kid', 'alg', 'status', 'secret'])
 // `privateJwk` and `publicJwk` are tolerated (and ignored) so that the result of
 // generateSigningKey() can be passed as a key as it is.
 const ASYMMETRIC_FIELDS = new Set(['kid', 'alg', 'status', 'privateKey', 'privateJwk', 'publicJwk'])
+// The members of a private RSA or EC JWK (RFC 7517 §4, RFC 7518 §6.2, §6.3) plus `status`.
+const JWK_FIELDS = new Set([
+  'kty',
+  'kid',
+  'alg',
+  'use',
+  'key_ops',
+  'ext',
+  'crv',
+  'x',
+  'y',
+  'n',
+  'e',
+  'd',
+  'p',
+  'q',
+  'dp',
+  'dq',
+  'qi',
+  'status',
+])
+const SET_FIELDS = { keys: true } as const
 // RFC 3986 unreserved characters: safe in headers, logs, URLs and file names.
 const KID = /^[A-Za-z0-9._~-]{1,128}$/
 
@@ -91,17 +147,15 @@ const KID = /^[A-Za-z0-9._~-]{1,128}$/
  *   { kid: '2025-06', alg: 'ES256', privateKey: process.env.SIGNING_KEY_PEM! },
  *   { kid: '2025-01', alg: 'ES256', privateKey: oldPem, status: 'retired' },
  * ])
+ * const fromFile = importSigningKeys(JSON.parse(readFileSync('signing-keys.json', 'utf8')))
  * ```
  * @throws {TypeError} Naming the key (`keys[i]`) for an unknown field, a bad or duplicate kid, an
  *   unreadable, public or encrypted key, a key that does not fit its algorithm, a short secret, or
  *   when not exactly one key is active.
  * @see RFC 7518 §3 (algorithms), RFC 7517 (JWK), RFC 9068 §4 (keys for access tokens)
  */
-export function importSigningKeys(keys: readonly SigningKeyInput[]): SigningKeySet {
-  if (!Array.isArray(keys) || keys.length === 0) {
-    throw new TypeError('keys must be a non-empty array of signing keys')
-  }
-  const imported = keys.map((input: unknown, i) => importOne(input, `keys[${i}]`))
+export function importSigningKeys(keys: SigningKeysInput): SigningKeySet {
+  const imported = signingKeyList(keys).map((input: unknown, i) => importOne(input, `keys[${i}]`))
 
   const kids = new Set<string>()
   for (const [i, key] of imported.entries()) {
@@ -157,7 +211,9 @@ const NO_KEYS = Object.freeze({ active: 0, next: 0, retired: 0, other: 0 })
  */
 export const DEFAULT_SIGNING_ALGORITHM = 'RS256'
 
-const GENERATE_SIGNING_KEY_OPTIONS = { kid: true } satisfies OptionTable<{ kid?: string }>
+const GENERATE_SIGNING_KEY_OPTIONS = { kid: true } satisfies OptionTable<{
+  kid?: string | undefined
+}>
 
 /**
  * Generates a fresh key pair, for development and tests. Production issuers load keys from
@@ -171,20 +227,20 @@ const GENERATE_SIGNING_KEY_OPTIONS = { kid: true } satisfies OptionTable<{ kid?:
  * @param alg - @default {@link DEFAULT_SIGNING_ALGORITHM} (`'RS256'`, the most widely supported)
  * @param options.kid - @default the RFC 7638 JWK thumbprint of the public key
  * @returns A valid {@link SigningKeyInput} (`kid`, `alg`, `privateKey` as a `KeyObject`) plus
- *   its private JWK (to store as configuration) and its public JWK, both with `kid`, `alg` and
- *   `use`.
+ *   its private JWK (to store as configuration; itself a valid {@link SigningJwk}) and its public
+ *   JWK, both with `kid`, `alg` and `use`.
  * @throws {TypeError} For an unknown algorithm or a kid outside `[A-Za-z0-9._~-]{1,128}`.
  * @see RFC 7638 (JWK thumbprint)
  */
 export function generateSigningKey(
   alg: 'RS256' | 'PS256' | 'ES256' = DEFAULT_SIGNING_ALGORITHM,
-  options: { kid?: string } = {},
+  options: { kid?: string | undefined } = {},
 ): {
   kid: string
   alg: 'RS256' | 'PS256' | 'ES256'
   privateKey: KeyObject
-  privateJwk: JsonWebKey
-  publicJwk: JsonWebKey
+  privateJwk: (RsaPrivateJwk | EcPrivateJwk) & SigningJwk & { use: 'sig' }
+  publicJwk: PublicJwk
 } {
   if (!ASYMMETRIC_ALGS.has(alg)) {
     throw new TypeError("generateSigningKey: alg must be 'RS256', 'PS256' or 'ES256'")
@@ -202,9 +258,45 @@ export function generateSigningKey(
     kid,
     alg,
     privateKey,
-    privateJwk: { ...privateKey.export({ format: 'jwk' }), kid, alg, use: 'sig' },
+    privateJwk: {
+      ...(privateKey.export({ format: 'jwk' }) as RsaPrivateJwk | EcPrivateJwk),
+      kid,
+      alg,
+      use: 'sig',
+    },
     publicJwk: { ...members, kid, alg, use: 'sig' },
   }
+}
+
+/**
+ * The list of signing keys in `keys`: the array itself, or the `keys` of a JWK Set.
+ *
+ * @internal
+ * @param error - Makes the error from the problem (`must be …`). @default a `TypeError` `keys …`
+ * @throws {TypeError} When `keys` is neither a non-empty array nor a JWK Set holding one.
+ */
+export function signingKeyList(
+  keys: unknown,
+  error: (problem: string) => TypeError = (problem) => new TypeError(`keys ${problem}`),
+): readonly unknown[] {
+  let list = keys
+  if (isPlainObject(keys)) {
+    if (!Object.hasOwn(keys, 'keys')) {
+      throw error('must be an array of signing keys (put a single key in [ ]) or a JWK Set')
+    }
+    for (const member of Object.keys(keys)) {
+      if (!Object.hasOwn(SET_FIELDS, member)) {
+        throw error(
+          `is a JWK Set with the unknown member ${JSON.stringify(member)}; it holds only "keys"`,
+        )
+      }
+    }
+    list = keys.keys
+  }
+  if (!Array.isArray(list) || list.length === 0) {
+    throw error('must be a non-empty array of signing keys or a JWK Set: { "keys": [...] }')
+  }
+  return list
 }
 
 interface ImportedKey {
@@ -215,8 +307,12 @@ interface ImportedKey {
   publicJwk: PublicJwk | undefined
 }
 
-function importOne(input: unknown, where: string): ImportedKey {
-  if (!isPlainObject(input)) throw new TypeError(`${where} must be an object`)
+function importOne(value: unknown, where: string): ImportedKey {
+  if (!isPlainObject(value)) throw new TypeError(`${where} must be an object`)
+  const isJwk = value.kty !== undefined
+  const input = isJwk ? fromJwk(value, where) : value
+  // Errors about the key material name the JWK itself, or the privateKey holding it.
+  const keyWhere = isJwk ? where : `${where}.privateKey`
   const { kid, alg, status } = input
   if (typeof alg !== 'string' || !(ASYMMETRIC_ALGS.has(alg) || alg === 'HS256')) {
     throw new TypeError(`${where}.alg must be 'RS256', 'PS256', 'ES256' or 'HS256'`)
@@ -224,7 +320,9 @@ function importOne(input: unknown, where: string): ImportedKey {
   const allowed = alg === 'HS256' ? HS_FIELDS : ASYMMETRIC_FIELDS
   for (const key of Object.keys(input)) {
     if (!allowed.has(key)) {
-      throw new TypeError(`${where}: unknown key ${JSON.stringify(key)} for ${alg}`)
+      const near = nearestName(key, [...allowed])
+      const hint = near === undefined ? '' : ` (did you mean "${near}"?)`
+      throw new TypeError(`${where}: unknown key ${JSON.stringify(key)} for ${alg}${hint}`)
     }
   }
   checkKid(kid, `${where}.kid`)
@@ -243,9 +341,9 @@ function importOne(input: unknown, where: string): ImportedKey {
   }
   const asymmetricAlg = alg as 'RS256' | 'PS256' | 'ES256'
   const key = checkKeyFitsAlg(
-    importPrivateKey(input.privateKey, `${where}.privateKey`, kid, asymmetricAlg),
+    importPrivateKey(input.privateKey, keyWhere, kid, asymmetricAlg),
     asymmetricAlg,
-    `${where}.privateKey`,
+    keyWhere,
   )
   return {
     ...base,
@@ -253,6 +351,45 @@ function importOne(input: unknown, where: string): ImportedKey {
     key,
     publicJwk: { ...publicMembers(key), kid, alg: asymmetricAlg, use: 'sig' },
   }
+}
+
+/**
+ * A key given as a private JWK that names its own kid and alg becomes `{ kid, alg, status,
+ * privateKey: jwk }`; its members are checked here, the key itself by importPrivateKey.
+ */
+function fromJwk(jwk: Record<string, unknown>, where: string): Record<string, unknown> {
+  for (const member of Object.keys(jwk)) {
+    if (JWK_FIELDS.has(member)) continue
+    if (ASYMMETRIC_FIELDS.has(member) || HS_FIELDS.has(member)) {
+      throw new TypeError(
+        `${where}: give either a private JWK with kid and alg, or { kid, alg, privateKey }, ` +
+          `not both (found "kty" and ${JSON.stringify(member)})`,
+      )
+    }
+    const near = nearestName(member, [...JWK_FIELDS])
+    const hint = near === undefined ? '' : ` (did you mean "${near}"?)`
+    throw new TypeError(`${where}: unknown JWK member ${JSON.stringify(member)}${hint}`)
+  }
+  if (jwk.kid === undefined || jwk.alg === undefined) {
+    throw new TypeError(
+      `${where}: a JWK signing key needs "kid" and "alg" ('RS256', 'PS256' or 'ES256'), as ` +
+        '`ccflow keygen` writes them, or give { kid, alg, privateKey: jwk }',
+    )
+  }
+  if (typeof jwk.alg !== 'string' || !ASYMMETRIC_ALGS.has(jwk.alg)) {
+    throw new TypeError(
+      `${where}.alg of a JWK signing key must be 'RS256', 'PS256' or 'ES256' ` +
+        "(an HS256 key is { kid, alg: 'HS256', secret })",
+    )
+  }
+  if (
+    jwk.key_ops !== undefined &&
+    !(Array.isArray(jwk.key_ops) && (jwk.key_ops as unknown[]).includes('sign'))
+  ) {
+    throw new TypeError(`${where}.key_ops must include 'sign'`)
+  }
+  const { status, ...privateKey } = jwk
+  return { kid: jwk.kid, alg: jwk.alg, status, privateKey }
 }
 
 function checkKid(kid: unknown, where: string): asserts kid is string {
@@ -297,7 +434,7 @@ function importPrivateKey(value: unknown, where: string, kid: string, alg: strin
     if (value.use !== undefined && value.use !== 'sig') {
       throw new TypeError(`${where}.use must be 'sig'`)
     }
-    return parseKey(() => createPrivateKey({ key: value as JsonWebKey, format: 'jwk' }), where)
+    return parseKey(() => createPrivateKey({ key: value, format: 'jwk' }), where)
   }
   throw new TypeError(`${where} must be a PEM private key, a private JWK or a KeyObject`)
 }
@@ -397,7 +534,7 @@ function importSecret(value: unknown, where: string): KeyObject {
 }
 
 /** Only the public members, picked by name so no private member can slip through. */
-function publicMembers(key: KeyObject): JsonWebKey {
+function publicMembers(key: KeyObject): RsaPublicJwk | EcPublicJwk {
   const jwk = createPublicKey(key).export({ format: 'jwk' })
   return jwk.kty === 'EC'
     ? { kty: 'EC', crv: jwk.crv as string, x: jwk.x as string, y: jwk.y as string }
@@ -405,7 +542,7 @@ function publicMembers(key: KeyObject): JsonWebKey {
 }
 
 /** RFC 7638 §3: SHA-256 over the required members in lexicographic order. */
-function thumbprint(jwk: JsonWebKey): string {
+function thumbprint(jwk: RsaPublicJwk | EcPublicJwk): string {
   const members =
     jwk.kty === 'EC'
       ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }

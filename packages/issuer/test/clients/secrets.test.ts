@@ -4,7 +4,6 @@ import {
   checkPepper,
   generateClientSecret,
   hashClientSecret,
-  hashClientSecretSync,
   isSecretHash,
   parseSecretId,
   UNMATCHABLE_SECRET_HASH,
@@ -32,7 +31,8 @@ describe('generateClientSecret', () => {
     }
   })
 
-  it('generates a random secret id when none is given', () => {
+  it('generates a random secret id when none is given, or secretId is undefined', () => {
+    expect(generateClientSecret({ secretId: undefined }).secretId).toMatch(/^[0-9a-f]{12}$/)
     const a = generateClientSecret()
     const b = generateClientSecret()
     expect(a.secretId).toMatch(/^[0-9a-f]{12}$/)
@@ -97,6 +97,15 @@ describe('hashClientSecret', () => {
     expect(a).not.toBe(b)
   })
 
+  it('treats pepper and algorithm set to undefined as not given', async () => {
+    const { secret } = generateClientSecret()
+    expect(await hashClientSecret(secret, { pepper: undefined, algorithm: undefined })).toBe(
+      await hashClientSecret(secret),
+    )
+    const hash = await hashClientSecret(secret)
+    expect(await verifyClientSecret(secret, hash, { pepper: undefined })).toBe(true)
+  })
+
   it('keys the hmac with the pepper', async () => {
     const { secret } = generateClientSecret()
     const plain = await hashClientSecret(secret)
@@ -120,32 +129,6 @@ describe('hashClientSecret', () => {
   it('throws a TypeError naming an unknown algorithm', async () => {
     await expect(hashClientSecret('x', { algorithm: 'md5' as 'scrypt' })).rejects.toThrow(
       /algorithm/,
-    )
-  })
-})
-
-describe('hashClientSecretSync', () => {
-  it('makes the hmac-sha256 hash hashClientSecret makes for a generated secret', async () => {
-    const { secret } = generateClientSecret()
-    expect(hashClientSecretSync(secret, { pepper: PEPPER }, 'file')).toBe(
-      await hashClientSecret(secret, { pepper: PEPPER }),
-    )
-  })
-
-  it('makes a salted scrypt PHC string that verifies for a human-chosen secret', async () => {
-    const hash = hashClientSecretSync('correct horse battery staple', {}, 'file')
-    expect(hash).toMatch(/^\$scrypt\$ln=15,r=8,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/)
-    expect(hashClientSecretSync('correct horse battery staple', {}, 'file')).not.toBe(hash)
-    expect(await verifyClientSecret('correct horse battery staple', hash)).toBe(true)
-  })
-
-  it('throws a TypeError naming where the secret came from', () => {
-    expect(() =>
-      hashClientSecretSync('x'.repeat(1025), {}, 'clients.json[0].client_secret'),
-    ).toThrow(
-      new TypeError(
-        'clients.json[0].client_secret: secret must be a non-empty string of at most 1024 characters',
-      ),
     )
   })
 })

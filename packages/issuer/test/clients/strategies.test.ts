@@ -7,7 +7,10 @@ import {
   clientSecretBasicStrategy,
   clientSecretPostStrategy,
 } from '../../src/clients/strategies.js'
-import type { ClientSecretStrategyOptions } from '../../src/clients/strategy-options.js'
+import {
+  resolveStrategyOptions,
+  type ClientSecretStrategyOptions,
+} from '../../src/clients/strategy-options.js'
 import { staticClientStore, type Client } from '../../src/clients/client-store.js'
 import { hashClientSecret } from '../../src/clients/secrets.js'
 import { basic, clientStore, eventSpy, form, formEncode, rawBasic, secrets } from '../helpers.js'
@@ -182,6 +185,29 @@ describe('clientSecretBasicStrategy', () => {
         new RegExp(`^${factory.name}${message.source}`),
       )
     }
+  })
+
+  it('treats every option set to undefined as not given', () => {
+    const strategy = clientSecretBasicStrategy({
+      clients: clientStore,
+      secretPepper: undefined,
+      realm: undefined,
+      hookTimeoutMs: undefined,
+      onEvent: undefined,
+      hookTimeout: undefined,
+    })
+    expect(strategy.name).toBe(BASIC_STRATEGY)
+    const { emit, ...config } = resolveStrategyOptions(
+      { clients: clientStore, secretPepper: undefined, realm: undefined, hookTimeoutMs: undefined },
+      'f',
+    )
+    expect(config).toStrictEqual({
+      clients: clientStore,
+      secretPepper: undefined,
+      realm: 'ccflow',
+      hookTimeoutMs: 5000,
+    })
+    expect(emit).toBeTypeOf('function')
   })
 
   it('still accepts the deprecated hookTimeout (as hookTimeoutMs), warning once per process', () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { buildMetadata } from '../../src/discovery/metadata.js'
 import { resolveOptions } from '../../src/options/resolve.js'
 import { generateSigningKey } from '../../src/tokens/signing-keys.js'
-import { ISSUER, NO_STORE, baseOptions, createApp } from '../helpers.js'
+import { ISSUER, NO_STORE, baseKey, baseOptions, createApp } from '../helpers.js'
 
 const META = '/.well-known/oauth-authorization-server'
 
@@ -87,7 +87,7 @@ describe('GET /jwks.json', () => {
     const app = createApp({
       rateLimit: false,
       keys: [
-        ...baseOptions().keys,
+        baseKey,
         { kid: next.kid, alg: next.alg, privateKey: next.privateKey, status: 'next' },
         { kid: retired.kid, alg: retired.alg, privateKey: retired.privateKey, status: 'retired' },
       ],

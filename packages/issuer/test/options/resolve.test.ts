@@ -1,7 +1,13 @@
 import { MemoryStore } from 'express-rate-limit'
 import { describe, expect, it, vi } from 'vitest'
 import { resolveOptions } from '../../src/options/resolve.js'
-import { TOKEN_ENDPOINT_DEFAULTS } from '../../src/options/defaults.js'
+import {
+  FAILURE_LIMITER_OPTIONS,
+  ISSUANCE_LIMITER_OPTIONS,
+  PATHS_OPTIONS,
+  TOKEN_ENDPOINT_DEFAULTS,
+  TOKEN_ENDPOINT_OPTIONS,
+} from '../../src/options/defaults.js'
 import { ISSUER, baseOptions, clientStore } from '../helpers.js'
 
 function resolveWith(overrides: Record<string, unknown>): ReturnType<typeof resolveOptions> {
@@ -43,6 +49,62 @@ describe('resolveOptions', () => {
       extraClaims: undefined,
     })
     expect(config.keySet.active.kid).toBe('test-es256')
+  })
+
+  describe('an option set to undefined (process.env.X that is not set)', () => {
+    const undefinedFor = (table: object, except: string[] = []): Record<string, undefined> =>
+      Object.fromEntries(
+        Object.keys(table)
+          .filter((name) => !except.includes(name))
+          .map((name) => [name, undefined]),
+      )
+    // The parts of the configuration that hold no per-call closure or store instance.
+    const comparable = (config: ReturnType<typeof resolveOptions>): object => {
+      const { privateKeyJwt, ...rest } = config
+      const { replayStore, keySets, ...rules } = privateKeyJwt
+      return {
+        ...rest,
+        privateKeyJwt: rules,
+        replayStore: typeof replayStore,
+        keySets: typeof keySets,
+      }
+    }
+
+    it('resolves every optional option, deprecated ones included, as when it is absent', () => {
+      const everyUndefined = undefinedFor(TOKEN_ENDPOINT_OPTIONS, ['issuer', 'clients', 'keys'])
+      expect(comparable(resolveWith(everyUndefined))).toStrictEqual(
+        comparable(resolveOptions(baseOptions())),
+      )
+    })
+
+    it('resolves undefined inside rateLimit, paths and privateKeyJwt as absent', () => {
+      const nested = resolveWith({
+        rateLimit: {
+          failures: undefinedFor(FAILURE_LIMITER_OPTIONS),
+          issuance: undefinedFor(ISSUANCE_LIMITER_OPTIONS),
+        },
+        paths: undefinedFor(PATHS_OPTIONS),
+        privateKeyJwt: {
+          assertionAudience: undefined,
+          signingAlgorithms: undefined,
+          maxAssertionLifetimeSeconds: undefined,
+          clockToleranceSeconds: undefined,
+          replayStore: undefined,
+          jwksUri: {
+            allowedAddresses: undefined,
+            allowHttpLoopback: undefined,
+            timeoutMs: undefined,
+            maxResponseBytes: undefined,
+            cooldownSeconds: undefined,
+            staleForSeconds: undefined,
+            maxKeySets: undefined,
+          },
+        },
+      })
+      // A limiter option spread as undefined over the defaults would replace them.
+      expect(comparable(nested)).toStrictEqual(comparable(resolveOptions(baseOptions())))
+      expect(nested.rateLimit).toStrictEqual({ failures: {}, issuance: {} })
+    })
   })
 
   it('returns a frozen configuration', () => {

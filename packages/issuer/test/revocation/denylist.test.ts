@@ -119,6 +119,18 @@ describe('redisDenylist', () => {
     ])
   })
 
+  it('uses the default prefix and timeout when they are set to undefined', async () => {
+    pinTime()
+    const redis = fakeRedis()
+    const store = redisDenylist({
+      sendCommand: redis.sendCommand,
+      prefix: undefined,
+      timeoutMs: undefined,
+    })
+    await store.add(ISS, 'j1', now() + 90)
+    expect(redis.commands[0]?.[1]).toBe(`ccflow:revoked:${hashed(ISS, 'j1')}`)
+  })
+
   it('reads with EXISTS on the same key', async () => {
     const redis = fakeRedis()
     const store = redisDenylist({ sendCommand: redis.sendCommand, prefix: 'app:deny:' })

@@ -183,7 +183,7 @@ describe('importSigningKeys', () => {
   describe('configuration shape', () => {
     it.each<[string, unknown, RegExp]>([
       ['an empty list', [], /non-empty array/],
-      ['a non-array', { kid: 'k1' }, /non-empty array/],
+      ['a single key not in an array', { kid: 'k1' }, /put a single key in \[ \]/],
       ['a non-object entry', ['pem'], /keys\[0\] must be an object/],
     ])('refuses %s', (_label, keys, message) => {
       expect(() => importSigningKeys(keys as SigningKeyInput[])).toThrow(message)
@@ -223,6 +223,82 @@ describe('importSigningKeys', () => {
 
     it('refuses an unknown status', () => {
       expectTypeError([{ kid: 'k1', alg: 'ES256', privateKey: ec, status: 'old' }], /status/)
+    })
+  })
+
+  describe('a private JWK that names its own kid and alg (the shape `ccflow keygen` writes)', () => {
+    const rsaJwk = (): Record<string, unknown> => ({
+      ...rsa.export({ format: 'jwk' }),
+      kid: 'r1',
+      alg: 'RS256',
+      use: 'sig',
+    })
+    const ecJwk = (): Record<string, unknown> => ({
+      ...ec.export({ format: 'jwk' }),
+      kid: 'e1',
+      alg: 'ES256',
+    })
+
+    it('imports RSA and EC JWKs given directly, without a privateKey wrapper', () => {
+      const keySet = importSigningKeys([rsaJwk(), ecJwk()] as SigningKeyInput[])
+      expect(keySet.active).toMatchObject({ kid: 'r1', alg: 'RS256' })
+      expect(keySet.jwks.keys.map((jwk) => [jwk.kid, jwk.alg, jwk.kty])).toEqual([
+        ['r1', 'RS256', 'RSA'],
+        ['e1', 'ES256', 'EC'],
+      ])
+    })
+
+    it('takes a JWK Set, { keys: [...] }, as it is parsed from a file', () => {
+      const file = JSON.stringify({ keys: [ecJwk(), rsaJwk()] })
+      const keySet = importSigningKeys(JSON.parse(file) as { keys: SigningKeyInput[] })
+      expect(keySet.active.kid).toBe('e1')
+      expect(keySet.jwks.keys).toHaveLength(2)
+    })
+
+    it('reads status on a JWK for a rotation', () => {
+      const keySet = importSigningKeys([
+        { ...ecJwk(), status: 'next' },
+        { ...rsaJwk(), status: 'active' },
+      ] as SigningKeyInput[])
+      expect(keySet.active.kid).toBe('r1')
+    })
+
+    it('takes the privateJwk of generateSigningKey as it is', () => {
+      const key = generateSigningKey('ES256', { kid: 'g1' })
+      expect(importSigningKeys([key.privateJwk]).jwks.keys).toEqual([key.publicJwk])
+    })
+
+    it.each<[string, Record<string, unknown>, RegExp]>([
+      ['no kid', { kid: undefined }, /^keys\[0\]: a JWK signing key needs "kid" and "alg"/],
+      ['no alg', { alg: undefined }, /^keys\[0\]: a JWK signing key needs "kid" and "alg"/],
+      ['alg HS256', { alg: 'HS256' }, /^keys\[0\]\.alg of a JWK signing key must be 'RS256'/],
+      [
+        'no "d" (a public key)',
+        { d: undefined },
+        /^keys\[0\] is a JWK without the private member "d"$/,
+      ],
+      ['an alg that does not fit the key', { alg: 'ES256' }, /^keys\[0\] must be an EC P-256 key/],
+      ['a privateKey as well', { privateKey: 'x' }, /give either a private JWK .* not both/],
+      [
+        'a misspelt member',
+        { stauts: 'next' },
+        /unknown JWK member "stauts" \(did you mean "status"\?\)/,
+      ],
+      ['key_ops without sign', { key_ops: ['verify'] }, /^keys\[0\]\.key_ops must include 'sign'$/],
+      ['use "enc"', { use: 'enc' }, /^keys\[0\]\.use must be 'sig'$/],
+    ])('refuses a JWK with %s', (_label, change, message) => {
+      const jwk = Object.fromEntries(
+        Object.entries({ ...rsaJwk(), ...change }).filter(([, v]) => v !== undefined),
+      )
+      expectTypeError([jwk], message)
+    })
+
+    it.each<[string, unknown, RegExp]>([
+      ['an empty JWK Set', { keys: [] }, /^keys must be a non-empty array .* or a JWK Set/],
+      ['a JWK Set with another member', { keys: [], key: [] }, /unknown member "key"/],
+      ['a JWK Set whose keys is not an array', { keys: {} }, /^keys must be a non-empty array/],
+    ])('refuses %s', (_label, keys, message) => {
+      expect(() => importSigningKeys(keys as { keys: SigningKeyInput[] })).toThrow(message)
     })
   })
 
@@ -349,6 +425,10 @@ describe('generateSigningKey', () => {
     const keySet = importSigningKeys([key])
     expect(keySet.active).toEqual({ kid: key.kid, alg: 'ES256', key: key.privateKey })
     expect(keySet.jwks.keys).toEqual([key.publicJwk])
+  })
+
+  it('names the key by its thumbprint when kid is set to undefined', () => {
+    expect(generateSigningKey('ES256', { kid: undefined }).kid).toMatch(/^[A-Za-z0-9_-]{43}$/)
   })
 
   it('refuses HS256 and an unsafe kid', () => {

@@ -153,13 +153,13 @@ export interface GuardedConnectOptions {
    * Resolves host names; every address it returns is checked against the policy.
    * @default `dns.lookup(hostname, { all: true })`
    */
-  resolve?: HostResolver
+  resolve?: HostResolver | undefined
   /**
    * Certificates of the certificate authorities TLS connections trust instead of Node's bundled
    * ones (PEM). Tests pass the one of their local HTTPS server.
    * @default Node's bundled root certificates
    */
-  ca?: string | readonly string[]
+  ca?: string | readonly string[] | undefined
 }
 
 /** A {@link KeySourceFetch} whose connections obey an {@link AddressPolicy}. */

@@ -62,42 +62,42 @@ export interface ClientJwksOptions {
    * range are refused otherwise, also when a host name resolves to them.
    * @default [] (public unicast addresses only)
    */
-  allowedAddresses?: string[]
+  allowedAddresses?: string[] | undefined
   /**
    * Accepts a plain `http` `jwks_uri` on a loopback host (`localhost`, `127.0.0.1`, `[::1]`),
    * for local development. The loopback addresses must still be in `allowedAddresses`.
    * @default CLIENT_JWKS_DEFAULTS.allowHttpLoopback (false)
    */
-  allowHttpLoopback?: boolean
+  allowHttpLoopback?: boolean | undefined
   /**
    * Milliseconds before a `jwks_uri` request (connection, redirects and body) is abandoned
    * (1 to 60000).
    * @default CLIENT_JWKS_DEFAULTS.timeoutMs (5000)
    */
-  timeoutMs?: number
+  timeoutMs?: number | undefined
   /**
    * Largest `jwks_uri` response body accepted, in bytes (1024 to 16777216).
    * @default CLIENT_JWKS_DEFAULTS.maxResponseBytes (65536)
    */
-  maxResponseBytes?: number
+  maxResponseBytes?: number | undefined
   /**
    * Minimum seconds between two fetches of one `jwks_uri` triggered by an unknown `kid` (or a
    * failed fetch) (1 to 86400).
    * @default CLIENT_JWKS_DEFAULTS.cooldownSeconds (30)
    */
-  cooldownSeconds?: number
+  cooldownSeconds?: number | undefined
   /**
    * Seconds the last good keys of a `jwks_uri` are still used after they went stale while the
    * URI fails (0 to 604800).
    * @default CLIENT_JWKS_DEFAULTS.staleForSeconds (3600)
    */
-  staleForSeconds?: number
+  staleForSeconds?: number | undefined
   /**
    * Most `jwks_uri` key sets kept at once; the least recently used one is dropped (and closed)
    * beyond it (1 to 100000).
    * @default CLIENT_JWKS_DEFAULTS.maxKeySets (1000)
    */
-  maxKeySets?: number
+  maxKeySets?: number | undefined
 }
 
 const CLIENT_JWKS_OPTIONS = {

@@ -104,6 +104,17 @@ describe('redisReplayStore', () => {
     await expect(store.claim('svc', 'j1', now() + 60)).resolves.toBe(false)
   })
 
+  it('uses the default prefix when prefix and timeoutMs are set to undefined', async () => {
+    const redis = fakeRedis('OK')
+    const store = redisReplayStore({
+      sendCommand: redis.sendCommand,
+      prefix: undefined,
+      timeoutMs: undefined,
+    })
+    await store.claim('svc', 'j1', now() + 60)
+    expect(redis.commands[0]?.[1]).toBe(`ccflow:assertion:${hashed('svc', 'j1')}`)
+  })
+
   it('uses the configured prefix and at least one second of life', async () => {
     const redis = fakeRedis('OK')
     const store = redisReplayStore({ sendCommand: redis.sendCommand, prefix: 'app:jti:' })

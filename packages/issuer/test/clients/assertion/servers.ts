@@ -1,10 +1,5 @@
-import {
-  generateKeyPairSync,
-  type JsonWebKey,
-  type KeyObject,
-  randomBytes,
-  sign,
-} from 'node:crypto'
+import type { Jwk } from '@ccflow/core'
+import { generateKeyPairSync, type KeyObject, randomBytes, sign } from 'node:crypto'
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -154,7 +149,7 @@ export interface ClientKey {
   kid: string
   publicKey: KeyObject
   privateKey: KeyObject
-  jwk: JsonWebKey
+  jwk: Jwk
 }
 
 /** Generates a client key: RSA 2048, EC P-256 or Ed25519. */
