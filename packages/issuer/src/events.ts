@@ -163,9 +163,10 @@ export function createEmitter(
 ): EmitEvent {
   if (onEvent === undefined) {
     const explain = setup !== undefined && process.env.NODE_ENV !== 'production' ? setup : undefined
+    const where = setup?.where ?? 'tokenEndpoint'
     const emit: EmitEvent = (event) => {
       if (event.type === 'server_error') {
-        console.error('@ccflow/issuer: unexpected error in the token endpoint', event.error)
+        console.error(`${where}: unexpected error (the client got a generic 500)`, event.error)
       } else if (event.type === 'authentication_failed' && explain !== undefined) {
         warnAuthenticationFailure(event, explain)
       }
