@@ -25,6 +25,7 @@ export { defineAliases, deprecationCode, renameDeprecated } from './options/depr
 export type { OptionAliases } from './options/deprecate.js'
 export { forgetWarnings, MAX_WARNED, warnOnce } from './diagnostics/warn-once.js'
 export { logValue } from './diagnostics/log-value.js'
+export { wrapHook } from './diagnostics/hook.js'
 export { isScopeToken, parseScope } from './scope.js'
 export { countAuthorizationHeaders } from './http/authorization.js'
 export { isSecureOrLoopback, LOOPBACK_HOSTS } from './url.js'

@@ -1,4 +1,4 @@
-import type { RemoteKeySetEvent } from '@ccflow/core'
+import { type RemoteKeySetEvent, wrapHook } from '@ccflow/core'
 import type { TokenErrorCode } from './errors.js'
 import { type SetupFacts, warnAuthenticationFailure } from './diagnostics/auth-warnings.js'
 
@@ -174,14 +174,7 @@ export function createEmitter(
     withoutHook.add(emit)
     return emit
   }
-  return (event) => {
-    try {
-      const result: unknown = onEvent(event)
-      if (isThenable(result)) result.then(undefined, swallow)
-    } catch {
-      // The hook is for observation only; its failure must not change the response.
-    }
-  }
+  return wrapHook(onEvent)
 }
 
 // Emitters made without a hook: they deliver `server_error` to the console (and explain
@@ -197,13 +190,3 @@ const withoutHook = new WeakSet<EmitEvent>()
 export function isObserved(emit: EmitEvent, type: IssuerEvent['type']): boolean {
   return type === 'server_error' || !withoutHook.has(emit)
 }
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  )
-}
-
-function swallow(): void {}
