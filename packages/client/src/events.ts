@@ -1,4 +1,4 @@
-import { guardHook } from '@ccflow/core'
+import { wrapHook } from '@ccflow/core'
 import type { TokenClientError } from './errors.js'
 
 /**
@@ -101,11 +101,11 @@ export type TokenClientEvent =
 export type EmitEvent = (event: TokenClientEvent) => void
 
 /**
- * Wraps the user's hook (core's guardHook) so that it can neither break nor delay `getToken()`:
+ * Wraps the user's hook (core's wrapHook) so that it can neither break nor delay `getToken()`:
  * called synchronously, a throw or a rejected promise ignored. Without a hook, nothing is built.
  */
 export function createEmitter(
   onEvent: ((event: TokenClientEvent) => void) | undefined,
 ): EmitEvent | undefined {
-  return onEvent === undefined ? undefined : guardHook(onEvent)
+  return onEvent === undefined ? undefined : wrapHook(onEvent)
 }

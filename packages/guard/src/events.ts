@@ -52,29 +52,3 @@ export type GuardEvent = KeySourceEvent | TokenRejectedEvent
 
 /** Delivers one event; never throws and never waits. */
 export type EmitGuardEvent = (event: GuardEvent) => void
-
-/**
- * Wraps the user's hook so that it can neither break nor delay a request: it is called
- * synchronously, a throw is swallowed, and a returned promise is not awaited (its rejection is
- * swallowed too).
- */
-export function wrapHook(onEvent: (event: GuardEvent) => void): EmitGuardEvent {
-  return (event) => {
-    try {
-      const result: unknown = onEvent(event)
-      if (isThenable(result)) result.then(undefined, swallow)
-    } catch {
-      // The hook is for observation only; its failure must not change the answer.
-    }
-  }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  )
-}
-
-function swallow(): void {}

@@ -1,4 +1,4 @@
-import { guardHook, type RemoteKeySetEvent } from '@ccflow/core'
+import { type RemoteKeySetEvent, wrapHook } from '@ccflow/core'
 import { channel } from 'node:diagnostics_channel'
 import type { TokenErrorCode } from './errors.js'
 import { type SetupFacts, warnAuthenticationFailure } from './diagnostics/auth-warnings.js'
@@ -169,10 +169,11 @@ export function createEmitter(
 ): EmitEvent {
   if (onEvent === undefined) {
     const explain = setup !== undefined && process.env.NODE_ENV !== 'production' ? setup : undefined
+    const where = setup?.where ?? 'tokenEndpoint'
     const emit: EmitEvent = (event) => {
       if (eventChannel.hasSubscribers) eventChannel.publish(event)
       if (event.type === 'server_error') {
-        console.error('@ccflow/issuer: unexpected error in the token endpoint', event.error)
+        console.error(`${where}: unexpected error (the client got a generic 500)`, event.error)
       } else if (event.type === 'authentication_failed' && explain !== undefined) {
         warnAuthenticationFailure(event, explain)
       }
@@ -180,7 +181,7 @@ export function createEmitter(
     withoutHook.add(emit)
     return emit
   }
-  const hook = guardHook(onEvent)
+  const hook = wrapHook(onEvent)
   return (event) => {
     if (eventChannel.hasSubscribers) eventChannel.publish(event)
     hook(event)

@@ -55,7 +55,16 @@ describe('createEmitter', () => {
     const error = new Error('store down')
     emit({ type: 'server_error', error, ip: undefined })
     expect(log).toHaveBeenCalledWith(
-      '@ccflow/issuer: unexpected error in the token endpoint',
+      'tokenEndpoint: unexpected error (the client got a generic 500)',
+      error,
+    )
+    createEmitter(undefined, { where: 'clientSecretBasicStrategy', hasPepper: false })({
+      type: 'server_error',
+      error,
+      ip: undefined,
+    })
+    expect(log).toHaveBeenLastCalledWith(
+      'clientSecretBasicStrategy: unexpected error (the client got a generic 500)',
       error,
     )
   })

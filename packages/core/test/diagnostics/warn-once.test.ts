@@ -1,16 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { forgetWarnings, MAX_WARNED, warnOnce } from '../../src/index.js'
+import { captureWarnings, type CapturedWarning } from '../warnings.js'
 
-let emitted: { message: string; code: string | undefined }[]
+let emitted: CapturedWarning[]
 
 beforeEach(() => {
-  emitted = []
-  vi.spyOn(process, 'emitWarning').mockImplementation(((
-    message: string,
-    options?: { code?: string },
-  ) => {
-    emitted.push({ message, code: options?.code })
-  }) as typeof process.emitWarning)
+  emitted = captureWarnings()
 })
 
 afterEach(() => {
@@ -55,7 +50,7 @@ describe('forgetWarnings', () => {
   it('makes room again after the bound was reached', () => {
     for (let i = 0; i <= MAX_WARNED; i++) warnOnce('CCFLOW_TEST', `cause ${i}`, `w${i}`)
     forgetWarnings('CCFLOW_TEST')
-    emitted = []
+    emitted.length = 0
     expect(warnOnce('CCFLOW_TEST', 'new', 'seen')).toBe(true)
     expect(emitted).toEqual([{ message: 'seen', code: 'CCFLOW_TEST' }])
   })

@@ -744,6 +744,14 @@ describe('createRemoteKeySet', () => {
       open.push(set)
       return set
     }
+    // A set discovering `issuer`, and the events it reports once its first fetch has settled.
+    const eventsOfFirstFetch = async (issuer: string): Promise<RemoteKeySetEvent[]> => {
+      const events: RemoteKeySetEvent[] = []
+      const set = createRemoteKeySet({ issuer, discover: true, onEvent: (e) => events.push(e) })
+      open.push(set)
+      await unavailable(set.ready)
+      return events
+    }
 
     it('reads jwks_uri from the RFC 8414 metadata of the issuer', async () => {
       server.route(
@@ -816,16 +824,9 @@ describe('createRemoteKeySet', () => {
     })
 
     it('reports a metadata issuer mismatch as discovery_failed with both issuer values and the URL', async () => {
-      const events: RemoteKeySetEvent[] = []
       const metadata = '/.well-known/oauth-authorization-server'
       server.route(metadata, json({ issuer: `${server.origin}/`, jwks_uri: server.url('/keys') }))
-      const set = createRemoteKeySet({
-        issuer: server.origin,
-        discover: true,
-        onEvent: (event) => events.push(event),
-      })
-      open.push(set)
-      await unavailable(set.ready)
+      const events = await eventsOfFirstFetch(server.origin)
       expect(events).toEqual([
         {
           type: 'discovery_failed',
@@ -839,28 +840,14 @@ describe('createRemoteKeySet', () => {
     })
 
     it('reports metadata without a string issuer as a mismatch without metadataIssuer', async () => {
-      const events: RemoteKeySetEvent[] = []
       server.route('/.well-known/oauth-authorization-server', json({ jwks_uri: server.url('/k') }))
-      const set = createRemoteKeySet({
-        issuer: server.origin,
-        discover: true,
-        onEvent: (event) => events.push(event),
-      })
-      open.push(set)
-      await unavailable(set.ready)
+      const events = await eventsOfFirstFetch(server.origin)
       expect(events[0]).toMatchObject({ type: 'discovery_failed', reason: 'issuer_mismatch' })
       expect(events[0]).not.toHaveProperty('metadataIssuer')
     })
 
     it('reports the last metadata URL tried, with its status, when none is published', async () => {
-      const events: RemoteKeySetEvent[] = []
-      const set = createRemoteKeySet({
-        issuer: server.origin,
-        discover: true,
-        onEvent: (event) => events.push(event),
-      })
-      open.push(set)
-      await unavailable(set.ready)
+      const events = await eventsOfFirstFetch(server.origin)
       expect(events).toEqual([
         expect.objectContaining({
           type: 'discovery_failed',
@@ -873,19 +860,12 @@ describe('createRemoteKeySet', () => {
     })
 
     it('reports a failed JWKS request after discovery as jwks_fetch_failed with its URL', async () => {
-      const events: RemoteKeySetEvent[] = []
       server.route(
         '/.well-known/oauth-authorization-server',
         json({ issuer: server.origin, jwks_uri: server.url('/keys') }),
       )
       server.route('/keys', status(502))
-      const set = createRemoteKeySet({
-        issuer: server.origin,
-        discover: true,
-        onEvent: (event) => events.push(event),
-      })
-      open.push(set)
-      await unavailable(set.ready)
+      const events = await eventsOfFirstFetch(server.origin)
       expect(events).toEqual([
         {
           type: 'jwks_fetch_failed',

@@ -1,10 +1,6 @@
 import type { InvalidTokenReason } from '../errors.js'
-import {
-  type EmitGuardEvent,
-  type KeySourceEvent,
-  type TokenRejectedEvent,
-  wrapHook,
-} from '../events.js'
+import { wrapHook } from '@ccflow/core'
+import type { EmitGuardEvent, KeySourceEvent, TokenRejectedEvent } from '../events.js'
 import type { VerifierConfig } from '../options/resolve.js'
 import { defaultReport } from './warnings.js'
 

@@ -8,11 +8,11 @@ import type { EmitGuardEvent, GuardEvent, KeySourceEvent, TokenRejectedEvent } f
 // signature was valid, quoted and cut short.
 
 /** Code of the warning for a key source that cannot be used (JWKS or discovery). */
-export const KEY_SOURCE_WARNING = 'CCFLOW_GUARD_KEY_SOURCE'
+const KEY_SOURCE_WARNING = 'CCFLOW_GUARD_KEY_SOURCE'
 /** Code of the warning for a JWKS key the guard cannot use. */
-export const SKIPPED_KEY_WARNING = 'CCFLOW_GUARD_JWKS_KEY_SKIPPED'
+const SKIPPED_KEY_WARNING = 'CCFLOW_GUARD_JWKS_KEY_SKIPPED'
 /** Code of the warning for a token refused for its `aud` or `iss` (outside production only). */
-export const TOKEN_MISMATCH_WARNING = 'CCFLOW_GUARD_TOKEN_MISMATCH'
+const TOKEN_MISMATCH_WARNING = 'CCFLOW_GUARD_TOKEN_MISMATCH'
 /** Code of the warning for a private key given as a static verification key. */
 export const PRIVATE_KEY_WARNING = 'CCFLOW_GUARD_PRIVATE_KEY'
 

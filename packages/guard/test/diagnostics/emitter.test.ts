@@ -15,6 +15,7 @@ import {
   nowSeconds,
   rsaKeyPair,
 } from '../helpers.js'
+import { captureWarnings, type CapturedWarning } from '../../../core/test/warnings.js'
 
 const rsa = rsaKeyPair()
 const HEADER = { alg: 'RS256', typ: 'at+jwt', kid: 'k1' }
@@ -28,17 +29,11 @@ function token(claims: Record<string, unknown> = {}): string {
   return craftToken(HEADER, accessClaims(claims), rsa.privateKey)
 }
 
-let warnings: { message: string; code: string | undefined }[]
+let warnings: CapturedWarning[]
 let server: TestKeyServer
 
 beforeEach(async () => {
-  warnings = []
-  vi.spyOn(process, 'emitWarning').mockImplementation(((
-    message: string,
-    options?: { code?: string },
-  ) => {
-    warnings.push({ message, code: options?.code })
-  }) as typeof process.emitWarning)
+  warnings = captureWarnings()
   server = await startKeyServer()
 })
 

@@ -1,17 +1,12 @@
 import { forgetWarnings } from '@ccflow/core'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { defaultReport, differenceHint } from '../../src/diagnostics/warnings.js'
+import { captureWarnings, type CapturedWarning } from '../../../core/test/warnings.js'
 
-let warnings: { message: string; code: string | undefined }[]
+let warnings: CapturedWarning[]
 
 beforeEach(() => {
-  warnings = []
-  vi.spyOn(process, 'emitWarning').mockImplementation(((
-    message: string,
-    options?: { code?: string },
-  ) => {
-    warnings.push({ message, code: options?.code })
-  }) as typeof process.emitWarning)
+  warnings = captureWarnings()
 })
 
 afterEach(() => {

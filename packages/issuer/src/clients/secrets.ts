@@ -1,5 +1,12 @@
-import { optionError } from '@ccflow/core'
-import { type ScryptOptions, createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
+import { checkKnownKeys, checkObject, didYouMean, optionError } from '@ccflow/core'
+import {
+  type ScryptOptions,
+  createHmac,
+  randomBytes,
+  scrypt,
+  scryptSync,
+  timingSafeEqual,
+} from 'node:crypto'
 
 /** The public prefix of every generated client secret. */
 const SECRET_PREFIX = 'ccs_'
@@ -55,9 +62,10 @@ export function generateClientSecret(options: { secretId?: string | undefined } 
   secretId: string
   secret: string
 } {
+  checkOptions(options, 'generateClientSecret', { secretId: true })
   const secretId = options.secretId ?? randomBytes(6).toString('hex')
   if (typeof secretId !== 'string' || !SECRET_ID.test(secretId)) {
-    throw new TypeError('generateClientSecret: secretId must be 1-32 characters of [A-Za-z0-9-]')
+    throw optionError('generateClientSecret', 'secretId', 'must be 1-32 characters of [A-Za-z0-9-]')
   }
   return {
     secretId,
@@ -128,6 +136,7 @@ export async function verifyClientSecret(
   storedHash: string,
   options: { pepper?: string | undefined } = {},
 ): Promise<boolean> {
+  checkOptions(options, 'verifyClientSecret', { pepper: true })
   const pepper = checkPepper(options.pepper, 'verifyClientSecret')
   if (typeof secret !== 'string' || secret.length > MAX_SECRET_LENGTH) return false
   if (typeof storedHash !== 'string') return false
@@ -193,7 +202,7 @@ export function isSecretId(value: unknown): boolean {
 export function checkPepper(pepper: unknown, where: string): string | undefined {
   if (pepper === undefined) return undefined
   if (typeof pepper !== 'string' || Buffer.byteLength(pepper, 'utf8') < MIN_PEPPER_BYTES) {
-    throw new TypeError(`${where}: pepper must be a string of at least ${MIN_PEPPER_BYTES} bytes`)
+    throw optionError(where, 'pepper', `must be a string of at least ${MIN_PEPPER_BYTES} bytes`)
   }
   return pepper
 }
@@ -278,14 +287,27 @@ function prepareHash(
       `${where}: secret must be a non-empty string of at most ${MAX_SECRET_LENGTH} characters`,
     )
   }
+  checkOptions(options, where, { algorithm: true, pepper: true })
   const pepper = checkPepper(options.pepper, where)
   const algorithm = options.algorithm ?? (parseSecretId(secret) ? 'hmac-sha256' : 'scrypt')
   if (algorithm !== 'hmac-sha256' && algorithm !== 'scrypt') {
-    throw new TypeError(
-      `${where}: algorithm must be 'hmac-sha256' or 'scrypt', got ${String(algorithm)}`,
+    throw optionError(
+      where,
+      'algorithm',
+      `must be 'hmac-sha256' or 'scrypt'${didYouMean(algorithm, ['hmac-sha256', 'scrypt'], "'")}`,
     )
   }
   return { algorithm, pepper }
+}
+
+// The options of the secret functions are checked like a factory's: a misspelt `pepper` would
+// otherwise hash without one, and every such secret would be refused later.
+function checkOptions(
+  options: unknown,
+  where: string,
+  table: Readonly<Record<string, true>>,
+): void {
+  checkKnownKeys(checkObject(options, where), table, where)
 }
 
 function hmacHash(secret: string, pepper: string | undefined): string {

@@ -7,7 +7,7 @@ import type { AuthenticationFailedEvent, AuthenticationFailureReason } from '../
 // is the one value written: never a secret, a hash or a pepper.
 
 /** Code of the warning for a refused client authentication (outside production only). */
-export const CLIENT_AUTH_WARNING = 'CCFLOW_ISSUER_CLIENT_AUTH'
+const CLIENT_AUTH_WARNING = 'CCFLOW_ISSUER_CLIENT_AUTH'
 
 /** What the endpoint knows about its own setup, for the explanation. */
 export interface SetupFacts {

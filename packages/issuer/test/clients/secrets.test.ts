@@ -47,9 +47,17 @@ describe('generateClientSecret', () => {
   it.each(['', 'has_underscore', 'a:b', 'x'.repeat(33), 'spa ce'])(
     'rejects the secret id %j with a TypeError',
     (secretId) => {
-      expect(() => generateClientSecret({ secretId })).toThrow(TypeError)
+      expect(() => generateClientSecret({ secretId })).toThrow(
+        'generateClientSecret: option "secretId" must be 1-32 characters of [A-Za-z0-9-]',
+      )
     },
   )
+
+  it('refuses a misspelt option, naming the one it resembles', () => {
+    expect(() => generateClientSecret({ secretID: 'k1' } as never)).toThrow(
+      'generateClientSecret: unknown option "secretID" (did you mean "secretId"?)',
+    )
+  })
 })
 
 describe('parseSecretId', () => {
@@ -126,9 +134,28 @@ describe('hashClientSecret', () => {
     await expect(hashClientSecret('x', { pepper: 'short' })).rejects.toBeInstanceOf(TypeError)
   })
 
-  it('throws a TypeError naming an unknown algorithm', async () => {
+  it('throws a TypeError naming an unknown algorithm, and the nearest one', async () => {
     await expect(hashClientSecret('x', { algorithm: 'md5' as 'scrypt' })).rejects.toThrow(
-      /algorithm/,
+      /^hashClientSecret: option "algorithm" must be 'hmac-sha256' or 'scrypt'$/,
+    )
+    await expect(hashClientSecret('x', { algorithm: 'scrpyt' as 'scrypt' })).rejects.toThrow(
+      "hashClientSecret: option \"algorithm\" must be 'hmac-sha256' or 'scrypt' (did you mean 'scrypt'?)",
+    )
+  })
+
+  it('refuses a misspelt pepper option instead of hashing without a pepper', async () => {
+    const peper = 'p'.repeat(32)
+    await expect(hashClientSecret('x', { peper } as never)).rejects.toThrow(
+      'hashClientSecret: unknown option "peper" (did you mean "pepper"?)',
+    )
+    await expect(verifyClientSecret('x', '$hmac-sha256$x', { peper } as never)).rejects.toThrow(
+      'verifyClientSecret: unknown option "peper" (did you mean "pepper"?)',
+    )
+  })
+
+  it('names the pepper option when it is too short', async () => {
+    await expect(hashClientSecret('x', { pepper: 'short' })).rejects.toThrow(
+      'hashClientSecret: option "pepper" must be a string of at least 32 bytes',
     )
   })
 })

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
-import { type GuardEvent, wrapHook } from '../src/events.js'
+import { wrapHook } from '../../src/index.js'
 
-const event: GuardEvent = { type: 'token_rejected', reason: 'token_expired' }
+const event = { type: 'token_rejected', reason: 'token_expired' }
 
 describe('wrapHook', () => {
   it('calls the hook synchronously with the event', () => {
