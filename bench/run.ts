@@ -32,6 +32,7 @@ import {
 } from './lib/processes.js'
 import { buildReport, renderJson, renderMarkdown, type TargetOutcome } from './lib/report.js'
 import { runSoak } from './lib/soak.js'
+import { runClientBench } from './client/run.js'
 import { runAuthTiming } from './timing/run.js'
 import { renderPairs, runPair, type PairResult, type PairSpec } from './lib/paired.js'
 import { selectTargets, SPEED_GOALS, targetNamed, type Target } from './lib/targets.js'
@@ -557,7 +558,11 @@ async function main(): Promise<number> {
   console.log('')
   const timing = await runAuthTiming()
   for (const line of timing.lines) console.log(line)
-  return timing.ok ? status : 1
+  // And what @ccflow/client's getToken() costs on a warm cache (issue 13).
+  console.log('')
+  const client = await runClientBench()
+  for (const line of client.lines) console.log(line)
+  return timing.ok && client.fleetRequests === 1 ? status : 1
 }
 
 process.exit(await main())

@@ -288,7 +288,11 @@ describe.skipIf(ON_EXPRESS_4)(`the demo (${PROCESS_SUITE_SKIP_REASON})`, () => {
     const demo = startTs('examples/demo/run.ts', { DEMO_ONCE: '1', PORT: '0' })
     const code = await exited(demo)
     const output = demo.output()
-    expect(output).toMatch(/✓ 10\/10 steps answered as expected/)
+    expect(output).toMatch(/✓ 12\/12 steps answered as expected/)
+    // The last two steps are made in code with @ccflow/client.
+    expect(output).toMatch(
+      /▶ 11\. In code with @ccflow\/client[^\n]*\n(?:.*\n)*?\s+✓ 200 as expected/,
+    )
     expect(output).toContain('$ curl')
     // The private_key_jwt steps: the assertion from the CLI, then the same one replayed.
     expect(output).toContain('$ ASSERTION=$(pnpm ccflow assertion --key ')

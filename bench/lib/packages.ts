@@ -16,11 +16,11 @@ function newest(dir: string): number {
   return latest
 }
 
-/** Problems with the builds of @ccflow/guard and @ccflow/issuer; empty when both are usable. */
+/** Problems with the builds of @ccflow/client, guard and issuer; empty when all are usable. */
 export function packageProblems(): { fatal: string[]; warnings: string[] } {
   const fatal: string[] = []
   const warnings: string[] = []
-  for (const name of ['@ccflow/guard', '@ccflow/issuer']) {
+  for (const name of ['@ccflow/client', '@ccflow/guard', '@ccflow/issuer']) {
     const root = dirname(require.resolve(`${name}/package.json`))
     const entry = join(root, 'dist', 'esm', 'index.js')
     if (!existsSync(entry)) {

@@ -1,7 +1,7 @@
 /**
  * The demo (`pnpm demo`): starts the token server and the resource server with two demo clients
  * (one with a secret, one with a key for private_key_jwt), walks the client credentials flow
- * printing each step with its curl command, then keeps serving until Ctrl-C. With DEMO_ONCE=1 it
+ * printing each step with its curl command (the last two with @ccflow/client, as code would), then keeps serving until Ctrl-C. With DEMO_ONCE=1 it
  * exits after the walk: 0 when every step answered as expected.
  *
  * Ports: 4000 and 4001; DEMO_PORT_BASE=N uses N and N+1; PORT=0 picks two free ports.
@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 // The demo also plays the key client, which signs its own assertions: ccflow's JWS signer.
 import { signJws } from '@ccflow/core'
+// In code, a client gets, caches and sends its tokens with @ccflow/client (steps 10 and 11).
+import { createTokenClient } from '@ccflow/client'
 import {
   generateClientSecret,
   generateSigningKey,
@@ -48,7 +50,11 @@ async function step(
   send: () => Promise<Response>,
 ): Promise<{ ok: boolean; body: unknown }> {
   const commands = typeof curl === 'string' ? [curl] : curl
-  console.log(`\n▶ ${title}\n${commands.map((command) => `  $ ${command}`).join('\n')}`)
+  // A line starting with '>' is code, not a shell command.
+  const shown = commands.map((command) =>
+    command.startsWith('>') ? `  ${command}` : `  $ ${command}`,
+  )
+  console.log(`\n▶ ${title}\n${shown.join('\n')}`)
   try {
     const res = await send()
     const text = await res.text()
@@ -288,6 +294,51 @@ try {
       )
     ).ok,
   )
+
+  // The same calls as code makes them: @ccflow/client discovers the token endpoint, gets a token
+  // (a fresh assertion per request for the key client), caches it until shortly before it
+  // expires, and adds it to each request.
+  const secretClient = createTokenClient({
+    issuer,
+    clientId: CLIENT_ID,
+    clientSecret: secret,
+    scope: 'reports:read',
+    resource: AUDIENCE,
+  })
+  const keyClient = createTokenClient({
+    issuer,
+    clientId: KEY_CLIENT_ID,
+    privateKey: clientKey.privateJwk,
+    scope: 'reports:read',
+    resource: AUDIENCE,
+  })
+  results.push(
+    (
+      await step(
+        `10. In code with @ccflow/client: ${CLIENT_ID} calls GET /reports (discovery, token, cache)`,
+        [
+          `> const tokens = createTokenClient({ issuer: '${issuer}', clientId: '${CLIENT_ID}', clientSecret, scope: 'reports:read', resource: '${AUDIENCE}' })`,
+          `> await tokens.fetch('${api.url}/reports')`,
+        ],
+        200,
+        () => secretClient.fetch(`${api.url}/reports`),
+      )
+    ).ok,
+  )
+  results.push(
+    (
+      await step(
+        `11. In code with @ccflow/client: ${KEY_CLIENT_ID} calls GET /whoami (private_key_jwt, a new assertion per token request)`,
+        [
+          `> const tokens = createTokenClient({ issuer: '${issuer}', clientId: '${KEY_CLIENT_ID}', privateKey: <the private JWK>, scope: 'reports:read', resource: '${AUDIENCE}' })`,
+          `> await tokens.fetch('${api.url}/whoami')`,
+        ],
+        200,
+        () => keyClient.fetch(`${api.url}/whoami`),
+      )
+    ).ok,
+  )
+  await Promise.all([secretClient.close(), keyClient.close()])
 
   const passed = results.filter(Boolean).length
   const allPassed = passed === results.length
