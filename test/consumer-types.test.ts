@@ -58,6 +58,54 @@ function typesInstalledWithPackages(): Map<string, string> {
   return found
 }
 
+/** What a tsc run printed and how it exited. */
+interface TscResult {
+  code: number
+  output: string
+}
+
+/** Runs `tsc` (a typescript package's bin) on the project in `dir`. */
+async function runTsc(tsc: string, dir: string): Promise<TscResult> {
+  try {
+    const { stdout } = await run(process.execPath, [tsc, '-p', dir], { cwd: dir })
+    return { code: 0, output: stdout }
+  } catch (err) {
+    const { code, stdout } = err as { code: number; stdout: string }
+    return { code, output: stdout }
+  }
+}
+
+/**
+ * An app outside the repository (so that no node_modules/@types of ours is an ancestor of it)
+ * whose node_modules hold what installing the packages with npm gives it: the packages, express
+ * and its types, `nodeTypes` as @types/node, and the @types packages npm hoists next to them from
+ * the packages' dependencies. Then its tsconfig.json and `files`, which it compiles.
+ */
+function createConsumerApp(
+  nodeTypes: string,
+  compilerOptions: Record<string, unknown>,
+  files: Record<string, string>,
+): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ccflow-consumer-'))
+  const link = (target: string, name: string): void => {
+    mkdirSync(dirname(join(dir, 'node_modules', name)), { recursive: true })
+    symlinkSync(target, join(dir, 'node_modules', name), 'dir')
+  }
+  for (const name of PUBLISHED) link(resolve(ROOT, 'packages', name), `@ccflow/${name}`)
+  const testDir = resolve(ROOT, 'test')
+  for (const name of ['express', '@types/express']) link(locate(name, testDir)!, name)
+  link(nodeTypes, '@types/node')
+  for (const [name, at] of typesInstalledWithPackages()) {
+    if (!existsSync(join(dir, 'node_modules', name))) link(at, name)
+  }
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({ compilerOptions, files: Object.keys(files) }),
+  )
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
+  return dir
+}
+
 // An app that uses the packages but not passport. Express's Request must not gain passport's
 // `user`, `login()` or `isAuthenticated()`; it must gain the guard's own `req.auth`.
 const app = `import type { Request } from 'express'
@@ -82,51 +130,23 @@ describe.skipIf(ON_EXPRESS_4)(
   () => {
     let dir = ''
 
-    /** Runs tsc in the app; its exit code and output. */
-    async function typecheck(): Promise<{ code: number; output: string }> {
-      try {
-        const { stdout } = await run(process.execPath, [tsc, '-p', dir], { cwd: dir })
-        return { code: 0, output: stdout }
-      } catch (err) {
-        const { code, stdout } = err as { code: number; stdout: string }
-        return { code, output: stdout }
-      }
-    }
+    /** Runs the repository's tsc in the app; its exit code and output. */
+    const typecheck = (): Promise<TscResult> => runTsc(tsc, dir)
 
     beforeAll(() => {
-      // Outside the repository, so that no node_modules/@types of ours is an ancestor of it.
-      dir = mkdtempSync(join(tmpdir(), 'ccflow-consumer-'))
-      const link = (target: string, name: string): void => {
-        mkdirSync(dirname(join(dir, 'node_modules', name)), { recursive: true })
-        symlinkSync(target, join(dir, 'node_modules', name), 'dir')
-      }
-      // The app's own dependencies: the packages, express and its types, Node's types.
-      for (const name of PUBLISHED) link(resolve(ROOT, 'packages', name), `@ccflow/${name}`)
-      const testDir = resolve(ROOT, 'test')
-      for (const name of ['express', '@types/express', '@types/node']) {
-        link(locate(name, testDir)!, name)
-      }
-      // What npm hoists next to them from the packages' dependencies.
-      for (const [name, at] of typesInstalledWithPackages()) {
-        if (!existsSync(join(dir, 'node_modules', name))) link(at, name)
-      }
-      // No `types` list: every package in node_modules/@types is loaded.
-      writeFileSync(
-        join(dir, 'tsconfig.json'),
-        JSON.stringify({
-          compilerOptions: {
-            module: 'nodenext',
-            moduleResolution: 'nodenext',
-            strict: true,
-            noEmit: true,
-            skipLibCheck: true,
-          },
-          files: ['app.mts', 'app.cts'],
-        }),
+      // No `types` list: every package in node_modules/@types is loaded. Both conditions:
+      // app.mts reads dist/esm's types, app.cts dist/cjs's.
+      dir = createConsumerApp(
+        locate('@types/node', resolve(ROOT, 'test'))!,
+        {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+        },
+        { 'app.mts': app, 'app.cts': app },
       )
-      // Both conditions: app.mts reads dist/esm's types, app.cts dist/cjs's.
-      writeFileSync(join(dir, 'app.mts'), app)
-      writeFileSync(join(dir, 'app.cts'), app)
     })
 
     afterAll(() => {
@@ -321,59 +341,33 @@ describe.skipIf(ON_EXPRESS_4)(
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
     })
 
-    /** An app outside the repository with the packages, Express and this toolchain's Node types. */
+    /** An app with this toolchain's Node types, compiled with `tsc --init`'s settings. */
     function appWith(toolchain: Toolchain, files: Record<string, string>): string {
-      const dir = mkdtempSync(join(tmpdir(), 'ccflow-toolchain-'))
-      dirs.push(dir)
-      const link = (target: string, name: string): void => {
-        mkdirSync(dirname(join(dir, 'node_modules', name)), { recursive: true })
-        symlinkSync(target, join(dir, 'node_modules', name), 'dir')
-      }
-      for (const name of PUBLISHED) link(resolve(ROOT, 'packages', name), `@ccflow/${name}`)
-      const testDir = resolve(ROOT, 'test')
-      for (const name of ['express', '@types/express']) link(locate(name, testDir)!, name)
-      link(toolchain.nodeTypes, '@types/node')
-      for (const [name, at] of typesInstalledWithPackages()) {
-        if (!existsSync(join(dir, 'node_modules', name))) link(at, name)
-      }
-      writeFileSync(
-        join(dir, 'tsconfig.json'),
-        JSON.stringify({
-          // What `tsc --init` writes today (TypeScript 7), less what only emitting needs, and
-          // with skipLibCheck off.
-          compilerOptions: {
-            module: 'nodenext',
-            target: 'es2022',
-            types: ['node'],
-            strict: true,
-            exactOptionalPropertyTypes: true,
-            noUncheckedIndexedAccess: true,
-            verbatimModuleSyntax: true,
-            isolatedModules: true,
-            moduleDetection: 'force',
-            skipLibCheck: false,
-            noEmit: true,
-          },
-          files: Object.keys(files),
-        }),
+      const dir = createConsumerApp(
+        toolchain.nodeTypes,
+        // What `tsc --init` writes today (TypeScript 7), less what only emitting needs, and with
+        // skipLibCheck off.
+        {
+          module: 'nodenext',
+          target: 'es2022',
+          types: ['node'],
+          strict: true,
+          exactOptionalPropertyTypes: true,
+          noUncheckedIndexedAccess: true,
+          verbatimModuleSyntax: true,
+          isolatedModules: true,
+          moduleDetection: 'force',
+          skipLibCheck: false,
+          noEmit: true,
+        },
+        files,
       )
-      for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
+      dirs.push(dir)
       return dir
     }
 
-    async function typecheck(
-      toolchain: Toolchain,
-      dir: string,
-    ): Promise<{ code: number; output: string }> {
-      const tsc = join(toolchain.typescript, 'bin/tsc')
-      try {
-        const { stdout } = await run(process.execPath, [tsc, '-p', dir], { cwd: dir })
-        return { code: 0, output: stdout }
-      } catch (err) {
-        const { code, stdout } = err as { code: number; stdout: string }
-        return { code, output: stdout }
-      }
-    }
+    const typecheck = (toolchain: Toolchain, dir: string): Promise<TscResult> =>
+      runTsc(join(toolchain.typescript, 'bin/tsc'), dir)
 
     it.each(Object.entries(TOOLCHAINS))(
       'compiles the Quick start option shapes with the %s TypeScript and @types/node, skipLibCheck off',
