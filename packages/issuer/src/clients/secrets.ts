@@ -1,12 +1,5 @@
 import { checkKnownKeys, checkObject, didYouMean, optionError } from '@ccflow/core'
-import {
-  type ScryptOptions,
-  createHmac,
-  randomBytes,
-  scrypt,
-  scryptSync,
-  timingSafeEqual,
-} from 'node:crypto'
+import { type ScryptOptions, createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 
 /** The public prefix of every generated client secret. */
 const SECRET_PREFIX = 'ccs_'
