@@ -51,11 +51,7 @@ export function importPrivateKey(input: unknown, at: OptionPath): ImportedPrivat
       throw optionError(at.where, at.path, 'must be a JWK whose "kid" is a string')
     }
     kid = input.kid
-    key = parse(
-      () =>
-        createPrivateKey({ key: input, format: 'jwk' } as Parameters<typeof createPrivateKey>[0]),
-      at,
-    )
+    key = parse(() => createPrivateKey({ key: input, format: 'jwk' }), at)
   } else {
     throw optionError(at.where, at.path, 'must be a KeyObject, a private JWK or a PEM string')
   }
