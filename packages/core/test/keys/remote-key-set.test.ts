@@ -859,6 +859,21 @@ describe('createRemoteKeySet', () => {
       ])
     })
 
+    it('reports an unreachable issuer as discovery_failed at its first metadata URL', async () => {
+      const gone = await startKeyServer()
+      await gone.close()
+      const events = await eventsOfFirstFetch(gone.origin)
+      expect(events).toEqual([
+        {
+          type: 'discovery_failed',
+          issuer: gone.origin,
+          uri: gone.url('/.well-known/oauth-authorization-server'),
+          reason: 'network',
+          retryAt: Date.now(),
+        },
+      ])
+    })
+
     it('reports a failed JWKS request after discovery as jwks_fetch_failed with its URL', async () => {
       server.route(
         '/.well-known/oauth-authorization-server',
