@@ -1,9 +1,9 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import { NO_TOKEN, readBearerToken } from './http/bearer.js'
+import { checkHeaderTokenSyntax, NO_TOKEN, readBearerToken } from './http/bearer.js'
 import type { TokenLocations } from './http/bearer.js'
-import { fail, setContext } from './http/context.js'
+import { fail, rememberContext, setContext } from './http/context.js'
 import type { GuardContext } from './http/context.js'
-import { UnauthorizedError } from './errors.js'
+import { InsufficientScopeError, UnauthorizedError } from './errors.js'
 import {
   REQUIRE_TOKEN_OPTIONS,
   resolveTransportOptions,
@@ -59,16 +59,27 @@ export function requireToken<C extends AccessTokenClaims = AccessTokenClaims>(
     options as unknown as Record<string, unknown>,
     'requireToken',
   )
-  const core = createVerifierCore(config)
   const { realm } = config
   const { credentialsOptional } = transport
   const locations: TokenLocations = { body: transport.body, query: transport.query }
   const context: GuardContext = { realm, passErrors: transport.passErrors }
+  // requireScopes finds this guard's realm and passErrors through req.auth.
+  const core = createVerifierCore(config, (auth) => rememberContext(auth, context))
   const check = core.check
+  const required = transport.scopes
+  // Run by the verifier on a cache miss only: a cached token passed it when it was first seen.
+  const checkSyntax = (token: string): void => {
+    checkHeaderTokenSyntax(token, realm)
+  }
 
-  // The async tail is built once; the request travels as arguments, not in a fresh closure.
-  function resolved(req: Request, next: NextFunction, auth: AuthInfo): void {
+  // Shared by the synchronous and the async path; the request travels as arguments, not in a
+  // fresh closure.
+  function accepted(req: Request, res: Response, next: NextFunction, auth: AuthInfo): void {
     req.auth = auth
+    if (required !== undefined && !grantsAll(auth.scopes, required)) {
+      fail(new InsufficientScopeError(required, { realm }), context, res, next)
+      return
+    }
     next()
   }
 
@@ -79,12 +90,12 @@ export function requireToken<C extends AccessTokenClaims = AccessTokenClaims>(
       next()
       return
     }
-    setContext(req, context)
     let result: AuthInfo | Promise<AuthInfo>
     try {
-      const token = readBearerToken(req, locations, realm)
+      const token = readBearerToken(req, locations, realm, false)
       if (typeof token !== 'string') {
         if (credentialsOptional) {
+          setContext(req, context)
           next()
           return
         }
@@ -92,21 +103,25 @@ export function requireToken<C extends AccessTokenClaims = AccessTokenClaims>(
           realm,
         })
       }
-      result = check(token)
+      result = check(token, checkSyntax)
     } catch (error) {
       fail(error, context, res, next)
       return
     }
     if (result instanceof Promise) {
       result.then(
-        (auth) => resolved(req, next, auth),
+        (auth) => accepted(req, res, next, auth),
         (error: unknown) => fail(error, context, res, next),
       )
       return
     }
-    req.auth = result
-    next()
+    accepted(req, res, next, result)
   }
 
   return Object.assign(requireTokenHandler, { ready: core.ready, close: core.close })
+}
+
+function grantsAll(granted: readonly string[], required: readonly string[]): boolean {
+  for (const scope of required) if (!granted.includes(scope)) return false
+  return true
 }
