@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto'
 import type { Request, RequestHandler, Response } from 'express'
 import { rateLimit, type Options, type RateLimitInfo } from 'express-rate-limit'
 import type { EmitEvent } from '../events.js'
 import { errorBody, sendJson } from './respond.js'
 import type { TokenEndpointConfig } from '../options/resolve.js'
+import type { LimiterOptions } from '../options/types.js'
 import { stateOf } from './request-state.js'
 import { recordOutcome } from '../observability/request-trace.js'
 
@@ -41,21 +43,21 @@ export function createFailureLimiter(
 ): RequestHandler | undefined {
   const options = config.rateLimit.failures
   if (options === false) return undefined
+  const settings = { windowMs: 15 * 60 * 1000, limit: 20, identifier: 'failures', ...options }
   return rateLimit({
-    windowMs: 15 * 60 * 1000,
-    limit: 20,
-    standardHeaders: 'draft-8',
+    // RateLimit headers go on 429 answers only unless standardHeaders is given: see
+    // setRefusalHeaders.
+    standardHeaders: false,
     legacyHeaders: false,
-    identifier: 'failures',
     // Fail open: a rate-limit store outage must not take token issuance down with it. The
     // error is logged through `logger`; `passOnStoreError: false` answers 503 instead.
     passOnStoreError: true,
-    ...options,
+    ...settings,
     skipSuccessfulRequests: true,
     skipFailedRequests: false,
     requestWasSuccessful: (_req: Request, res: Response) => res.statusCode !== 401,
     requestPropertyName: FAILURES_PROPERTY,
-    handler: createHandler('failures', FAILURES_PROPERTY, emit),
+    handler: createHandler('failures', FAILURES_PROPERTY, emit, settings),
   } satisfies Partial<Options>)
 }
 
@@ -72,26 +74,71 @@ export function createIssuanceLimiter(
 ): RequestHandler | undefined {
   const options = config.rateLimit.issuance
   if (options === false) return undefined
+  const settings = { windowMs: 60 * 1000, limit: 600, identifier: 'issuance', ...options }
   return rateLimit({
-    windowMs: 60 * 1000,
-    limit: 600,
-    standardHeaders: 'draft-8',
+    standardHeaders: false,
     legacyHeaders: false,
-    identifier: 'issuance',
     passOnStoreError: true,
-    ...options,
+    ...settings,
     keyGenerator: (req: Request) => `client:${stateOf(req)?.client?.client_id ?? ''}`,
     requestPropertyName: ISSUANCE_PROPERTY,
-    handler: createHandler('issuance', ISSUANCE_PROPERTY, emit),
+    handler: createHandler('issuance', ISSUANCE_PROPERTY, emit, settings),
   } satisfies Partial<Options>)
+}
+
+/**
+ * express-rate-limit's draft-8 partition key of a limiter key: the base64 of the first 12 hex
+ * digits of its SHA-256, so that the headers written here read exactly as its own.
+ */
+function partitionKey(key: string): string {
+  const hex = createHash('sha256').update(key).digest('hex').slice(0, 12)
+  return Buffer.from(hex).toString('base64')
+}
+
+/**
+ * The IETF draft-8 `RateLimit` and `RateLimit-Policy` headers of a 429 answer, in
+ * express-rate-limit's format.
+ *
+ * Why by hand: with `standardHeaders: 'draft-8'` express-rate-limit writes them on every
+ * response, and on a token endpoint that is most of what its two limiters cost (a SHA-256 and two
+ * `res.append` per limiter per request). A client needs them when it is refused; a successful
+ * token response says nothing a client acts on. Setting `standardHeaders` brings back
+ * express-rate-limit's own behaviour (headers on every response).
+ */
+async function setRefusalHeaders(
+  req: Request,
+  res: Response,
+  info: RateLimitInfo,
+  settings: Readonly<LimiterOptions> & { windowMs: number; identifier: Options['identifier'] },
+): Promise<void> {
+  const { identifier, windowMs } = settings
+  const name = typeof identifier === 'function' ? await identifier(req, res) : identifier
+  const reset = info.resetTime?.getTime()
+  const seconds =
+    reset === undefined
+      ? Math.ceil(windowMs / 1000)
+      : Math.max(0, Math.ceil((reset - Date.now()) / 1000))
+  const pk = partitionKey(info.key)
+  res.append('RateLimit', `"${name}"; r=${info.remaining}; t=${seconds}`)
+  res.append(
+    'RateLimit-Policy',
+    `"${name}"; q=${info.limit}; w=${Math.ceil(windowMs / 1000)}; pk=:${pk}:`,
+  )
+  if (settings.retryAfter !== undefined && !res.hasHeader('Retry-After')) {
+    const { retryAfter } = settings
+    const after = typeof retryAfter === 'function' ? await retryAfter(req, res) : retryAfter
+    res.setHeader('Retry-After', String(after))
+  }
 }
 
 function createHandler(
   limiter: 'failures' | 'issuance',
   property: string,
   emit: EmitEvent,
+  settings: Readonly<LimiterOptions> & { windowMs: number; identifier: Options['identifier'] },
 ): Options['handler'] {
-  return (req, res) => {
+  const refusalHeaders = settings.standardHeaders === undefined
+  const refuse = async (req: Request, res: Response): Promise<void> => {
     const state = stateOf(req)
     const clientId = state?.client?.client_id
     recordOutcome(state, 'too_many_requests')
@@ -101,14 +148,19 @@ function createHandler(
       ...(clientId === undefined ? {} : { clientId }),
       ip: req.ip,
     })
+    const info = (req as unknown as Record<string, RateLimitInfo | undefined>)[property]
+    if (refusalHeaders && info !== undefined) await setRefusalHeaders(req, res, info, settings)
     // express-rate-limit sets Retry-After only when some rate-limit headers are on; a 429
     // always carries it here (RFC 6585 §4).
     if (!res.hasHeader('Retry-After')) {
-      const info = (req as unknown as Record<string, RateLimitInfo | undefined>)[property]
       const reset = info?.resetTime?.getTime()
       const seconds = reset === undefined ? 60 : Math.max(1, Math.ceil((reset - Date.now()) / 1000))
       res.setHeader('Retry-After', String(seconds))
     }
     sendJson(res, 429, TOO_MANY_REQUESTS_BODY)
+  }
+  // An identifier or retryAfter function that throws reaches the endpoint's error handler.
+  return (req, res, next) => {
+    refuse(req, res).catch(next)
   }
 }

@@ -51,12 +51,15 @@ export interface RateLimitSettings {
    * Per IP address (IPv6 grouped by `ipv6Subnet`), counting only requests that fail client
    * authentication; `false` turns it off. Runs before authentication, on the token, revocation
    * and introspection routes alike (one budget for all three).
-   * @default { windowMs: 900_000, limit: 20, standardHeaders: 'draft-8', legacyHeaders: false, passOnStoreError: true }
+   * @default { windowMs: 900_000, limit: 20, legacyHeaders: false, passOnStoreError: true }, and
+   * draft-8 `RateLimit` headers on 429 answers only (a `standardHeaders` value sends them on every
+   * response)
    */
   failures?: LimiterOptions | false | undefined
   /**
    * Per authenticated client id, counting every token request; `false` turns it off.
-   * @default { windowMs: 60_000, limit: 600, standardHeaders: 'draft-8', legacyHeaders: false, passOnStoreError: true }
+   * @default { windowMs: 60_000, limit: 600, legacyHeaders: false, passOnStoreError: true }, and
+   * draft-8 `RateLimit` headers on 429 answers only
    */
   issuance?: IssuanceLimiterOptions | false | undefined
 }

@@ -172,15 +172,94 @@ describe('rateLimit: false', () => {
 })
 
 describe('default limits', () => {
-  it('allow 20 failures per IP in 15 minutes and send both policies on success', async () => {
+  it('allow 20 failures per IP in 15 minutes, with both policies named on the 429 only', async () => {
     const app = createApp()
     for (let i = 0; i < 20; i++) expect((await token(app, bad)).status).toBe(401)
-    expect((await token(app, bad)).status).toBe(429)
+    const refused = await token(app, bad)
+    expect(refused.status).toBe(429)
+    expect(refused.headers.ratelimit).toMatch(/^"failures"; r=0; t=(89\d|900)$/)
+    expect(refused.headers['ratelimit-policy']).toMatch(/^"failures"; q=20; w=900; pk=:[^:]+:$/)
 
     const fresh = await token(createApp(), good)
     expect(fresh.status).toBe(200)
-    expect(fresh.headers['ratelimit-policy']).toMatch(
+    expect(fresh.headers.ratelimit).toBeUndefined()
+    expect(fresh.headers['ratelimit-policy']).toBeUndefined()
+  })
+
+  it('write the 429 headers exactly as express-rate-limit does with standardHeaders draft-8', async () => {
+    // Same store contents, same key: only who writes the headers differs.
+    const ours = createApp({ rateLimit: { failures: false, issuance: { limit: 1 } } })
+    const theirs = createApp({
+      rateLimit: { failures: false, issuance: { limit: 1, standardHeaders: 'draft-8' } },
+    })
+    for (const app of [ours, theirs]) expect((await token(app, good)).status).toBe(200)
+    const [a, b] = [await token(ours, good), await token(theirs, good)]
+    expect(a.status).toBe(429)
+    expect(b.status).toBe(429)
+    expect(a.headers['ratelimit-policy']).toBe(b.headers['ratelimit-policy'])
+    expect(a.headers.ratelimit).toMatch(/^"issuance"; r=0; t=\d+$/)
+    expect(b.headers.ratelimit).toMatch(/^"issuance"; r=0; t=\d+$/)
+    expect(a.headers['retry-after']).toBeDefined()
+  })
+
+  it('send the headers on every response when standardHeaders is given, as express-rate-limit does', async () => {
+    const app = createApp({
+      rateLimit: {
+        failures: { standardHeaders: 'draft-8' },
+        issuance: { standardHeaders: 'draft-8' },
+      },
+    })
+    const res = await token(app, good)
+    expect(res.status).toBe(200)
+    expect(res.headers['ratelimit-policy']).toMatch(
       /^"failures"; q=20; w=900; pk=:[^:]+:, "issuance"; q=600; w=60; pk=:[^:]+:$/,
     )
+  })
+
+  it('honour the identifier and retryAfter options on the 429, given as functions', async () => {
+    const app = createApp({
+      rateLimit: {
+        failures: false,
+        issuance: { limit: 1, identifier: () => 'per-client', retryAfter: () => 7 },
+      },
+    })
+    await token(app, good)
+    const res = await token(app, good)
+    expect(res.status).toBe(429)
+    expect(res.headers.ratelimit).toMatch(/^"per-client"; r=0; t=\d+$/)
+    expect(res.headers['retry-after']).toBe('7')
+  })
+
+  it('answer 503 temporarily_unavailable, as for any limiter error, when an identifier function throws on the 429', async () => {
+    const app = createApp({
+      rateLimit: {
+        failures: false,
+        issuance: {
+          limit: 1,
+          identifier: () => {
+            throw new Error('identifier failed')
+          },
+        },
+      },
+    })
+    await token(app, good)
+    const res = await token(app, good)
+    expect(res.status).toBe(503)
+    expect(res.body).toMatchObject({ error: 'temporarily_unavailable' })
+    expect(res.text).not.toContain('identifier failed')
+  })
+
+  it('fall back to the window for t= when the store reports no reset time', async () => {
+    let hits = 0
+    const store: Store = {
+      increment: () => Promise.resolve({ totalHits: ++hits, resetTime: undefined }),
+      decrement: () => Promise.resolve(),
+      resetKey: () => Promise.resolve(),
+    }
+    const app = createApp({ rateLimit: { failures: false, issuance: { limit: 1, store } } })
+    await token(app, good)
+    const res = await token(app, good)
+    expect(res.status).toBe(429)
+    expect(res.headers.ratelimit).toBe('"issuance"; r=0; t=60')
   })
 })
