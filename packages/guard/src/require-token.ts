@@ -12,6 +12,8 @@ import {
 import type { RequireTokenOptions } from './options/types.js'
 import type { AccessTokenClaims, AuthInfo } from './types.js'
 import { createVerifierCore } from './verify/verifier.js'
+import type { GuardStats } from './observability/channels.js'
+import { beginVerifyTrace, endVerifyTrace } from './observability/verify-trace.js'
 
 /** The middleware returned by {@link requireToken}. */
 export interface TokenGuard extends RequestHandler {
@@ -23,6 +25,19 @@ export interface TokenGuard extends RequestHandler {
   readonly ready: Promise<void>
   /** Stops the remote key set (aborts an in-flight fetch); a no-op for static keys. */
   close(): void
+  /**
+   * Counters and state of this guard: key source, key count and freshness of the remote key
+   * set, size and hits of the verified-token cache. Cheap; safe to call from a readiness check.
+   *
+   * @example
+   * ```ts
+   * app.get('/ready', (_req, res) => {
+   *   const { jwks } = guard.stats()
+   *   res.status(jwks === undefined || jwks.fresh ? 200 : 503).end()
+   * })
+   * ```
+   */
+  stats(): GuardStats
 }
 
 /**
@@ -65,7 +80,7 @@ export function requireToken<C extends AccessTokenClaims = AccessTokenClaims>(
   const context: GuardContext = { realm, passErrors: transport.passErrors }
   // requireScopes finds this guard's realm and passErrors through req.auth.
   const core = createVerifierCore(config, (auth) => rememberContext(auth, context))
-  const check = core.check
+  const traced = core.traced
   const required = transport.scopes
   // Run by the verifier on a cache miss only: a cached token passed it when it was first seen.
   const checkSyntax = (token: string): void => {
@@ -90,12 +105,14 @@ export function requireToken<C extends AccessTokenClaims = AccessTokenClaims>(
       next()
       return
     }
+    const trace = beginVerifyTrace()
     let result: AuthInfo | Promise<AuthInfo>
     try {
       const token = readBearerToken(req, locations, realm, false)
       if (typeof token !== 'string') {
         if (credentialsOptional) {
           setContext(req, context)
+          endVerifyTrace(trace, 'anonymous')
           next()
           return
         }
@@ -103,8 +120,10 @@ export function requireToken<C extends AccessTokenClaims = AccessTokenClaims>(
           realm,
         })
       }
-      result = check(token, checkSyntax)
+      // Ends the trace itself from here on.
+      result = traced(token, trace, checkSyntax)
     } catch (error) {
+      if (trace?.outcome === undefined) endVerifyTrace(trace, 'failure', error)
       fail(error, context, res, next)
       return
     }
@@ -118,7 +137,11 @@ export function requireToken<C extends AccessTokenClaims = AccessTokenClaims>(
     accepted(req, res, next, result)
   }
 
-  return Object.assign(requireTokenHandler, { ready: core.ready, close: core.close })
+  return Object.assign(requireTokenHandler, {
+    ready: core.ready,
+    close: core.close,
+    stats: core.stats,
+  })
 }
 
 function grantsAll(granted: readonly string[], required: readonly string[]): boolean {
