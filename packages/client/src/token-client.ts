@@ -6,6 +6,7 @@ import { TransportError } from './errors.js'
 import { fetchWithToken } from './fetch-with-token.js'
 import type { TokenSource } from './events.js'
 import { createEndpointResolver } from './http/discovery.js'
+import { raceSignal } from './race-signal.js'
 import { requestToken, type Throttle } from './http/request-token.js'
 import {
   type ResolvedGetToken,
@@ -142,10 +143,10 @@ const REFRESH_RETRY_MS = 5000
  */
 export function createTokenClient(options: TokenClientOptions): TokenClient {
   const config = resolveOptions(options)
-  const resolveEndpoint = createEndpointResolver(config)
+  const closing = new AbortController()
+  const resolveEndpoint = createEndpointResolver(config, closing.signal)
   const states = new LRUCache<string, KeyState>({ max: config.maxEntries })
   const flights = new Map<string, Promise<FlightResult>>()
-  const closing = new AbortController()
   const defaultKey = keyFor(config, config.scope, config.resource)
   // The scope and resource inputs of earlier calls, resolved, with their key: a call that names
   // a scope pays for its parsing and hashing once, not on every cache hit.
@@ -291,7 +292,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
       flight = startFlight(key, call, false)
       source = 'network'
     }
-    const result = await waitFor(flight, call.signal)
+    const result = await raceSignal(flight, call.signal)
     if (result.source === 'store') source = 'store'
     const { value, type, expiresAt, scope } = result.token
     config.emit?.({ type: 'acquired', key, source, expiresAt })
@@ -416,15 +417,4 @@ function keyFor(
     params: config.params,
   }
   return cacheKey(parts)
-}
-
-/** `promise`, or the signal's reason as soon as this caller's signal aborts. */
-function waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise
-  if (signal.aborted) return Promise.reject(signal.reason as Error)
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as Error)
-    signal.addEventListener('abort', onAbort, { once: true })
-    void promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
-  })
 }

@@ -87,7 +87,7 @@ async function attempt(context: RequestTokenContext): Promise<AttemptOutcome> {
   const { config, signal } = context
   let url: URL
   try {
-    url = await context.resolveEndpoint(signal, context.deadlineAt)
+    url = await context.resolveEndpoint(signal)
   } catch (error) {
     if (signal.aborted) throw signal.reason as Error
     const failure = error as TransportError
