@@ -437,7 +437,10 @@ function pairsOf(targets: readonly Target[]): PairSpec[] {
     const versus = targetNamed(values.versus)
     return targets
       .filter((t) => t.name !== versus.name && t.kind !== 'ceiling')
-      .map((target) => ({ target, versus }))
+      .map((target) => {
+        const goal = SPEED_GOALS.find((g) => g.target === target.name && g.versus === versus.name)
+        return { target, versus, ...(goal ? { goal } : {}) }
+      })
   }
   const selected = new Set(targets.map((t) => t.name))
   const ceiling = targetNamed('ceiling/express')

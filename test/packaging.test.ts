@@ -44,6 +44,7 @@ const EXPORTS = {
     'OAuthError',
     'ThrottledError',
     'TransportError',
+    'CLIENT_CHANNELS',
   ],
 } as const
 
@@ -246,7 +247,7 @@ export const auth = (req: Request): AuthInfo | undefined => req.auth
         return stdout
           .split('\n')
           .filter((line) =>
-            /packages\/(issuer|guard)\/dist\/(esm|cjs)\/(index|prometheus|opentelemetry)\.d\.ts$/.test(
+            /packages\/(issuer|guard|client)\/dist\/(esm|cjs)\/(index|prometheus|opentelemetry)\.d\.ts$/.test(
               line,
             ),
           )
@@ -291,6 +292,10 @@ import { registerGuardMetrics, type GuardMetricsOptions } from '@ccflow/guard/pr
 import { registerGuardInstrumentation } from '@ccflow/guard/opentelemetry'
 export const guardPrometheus: (options: GuardMetricsOptions) => () => void = registerGuardMetrics
 export const guardOtel: typeof registerGuardInstrumentation = registerGuardInstrumentation
+import { registerClientMetrics, type ClientMetricsOptions } from '@ccflow/client/prometheus'
+import { registerClientInstrumentation } from '@ccflow/client/opentelemetry'
+export const clientPrometheus: (options: ClientMetricsOptions) => () => void = registerClientMetrics
+export const clientOtel: typeof registerClientInstrumentation = registerClientInstrumentation
 `
 
     it('resolves the adapter subpaths to their own types under nodenext and node10', async () => {
@@ -301,6 +306,10 @@ export const guardOtel: typeof registerGuardInstrumentation = registerGuardInstr
         'nodenext',
       ])
       expect(nodenext).toEqual([
+        'client/dist/cjs/opentelemetry.d.ts',
+        'client/dist/cjs/prometheus.d.ts',
+        'client/dist/esm/opentelemetry.d.ts',
+        'client/dist/esm/prometheus.d.ts',
         'guard/dist/cjs/opentelemetry.d.ts',
         'guard/dist/cjs/prometheus.d.ts',
         'guard/dist/esm/opentelemetry.d.ts',
@@ -319,6 +328,8 @@ export const guardOtel: typeof registerGuardInstrumentation = registerGuardInstr
         '--esModuleInterop',
       ])
       expect(node10).toEqual([
+        'client/dist/cjs/opentelemetry.d.ts',
+        'client/dist/cjs/prometheus.d.ts',
         'guard/dist/cjs/opentelemetry.d.ts',
         'guard/dist/cjs/prometheus.d.ts',
         'issuer/dist/cjs/opentelemetry.d.ts',
@@ -328,7 +339,8 @@ export const guardOtel: typeof registerGuardInstrumentation = registerGuardInstr
   },
 )
 
-// The optional adapters: subpaths of @ccflow/issuer and @ccflow/guard, loaded only when asked for.
+// The optional adapters: subpaths of @ccflow/issuer, @ccflow/guard and @ccflow/client, loaded only
+// when asked for.
 const ADAPTERS = {
   '@ccflow/issuer/prometheus': { file: 'prometheus', names: ['registerIssuerMetrics'] },
   '@ccflow/issuer/opentelemetry': {
@@ -339,6 +351,11 @@ const ADAPTERS = {
   '@ccflow/guard/opentelemetry': {
     file: 'opentelemetry',
     names: ['registerGuardInstrumentation'],
+  },
+  '@ccflow/client/prometheus': { file: 'prometheus', names: ['registerClientMetrics'] },
+  '@ccflow/client/opentelemetry': {
+    file: 'opentelemetry',
+    names: ['registerClientInstrumentation'],
   },
 } as const
 
@@ -380,6 +397,7 @@ describe.skipIf(ON_EXPRESS_4)('the adapters as built (e2e-express5 only)', () =>
       '-e',
       `require('@ccflow/issuer')
        require('@ccflow/guard')
+       require('@ccflow/client')
        console.log(JSON.stringify(Object.keys(require.cache).filter((p) => /prom-client|@opentelemetry/.test(p))))`,
     ])
     expect(JSON.parse(out)).toEqual([])

@@ -182,6 +182,17 @@ const TARGETS: readonly Target[] = [
     description:
       'ccflow tokenEndpoint, Basic, hmac-sha256, ES256, both default rate limiters on (issuance limit raised so the load is not refused)',
   },
+  {
+    name: 'issuer/ccflow-es256-hmac-prometheus',
+    kind: 'issuer',
+    role: 'ccflow',
+    alg: 'ES256',
+    server: 'issuer-ccflow',
+    options: { alg: 'ES256', secretHash: 'hmac-sha256', metrics: 'prometheus' },
+    load: 'token-request',
+    description:
+      'issuer/ccflow-es256-hmac with the Prometheus adapter attached (registerIssuerMetrics on a prom-client Registry)',
+  },
   // The classic stack as users run it: a KeyObject (parsed once) or a PEM string (parsed by
   // jsonwebtoken on every sign), RS256 and ES256.
   ...(['RS256', 'ES256'] as const).flatMap((alg): Target[] =>
@@ -252,6 +263,12 @@ export const SPEED_GOALS: readonly SpeedGoal[] = [
     target: 'issuer/ccflow-es256-hmac-limited',
     versus: 'issuer/oauth2orize-es256',
     min: 1.25,
+  },
+  {
+    goal: 'token endpoint ES256 with the Prometheus adapter ≥ 0.97× without (issue 14)',
+    target: 'issuer/ccflow-es256-hmac-prometheus',
+    versus: 'issuer/ccflow-es256-hmac',
+    min: 0.97,
   },
   {
     goal: 'token endpoint RS256 ≥ 1.15× oauth2orize stack (KeyObject, RS256)',

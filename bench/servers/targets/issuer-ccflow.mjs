@@ -1,9 +1,13 @@
 // ccflow token endpoint: Basic client authentication against a stored secret hash
 // (`hmac-sha256` or `scrypt`), or, with `clientAuth: 'private_key_jwt'`, a client assertion
 // checked with the client's inline public JWK (default privateKeyJwt options: in-memory replay
-// store). RS256 or ES256 signing, rate limits off unless `rateLimit: 'default'`.
+// store). RS256 or ES256 signing, rate limits off unless `rateLimit: 'default'`. With
+// `metrics: 'prometheus'`, the issuer's Prometheus adapter records every request on a registry
+// (scraped by nobody: the cost measured is the recording's).
 import { hashClientSecret, staticClientStore, tokenEndpoint } from '@ccflow/issuer'
+import { registerIssuerMetrics } from '@ccflow/issuer/prometheus'
 import express from 'express'
+import { Registry } from 'prom-client'
 
 async function clientRecord(fixtures, options) {
   const common = { scope: fixtures.clientScope, audiences: [fixtures.audience] }
@@ -22,6 +26,7 @@ async function clientRecord(fixtures, options) {
 
 export async function build({ fixtures, options }) {
   const key = fixtures.keys[options.alg]
+  if (options.metrics === 'prometheus') registerIssuerMetrics({ registry: new Registry() })
   const app = express()
   app.use(
     tokenEndpoint({

@@ -1,5 +1,7 @@
 import { wrapHook } from '@ccflow/core'
+import { channel } from 'node:diagnostics_channel'
 import type { TokenClientError } from './errors.js'
+import { CLIENT_CHANNELS } from './observability/channels.js'
 
 /**
  * Where a token handed to a caller came from:
@@ -100,12 +102,36 @@ export type TokenClientEvent =
 /** Delivers one event; never throws and never waits. */
 export type EmitEvent = (event: TokenClientEvent) => void
 
+// `ccflow:client:event` (CLIENT_CHANNELS.event): every event of every client, for the adapters.
+const eventChannel = channel(CLIENT_CHANNELS.event)
+
+// Emitters made without a hook: they only publish on the event channel.
+const withoutHook = new WeakSet<EmitEvent>()
+
 /**
  * Wraps the user's hook (core's wrapHook) so that it can neither break nor delay `getToken()`:
- * called synchronously, a throw or a rejected promise ignored. Without a hook, nothing is built.
+ * called synchronously, a throw or a rejected promise ignored. Every event is also published on
+ * the `ccflow:client:event` diagnostics channel, when anything subscribes there.
  */
-export function createEmitter(
-  onEvent: ((event: TokenClientEvent) => void) | undefined,
-): EmitEvent | undefined {
-  return onEvent === undefined ? undefined : wrapHook(onEvent)
+export function createEmitter(onEvent: ((event: TokenClientEvent) => void) | undefined): EmitEvent {
+  if (onEvent === undefined) {
+    const publish: EmitEvent = (event) => {
+      if (eventChannel.hasSubscribers) eventChannel.publish(event)
+    }
+    withoutHook.add(publish)
+    return publish
+  }
+  const hook = wrapHook(onEvent)
+  return (event) => {
+    if (eventChannel.hasSubscribers) eventChannel.publish(event)
+    hook(event)
+  }
+}
+
+/**
+ * Whether `emit` delivers events anywhere (a hook, or a subscriber of the event channel), so
+ * that the cache-hit path builds no event nobody receives.
+ */
+export function isObserved(emit: EmitEvent): boolean {
+  return !withoutHook.has(emit) || eventChannel.hasSubscribers
 }

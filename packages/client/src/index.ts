@@ -43,6 +43,13 @@ export type {
 } from './options/types.js'
 export type { AssertionAlgorithm, ClientAuthMethod } from './auth/client-auth.js'
 export type { PrivateKeyInput } from './auth/private-key.js'
+export { CLIENT_CHANNELS } from './observability/channels.js'
+export type {
+  TokenAcquisitionMessage,
+  TokenFetchMessage,
+  TokenFetchPhaseName,
+  TokenOutcome,
+} from './observability/channels.js'
 export { DEFAULT_TOKEN_PREFIX, redisTokenStore } from './store/redis-token-store.js'
 export type { RedisTokenStoreOptions } from './store/redis-token-store.js'
 export type { StoredToken, TokenStore } from './store/token-store.js'

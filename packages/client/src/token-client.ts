@@ -4,8 +4,16 @@ import { type CacheKeyParts, cacheKey } from './cache/cache-key.js'
 import { jwtExpiry, tokenDeadlines } from './cache/deadlines.js'
 import { TransportError } from './errors.js'
 import { fetchWithToken } from './fetch-with-token.js'
-import type { TokenSource } from './events.js'
+import { isObserved, type TokenSource } from './events.js'
 import { createEndpointResolver } from './http/discovery.js'
+import {
+  beginFetchTrace,
+  endFetchTrace,
+  isAcquisitionObserved,
+  outcomeOf,
+  publishAcquisition,
+} from './observability/fetch-trace.js'
+import { raceSignal } from './race-signal.js'
 import { requestToken, type Throttle } from './http/request-token.js'
 import {
   type ResolvedGetToken,
@@ -142,10 +150,10 @@ const REFRESH_RETRY_MS = 5000
  */
 export function createTokenClient(options: TokenClientOptions): TokenClient {
   const config = resolveOptions(options)
-  const resolveEndpoint = createEndpointResolver(config)
+  const closing = new AbortController()
+  const resolveEndpoint = createEndpointResolver(config, closing.signal)
   const states = new LRUCache<string, KeyState>({ max: config.maxEntries })
   const flights = new Map<string, Promise<FlightResult>>()
-  const closing = new AbortController()
   const defaultKey = keyFor(config, config.scope, config.resource)
   // The scope and resource inputs of earlier calls, resolved, with their key: a call that names
   // a scope pays for its parsing and hashing once, not on every cache hit.
@@ -206,19 +214,29 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     const current = (): KeyState => stateFor(key, call)
     const deadlineAt = Date.now() + config.deadlineMs
     const fromNetwork = async (): Promise<FlightToken> => {
-      const { token, sentAt } = await requestToken({
-        config,
-        key,
-        resolveEndpoint,
-        scope: call.scope,
-        resource: call.resource,
-        signal,
-        deadlineAt,
-        getThrottle: () => current().throttle,
-        setThrottle: (throttle) => {
-          current().throttle = throttle
-        },
-      })
+      const trace = beginFetchTrace(key, background)
+      let answer: Awaited<ReturnType<typeof requestToken>>
+      try {
+        answer = await requestToken({
+          config,
+          key,
+          resolveEndpoint,
+          scope: call.scope,
+          resource: call.resource,
+          signal,
+          deadlineAt,
+          getThrottle: () => current().throttle,
+          setThrottle: (throttle) => {
+            current().throttle = throttle
+          },
+          trace,
+        })
+      } catch (error) {
+        endFetchTrace(trace, error)
+        throw error
+      }
+      endFetchTrace(trace)
+      const { token, sentAt } = answer
       const expiresAt =
         token.expiresIn === undefined ? jwtExpiry(token.value) : sentAt + token.expiresIn * 1000
       const scope = token.scope ?? (call.scope.length > 0 ? call.scope.join(' ') : undefined)
@@ -260,7 +278,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
       })
       .catch((error: unknown) => {
         if (background) current().refreshNotBefore = Date.now() + REFRESH_RETRY_MS
-        config.emit?.({ type: 'failed', key, background, error: error as TransportError })
+        config.emit({ type: 'failed', key, background, error: error as TransportError })
         throw error
       })
       .finally(() => {
@@ -282,7 +300,10 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     const now = Date.now()
     if (token !== undefined && now < token.hardExpiry && token.expiresAt - now >= call.minTtlMs) {
       if (now >= token.refreshAt) refreshInBackground(key, state, call, now)
-      config.emit?.({ type: 'acquired', key, source: 'cache', expiresAt: token.expiresAt })
+      if (isObserved(config.emit)) {
+        config.emit({ type: 'acquired', key, source: 'cache', expiresAt: token.expiresAt })
+      }
+      if (isAcquisitionObserved()) publishAcquisition(key, 'cache', 'success')
       return token.view
     }
     let flight = flights.get(key)
@@ -291,10 +312,17 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
       flight = startFlight(key, call, false)
       source = 'network'
     }
-    const result = await waitFor(flight, call.signal)
+    let result: FlightResult
+    try {
+      result = await raceSignal(flight, call.signal)
+    } catch (error) {
+      publishAcquisition(key, source, outcomeOf(error))
+      throw error
+    }
     if (result.source === 'store') source = 'store'
+    publishAcquisition(key, source, 'success')
     const { value, type, expiresAt, scope } = result.token
-    config.emit?.({ type: 'acquired', key, source, expiresAt })
+    config.emit({ type: 'acquired', key, source, expiresAt })
     return { value, type, expiresAt, scope, source }
   }
 
@@ -306,7 +334,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
   ): void {
     if (flights.has(key) || now < state.refreshNotBefore) return
     if (state.throttle !== undefined && now < state.throttle.until) return
-    config.emit?.({
+    config.emit({
       type: 'refresh_started',
       key,
       expiresAt: (state.token as CachedToken).expiresAt,
@@ -328,7 +356,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     try {
       await config.store.delete(key, cached.value)
     } catch (error) {
-      config.emit?.({ type: 'store_error', key, operation: 'delete', error })
+      config.emit({ type: 'store_error', key, operation: 'delete', error })
     }
   }
 
@@ -416,15 +444,4 @@ function keyFor(
     params: config.params,
   }
   return cacheKey(parts)
-}
-
-/** `promise`, or the signal's reason as soon as this caller's signal aborts. */
-function waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise
-  if (signal.aborted) return Promise.reject(signal.reason as Error)
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as Error)
-    signal.addEventListener('abort', onAbort, { once: true })
-    void promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
-  })
 }

@@ -8,8 +8,9 @@ import type {
 } from '../src/index.js'
 
 describe('@ccflow/client', () => {
-  it('exports the factory and the errors', () => {
+  it('exports the factory, the errors and the channel names', () => {
     expect(Object.keys(client).sort()).toEqual([
+      'CLIENT_CHANNELS',
       'DEFAULT_TOKEN_PREFIX',
       'OAuthError',
       'ThrottledError',

@@ -469,6 +469,37 @@ describe('createTokenClient', () => {
       expect(server.requests).toHaveLength(2)
     })
 
+    it("answers a second caller when the first caller's deadline ends the wait for metadata", async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+      const issuer = 'https://auth.example'
+      let release: () => void = () => {}
+      const held = new Promise<void>((resolve) => (release = resolve))
+      const json = (body: unknown): Response =>
+        new Response(JSON.stringify(body), {
+          headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+        })
+      // Fails like fetch when its signal aborts; the metadata answer waits for release().
+      const fetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> =>
+        new Promise((resolve, reject) => {
+          const signal = init?.signal ?? undefined
+          signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true })
+          if (new Request(input).url.includes('/.well-known/')) {
+            void held.then(() => resolve(json({ issuer, token_endpoint: `${issuer}/token` })))
+          } else {
+            resolve(json({ access_token: 'second', token_type: 'Bearer', expires_in: 300 }))
+          }
+        })
+      const tokens = client({ tokenEndpoint: undefined, issuer, fetch, deadlineMs: 1000 })
+      const first = tokens.getToken({ scope: 'a' })
+      first.catch(() => {})
+      await vi.advanceTimersByTimeAsync(600)
+      const second = tokens.getToken({ scope: 'b' })
+      await vi.advanceTimersByTimeAsync(500)
+      await expect(first).rejects.toMatchObject({ reason: 'deadline' })
+      release()
+      await expect(second).resolves.toMatchObject({ value: 'second', source: 'network' })
+    })
+
     it('refuses metadata that names another issuer', async () => {
       server.metadata({ issuer: 'https://evil.example', token_endpoint: server.tokenEndpoint })
       await expect(

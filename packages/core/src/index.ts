@@ -173,9 +173,17 @@ export type {
   PrometheusMetricConfig,
   PrometheusRegistry,
 } from './observability/prometheus.js'
-export { createOtelInstruments, traceOperations } from './observability/opentelemetry.js'
+export {
+  createOtelInstruments,
+  startOtelInstrumentation,
+  traceOperations,
+} from './observability/opentelemetry.js'
 export type {
+  OtelApi,
   OtelAttributes,
+  OtelInstrumentation,
+  OtelMeterProvider,
+  OtelTracerProvider,
   OtelMeter,
   OtelObservableResult,
   OtelSpan,

@@ -86,7 +86,6 @@ export interface TokenRequestRejectedEvent {
   ip: string | undefined
 }
 
-/** A rate limiter answered 429. */
 /**
  * A client authenticated with an assertion whose `aud` was the token endpoint URL, accepted only
  * under `privateKeyJwt.assertionAudience: 'legacy'`: the client must move to the issuer
@@ -109,6 +108,7 @@ export interface ClientJwksEvent {
   detail: RemoteKeySetEvent
 }
 
+/** A rate limiter answered 429. */
 export interface RateLimitedEvent {
   type: 'rate_limited'
   limiter: 'failures' | 'issuance'
@@ -128,6 +128,26 @@ export interface ServerErrorEvent {
 }
 
 /**
+ * A store failed and the request did not answer 503 for it: a rate-limit store threw while its
+ * limiter fails open (`passOnStoreError`, the default; the request went on without that limit)
+ * or while a request was uncounted (express-rate-limit only logs that), or `clients.findClient` threw or rejected (the client got a generic 500, also reported as
+ * `server_error`). A store that makes the request answer 503 (a timeout, the denylist, a
+ * rate-limit store that fails closed) is reported as `server_error` with a
+ * `TemporarilyUnavailableError` instead.
+ */
+export interface StoreErrorEvent {
+  type: 'store_error'
+  store: 'client_store' | 'rate_limit'
+  /** The limiter whose store failed, for `rate_limit`. */
+  limiter?: 'failures' | 'issuance'
+  /** The thrown value, for your logs only. */
+  error: unknown
+  clientId?: string
+  /** `req.ip`; `undefined` for `rate_limit`, whose store is called with a key only. */
+  ip: string | undefined
+}
+
+/**
  * Everything the token endpoint reports to the `onEvent` hook, for audit logs and metrics.
  *
  * @example
@@ -142,6 +162,7 @@ export type IssuerEvent =
   | TokenRequestRejectedEvent
   | RateLimitedEvent
   | ServerErrorEvent
+  | StoreErrorEvent
   | AssertionLegacyAudienceEvent
   | ClientJwksEvent
 

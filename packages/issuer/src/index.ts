@@ -47,6 +47,7 @@ export type {
   IssuerEvent,
   RateLimitedEvent,
   ServerErrorEvent,
+  StoreErrorEvent,
   TokenIssuedEvent,
   TokenRequestRejectedEvent,
   TokenRevokedEvent,

@@ -95,6 +95,7 @@ describe('@ccflow/issuer', () => {
       | 'token_request_rejected'
       | 'rate_limited'
       | 'server_error'
+      | 'store_error'
       | 'assertion_legacy_audience'
       | 'client_jwks'
     >()

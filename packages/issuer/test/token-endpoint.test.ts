@@ -292,6 +292,15 @@ describe('POST /token', () => {
         ip: expect.any(String) as unknown,
       },
     ])
+    expect(spy.events('store_error')).toEqual([
+      {
+        type: 'store_error',
+        store: 'client_store',
+        error: spy.events('server_error')[0]?.error,
+        clientId: 'reporter',
+        ip: expect.any(String) as unknown,
+      },
+    ])
   })
 
   it('reports a 500 on console.error when no onEvent hook is set', async () => {

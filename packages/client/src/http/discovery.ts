@@ -2,29 +2,41 @@ import { checkUrl, fetchIssuerMetadata, KeySourceFetchError } from '@ccflow/core
 import { TransportError } from '../errors.js'
 import type { TokenClientConfig } from '../options/resolve.js'
 import { endpointProblem } from '../options/resolve.js'
+import { raceSignal } from '../race-signal.js'
 
-/** Resolves the token endpoint URL within a request's signal and deadline. */
-export type EndpointResolver = (signal: AbortSignal, deadlineAt: number) => Promise<URL>
+/**
+ * Resolves the token endpoint URL for one request: settles as soon as the URL is known, or
+ * rejects with `signal.reason` as soon as this request's signal aborts (its deadline, say).
+ */
+export type EndpointResolver = (signal: AbortSignal) => Promise<URL>
 
 /**
  * The token endpoint of a client: the configured URL, or the `token_endpoint` of the issuer's
  * RFC 8414 metadata, read once (one read at a time for every caller) and kept; a failed read is
  * not kept, so the next request asks again.
  *
+ * The shared read belongs to no caller: it runs within its own timeout (the client's
+ * `deadlineMs`) and stops only then or when `closed` aborts. Each caller waits for it within its
+ * own signal, so a caller that gives up (its deadline passed, its `AbortSignal` fired) leaves the
+ * others waiting, and the read goes on for them.
+ *
+ * @param closed Aborted when the client closes: stops a read still running.
  * @see https://www.rfc-editor.org/rfc/rfc8414#section-3
  */
-export function createEndpointResolver(config: TokenClientConfig): EndpointResolver {
+export function createEndpointResolver(
+  config: TokenClientConfig,
+  closed?: AbortSignal,
+): EndpointResolver {
   const source = config.endpoint
   if (source.kind === 'static') return () => Promise.resolve(source.url)
   let known: URL | undefined
   let pending: Promise<URL> | undefined
   const { fetch: send, dispatcher } = config
-  return (signal, deadlineAt) => {
-    if (known !== undefined) return Promise.resolve(known)
-    pending ??= fetchIssuerMetadata(source.issuer, source.issuerUrl, {
-      timeout: Math.max(1, deadlineAt - Date.now()),
+  const read = (): Promise<URL> => {
+    const shared = fetchIssuerMetadata(source.issuer, source.issuerUrl, {
+      timeout: config.deadlineMs,
       maxResponseBytes: config.maxResponseBytes,
-      signal,
+      ...(closed === undefined ? {} : { signal: closed }),
       fetch: (input, init) =>
         send(input, dispatcher === undefined ? init : ({ ...init, dispatcher } as RequestInit)),
     })
@@ -35,7 +47,15 @@ export function createEndpointResolver(config: TokenClientConfig): EndpointResol
       .finally(() => {
         pending = undefined
       })
-    return pending
+    // Every caller may have given up before the read ends: its failure is then nobody's.
+    shared.catch(() => {})
+    return shared
+  }
+  return (signal) => {
+    if (known !== undefined) return Promise.resolve(known)
+    if (signal.aborted) return Promise.reject(signal.reason as Error)
+    pending ??= read()
+    return raceSignal(pending, signal)
   }
 }
 

@@ -1,8 +1,10 @@
+import { beginPhase, endPhase } from '@ccflow/core'
 import { ThrottledError, type TokenClientError, type TransportError } from '../errors.js'
 import type { TokenClientConfig } from '../options/resolve.js'
 import { sleep } from '../sleep.js'
 import { backoffDelay } from './backoff.js'
 import type { EndpointResolver } from './discovery.js'
+import type { TokenFetchMessage } from '../observability/channels.js'
 import { type AttemptOutcome, sendTokenRequest } from './send-token-request.js'
 import type { TokenResponse } from './token-response.js'
 
@@ -27,6 +29,8 @@ export interface RequestTokenContext {
   readonly deadlineAt: number
   readonly getThrottle: () => Throttle | undefined
   readonly setThrottle: (throttle: Throttle) => void
+  /** The request's trace, when anything listens to the token-fetch channels. */
+  readonly trace?: TokenFetchMessage | undefined
 }
 
 /**
@@ -44,7 +48,10 @@ export async function requestToken(
   const { config, key, signal } = context
   await waitForThrottle(context)
   for (let attempts = 1; ; attempts++) {
+    const phase = context.trace === undefined ? undefined : beginPhase(context.trace, 'attempt')
+    // An attempt that throws (a deadline, a refused discovery) is ended, failed, with the request.
     const outcome = await attempt(context)
+    if (phase !== undefined) endPhase(phase, !outcome.ok)
     if (outcome.ok) return { token: outcome.token, sentAt: outcome.sentAt }
 
     let failure: TokenClientError = outcome.error
@@ -52,7 +59,7 @@ export async function requestToken(
     if (outcome.retryAfter !== undefined && outcome.status !== undefined) {
       const until = Date.now() + outcome.retryAfter * 1000
       context.setThrottle({ until, status: outcome.status })
-      config.emit?.({
+      config.emit({
         type: 'throttled',
         key,
         status: outcome.status,
@@ -67,7 +74,7 @@ export async function requestToken(
     delay ??= backoffDelay(attempts)
     // A wait that ends past the deadline would only end in a deadline error.
     if (Date.now() + delay >= context.deadlineAt) throw failure
-    config.emit?.({
+    config.emit({
       type: 'retry',
       key,
       attempt: attempts,
@@ -87,7 +94,7 @@ async function attempt(context: RequestTokenContext): Promise<AttemptOutcome> {
   const { config, signal } = context
   let url: URL
   try {
-    url = await context.resolveEndpoint(signal, context.deadlineAt)
+    url = await context.resolveEndpoint(signal)
   } catch (error) {
     if (signal.aborted) throw signal.reason as Error
     const failure = error as TransportError

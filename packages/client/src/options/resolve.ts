@@ -124,7 +124,8 @@ export interface TokenClientConfig {
   readonly maxResponseBytes: number
   readonly maxEntries: number
   readonly store: TokenStore | undefined
-  readonly emit: EmitEvent | undefined
+  /** Delivers events to the hook and the `ccflow:client:event` channel. */
+  readonly emit: EmitEvent
   readonly fetch: FetchFunction
   readonly dispatcher: DispatcherLike | undefined
 }

@@ -29,7 +29,7 @@ describe('resolveOptions', () => {
       resource: [],
       params: [],
       store: undefined,
-      emit: undefined,
+      emit: expect.any(Function) as unknown,
       dispatcher: undefined,
     })
     expect(config.auth.method).toBe('client_secret_basic')

@@ -4,6 +4,7 @@ import {
   labelNames,
   pickLabels,
   type MetricLabels,
+  type MetricRecorder,
   type MetricSet,
   type RegisteredMetrics,
 } from './metrics.js'
@@ -184,4 +185,92 @@ export function traceOperations<M extends OperationMessage, S extends OtelSpan, 
       span.end(epochMilliseconds(message.endTime ?? message.startTime))
     },
   })
+}
+
+/**
+ * The parts of `@opentelemetry/api` an adapter uses; the package that owns the adapter passes
+ * its own import (`{ context, metrics, trace }`), so core needs no OpenTelemetry.
+ */
+export interface OtelApi<S extends OtelSpan, C> {
+  readonly metrics: { getMeterProvider(): OtelMeterProvider }
+  readonly trace: {
+    getTracerProvider(): OtelTracerProvider<S, C>
+    setSpan(context: C, span: S): C
+  }
+  readonly context: { active(): C }
+}
+
+/** A meter provider: `getMeter(name)`. */
+export interface OtelMeterProvider {
+  getMeter(name: string): OtelMeter
+}
+
+/** A tracer provider: `getTracer(name)`. */
+export interface OtelTracerProvider<S extends OtelSpan, C> {
+  getTracer(name: string): OtelTracing<S, C>['tracer']
+}
+
+/** What a package instruments, its options already checked. */
+export interface OtelInstrumentation<
+  K extends string,
+  M extends OperationMessage,
+  S extends OtelSpan,
+  C,
+> {
+  /** The instrumentation scope: the package name (`@ccflow/client`). */
+  readonly scope: string
+  /** `undefined`: the API's global one. */
+  readonly meterProvider: OtelMeterProvider | undefined
+  /** `undefined`: the API's global one. */
+  readonly tracerProvider: OtelTracerProvider<S, C> | undefined
+  /** The metrics and what feeds them; `undefined` records none. */
+  readonly metrics:
+    | {
+        readonly set: MetricSet<K>
+        readonly clientLabel: boolean
+        /** Subscribes the package's translation of its channels; returns the unsubscribe. */
+        readonly subscribe: (recorder: MetricRecorder<K>) => () => void
+      }
+    | undefined
+  /** The traced operation and how it becomes spans; `undefined` records none. */
+  readonly traces:
+    { readonly channels: OperationChannels; readonly spans: SpanDescription<M> } | undefined
+}
+
+/**
+ * Starts a package's OpenTelemetry adapter: its instruments on a meter of `scope`, fed by the
+ * package's channel translation, and its spans on a tracer of `scope`. Returns the function
+ * that stops both (a second call does nothing).
+ */
+export function startOtelInstrumentation<
+  K extends string,
+  M extends OperationMessage,
+  S extends OtelSpan,
+  C,
+>(api: OtelApi<S, C>, setup: OtelInstrumentation<K, M, S, C>): () => void {
+  const stops: (() => void)[] = []
+  if (setup.metrics !== undefined) {
+    const meter = (setup.meterProvider ?? api.metrics.getMeterProvider()).getMeter(setup.scope)
+    const { recorder, unregister } = createOtelInstruments(meter, setup.metrics.set, {
+      clientLabel: setup.metrics.clientLabel,
+    })
+    stops.push(setup.metrics.subscribe(recorder), unregister)
+  }
+  if (setup.traces !== undefined) {
+    const tracer = (setup.tracerProvider ?? api.trace.getTracerProvider()).getTracer(setup.scope)
+    stops.push(
+      traceOperations(
+        {
+          tracer,
+          activeContext: () => api.context.active(),
+          setSpan: (parent, span) => api.trace.setSpan(parent, span),
+        },
+        setup.traces.channels,
+        setup.traces.spans,
+      ),
+    )
+  }
+  return () => {
+    for (const stop of stops.splice(0)) stop()
+  }
 }

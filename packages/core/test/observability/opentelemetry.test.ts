@@ -1,4 +1,4 @@
-import { context, trace } from '@opentelemetry/api'
+import { context, metrics, trace } from '@opentelemetry/api'
 import {
   AggregationTemporality,
   DataPointType,
@@ -13,9 +13,13 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
 import { performance } from 'node:perf_hooks'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { MetricSet } from '../../src/observability/metrics.js'
-import { createOtelInstruments, traceOperations } from '../../src/observability/opentelemetry.js'
+import {
+  createOtelInstruments,
+  startOtelInstrumentation,
+  traceOperations,
+} from '../../src/observability/opentelemetry.js'
 import {
   beginPhase,
   endPhase,
@@ -232,5 +236,98 @@ describe('traceOperations', () => {
     const [span] = exporter.getFinishedSpans()
     expect(span?.name).toBe('ccflow.test')
     expect(span?.attributes).toEqual({ 'ccflow.outcome': 'success' })
+  })
+})
+
+describe('startOtelInstrumentation', () => {
+  const channels = operationChannels('client', 'test-started')
+  const spans = {
+    name: () => 'ccflow.test',
+    attributes: () => ({}),
+    error: () => undefined,
+    phaseName: () => 'ccflow.test.step',
+    phaseAttributes: () => ({}),
+  }
+  const message = (): OperationMessage => ({
+    startTime: performance.now(),
+    endTime: undefined,
+    phases: [],
+  })
+
+  it('feeds the instruments on a meter of its scope and traces the operation until stopped', async () => {
+    const reader = new TestReader()
+    const meterProvider = new MeterProvider({ readers: [reader] })
+    const exporter = new InMemorySpanExporter()
+    const tracerProvider = new BasicTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    })
+    let unsubscribed = 0
+    const stop = startOtelInstrumentation(
+      { context, metrics, trace },
+      {
+        scope: '@ccflow/test',
+        meterProvider,
+        tracerProvider,
+        metrics: {
+          set: SET,
+          clientLabel: false,
+          subscribe: (recorder) => {
+            recorder.record('requests', { outcome: 'success' }, 1)
+            return () => unsubscribed++
+          },
+        },
+        traces: { channels, spans },
+      },
+    )
+    publishEnd(channels, message())
+    const { resourceMetrics } = await reader.collect()
+    expect(resourceMetrics.scopeMetrics.map((s) => s.scope.name)).toEqual(['@ccflow/test'])
+    expect(exporter.getFinishedSpans().map((s) => [s.name, s.instrumentationScope.name])).toEqual([
+      ['ccflow.test', '@ccflow/test'],
+    ])
+    stop()
+    stop()
+    publishEnd(channels, message())
+    expect(exporter.getFinishedSpans()).toHaveLength(1)
+    expect(unsubscribed).toBe(1)
+  })
+
+  it('records neither without metrics and traces', () => {
+    const getMeterProvider = vi.spyOn(metrics, 'getMeterProvider')
+    const getTracerProvider = vi.spyOn(trace, 'getTracerProvider')
+    const stop = startOtelInstrumentation(
+      { context, metrics, trace },
+      {
+        scope: '@ccflow/test',
+        meterProvider: undefined,
+        tracerProvider: undefined,
+        metrics: undefined,
+        traces: undefined,
+      },
+    )
+    stop()
+    expect(getMeterProvider).not.toHaveBeenCalled()
+    expect(getTracerProvider).not.toHaveBeenCalled()
+    vi.restoreAllMocks()
+  })
+
+  it('takes the global providers when none is given', () => {
+    const getMeterProvider = vi.spyOn(metrics, 'getMeterProvider')
+    const getTracerProvider = vi.spyOn(trace, 'getTracerProvider')
+    const stop = startOtelInstrumentation(
+      { context, metrics, trace },
+      {
+        scope: '@ccflow/test',
+        meterProvider: undefined,
+        tracerProvider: undefined,
+        metrics: { set: SET, clientLabel: false, subscribe: () => () => undefined },
+        traces: { channels, spans },
+      },
+    )
+    publishEnd(channels, message())
+    stop()
+    expect(getMeterProvider).toHaveBeenCalledTimes(1)
+    expect(getTracerProvider).toHaveBeenCalledTimes(1)
+    vi.restoreAllMocks()
   })
 })

@@ -6,11 +6,11 @@ import { InvalidClientError, InvalidRequestError } from '../errors.js'
 import type { AuthenticationFailureReason, ClientAuthMethod, EmitEvent } from '../events.js'
 import { stateOf } from '../http/request-state.js'
 import type { TokenEndpointConfig } from '../options/resolve.js'
-import { DEFAULT_HOOK_TIMEOUT_MS, withinTime } from '../unavailable.js'
+import { DEFAULT_HOOK_TIMEOUT_MS } from '../unavailable.js'
+import { findClientWithin } from './find-client.js'
 
 const NO_SECRETS: readonly ClientSecret[] = Object.freeze([])
 
-/** Result of checking presented credentials against the client store. */
 /** Result of checking presented credentials against the client store. */
 export type VerifyResult =
   { ok: true; client: Client } | { ok: false; reason: AuthenticationFailureReason }
@@ -28,6 +28,8 @@ export type VerifyResult =
  * With a `ccs_<id>_…` secret exactly one stored hash is checked; a secret without that prefix
  * (imported) is checked against each of the client's hashes in turn.
  *
+ * `onStoreError` hears of a client store that throws or rejects; its error is then rethrown.
+ *
  * @internal
  */
 export async function verifyClientCredentials(
@@ -37,16 +39,18 @@ export async function verifyClientCredentials(
   secret: string,
   method: ClientAuthMethod,
   now: number = Math.floor(Date.now() / 1000),
+  onStoreError?: (error: unknown, clientId: string) => void,
 ): Promise<VerifyResult> {
   // Everything up to the one secret check runs the same on every path: the secret id is parsed,
   // the record looked up, and exactly one verification (of a real hash, or of one that matches
   // nothing) is awaited. What failed is decided only afterwards.
   const pepperOption = config.secretPepper === undefined ? {} : { pepper: config.secretPepper }
   const secretId = parseSecretId(secret)
-  const found: unknown = await withinTime(
-    config.clients.findClient(clientId),
+  const found = await findClientWithin(
+    config.clients,
+    clientId,
     config.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS,
-    'client_store',
+    onStoreError,
   )
   // A record that is not valid throws here (a generic 500): read as is, `disabled: 'true'` or an
   // `expires_at` in milliseconds would let the client in. Frozen records are checked once.
@@ -143,6 +147,10 @@ export function createVerify(
       credentials.clientId,
       credentials.secret,
       method,
+      undefined,
+      (error, id) => {
+        emit({ type: 'store_error', store: 'client_store', error, clientId: id, ip: req.ip })
+      },
     )
     if (result.ok) return result.client
     return reject(

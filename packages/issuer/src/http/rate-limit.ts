@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Request, RequestHandler, Response } from 'express'
-import { rateLimit, type Options, type RateLimitInfo } from 'express-rate-limit'
+import { rateLimit, type Options, type RateLimitInfo, type Store } from 'express-rate-limit'
 import type { EmitEvent } from '../events.js'
 import { errorBody, sendJson } from './respond.js'
 import type { TokenEndpointConfig } from '../options/resolve.js'
@@ -53,6 +53,7 @@ export function createFailureLimiter(
     // error is logged through `logger`; `passOnStoreError: false` answers 503 instead.
     passOnStoreError: true,
     ...settings,
+    ...observedStore(options, 'failures', emit),
     skipSuccessfulRequests: true,
     skipFailedRequests: false,
     requestWasSuccessful: (_req: Request, res: Response) => res.statusCode !== 401,
@@ -80,6 +81,7 @@ export function createIssuanceLimiter(
     legacyHeaders: false,
     passOnStoreError: true,
     ...settings,
+    ...observedStore(options, 'issuance', emit),
     keyGenerator: (req: Request) => `client:${stateOf(req)?.client?.client_id ?? ''}`,
     requestPropertyName: ISSUANCE_PROPERTY,
     handler: createHandler('issuance', ISSUANCE_PROPERTY, emit, settings),
@@ -163,4 +165,60 @@ function createHandler(
   return (req, res, next) => {
     refuse(req, res).catch(next)
   }
+}
+
+// One observing wrapper per store: express-rate-limit refuses a store shared by two limiters
+// (ERR_ERL_STORE_REUSE) by its identity, which a new wrapper per limiter would hide.
+const observed = new WeakMap<object, Store>()
+
+/**
+ * The limiter's own store, wrapped so that a failure the limiter passes over is reported as a
+ * `store_error` event: an `increment` that throws while the limiter fails open
+ * (`passOnStoreError`, on by default; failing closed answers 503, reported as `server_error`),
+ * and any `decrement` that throws (express-rate-limit only logs it). express-rate-limit calls the
+ * store with a key only, so the event names no request. The default memory store never fails
+ * and is left alone, as is a legacy callback store (`incr`).
+ */
+function observedStore(
+  options: Partial<Options>,
+  limiter: 'failures' | 'issuance',
+  emit: EmitEvent,
+): { store?: Store } {
+  const store = options.store as Store | undefined
+  if (store === undefined || typeof store.increment !== 'function') return {}
+  const known = observed.get(store)
+  if (known !== undefined) return { store: known }
+  const failOpen = options.passOnStoreError !== false
+  const report = (error: unknown): void => {
+    emit({ type: 'store_error', store: 'rate_limit', limiter, error, ip: undefined })
+  }
+  const increment: Store['increment'] = async (key) => {
+    try {
+      return await store.increment(key)
+    } catch (error) {
+      if (failOpen) report(error)
+      throw error
+    }
+  }
+  const decrement: Store['decrement'] = async (key) => {
+    try {
+      await store.decrement(key)
+    } catch (error) {
+      report(error)
+      throw error
+    }
+  }
+  const wrapper = new Proxy(store, {
+    get(target, property) {
+      if (property === 'increment') return increment
+      if (property === 'decrement') return decrement
+      const value: unknown = Reflect.get(target, property, target)
+      // A store's own methods run on the store itself (private fields, bound state).
+      return typeof value === 'function' && property !== 'constructor'
+        ? (value as (...args: unknown[]) => unknown).bind(target)
+        : value
+    },
+  })
+  observed.set(store, wrapper)
+  return { store: wrapper }
 }

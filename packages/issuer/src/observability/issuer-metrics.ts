@@ -73,7 +73,8 @@ export const ISSUER_METRICS: Readonly<Record<IssuerMetricKey, MetricDefinition>>
     name: 'ccflow.issuer.store_errors',
     kind: 'counter',
     unit: '{error}',
-    description: 'Requests answered 503 because a store failed or did not answer in time.',
+    description:
+      'Store failures: 503s a store caused, client stores that threw, rate-limit stores passed over.',
     labels: ['store'],
   },
   revocations: {
@@ -287,6 +288,9 @@ export function subscribeIssuerMetrics(
           if (store !== undefined) recorder.record('storeErrors', { store }, 1)
           break
         }
+        case 'store_error':
+          recorder.record('storeErrors', { store: boundedLabel(event.store, STORE) }, 1)
+          break
         case 'client_jwks': {
           const { detail } = event
           if (detail.type === 'jwks_fetched') {

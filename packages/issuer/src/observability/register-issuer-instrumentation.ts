@@ -4,9 +4,8 @@ import {
   checkObject,
   checkOtelProvider,
   clientIdLabel,
-  createOtelInstruments,
   operationChannels,
-  traceOperations,
+  startOtelInstrumentation,
   type OptionTable,
 } from '@ccflow/core'
 import {
@@ -88,29 +87,22 @@ export function registerIssuerInstrumentation(
   const withMetrics = checkBoolean(options.metrics, { where: WHERE, path: 'metrics' }, true)
   const withTraces = checkBoolean(options.traces, { where: WHERE, path: 'traces' }, true)
 
-  const stops: (() => void)[] = []
-  if (withMetrics) {
-    const meter = (meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE)
-    const { recorder, unregister } = createOtelInstruments(meter, ISSUER_METRIC_SET, {
-      clientLabel: label !== undefined,
-    })
-    stops.push(subscribeIssuerMetrics(recorder, label), unregister)
-  }
-  if (withTraces) {
-    const tracer = (tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE)
-    stops.push(
-      traceOperations(
-        {
-          tracer,
-          activeContext: () => context.active(),
-          setSpan: (parent, span) => trace.setSpan(parent, span),
-        },
-        operationChannels('issuer', 'request'),
-        issuerSpans(label),
-      ),
-    )
-  }
-  return () => {
-    for (const stop of stops.splice(0)) stop()
-  }
+  return startOtelInstrumentation(
+    { context, metrics, trace },
+    {
+      scope: SCOPE,
+      meterProvider,
+      tracerProvider,
+      metrics: withMetrics
+        ? {
+            set: ISSUER_METRIC_SET,
+            clientLabel: label !== undefined,
+            subscribe: (recorder) => subscribeIssuerMetrics(recorder, label),
+          }
+        : undefined,
+      traces: withTraces
+        ? { channels: operationChannels('issuer', 'request'), spans: issuerSpans(label) }
+        : undefined,
+    },
+  )
 }

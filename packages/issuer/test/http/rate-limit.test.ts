@@ -161,6 +161,94 @@ describe('Retry-After on a 429', () => {
   })
 })
 
+describe('a failing rate-limit store', () => {
+  const quiet = () => ({ warn: vi.fn(), error: vi.fn() })
+  const failing = (error: Error): Store => ({
+    increment: () => Promise.reject(error),
+    decrement: () => Promise.resolve(),
+    resetKey: () => Promise.resolve(),
+  })
+
+  it('lets the request through and reports store_error when the failure limiter fails open', async () => {
+    const spy = eventSpy()
+    const error = new Error('redis down')
+    const logger = quiet()
+    const app = createApp({
+      rateLimit: { failures: { store: failing(error), logger }, issuance: false },
+      onEvent: spy.onEvent,
+    })
+    expect((await token(app, good)).status).toBe(200)
+    expect(spy.events('store_error')).toEqual([
+      { type: 'store_error', store: 'rate_limit', limiter: 'failures', error, ip: undefined },
+    ])
+    expect(logger.error).toHaveBeenCalledTimes(1)
+  })
+
+  it('reports the issuance limiter failing open by its name', async () => {
+    const spy = eventSpy()
+    const app = createApp({
+      rateLimit: {
+        failures: false,
+        issuance: { store: failing(new Error('down')), logger: quiet() },
+      },
+      onEvent: spy.onEvent,
+    })
+    expect((await token(app, good)).status).toBe(200)
+    expect(spy.events('store_error')).toMatchObject([
+      { limiter: 'issuance', error: { message: 'down' } },
+    ])
+  })
+
+  it('reports no store_error when the limiter fails closed: the 503 is a server_error', async () => {
+    const spy = eventSpy()
+    const app = createApp({
+      rateLimit: {
+        failures: { store: failing(new Error('down')), passOnStoreError: false },
+        issuance: false,
+      },
+      onEvent: spy.onEvent,
+    })
+    expect((await token(app, good)).status).toBe(503)
+    expect(spy.events('store_error')).toEqual([])
+    expect(spy.events('server_error')).toHaveLength(1)
+  })
+
+  it('reports a decrement that throws, which express-rate-limit only logs', async () => {
+    const spy = eventSpy()
+    const error = new Error('lost the connection')
+    const store: Store = {
+      increment: () => Promise.resolve({ totalHits: 1, resetTime: undefined }),
+      decrement: () => Promise.reject(error),
+      resetKey: () => Promise.resolve(),
+    }
+    const app = createApp({
+      rateLimit: { failures: { store, logger: quiet() }, issuance: false },
+      onEvent: spy.onEvent,
+    })
+    // A success is uncounted from the failure limiter once its answer is sent.
+    expect((await token(app, good)).status).toBe(200)
+    await vi.waitFor(() =>
+      expect(spy.events('store_error')).toEqual([
+        { type: 'store_error', store: 'rate_limit', limiter: 'failures', error, ip: undefined },
+      ]),
+    )
+  })
+
+  it('keeps a store shared by two endpoints recognizable, so express-rate-limit still refuses it', () => {
+    const store = new MemoryStore()
+    const logger = quiet()
+    createApp({ rateLimit: { failures: { store, logger }, issuance: false } })
+    expect(logger.error).not.toHaveBeenCalled()
+    createApp({ rateLimit: { failures: { store, logger }, issuance: false } })
+    expect(logger.error).toHaveBeenCalledWith(
+      expect.objectContaining({
+        code: 'ERR_ERL_STORE_REUSE',
+        message: expect.stringContaining('MemoryStore') as unknown,
+      }),
+    )
+  })
+})
+
 describe('rateLimit: false', () => {
   it('turns both limiters off', async () => {
     const app = createApp({ rateLimit: false })

@@ -94,6 +94,19 @@ describe('subscribeIssuerMetrics', () => {
     expect(recorded).toEqual([['storeErrors', { store: 'client_store' }, 1]])
   })
 
+  it('counts a store failure that answered no 503, its store bounded', () => {
+    stop = subscribeIssuerMetrics(recorder, undefined)
+    const event = (store: string) => ({ type: 'store_error', store, error: new Error('down') })
+    publish(ISSUER_CHANNELS.event, event('rate_limit'))
+    publish(ISSUER_CHANNELS.event, event('client_store'))
+    publish(ISSUER_CHANNELS.event, event('made-up'))
+    expect(recorded).toEqual([
+      ['storeErrors', { store: 'rate_limit' }, 1],
+      ['storeErrors', { store: 'client_store' }, 1],
+      ['storeErrors', { store: 'other' }, 1],
+    ])
+  })
+
   it('ignores a skipped client key and events that have no metric', () => {
     stop = subscribeIssuerMetrics(recorder, undefined)
     publish(ISSUER_CHANNELS.event, {

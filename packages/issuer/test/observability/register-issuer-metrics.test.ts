@@ -334,6 +334,69 @@ describe('ccflow_issuer_store_errors_total', () => {
   })
 })
 
+describe('ccflow_issuer_store_errors_total without a 503', () => {
+  it('counts a rate-limit store that throws while its limiter fails open', async () => {
+    const broken = {
+      increment: () => Promise.reject(new Error('redis down')),
+      decrement: () => Promise.resolve(),
+      resetKey: () => Promise.resolve(),
+    }
+    const app = createApp({
+      rateLimit: {
+        failures: { store: broken, logger: { warn: () => undefined, error: () => undefined } },
+        issuance: false,
+      },
+    })
+    const [moved] = await moves(
+      registry,
+      [['ccflow_issuer_store_errors_total', { store: 'rate_limit' }]],
+      async () => {
+        expect((await token(app)).status).toBe(200)
+      },
+    )
+    expect(moved).toBe(1)
+  })
+
+  it('counts a client store that rejects (a generic 500)', async () => {
+    const app = createApp({
+      rateLimit: false,
+      clients: { findClient: () => Promise.reject(new Error('db down')) },
+      onEvent: () => undefined,
+    })
+    const moved = await moves(
+      registry,
+      [
+        ['ccflow_issuer_store_errors_total', { store: 'client_store' }],
+        [
+          'ccflow_issuer_token_requests_total',
+          { grant_type: 'client_credentials', outcome: 'server_error' },
+        ],
+      ],
+      async () => {
+        expect((await token(app)).status).toBe(500)
+      },
+    )
+    expect(moved).toEqual([1, 1])
+  })
+
+  it('counts a client store that does not answer in time once', async () => {
+    const app = createApp({
+      rateLimit: false,
+      hookTimeoutMs: 1,
+      clients: { findClient: () => new Promise(() => {}) },
+      onEvent: () => undefined,
+    })
+    const [moved] = await moves(
+      registry,
+      [['ccflow_issuer_store_errors_total', { store: 'client_store' }]],
+      async () => {
+        expect((await token(app)).status).toBe(503)
+      },
+    )
+    expect(moved).toBe(1)
+  })
+})
+
 describe('ccflow_issuer_revocations_total and ccflow_issuer_introspections_total', () => {
   const denylist = memoryDenylist()
   const app = (): Express =>

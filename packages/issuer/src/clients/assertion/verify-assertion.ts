@@ -3,6 +3,7 @@ import type { KeyObject } from 'node:crypto'
 import { ASSERTION_ALGORITHMS, type PrivateKeyJwtConfig } from './assertion-options.js'
 import { burnSignatureCheck } from './burn.js'
 import { inlineClientKey } from './inline-keys.js'
+import { findClientWithin } from '../find-client.js'
 import { checkStoredClient, type Client, type ClientStore } from '../client-store.js'
 import { isTokenError, TemporarilyUnavailableError } from '../../errors.js'
 import type { AuthenticationFailureReason } from '../../events.js'
@@ -71,6 +72,9 @@ const fail = (
  * signature verification with a throw-away key of the same algorithm, so up to the signature
  * check every failure costs the same (no client enumeration by timing).
  *
+ * `onSubject` hears of the claimed client as soon as it is read; `onStoreError` of a client store
+ * that throws or rejects (its error is then rethrown).
+ *
  * @throws {TemporarilyUnavailableError} When the client store, the client's `jwks_uri` or the
  *   replay store cannot answer (503: nothing is decided, nothing is issued).
  * @internal
@@ -81,6 +85,7 @@ export async function verifyClientAssertion(
   bodyClientId: string | undefined,
   now: number = Math.floor(Date.now() / 1000),
   onSubject?: (sub: string) => void,
+  onStoreError?: (error: unknown, clientId: string) => void,
 ): Promise<AssertionResult> {
   const { rules } = context
   if (assertion.length > MAX_ASSERTION_LENGTH) return fail('assertion_too_large')
@@ -95,11 +100,7 @@ export async function verifyClientAssertion(
   onSubject?.(sub)
   if (bodyClientId !== undefined && bodyClientId !== sub) return fail('client_id_mismatch', sub)
 
-  const found: unknown = await withinTime(
-    context.clients.findClient(sub),
-    context.hookTimeoutMs,
-    'client_store',
-  )
+  const found = await findClientWithin(context.clients, sub, context.hookTimeoutMs, onStoreError)
   const client = found === undefined || found === null ? undefined : checkStoredClient(found)
   let refusal: AuthenticationFailureReason | undefined
   if (client === undefined || client.client_id !== sub) refusal = 'unknown_client'

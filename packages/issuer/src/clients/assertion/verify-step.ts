@@ -43,9 +43,18 @@ export function createVerifyAssertion(context: AssertionContext, emit: EmitEvent
     }
     // The claimed client (the assertion's sub) goes on the request as soon as it is read, so the
     // events of every later outcome, a 503 included, name it.
-    const result = await verifyClientAssertion(context, assertion, clientId, undefined, (sub) => {
-      if (state !== undefined) state.clientId = sub
-    })
+    const result = await verifyClientAssertion(
+      context,
+      assertion,
+      clientId,
+      undefined,
+      (sub) => {
+        if (state !== undefined) state.clientId = sub
+      },
+      (error, sub) => {
+        emit({ type: 'store_error', store: 'client_store', error, clientId: sub, ip: req.ip })
+      },
+    )
     if (result.ok) {
       if (result.legacyAudience) {
         emit({ type: 'assertion_legacy_audience', clientId: result.client.client_id, ip: req.ip })

@@ -139,6 +139,31 @@ describe('createVerifyAssertion', () => {
     },
   )
 
+  it('reports store_error with the claimed client when the client store rejects, then rethrows', async () => {
+    const failure = new Error('db down')
+    const context: AssertionContext = {
+      issuer: ISSUER,
+      tokenEndpointUrl: `${ISSUER}/token`,
+      clients: { findClient: () => Promise.reject(failure) },
+      hookTimeoutMs: 1000,
+      rules: resolvePrivateKeyJwtOptions({}, 'test'),
+    }
+    contexts.push(context)
+    const verifyFailing = createVerifyAssertion(context, emit)
+    await expect(verifyFailing(bareRequest(), params(assertion()))).rejects.toBe(failure)
+    expect(emit.mock.calls).toEqual([
+      [
+        {
+          type: 'store_error',
+          store: 'client_store',
+          error: failure,
+          clientId: 'key-client',
+          ip: IP,
+        },
+      ],
+    ])
+  })
+
   it("reports assertion_legacy_audience when aud is the token endpoint URL under 'legacy'", async () => {
     const legacy = verifyWith({ assertionAudience: 'legacy' })
     const result = await legacy(bareRequest(), params(assertion({ aud: `${ISSUER}/token` })))
