@@ -242,6 +242,26 @@ describe('ccflow_guard_requests_total, ccflow_guard_verify_duration_seconds and 
     expect(moved).toEqual([2, 1, 1])
   })
 
+  it('counts the asynchronous verifications of createTokenVerifier when they settle', async () => {
+    const revoked = new Set<string>()
+    const verifier = createTokenVerifier({
+      ...STATIC,
+      isRevoked: (claims) => Promise.resolve(revoked.has(String(claims.jti))),
+    })
+    const good = token()
+    const bad = token({ jti: 'revoked-one' })
+    revoked.add('revoked-one')
+    const moved = await moves(
+      registry,
+      [outcome('success'), outcome('invalid_token', 'revoked')],
+      async () => {
+        await verifier.verify(good)
+        await verifier.verify(bad).catch(() => undefined)
+      },
+    )
+    expect(moved).toEqual([1, 1])
+  })
+
   it('counts the requests of the passport strategy', async () => {
     const strategy = new BearerJwtStrategy(STATIC)
     const pp = new passport.Passport()
