@@ -12,7 +12,7 @@ import {
 import type { RequireTokenOptions } from './options/types.js'
 import type { AccessTokenClaims, AuthInfo } from './types.js'
 import { createVerifierCore } from './verify/verifier.js'
-import type { GuardStats } from './observability/channels.js'
+import type { GuardStats, GuardVerifyMessage } from './observability/channels.js'
 import { beginVerifyTrace, endVerifyTrace } from './observability/verify-trace.js'
 
 /** The middleware returned by {@link requireToken}. */
@@ -80,7 +80,7 @@ export function requireToken<C extends AccessTokenClaims = AccessTokenClaims>(
   const context: GuardContext = { realm, passErrors: transport.passErrors }
   // requireScopes finds this guard's realm and passErrors through req.auth.
   const core = createVerifierCore(config, (auth) => rememberContext(auth, context))
-  const traced = core.traced
+  const check = core.check
   const required = transport.scopes
   // Run by the verifier on a cache miss only: a cached token passed it when it was first seen.
   const checkSyntax = (token: string): void => {
@@ -88,14 +88,31 @@ export function requireToken<C extends AccessTokenClaims = AccessTokenClaims>(
   }
 
   // Shared by the synchronous and the async path; the request travels as arguments, not in a
-  // fresh closure.
-  function accepted(req: Request, res: Response, next: NextFunction, auth: AuthInfo): void {
+  // fresh closure. `trace` (only when observed) ends here, after the guard-wide scope check.
+  function accepted(
+    req: Request,
+    res: Response,
+    next: NextFunction,
+    auth: AuthInfo,
+    trace: GuardVerifyMessage | undefined,
+  ): void {
     req.auth = auth
     if (required !== undefined && !grantsAll(auth.scopes, required)) {
-      fail(new InsufficientScopeError(required, { realm }), context, res, next)
+      refused(new InsufficientScopeError(required, { realm }), res, next, trace)
       return
     }
+    endVerifyTrace(trace, 'success')
     next()
+  }
+
+  function refused(
+    error: unknown,
+    res: Response,
+    next: NextFunction,
+    trace: GuardVerifyMessage | undefined,
+  ): void {
+    endVerifyTrace(trace, 'failure', error)
+    fail(error, context, res, next)
   }
 
   function requireTokenHandler(req: Request, res: Response, next: NextFunction): void {
@@ -120,21 +137,19 @@ export function requireToken<C extends AccessTokenClaims = AccessTokenClaims>(
           realm,
         })
       }
-      // Ends the trace itself from here on.
-      result = traced(token, trace, checkSyntax)
+      result = check(token, checkSyntax, trace)
     } catch (error) {
-      if (trace?.outcome === undefined) endVerifyTrace(trace, 'failure', error)
-      fail(error, context, res, next)
+      refused(error, res, next, trace)
       return
     }
     if (result instanceof Promise) {
       result.then(
-        (auth) => accepted(req, res, next, auth),
-        (error: unknown) => fail(error, context, res, next),
+        (auth) => accepted(req, res, next, auth, trace),
+        (error: unknown) => refused(error, res, next, trace),
       )
       return
     }
-    accepted(req, res, next, result)
+    accepted(req, res, next, result, trace)
   }
 
   return Object.assign(requireTokenHandler, {
