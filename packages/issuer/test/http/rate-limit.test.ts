@@ -234,6 +234,22 @@ describe('a failing rate-limit store', () => {
     )
   })
 
+  it('leaves a legacy callback store (incr) as it is', async () => {
+    let hits = 0
+    const legacy = {
+      incr: (_key: string, done: (error: unknown, hits: number, reset: Date) => void) => {
+        done(undefined, ++hits, new Date(Date.now() + 60_000))
+      },
+      decrement: () => undefined,
+      resetKey: () => undefined,
+    }
+    const app = createApp({
+      rateLimit: { failures: { store: legacy as never, logger: quiet() }, issuance: false },
+    })
+    expect((await token(app, good)).status).toBe(200)
+    expect(hits).toBe(1)
+  })
+
   it('keeps a store shared by two endpoints recognizable, so express-rate-limit still refuses it', () => {
     const store = new MemoryStore()
     const logger = quiet()
