@@ -19,6 +19,9 @@ import { listen } from '../examples/shared/serve.js'
 import { createTokenServerApp } from '../examples/token-server/app.js'
 import { loadTokenServerConfig, type TokenServerConfig } from '../examples/token-server/config.js'
 import { serveMetrics } from '../examples/shared/metrics.js'
+import { noteRequest } from '../examples/shared/request-log.js'
+import { KeySetReadiness } from '../examples/resource-server/events.js'
+import { memoryLogger } from './support/logs.js'
 import { Counter, Gauge } from 'prom-client'
 import {
   type Listening,
@@ -585,6 +588,25 @@ describe('resource server', () => {
     expect(res.body).toEqual({ status: 'ok' })
   })
 
+  it('answers GET /ready 503 with the reasons until the key set is fetched, then 200', async () => {
+    const keySet = new KeySetReadiness()
+    const ready = createResourceServerApp({
+      issuer: tokenServer.url,
+      audience: AUDIENCE,
+      onEvent: (event) => keySet.observe(event),
+      readiness: [keySet, { name: 'redis', check: () => 'redis_unreachable' }],
+    })
+    const before = await request(ready).get('/ready')
+    expect([before.status, before.body]).toEqual([
+      503,
+      { status: 'not_ready', reasons: ['key_set_not_loaded', 'redis_unreachable'] },
+    ])
+    expect(before.headers['cache-control']).toBe('no-store')
+    await request(ready).get('/reports').set('Authorization', `Bearer ${readToken}`)
+    const after = await request(ready).get('/ready')
+    expect(after.body).toEqual({ status: 'not_ready', reasons: ['redis_unreachable'] })
+  })
+
   it('answers GET /whoami with the caller, its scope and audience', async () => {
     const res = await request(app()).get('/whoami').set('Authorization', `Bearer ${readToken}`)
     expect(res.status).toBe(200)
@@ -782,37 +804,46 @@ describe('existing app with ccflow mounted', () => {
 })
 
 describe('shared server runner (listen)', () => {
-  it('logs one line per request: method, full path without query, status, time', async () => {
-    const lines: string[] = []
+  it('logs one JSON record per request: method, full path without query, status, time, outcome', async () => {
+    const { logger, records } = memoryLogger()
     const app = express()
     app.use(
       '/oauth',
-      express.Router().post('/token', (_req, res) => void res.status(400).end()),
+      express.Router().post('/token', (_req, res) => {
+        noteRequest({ outcome: 'invalid_request', reason: 'duplicate_parameter', clientId: 'c' })
+        res.status(400).end()
+      }),
     )
-    const served = await listen(
-      '127.0.0.1',
-      0,
-      () => app,
-      (line) => lines.push(line),
-    )
+    const served = await listen('127.0.0.1', 0, () => app, logger)
     try {
       await fetch(`${served.url}/oauth/token?client_secret=hunter2`, { method: 'POST' })
-      expect(lines).toEqual([expect.stringMatching(/^POST \/oauth\/token 400 \d+ms$/)])
+      await fetch(`${served.url}/nowhere`)
+      expect(records()).toEqual([
+        expect.objectContaining({
+          level: 'info',
+          program: 'test',
+          msg: 'request',
+          method: 'POST',
+          route: '/oauth/token',
+          status: 400,
+          duration_ms: expect.any(Number) as number,
+          outcome: 'invalid_request',
+          reason: 'duplicate_parameter',
+          client_id: 'c',
+        }),
+        expect.objectContaining({ method: 'GET', route: '/nowhere', outcome: 'not_found' }),
+      ])
+      expect(JSON.stringify(records())).not.toContain('hunter2')
     } finally {
       await served.close()
     }
   })
 
   it('reports a port in use as a one-line error naming HOST/PORT', async () => {
-    const first = await listen(
-      '127.0.0.1',
-      0,
-      () => express(),
-      () => undefined,
-    )
+    const first = await listen('127.0.0.1', 0, () => express(), undefined)
     const port = Number(new URL(first.url).port)
     try {
-      await expect(listen('127.0.0.1', port, () => express())).rejects.toThrow(
+      await expect(listen('127.0.0.1', port, () => express(), undefined)).rejects.toThrow(
         `cannot listen on 127.0.0.1:${port} (the address is in use); set HOST/PORT`,
       )
     } finally {

@@ -3,31 +3,73 @@
  * (root: `pnpm start:resource-server`). Configuration comes from the environment.
  */
 import { redisRevocationCheck } from '@ccflow/guard'
+import type { ReadinessCheck } from '../shared/health.js'
+import { createLogger, logLevel } from '../shared/log.js'
+import { serveMetrics } from '../shared/metrics.js'
 import { connectRedis } from '../shared/redis.js'
 import { closeOnSignal, fail, listen } from '../shared/serve.js'
+import { startTelemetry, telemetryConfig } from '../shared/telemetry.js'
 import { createResourceServerApp } from './app.js'
 import { loadResourceServerConfig } from './config.js'
+import { KeySetReadiness, logGuardEvents } from './events.js'
 
 const PROGRAM = 'resource-server'
 
 try {
+  const logger = createLogger(PROGRAM, { level: logLevel(process.env) })
   const config = loadResourceServerConfig(process.env)
+  const otel = telemetryConfig(process.env)
   // A token revoked at the token server is refused here within 5 s (the check's cache); while
   // Redis is down requests get 503 rather than skip the check.
-  const redis = config.redisUrl === undefined ? undefined : connectRedis(config.redisUrl, PROGRAM)
+  const redis = config.redisUrl === undefined ? undefined : connectRedis(config.redisUrl, logger)
   const isRevoked =
     redis === undefined ? undefined : redisRevocationCheck({ sendCommand: redis.sendCommand })
-  const served = await listen(config.host, config.port, () =>
-    createResourceServerApp({ ...config, isRevoked }),
+  const keySet = new KeySetReadiness()
+  const readiness: ReadinessCheck[] = [keySet]
+  if (redis !== undefined) {
+    readiness.push({
+      name: 'redis',
+      check: async () => ((await redis.ping(1000)) ? undefined : 'redis_unreachable'),
+    })
+  }
+  const telemetry = otel === undefined ? undefined : startTelemetry(PROGRAM, otel)
+  const metrics =
+    config.metrics === undefined
+      ? undefined
+      : await serveMetrics(config.metrics.host, config.metrics.port, () => {})
+  const served = await listen(
+    config.host,
+    config.port,
+    () =>
+      createResourceServerApp({
+        ...config,
+        isRevoked,
+        onEvent: logGuardEvents(logger, keySet),
+        readiness,
+      }),
+    logger,
   )
-  console.log(`resource server listening on ${served.url}`)
-  console.log(`accepting tokens from ${config.issuer} for audience ${config.audience}`)
-  console.log(
+  logger.info({ url: served.url }, `resource server listening on ${served.url}`)
+  logger.info(
+    { issuer: config.issuer, audience: config.audience },
+    `accepting tokens from ${config.issuer} for audience ${config.audience}`,
+  )
+  logger.info(
+    { revocation_check: redis !== undefined },
     redis === undefined
       ? 'revoked tokens are not checked (set REDIS_URL to check them)'
       : 'revoked tokens are checked in Redis',
   )
-  closeOnSignal(PROGRAM, served)
+  if (metrics !== undefined) {
+    logger.info({ url: `${metrics.url}/metrics` }, `metrics listening on ${metrics.url}/metrics`)
+  }
+  if (otel !== undefined) {
+    logger.info({ endpoint: otel.endpoint }, 'sending traces and metrics over OTLP/HTTP')
+  }
+  closeOnSignal(logger, metrics === undefined ? [served] : [served, metrics], async () => {
+    await telemetry?.shutdown()
+    redis?.close()
+  })
 } catch (err) {
   fail(PROGRAM, err)
 }
