@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process'
 import { once } from 'node:events'
-import { Agent, request as httpRequest } from 'node:http'
+import { Agent, createServer, request as httpRequest } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { readFileSync } from 'node:fs'
@@ -355,6 +356,132 @@ describe.skipIf(ON_EXPRESS_4)(
     })
   },
 )
+
+describe.skipIf(ON_EXPRESS_4)(
+  `token server with OTEL_EXPORTER_OTLP_ENDPOINT (${PROCESS_SUITE_SKIP_REASON})`,
+  () => {
+    const dir = tempDir()
+    /** What the collector received, by path (`/v1/traces`, `/v1/metrics`): parsed JSON bodies. */
+    const received = new Map<string, unknown[]>()
+    let raw = ''
+    const collector = createServer((req, res) => {
+      let body = ''
+      req.setEncoding('utf8')
+      req.on('data', (chunk: string) => (body += chunk))
+      req.on('end', () => {
+        raw += body
+        const list = received.get(req.url ?? '') ?? []
+        list.push(JSON.parse(body) as unknown)
+        received.set(req.url ?? '', list)
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+      })
+    })
+    let tokenServer: { proc: RunningProcess; url: string }
+    const secret = generateClientSecret()
+
+    beforeAll(async () => {
+      await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve))
+      const { port } = collector.address() as AddressInfo
+      const clientsFile = dir.file('clients.json', [
+        {
+          client_id: 'traced',
+          secrets: [{ id: secret.secretId, hash: await hashClientSecret(secret.secret) }],
+          scope: 'reports:read',
+          audiences: [AUDIENCE],
+        },
+      ])
+      tokenServer = await startServer('examples/token-server/server.ts', {
+        CLIENTS_FILE: clientsFile,
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+        OTEL_BSP_SCHEDULE_DELAY: '50',
+        OTEL_METRIC_EXPORT_INTERVAL: '200',
+      })
+    })
+    afterAll(async () => {
+      await tokenServer?.proc.stop()
+      collector.close()
+      dir.remove()
+    })
+
+    /** Every span the collector received so far, with its service name. */
+    const spans = (): { service: unknown; span: OtlpSpan }[] =>
+      (received.get('/v1/traces') ?? []).flatMap((body) =>
+        (body as OtlpTraces).resourceSpans.flatMap((rs) =>
+          rs.scopeSpans.flatMap((ss) =>
+            ss.spans.map((span) => ({
+              service: rs.resource.attributes.find((a) => a.key === 'service.name')?.value
+                .stringValue,
+              span,
+            })),
+          ),
+        ),
+      )
+    const attribute = (span: OtlpSpan, key: string): unknown => {
+      const value = span.attributes.find((a) => a.key === key)?.value
+      return value?.stringValue ?? value?.boolValue
+    }
+
+    it('sends a ccflow.token span per token request, and the issuer metrics, over OTLP/HTTP', async () => {
+      const { access_token } = await fetchToken(`${tokenServer.url}/token`, {
+        clientId: 'traced',
+        secret: secret.secret,
+      })
+      const refused = await fetch(`${tokenServer.url}/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from('traced:wrong').toString('base64')}` },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      })
+      expect(refused.status).toBe(401)
+      const deadline = Date.now() + 10_000
+      while (
+        spans().filter(({ span }) => span.name === 'ccflow.token').length < 2 ||
+        !raw.includes('ccflow.issuer.token_requests')
+      ) {
+        if (Date.now() > deadline) throw new Error(`not received in 10 s: ${raw.slice(0, 2000)}`)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      const roots = spans().filter(({ span }) => span.name === 'ccflow.token')
+      expect(roots.map(({ service }) => service)).toEqual(['token-server', 'token-server'])
+      expect(roots.map(({ span }) => attribute(span, 'ccflow.outcome')).sort()).toEqual([
+        'invalid_client',
+        'success',
+      ])
+      const failed = roots.find(({ span }) => attribute(span, 'ccflow.outcome') !== 'success')
+      expect(attribute(failed?.span as OtlpSpan, 'error.type')).toBe('invalid_client')
+      // Its steps are child spans of the same trace.
+      const children = spans().filter(
+        ({ span }) => span.parentSpanId === roots[0]?.span.spanId && span.parentSpanId !== '',
+      )
+      expect(children.map(({ span }) => span.name)).toContain('ccflow.client_authentication')
+      // Never a secret or a token on the wire to the collector.
+      for (const value of [secret.secret, access_token, access_token.split('.')[2] as string]) {
+        expect(raw).not.toContain(value)
+      }
+    })
+
+    it('flushes and exits 0 on SIGTERM', async () => {
+      expect(await tokenServer.proc.stop('SIGTERM')).toBe(0)
+      expect(tokenServer.proc.output()).toContain('"msg":"stopped"')
+    })
+  },
+)
+
+interface OtlpValue {
+  stringValue?: string
+  boolValue?: boolean
+}
+interface OtlpSpan {
+  name: string
+  spanId: string
+  parentSpanId?: string
+  attributes: { key: string; value: OtlpValue }[]
+}
+interface OtlpTraces {
+  resourceSpans: {
+    resource: { attributes: { key: string; value: OtlpValue }[] }
+    scopeSpans: { spans: OtlpSpan[] }[]
+  }[]
+}
 
 describe.skipIf(ON_EXPRESS_4)(`bad configuration (${PROCESS_SUITE_SKIP_REASON})`, () => {
   const dir = tempDir()

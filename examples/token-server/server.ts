@@ -31,7 +31,12 @@ try {
   }
   // OTEL_EXPORTER_OTLP_ENDPOINT: spans (ccflow.token, …) and metrics to a collector.
   const telemetry = otel === undefined ? undefined : startTelemetry(PROGRAM, otel)
-  if (telemetry !== undefined) registerIssuerInstrumentation(telemetry)
+  if (telemetry !== undefined) {
+    registerIssuerInstrumentation({
+      tracerProvider: telemetry.tracerProvider,
+      meterProvider: telemetry.meterProvider,
+    })
+  }
   // METRICS_PORT: a second listener, started first so that every request is counted.
   const metrics =
     config.metrics === undefined
