@@ -287,6 +287,10 @@ export const auth = (req: Request): AuthInfo | undefined => req.auth
 import { registerIssuerInstrumentation } from '@ccflow/issuer/opentelemetry'
 export const prometheus: (options: IssuerMetricsOptions) => () => void = registerIssuerMetrics
 export const otel: typeof registerIssuerInstrumentation = registerIssuerInstrumentation
+import { registerGuardMetrics, type GuardMetricsOptions } from '@ccflow/guard/prometheus'
+import { registerGuardInstrumentation } from '@ccflow/guard/opentelemetry'
+export const guardPrometheus: (options: GuardMetricsOptions) => () => void = registerGuardMetrics
+export const guardOtel: typeof registerGuardInstrumentation = registerGuardInstrumentation
 `
 
     it('resolves the adapter subpaths to their own types under nodenext and node10', async () => {
@@ -297,6 +301,10 @@ export const otel: typeof registerIssuerInstrumentation = registerIssuerInstrume
         'nodenext',
       ])
       expect(nodenext).toEqual([
+        'guard/dist/cjs/opentelemetry.d.ts',
+        'guard/dist/cjs/prometheus.d.ts',
+        'guard/dist/esm/opentelemetry.d.ts',
+        'guard/dist/esm/prometheus.d.ts',
         'issuer/dist/cjs/opentelemetry.d.ts',
         'issuer/dist/cjs/prometheus.d.ts',
         'issuer/dist/esm/opentelemetry.d.ts',
@@ -311,6 +319,8 @@ export const otel: typeof registerIssuerInstrumentation = registerIssuerInstrume
         '--esModuleInterop',
       ])
       expect(node10).toEqual([
+        'guard/dist/cjs/opentelemetry.d.ts',
+        'guard/dist/cjs/prometheus.d.ts',
         'issuer/dist/cjs/opentelemetry.d.ts',
         'issuer/dist/cjs/prometheus.d.ts',
       ])
@@ -318,16 +328,21 @@ export const otel: typeof registerIssuerInstrumentation = registerIssuerInstrume
   },
 )
 
-// The optional adapters: subpaths of @ccflow/issuer, loaded only when asked for.
+// The optional adapters: subpaths of @ccflow/issuer and @ccflow/guard, loaded only when asked for.
 const ADAPTERS = {
   '@ccflow/issuer/prometheus': { file: 'prometheus', names: ['registerIssuerMetrics'] },
   '@ccflow/issuer/opentelemetry': {
     file: 'opentelemetry',
     names: ['registerIssuerInstrumentation'],
   },
+  '@ccflow/guard/prometheus': { file: 'prometheus', names: ['registerGuardMetrics'] },
+  '@ccflow/guard/opentelemetry': {
+    file: 'opentelemetry',
+    names: ['registerGuardInstrumentation'],
+  },
 } as const
 
-describe.skipIf(ON_EXPRESS_4)('the issuer adapters as built (e2e-express5 only)', () => {
+describe.skipIf(ON_EXPRESS_4)('the adapters as built (e2e-express5 only)', () => {
   describe.each(Object.keys(ADAPTERS) as (keyof typeof ADAPTERS)[])('%s', (name) => {
     const { file, names } = ADAPTERS[name]
 
@@ -364,6 +379,7 @@ describe.skipIf(ON_EXPRESS_4)('the issuer adapters as built (e2e-express5 only)'
       '--input-type=commonjs',
       '-e',
       `require('@ccflow/issuer')
+       require('@ccflow/guard')
        console.log(JSON.stringify(Object.keys(require.cache).filter((p) => /prom-client|@opentelemetry/.test(p))))`,
     ])
     expect(JSON.parse(out)).toEqual([])

@@ -163,6 +163,11 @@ export type {
   RegisteredMetrics,
 } from './observability/metrics.js'
 export { registerPrometheusMetrics } from './observability/prometheus.js'
+export {
+  checkMetricPrefix,
+  checkOtelProvider,
+  checkPrometheusRegistry,
+} from './observability/adapter-options.js'
 export type {
   PrometheusClient,
   PrometheusMetricConfig,

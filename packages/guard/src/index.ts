@@ -51,6 +51,13 @@ export type {
   UnauthorizedReason,
   UnavailableDependency,
 } from './errors.js'
+export { GUARD_CHANNELS } from './observability/channels.js'
+export type {
+  GuardOutcome,
+  GuardSnapshot,
+  GuardStats,
+  GuardVerifyMessage,
+} from './observability/channels.js'
 export type { RequireTokenOptions, TokenVerifierOptions } from './options/types.js'
 export type { ClaimMismatch, GuardEvent, KeySourceEvent, TokenRejectedEvent } from './events.js'
 export type {

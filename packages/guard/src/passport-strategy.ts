@@ -1,8 +1,10 @@
 import type { Request } from 'express'
-import { readBearerToken } from './http/bearer.js'
+import { NO_TOKEN, readBearerToken } from './http/bearer.js'
 import type { TokenLocations } from './http/bearer.js'
 import { Strategy } from '@ccflow/core'
-import { bearerChallenge, isBearerError } from './errors.js'
+import { bearerChallenge, isBearerError, UnauthorizedError } from './errors.js'
+import type { GuardStats } from './observability/channels.js'
+import { beginVerifyTrace, endVerifyTrace } from './observability/verify-trace.js'
 import type { OptionTable } from '@ccflow/core'
 import {
   resolveTransportOptions,
@@ -78,19 +80,35 @@ export class BearerJwtStrategy extends Strategy {
     this.core.close()
   }
 
+  /** Counters and state of this strategy's verifier (see `TokenGuard.stats`). */
+  stats(): GuardStats {
+    return this.core.stats()
+  }
+
   /** Called by passport for each request. */
   override authenticate(req: Request): void {
     const realm = this.core.config.realm
+    const trace = beginVerifyTrace()
     let result: AuthInfo | Promise<AuthInfo>
     try {
       const token = readBearerToken(req, this.locations, realm)
       if (typeof token !== 'string') {
-        if (this.optional) this.pass()
-        else this.fail(bearerChallenge(realm), 401)
+        if (this.optional) {
+          endVerifyTrace(trace, 'anonymous')
+          this.pass()
+        } else {
+          if (trace !== undefined) {
+            const reason = token === NO_TOKEN ? 'missing_token' : 'unsupported_scheme'
+            endVerifyTrace(trace, 'failure', new UnauthorizedError(reason, { realm }))
+          }
+          this.fail(bearerChallenge(realm), 401)
+        }
         return
       }
-      result = this.core.check(token)
+      // Ends the trace itself from here on.
+      result = this.core.traced(token, trace)
     } catch (error) {
+      if (trace?.outcome === undefined) endVerifyTrace(trace, 'failure', error)
       this.reject(error)
       return
     }

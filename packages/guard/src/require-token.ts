@@ -12,6 +12,8 @@ import {
 import type { RequireTokenOptions } from './options/types.js'
 import type { AccessTokenClaims, AuthInfo } from './types.js'
 import { createVerifierCore } from './verify/verifier.js'
+import type { GuardStats } from './observability/channels.js'
+import { beginVerifyTrace, endVerifyTrace } from './observability/verify-trace.js'
 
 /** The middleware returned by {@link requireToken}. */
 export interface TokenGuard extends RequestHandler {
@@ -23,6 +25,19 @@ export interface TokenGuard extends RequestHandler {
   readonly ready: Promise<void>
   /** Stops the remote key set (aborts an in-flight fetch); a no-op for static keys. */
   close(): void
+  /**
+   * Counters and state of this guard: key source, key count and freshness of the remote key
+   * set, size and hits of the verified-token cache. Cheap; safe to call from a readiness check.
+   *
+   * @example
+   * ```ts
+   * app.get('/ready', (_req, res) => {
+   *   const { jwks } = guard.stats()
+   *   res.status(jwks === undefined || jwks.fresh ? 200 : 503).end()
+   * })
+   * ```
+   */
+  stats(): GuardStats
 }
 
 /**
@@ -64,7 +79,7 @@ export function requireToken<C extends AccessTokenClaims = AccessTokenClaims>(
   const { credentialsOptional } = transport
   const locations: TokenLocations = { body: transport.body, query: transport.query }
   const context: GuardContext = { realm, passErrors: transport.passErrors }
-  const check = core.check
+  const traced = core.traced
 
   // The async tail is built once; the request travels as arguments, not in a fresh closure.
   function resolved(req: Request, next: NextFunction, auth: AuthInfo): void {
@@ -80,11 +95,13 @@ export function requireToken<C extends AccessTokenClaims = AccessTokenClaims>(
       return
     }
     setContext(req, context)
+    const trace = beginVerifyTrace()
     let result: AuthInfo | Promise<AuthInfo>
     try {
       const token = readBearerToken(req, locations, realm)
       if (typeof token !== 'string') {
         if (credentialsOptional) {
+          endVerifyTrace(trace, 'anonymous')
           next()
           return
         }
@@ -92,8 +109,10 @@ export function requireToken<C extends AccessTokenClaims = AccessTokenClaims>(
           realm,
         })
       }
-      result = check(token)
+      // Ends the trace itself from here on.
+      result = traced(token, trace)
     } catch (error) {
+      if (trace?.outcome === undefined) endVerifyTrace(trace, 'failure', error)
       fail(error, context, res, next)
       return
     }
@@ -108,5 +127,9 @@ export function requireToken<C extends AccessTokenClaims = AccessTokenClaims>(
     next()
   }
 
-  return Object.assign(requireTokenHandler, { ready: core.ready, close: core.close })
+  return Object.assign(requireTokenHandler, {
+    ready: core.ready,
+    close: core.close,
+    stats: core.stats,
+  })
 }

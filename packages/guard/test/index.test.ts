@@ -10,6 +10,7 @@ describe('@ccflow/guard exports', () => {
     expect(Object.keys(guard).sort()).toEqual([
       'BearerError',
       'BearerJwtStrategy',
+      'GUARD_CHANNELS',
       'InsufficientScopeError',
       'InvalidRequestError',
       'InvalidTokenError',

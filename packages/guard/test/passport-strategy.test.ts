@@ -48,6 +48,16 @@ function appWith(strategy: BearerJwtStrategy): express.Express {
 describe('BearerJwtStrategy', () => {
   const app = appWith(new BearerJwtStrategy(options))
 
+  it("reports its verifier's stats", async () => {
+    const strategy = new BearerJwtStrategy(options)
+    await request(appWith(strategy)).get('/api').set('Authorization', bearer())
+    expect(strategy.stats()).toMatchObject({
+      keySource: 'static',
+      keys: 1,
+      cache: { size: 1, hits: 0, misses: 1 },
+    })
+  })
+
   it('is named ccflow-bearer', () => {
     expect(new BearerJwtStrategy(options).name).toBe('ccflow-bearer')
   })

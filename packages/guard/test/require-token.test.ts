@@ -288,6 +288,22 @@ describe('ready', () => {
   })
 })
 
+describe('stats', () => {
+  it("reports the guard's keys and its verified-token cache", async () => {
+    const guard = requireToken(guardOptions())
+    const app = createApp(guard)
+    const token = good()
+    await request(app).get('/api').set('Authorization', `Bearer ${token}`)
+    await request(app).get('/api').set('Authorization', `Bearer ${token}`)
+    expect(guard.stats()).toEqual({
+      keySource: 'static',
+      keys: 2,
+      cache: { size: 1, max: 1000, hits: 1, misses: 1 },
+      jwks: undefined,
+    })
+  })
+})
+
 describe('the attack catalogue', () => {
   async function expect401(token: string, reason: string, description?: string): Promise<void> {
     const res = await request(app).get('/api').set('Authorization', `Bearer ${token}`)

@@ -103,7 +103,7 @@ export const REMOTE_KEY_SET_ALIASES: OptionAliases = defineAliases<RemoteKeySetO
 /**
  * Options of {@link createRemoteKeySet}: one key source plus the cache tuning.
  *
- * `algorithms`, `fetch`, `minCacheMaxAgeSeconds` and `lazy` are set by a wrapping factory's
+ * `algorithms`, `fetch`, `minCacheMaxAgeSeconds`, `lazy` and `onStaleServed` are set by a wrapping factory's
  * code (the issuer's client key sets), never by its users: they are not in
  * {@link REMOTE_KEY_SET_OPTIONS}, so the guard's `jwks` option does not accept them.
  */
@@ -125,6 +125,12 @@ export interface CreateRemoteKeySetOptions extends RemoteKeySetOptions {
    * @default the error as it is
    */
   unavailableError?: ((error: KeySetUnavailableError) => Error) | undefined
+  /**
+   * Called each time a key lookup is answered from the stale last-known-good set (a refresh
+   * failed); for metrics. Never awaited; a throw is swallowed.
+   * @default undefined
+   */
+  onStaleServed?: (() => void) | undefined
   /**
    * The algorithms keys may be imported and looked up for: a non-empty list drawn from RS256–RS512,
    * PS256–PS512, ES256–ES512 and EdDSA. Ed25519 (`kty: 'OKP'`) keys are imported only when it
@@ -163,6 +169,7 @@ const CREATE_REMOTE_KEY_SET_OPTIONS = {
   fetch: true,
   minCacheMaxAgeSeconds: true,
   lazy: true,
+  onStaleServed: true,
   ...REMOTE_KEY_SET_OPTIONS,
 } satisfies OptionTable<CreateRemoteKeySetOptions>
 
@@ -189,6 +196,7 @@ export interface ResolvedOptions {
   maxResponseBytes: number
   onEvent: ((event: RemoteKeySetEvent) => void) | undefined
   unavailableError: ((error: KeySetUnavailableError) => Error) | undefined
+  onStaleServed: (() => void) | undefined
   algorithms: ReadonlySet<string>
   fetch: KeySourceFetch | undefined
   minCacheMaxAge: number
@@ -212,6 +220,7 @@ export function resolveOptions(
   const discover = checkBoolean(options.discover, top('discover'), false)
   const onEvent = checkFunction(options.onEvent, top('onEvent'))
   const unavailableError = checkFunction(options.unavailableError, top('unavailableError'))
+  const onStaleServed = checkFunction(options.onStaleServed, top('onStaleServed'))
   const algorithms = checkAlgorithms(options.algorithms, top('algorithms'))
   const fetch = checkFunction(options.fetch, top('fetch'))
   const lazy = checkBoolean(options.lazy, top('lazy'), false)
@@ -269,6 +278,7 @@ export function resolveOptions(
     ),
     onEvent,
     unavailableError,
+    onStaleServed,
     algorithms,
     fetch,
     minCacheMaxAge: checkNumber(

@@ -123,6 +123,11 @@ export interface RemoteKeySetStats {
   lastError?: KeySourceFailureReason
   /** Consecutive failed attempts. */
   consecutiveFailures: number
+  /**
+   * Key lookups answered from the last-known-good set after it went stale (past its max-age,
+   * within `staleForSeconds`) because a refresh failed.
+   */
+  staleServed: number
 }
 
 /** A cached, self-refreshing remote JWKS. */
@@ -209,6 +214,7 @@ export function createRemoteKeySet(
   // Consecutive failures that count towards the backoff (the creation-time fetch's does not).
   let backoffFailures = 0
   let nextAttemptAt = 0
+  let staleServed = 0
 
   const emit = (event: RemoteKeySetEvent): void => {
     try {
@@ -320,7 +326,18 @@ export function createRemoteKeySet(
       if (inflight !== undefined) await inflight
       else if (!closed && Date.now() >= nextAttemptAt) await refresh()
     }
-    if (current !== undefined && Date.now() < current.expiresAt + config.staleForMs) return current
+    const now = Date.now()
+    if (current !== undefined && now < current.expiresAt + config.staleForMs) {
+      if (now >= current.expiresAt) {
+        staleServed++
+        try {
+          config.onStaleServed?.()
+        } catch {
+          // A metrics callback must never break verification.
+        }
+      }
+      return current
+    }
     throw unavailable()
   }
 
@@ -369,6 +386,7 @@ export function createRemoteKeySet(
         fetches,
         keyCount: current?.keys.length ?? 0,
         consecutiveFailures,
+        staleServed,
         ...(lastAttemptAt === undefined ? {} : { lastFetchAt: lastAttemptAt }),
         ...(lastSuccessAt === undefined ? {} : { lastSuccessAt }),
         ...(current === undefined ? {} : { expiresAt: current.expiresAt }),

@@ -36,13 +36,16 @@ export interface PrometheusClient<R extends PrometheusRegistry> {
   }
   Gauge: new (config: PrometheusMetricConfig<R>) => {
     set(labels: Record<string, string>, value: number): void
+    remove(labels: Record<string, string>): void
     reset(): void
   }
 }
 
 /**
  * Registers every metric of `set` on `registry` as a prom-client counter, histogram or gauge
- * (gauges read their values at scrape time) and returns the recorder that feeds them.
+ * (gauges read their values at scrape time) and returns the recorder that feeds them. A gauge
+ * without labels whose reader has no value is left out of the scrape, not reported as 0 (which
+ * prom-client would otherwise write, and an alert would read as a real value).
  *
  * @throws {Error} prom-client's, when a metric of the same name is already registered; the
  *   metrics registered before it are removed again.
@@ -81,9 +84,11 @@ export function registerPrometheusMetrics<K extends string, R extends Prometheus
           ...config,
           collect: () => {
             gauge.reset()
-            for (const reading of read?.() ?? []) {
+            const readings = read?.() ?? []
+            for (const reading of readings) {
               gauge.set(pickLabels(labels, reading.labels), reading.value)
             }
+            if (readings.length === 0 && labels.length === 0) gauge.remove({})
           },
         })
       }

@@ -417,6 +417,28 @@ describe('createRemoteKeySet', () => {
       expect(error.retryAfter).toBeGreaterThanOrEqual(1)
     })
 
+    it('counts each lookup answered from the stale set and calls onStaleServed for it', async () => {
+      server.route(JWKS, json(jwks(rsaA), { 'cache-control': 'max-age=60' }))
+      let calls = 0
+      const set = keySet({
+        staleForSeconds: 600,
+        onStaleServed: () => {
+          calls++
+          throw new Error('a broken metrics callback')
+        },
+      })
+      await set.ready
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
+      expect(set.stats().staleServed).toBe(0)
+
+      server.route(JWKS, status(503))
+      advance(61)
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
+      expect((await set.getKey('rsa-a', 'RS256'))?.equals(rsaA.publicKey)).toBe(true)
+      expect(set.stats().staleServed).toBe(2)
+      expect(calls).toBe(2)
+    })
+
     it('rejects ready and answers KeySetUnavailableError with Retry-After when down from the start', async () => {
       server.route(JWKS, status(500))
       const set = keySet({ cooldownSeconds: 30 })

@@ -37,6 +37,31 @@ function metricSet(readKeys: () => number): MetricSet<Key> {
 }
 
 describe('registerPrometheusMetrics', () => {
+  it('leaves an unlabelled gauge without a reading out of the scrape instead of writing 0', async () => {
+    const registry = new client.Registry()
+    let readings: { labels: Record<string, string>; value: number }[] = []
+    const set: MetricSet<'age'> = {
+      metrics: {
+        age: {
+          name: 'ccflow.test.age',
+          kind: 'gauge',
+          unit: 's',
+          description: 'Age.',
+          labels: [],
+        },
+      },
+      gauges: { age: () => readings },
+    }
+    registerPrometheusMetrics(client, registry, set, { prefix: '', clientLabel: false })
+    const values = async (): Promise<unknown> =>
+      (await registry.getMetricsAsJSON()).find((m) => m.name === 'ccflow_test_age_seconds')?.values
+    expect(await values()).toEqual([])
+    readings = [{ labels: {}, value: 7 }]
+    expect(await values()).toEqual([{ labels: {}, value: 7 }])
+    readings = []
+    expect(await values()).toEqual([])
+  })
+
   it('registers a counter, a histogram and a gauge read at scrape time', async () => {
     const registry = new client.Registry()
     let keys = 1

@@ -1,6 +1,8 @@
 import type { KeyObject } from 'node:crypto'
+import { channel } from 'node:diagnostics_channel'
 import {
   createRemoteKeySet,
+  provideSnapshots,
   decodeCompactJws,
   freezeDeep,
   type DecodedJws,
@@ -22,6 +24,17 @@ import { createGuardEmitter } from '../diagnostics/emitter.js'
 import { TokenCache, tokenCacheKey } from './token-cache.js'
 import type { CachedToken } from './token-cache.js'
 import type { AccessTokenClaims, AuthInfo, JwtHeader } from '../types.js'
+import {
+  GUARD_CHANNELS,
+  type GuardSnapshot,
+  type GuardStats,
+  type GuardVerifyMessage,
+} from '../observability/channels.js'
+import { beginVerifyTrace, endVerifyTrace } from '../observability/verify-trace.js'
+
+// `ccflow:guard:jwks:stale-served`: one constant message per lookup served from a stale set.
+const staleServedChannel = channel(GUARD_CHANNELS.staleServed)
+const STALE_SERVED = Object.freeze({ type: 'jwks_stale_served' as const })
 
 /**
  * Verifies bearer access tokens outside Express (queues, WebSockets, gRPC) with exactly the
@@ -46,6 +59,11 @@ export interface TokenVerifier<C = AccessTokenClaims> {
   readonly ready: Promise<void>
   /** Stops the remote key set (aborts an in-flight fetch); a no-op for static keys. */
   close(): void
+  /**
+   * Counters and state of this verifier: key source, key count and freshness of the remote key
+   * set, size and hits of the verified-token cache. Cheap; safe to call from a health check.
+   */
+  stats(): GuardStats
 }
 
 /** The synchronous-when-possible verifier shared by the middleware and the passport strategy. */
@@ -56,9 +74,18 @@ export interface VerifierCore {
    * `isRevoked`), so the hot path allocates no promise; throws `BearerError` synchronously
    * or rejects with one.
    */
-  readonly check: (token: string) => AuthInfo | Promise<AuthInfo>
+  readonly check: (token: string, trace?: GuardVerifyMessage) => AuthInfo | Promise<AuthInfo>
+  /**
+   * {@link VerifierCore.check} that also ends `trace` (from `beginVerifyTrace`) with the outcome;
+   * exactly `check` when `trace` is `undefined`.
+   */
+  readonly traced: (
+    token: string,
+    trace: GuardVerifyMessage | undefined,
+  ) => AuthInfo | Promise<AuthInfo>
   readonly ready: Promise<void>
   readonly close: () => void
+  readonly stats: () => GuardStats
 }
 
 type Verified = { header: JwtHeader; payload: Record<string, unknown> }
@@ -88,7 +115,7 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
     cause?: unknown,
     payload?: Record<string, unknown>,
   ): InvalidTokenError => {
-    rejected?.(reason, payload)
+    rejected(reason, payload)
     return new InvalidTokenError(reason, cause === undefined ? { realm } : { realm, cause })
   }
 
@@ -101,7 +128,10 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
     ...(maxTokenAge === undefined ? {} : { maxAge: maxTokenAge }),
   }
 
+  let hits = 0
+  let misses = 0
   let remote: RemoteKeySet | undefined
+  let snapshots: SnapshotSource | undefined
   let ready: Promise<void> = Promise.resolve()
   let staticCandidates: ((header: JwtHeader) => KeyObject[]) | undefined
   if (config.keySource.type === 'static') {
@@ -114,12 +144,17 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
         unavailableError: (error) =>
           new KeySourceUnavailableError({ retryAfter: error.retryAfter, cause: error.cause }),
         onEvent: events.keySource,
+        onStaleServed: () => {
+          if (staleServedChannel.hasSubscribers) staleServedChannel.publish(STALE_SERVED)
+        },
         ...(source.discover ? { discover: true, issuer: source.issuer } : {}),
         ...(source.jwksUri === undefined ? {} : { jwksUri: source.jwksUri }),
       },
       { where: source.where, prefix: 'jwks.' },
     )
     ready = remote.ready
+    snapshots = { remote, closed: false }
+    provideSnapshots(GUARD_CHANNELS.snapshot, snapshots, snapshotOf)
   }
 
   const timeProblem = createTimeCheck(clockTolerance, maxTokenAge)
@@ -199,7 +234,7 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
     return auth
   }
 
-  const check = (token: string): AuthInfo | Promise<AuthInfo> => {
+  const check = (token: string, trace?: GuardVerifyMessage): AuthInfo | Promise<AuthInfo> => {
     if (typeof token !== 'string' || token === '') throw invalid('malformed')
     if (token.length > maxTokenLength) throw invalid('too_large')
     let cacheKey: string | undefined
@@ -207,6 +242,8 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
       cacheKey = tokenCacheKey(token)
       const hit = cache.get(cacheKey)
       if (hit !== undefined) {
+        hits++
+        if (trace !== undefined) trace.cacheHit = true
         const problem = timeProblem(hit.exp, hit.nbf, hit.iat)
         if (problem !== undefined) {
           cache.delete(cacheKey)
@@ -215,6 +252,7 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
         return isRevoked === undefined ? hit.auth : revocation(hit.auth)
       }
     }
+    misses++
     const decoded = decodeCompactJws(token, headerPolicy, headers)
     if (typeof decoded === 'string') throw invalid(decoded)
     if (remote === undefined) {
@@ -234,12 +272,82 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
     })
   }
 
+  const traced = (
+    token: string,
+    trace: GuardVerifyMessage | undefined,
+  ): AuthInfo | Promise<AuthInfo> => {
+    if (trace === undefined) return check(token)
+    let result: AuthInfo | Promise<AuthInfo>
+    try {
+      result = check(token, trace)
+    } catch (error) {
+      endVerifyTrace(trace, 'failure', error)
+      throw error
+    }
+    if (!(result instanceof Promise)) {
+      endVerifyTrace(trace, 'success')
+      return result
+    }
+    return result.then(
+      (auth) => {
+        endVerifyTrace(trace, 'success')
+        return auth
+      },
+      (error: unknown) => {
+        endVerifyTrace(trace, 'failure', error)
+        throw error
+      },
+    )
+  }
+
+  const staticKeys = config.keySource.type === 'static' ? config.keySource.keys.length : 0
+  const stats = (): GuardStats => {
+    const cacheStats = { size: cache?.size ?? 0, max: config.cacheMax, hits, misses }
+    if (remote === undefined) {
+      return { keySource: 'static', keys: staticKeys, cache: cacheStats, jwks: undefined }
+    }
+    const s = remote.stats()
+    return {
+      keySource: 'remote',
+      keys: s.keyCount,
+      cache: cacheStats,
+      jwks: {
+        fresh: s.expiresAt !== undefined && Date.now() < s.expiresAt,
+        fetches: s.fetches,
+        lastFetchAt: s.lastFetchAt,
+        lastSuccessAt: s.lastSuccessAt,
+        expiresAt: s.expiresAt,
+        lastError: s.lastError,
+        consecutiveFailures: s.consecutiveFailures,
+        staleServed: s.staleServed,
+      },
+    }
+  }
+
   return {
     config,
     check,
+    traced,
     ready,
-    close: (): void => remote?.close(),
+    close: (): void => {
+      if (snapshots !== undefined) snapshots.closed = true
+      remote?.close()
+    },
+    stats,
   }
+}
+
+/** What the gauges read from a live guard's remote key set. */
+interface SnapshotSource {
+  readonly remote: RemoteKeySet
+  closed: boolean
+}
+
+// A closed guard reports nothing: its keys no longer matter to the gauges.
+function snapshotOf(source: SnapshotSource): GuardSnapshot | undefined {
+  if (source.closed) return undefined
+  const { keyCount, lastSuccessAt } = source.remote.stats()
+  return { keys: keyCount, lastSuccessAt }
 }
 
 /**
@@ -263,8 +371,10 @@ export function createTokenVerifier<C extends AccessTokenClaims = AccessTokenCla
 ): TokenVerifier<C> {
   const core = createVerifierCore(resolveVerifierOptions(options))
   return {
-    verify: async (token: string): Promise<AuthInfo<C>> => (await core.check(token)) as AuthInfo<C>,
+    verify: async (token: string): Promise<AuthInfo<C>> =>
+      (await core.traced(token, beginVerifyTrace())) as AuthInfo<C>,
     ready: core.ready,
     close: core.close,
+    stats: core.stats,
   }
 }

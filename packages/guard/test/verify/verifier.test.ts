@@ -499,3 +499,85 @@ describe('createTokenVerifier with a remote JWKS', () => {
     )
   })
 })
+
+describe('createTokenVerifier stats', () => {
+  it('reports static keys, the cache size and its hits and misses', async () => {
+    const v = verifier({ cache: { max: 10 } })
+    const t = token()
+    await v.verify(t)
+    await v.verify(t)
+    await v.verify(token())
+    await v.verify('x.y.z').catch(() => undefined)
+    expect(v.stats()).toEqual({
+      keySource: 'static',
+      keys: 1,
+      cache: { size: 2, max: 10, hits: 1, misses: 3 },
+      jwks: undefined,
+    })
+  })
+
+  it('reports a cache that is off as max 0, every verification a miss', async () => {
+    const v = verifier({ cache: false })
+    const t = token()
+    await v.verify(t)
+    await v.verify(t)
+    expect(v.stats().cache).toEqual({ size: 0, max: 0, hits: 0, misses: 2 })
+  })
+
+  describe('with a remote JWKS', () => {
+    let server: TestKeyServer
+    const key = testKey('remote-1')
+    beforeEach(async () => {
+      server = await startKeyServer()
+      return () => server.close()
+    })
+
+    it('reports the key count and the freshness of the key set', async () => {
+      server.route('/jwks.json', json(jwks(key), { 'cache-control': 'max-age=60' }))
+      const started = Date.now()
+      const v = remoteVerifier(server.url('/jwks.json'))
+      try {
+        await v.ready
+        const { jwks: set, ...rest } = v.stats()
+        expect(rest).toEqual({
+          keySource: 'remote',
+          keys: 1,
+          cache: { size: 0, max: 1000, hits: 0, misses: 0 },
+        })
+        expect(set).toMatchObject({
+          fresh: true,
+          fetches: 1,
+          lastError: undefined,
+          consecutiveFailures: 0,
+          staleServed: 0,
+        })
+        expect(set?.lastSuccessAt).toBeGreaterThanOrEqual(started)
+        expect(set?.lastFetchAt).toBeGreaterThanOrEqual(started)
+        expect(set?.expiresAt).toBe((set?.lastSuccessAt ?? 0) + 60_000)
+      } finally {
+        v.close()
+      }
+    })
+
+    it('reports a key set that never loaded as not fresh, with the failure', async () => {
+      server.route('/jwks.json', status(500))
+      const v = remoteVerifier(server.url('/jwks.json'))
+      try {
+        await v.ready.catch(() => undefined)
+        expect(v.stats()).toMatchObject({
+          keys: 0,
+          jwks: {
+            fresh: false,
+            fetches: 1,
+            lastSuccessAt: undefined,
+            expiresAt: undefined,
+            lastError: 'http_status',
+            consecutiveFailures: 1,
+          },
+        })
+      } finally {
+        v.close()
+      }
+    })
+  })
+})

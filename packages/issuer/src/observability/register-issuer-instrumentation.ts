@@ -2,6 +2,7 @@ import {
   checkBoolean,
   checkKnownKeys,
   checkObject,
+  checkOtelProvider,
   clientIdLabel,
   createOtelInstruments,
   operationChannels,
@@ -76,8 +77,13 @@ export function registerIssuerInstrumentation(
 ): () => void {
   checkObject(options, WHERE)
   checkKnownKeys(options, OPTIONS, WHERE)
-  const meterProvider = checkProvider(options.meterProvider, 'meterProvider', 'getMeter')
-  const tracerProvider = checkProvider(options.tracerProvider, 'tracerProvider', 'getTracer')
+  const meterProvider = checkOtelProvider(options.meterProvider, WHERE, 'meterProvider', 'getMeter')
+  const tracerProvider = checkOtelProvider(
+    options.tracerProvider,
+    WHERE,
+    'tracerProvider',
+    'getTracer',
+  )
   const label = clientIdLabel(options.clientIds, { where: WHERE, path: 'clientIds' })
   const withMetrics = checkBoolean(options.metrics, { where: WHERE, path: 'metrics' }, true)
   const withTraces = checkBoolean(options.traces, { where: WHERE, path: 'traces' }, true)
@@ -107,18 +113,4 @@ export function registerIssuerInstrumentation(
   return () => {
     for (const stop of stops.splice(0)) stop()
   }
-}
-
-function checkProvider<P>(value: P | undefined, name: string, method: string): P | undefined {
-  if (value === undefined) return undefined
-  if (
-    typeof value !== 'object' ||
-    value === null ||
-    typeof (value as Record<string, unknown>)[method] !== 'function'
-  ) {
-    throw new TypeError(
-      `${WHERE}: option "${name}" must be an OpenTelemetry provider with ${method}()`,
-    )
-  }
-  return value
 }

@@ -1,7 +1,8 @@
 import {
   checkKnownKeys,
+  checkMetricPrefix,
   checkObject,
-  checkString,
+  checkPrometheusRegistry,
   clientIdLabel,
   registerPrometheusMetrics,
   type OptionTable,
@@ -33,8 +34,6 @@ const OPTIONS = {
   prefix: true,
 } satisfies OptionTable<IssuerMetricsOptions>
 const WHERE = 'registerIssuerMetrics'
-// What prom-client accepts at the start of a metric name, and after it.
-const PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
 
 /**
  * Registers the issuer's Prometheus metrics on `registry` and feeds them from the
@@ -71,24 +70,9 @@ const PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
 export function registerIssuerMetrics(options: IssuerMetricsOptions): () => void {
   checkObject(options, WHERE)
   checkKnownKeys(options, OPTIONS, WHERE)
-  const { registry } = options
-  if (
-    typeof registry !== 'object' ||
-    registry === null ||
-    typeof (registry as Partial<client.Registry>).removeSingleMetric !== 'function'
-  ) {
-    throw new TypeError(
-      `${WHERE}: option "registry" is required and must be a prom-client Registry`,
-    )
-  }
+  const registry = checkPrometheusRegistry(options.registry, WHERE)
   const label = clientIdLabel(options.clientIds, { where: WHERE, path: 'clientIds' })
-  const prefix =
-    options.prefix === ''
-      ? ''
-      : checkString(options.prefix, { where: WHERE, path: 'prefix' }, '', {
-          test: (value) => PREFIX.test(value),
-          expected: 'a Prometheus name prefix such as "myapp_"',
-        })
+  const prefix = checkMetricPrefix(options.prefix, WHERE)
   const { recorder, unregister } = registerPrometheusMetrics(client, registry, ISSUER_METRIC_SET, {
     prefix,
     clientLabel: label !== undefined,

@@ -1,0 +1,66 @@
+import { checkString } from '../options/check.js'
+import type { PrometheusRegistry } from './prometheus.js'
+
+// What prom-client accepts at the start of a metric name, and after it.
+const PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
+
+/**
+ * Checks the `registry` option of a package's `register…Metrics`: something with prom-client's
+ * `removeSingleMetric`, so that a missing or wrong value fails when the adapter is attached.
+ *
+ * @throws {TypeError} `<where>: option "registry" is required and must be a prom-client Registry`.
+ */
+export function checkPrometheusRegistry<R extends PrometheusRegistry>(
+  registry: R | undefined,
+  where: string,
+): R {
+  if (
+    typeof registry !== 'object' ||
+    registry === null ||
+    typeof (registry as Partial<PrometheusRegistry>).removeSingleMetric !== 'function'
+  ) {
+    throw new TypeError(
+      `${where}: option "registry" is required and must be a prom-client Registry`,
+    )
+  }
+  return registry
+}
+
+/**
+ * Checks the `prefix` option of a package's `register…Metrics`: `''` (the default) or the start
+ * of a Prometheus metric name, such as `myapp_`.
+ *
+ * @throws {TypeError} Naming the option, for any other value.
+ */
+export function checkMetricPrefix(prefix: unknown, where: string): string {
+  if (prefix === '') return ''
+  return checkString(prefix, { where, path: 'prefix' }, '', {
+    test: (value) => PREFIX.test(value),
+    expected: 'a Prometheus name prefix such as "myapp_"',
+  })
+}
+
+/**
+ * Checks an OpenTelemetry provider option (`meterProvider`, `tracerProvider`): `undefined` (the
+ * global provider is used) or an object with the provider's `method` (`getMeter`, `getTracer`).
+ *
+ * @throws {TypeError} `<where>: option "<name>" must be an OpenTelemetry provider with <method>()`.
+ */
+export function checkOtelProvider<P>(
+  value: P | undefined,
+  where: string,
+  name: string,
+  method: string,
+): P | undefined {
+  if (value === undefined) return undefined
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    typeof (value as Record<string, unknown>)[method] !== 'function'
+  ) {
+    throw new TypeError(
+      `${where}: option "${name}" must be an OpenTelemetry provider with ${method}()`,
+    )
+  }
+  return value
+}

@@ -1,0 +1,61 @@
+import { Registry } from 'prom-client'
+import { describe, expect, it } from 'vitest'
+import {
+  checkMetricPrefix,
+  checkOtelProvider,
+  checkPrometheusRegistry,
+} from '../../src/observability/adapter-options.js'
+
+describe('checkPrometheusRegistry', () => {
+  it('returns a prom-client registry', () => {
+    const registry = new Registry()
+    expect(checkPrometheusRegistry(registry, 'registerX')).toBe(registry)
+  })
+
+  it.each([
+    ['nothing', undefined],
+    ['null', null],
+    ['an object without removeSingleMetric', {}],
+  ])('throws a TypeError naming the option for %s', (_, value) => {
+    expect(() => checkPrometheusRegistry(value as never, 'registerX')).toThrow(
+      new TypeError('registerX: option "registry" is required and must be a prom-client Registry'),
+    )
+  })
+})
+
+describe('checkMetricPrefix', () => {
+  it.each([
+    [undefined, ''],
+    ['', ''],
+    ['myapp_', 'myapp_'],
+    ['a:b_', 'a:b_'],
+  ])('accepts %j as %j', (value, expected) => {
+    expect(checkMetricPrefix(value, 'registerX')).toBe(expected)
+  })
+
+  it.each([['1x'], ['my-app'], [7]])('throws a TypeError for %j', (value) => {
+    expect(() => checkMetricPrefix(value, 'registerX')).toThrow(
+      /^registerX: option "prefix" must be a Prometheus name prefix such as "myapp_"$/,
+    )
+  })
+})
+
+describe('checkOtelProvider', () => {
+  it('returns undefined when not given, and a provider with the method', () => {
+    const provider = { getMeter: () => undefined }
+    expect(checkOtelProvider(undefined, 'registerX', 'meterProvider', 'getMeter')).toBeUndefined()
+    expect(checkOtelProvider(provider, 'registerX', 'meterProvider', 'getMeter')).toBe(provider)
+  })
+
+  it.each([
+    ['a string', 'x'],
+    ['null', null],
+    ['an object without the method', {}],
+  ])('throws a TypeError for %s', (_, value) => {
+    expect(() => checkOtelProvider(value, 'registerX', 'tracerProvider', 'getTracer')).toThrow(
+      new TypeError(
+        'registerX: option "tracerProvider" must be an OpenTelemetry provider with getTracer()',
+      ),
+    )
+  })
+})
