@@ -307,11 +307,43 @@ describe.skipIf(ON_EXPRESS_4)(
       expect((await fetch(`${tokenServer.url}/metrics`)).status).toBe(404)
     })
 
-    it('serves the resource server /metrics on its own loopback port, with process metrics', async () => {
+    it('serves the resource server /metrics on its own loopback port: guard counters move by exactly the requests made', async () => {
       expect(apiMetricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/)
-      const res = await fetch(apiMetricsUrl)
-      expect(res.status).toBe(200)
-      expect(await res.text()).toContain('process_cpu_user_seconds_total')
+      const scrape = async (): Promise<Map<string, number>> => {
+        const res = await fetch(apiMetricsUrl)
+        expect(res.status).toBe(200)
+        const text = await res.text()
+        expect(text).toContain('process_cpu_user_seconds_total')
+        const series = new Map<string, number>()
+        for (const line of text.split('\n')) {
+          const match = /^(ccflow_guard_\w+(?:\{[^}]*\})?) (\S+)$/.exec(line)
+          if (match) series.set(match[1] as string, Number(match[2]))
+        }
+        return series
+      }
+      const { access_token } = await fetchToken(`${tokenServer.url}/token`, reporter)
+      const before = await scrape()
+      const auth = { authorization: `Bearer ${access_token}` }
+      expect((await fetch(`${resourceServer.url}/whoami`, { headers: auth })).status).toBe(200)
+      expect((await fetch(`${resourceServer.url}/reports`, { headers: auth })).status).toBe(200)
+      expect((await fetch(`${resourceServer.url}/reports`)).status).toBe(401)
+      const forged = `${access_token.slice(0, access_token.lastIndexOf('.'))}.${'A'.repeat(342)}`
+      const refused = await fetch(`${resourceServer.url}/reports`, {
+        headers: { authorization: `Bearer ${forged}` },
+      })
+      expect(refused.status).toBe(401)
+      const after = await scrape()
+      const moved = (name: string): number => (after.get(name) ?? 0) - (before.get(name) ?? 0)
+      expect(moved('ccflow_guard_requests_total{outcome="success",reason="none"}')).toBe(2)
+      expect(
+        moved('ccflow_guard_requests_total{outcome="unauthorized",reason="missing_token"}'),
+      ).toBe(1)
+      expect(
+        moved('ccflow_guard_requests_total{outcome="invalid_token",reason="bad_signature"}'),
+      ).toBe(1)
+      // The second call with the same token was answered from the verified-token cache.
+      expect(moved('ccflow_guard_token_cache_hits_total')).toBe(1)
+      expect(after.get('ccflow_guard_jwks_keys')).toBe(1)
       expect((await fetch(`${resourceServer.url}/metrics`)).status).toBe(404)
     })
 

@@ -3,7 +3,8 @@ import { Socket } from 'node:net'
 import express from 'express'
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
-import { KeySetReadiness, logGuardEvents } from '../examples/resource-server/events.js'
+import type { GuardStats } from '@ccflow/guard'
+import { keySetCheck, logGuardEvents } from '../examples/resource-server/events.js'
 import { ConfigError } from '../examples/shared/env.js'
 import { healthRoutes } from '../examples/shared/health.js'
 import { logLevel } from '../examples/shared/log.js'
@@ -157,20 +158,60 @@ describe('examples: the issuer event hook', () => {
 
 describe('examples: the guard event hook and key-set readiness', () => {
   const uri = 'https://issuer.example/jwks.json'
+  type Jwks = NonNullable<GuardStats['jwks']>
+  const stats = (jwks: Partial<Jwks> | undefined, keys = 2): GuardStats => ({
+    keySource: jwks === undefined ? 'static' : 'remote',
+    keys,
+    cache: { size: 0, max: 1000, hits: 0, misses: 0 },
+    jwks:
+      jwks === undefined
+        ? undefined
+        : {
+            fresh: false,
+            fetches: 1,
+            lastFetchAt: undefined,
+            lastSuccessAt: undefined,
+            expiresAt: undefined,
+            lastError: undefined,
+            consecutiveFailures: 0,
+            staleServed: 0,
+            ...jwks,
+          },
+  })
 
-  it('is not ready before the first fetch, ready after it, stale only past max-age plus an hour of failures', () => {
-    let now = 1_000_000
-    const keySet = new KeySetReadiness(() => now)
+  it('is ready once the set is loaded, not before, nor past max-age plus an hour of failures; asks for a refresh while not', () => {
+    let refreshes = 0
+    const now = 10_000_000
+    const check = (jwks: Partial<Jwks> | undefined, keys?: number) =>
+      keySetCheck(
+        () => stats(jwks, keys),
+        () => refreshes++,
+        () => now,
+      ).check()
+    expect(check({ consecutiveFailures: 1 })).toBe('key_set_not_loaded')
+    expect(refreshes).toBe(1)
+    expect(check({ lastSuccessAt: 1, fresh: true, expiresAt: now + 1 })).toBeUndefined()
+    // Past max-age, nothing failed: the next request refreshes it.
+    expect(check({ lastSuccessAt: 1, expiresAt: 2 })).toBeUndefined()
+    // Refreshes failing, within the stale hour: still served.
+    expect(
+      check({ lastSuccessAt: 1, expiresAt: now - 3_599_000, consecutiveFailures: 3 }),
+    ).toBeUndefined()
+    expect(check({ lastSuccessAt: 1, expiresAt: now - 3_601_000, consecutiveFailures: 3 })).toBe(
+      'key_set_stale',
+    )
+    expect(refreshes).toBe(2)
+    // Static keys: ready with keys, never refreshed.
+    expect(check(undefined)).toBeUndefined()
+    expect(check(undefined, 0)).toBe('no_keys')
+    expect(refreshes).toBe(2)
+  })
+
+  it('logs key-set events, and notes a refused token with its reason', () => {
     const { logger, records } = memoryLogger('resource-server')
-    const onEvent = logGuardEvents(logger, keySet)
-    expect(keySet.check()).toBe('key_set_not_loaded')
+    const onEvent = logGuardEvents(logger)
     onEvent({ type: 'jwks_fetch_failed', uri, reason: 'network', retryAt: 0 })
-    expect(keySet.check()).toBe('key_set_not_loaded')
     onEvent({ type: 'jwks_fetched', uri, keys: 2, maxAge: 600 })
-    expect(keySet.check()).toBeUndefined()
-    // Past max-age and the stale hour, but no refresh failed: the next request refreshes.
-    now += 10 * 3600_000
-    expect(keySet.check()).toBeUndefined()
     onEvent({
       type: 'discovery_failed',
       issuer: 'https://issuer.example',
@@ -178,9 +219,6 @@ describe('examples: the guard event hook and key-set readiness', () => {
       reason: 'timeout',
       retryAt: 0,
     })
-    expect(keySet.check()).toBe('key_set_stale')
-    now = 1_000_000 + (600 + 3600) * 1000
-    expect(keySet.check()).toBeUndefined()
     onEvent({ type: 'jwks_key_skipped', uri, kid: 'k', reason: 'unsupported_type' })
     expect(records().map((r) => [r.level, r.msg])).toEqual([
       ['warn', 'jwks fetch failed'],
@@ -188,10 +226,6 @@ describe('examples: the guard event hook and key-set readiness', () => {
       ['warn', 'issuer metadata unusable'],
       ['warn', 'jwks key skipped'],
     ])
-  })
-
-  it('notes a refused token with its reason', () => {
-    const onEvent = logGuardEvents(memoryLogger().logger, new KeySetReadiness())
     expect(noted(() => onEvent({ type: 'token_rejected', reason: 'token_expired' }))).toEqual({
       outcome: 'invalid_token',
       reason: 'token_expired',

@@ -12,7 +12,7 @@ import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose'
 import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createExistingApp, API_AUDIENCE } from '../examples/existing-app/app.js'
-import { createResourceServerApp } from '../examples/resource-server/app.js'
+import { createResourceServerApp, PROBE_TOKEN } from '../examples/resource-server/app.js'
 import { loadResourceServerConfig } from '../examples/resource-server/config.js'
 import { ConfigError } from '../examples/shared/env.js'
 import { listen } from '../examples/shared/serve.js'
@@ -20,7 +20,6 @@ import { createTokenServerApp } from '../examples/token-server/app.js'
 import { loadTokenServerConfig, type TokenServerConfig } from '../examples/token-server/config.js'
 import { serveMetrics } from '../examples/shared/metrics.js'
 import { noteRequest } from '../examples/shared/request-log.js'
-import { KeySetReadiness } from '../examples/resource-server/events.js'
 import { memoryLogger } from './support/logs.js'
 import { Counter, Gauge } from 'prom-client'
 import {
@@ -588,13 +587,11 @@ describe('resource server', () => {
     expect(res.body).toEqual({ status: 'ok' })
   })
 
-  it('answers GET /ready 503 with the reasons until the key set is fetched, then 200', async () => {
-    const keySet = new KeySetReadiness()
+  it('answers GET /ready 503 with every reason, until the key set is fetched', async () => {
     const ready = createResourceServerApp({
       issuer: tokenServer.url,
       audience: AUDIENCE,
-      onEvent: (event) => keySet.observe(event),
-      readiness: [keySet, { name: 'redis', check: () => 'redis_unreachable' }],
+      readiness: [{ name: 'redis', check: () => 'redis_unreachable' }],
     })
     const before = await request(ready).get('/ready')
     expect([before.status, before.body]).toEqual([
@@ -605,6 +602,47 @@ describe('resource server', () => {
     await request(ready).get('/reports').set('Authorization', `Bearer ${readToken}`)
     const after = await request(ready).get('/ready')
     expect(after.body).toEqual({ status: 'not_ready', reasons: ['redis_unreachable'] })
+  })
+
+  it('gets ready by itself once the token server is up: /ready makes the guard fetch again', async () => {
+    // A port nothing listens on yet, for a token server started later.
+    const spare = await listenOnEphemeralPort(() => express())
+    const port = Number(new URL(spare.url).port)
+    await spare.close()
+    const issuer = `http://127.0.0.1:${port}`
+    let probes = 0
+    const app: express.Express = createResourceServerApp({
+      issuer,
+      audience: AUDIENCE,
+      refreshKeys: () => {
+        probes++
+        void request(app).get('/whoami').set('Authorization', `Bearer ${PROBE_TOKEN}`).then()
+      },
+    })
+    const down = await request(app).get('/ready')
+    expect([down.status, down.body]).toEqual([
+      503,
+      { status: 'not_ready', reasons: ['key_set_not_loaded'] },
+    ])
+    const key = makeSigningKey('ES256')
+    const late = await listen(
+      '127.0.0.1',
+      port,
+      () => createTokenServerApp({ issuer, clients: staticClientStore([]), keys: [key.input] }),
+      undefined,
+    )
+    try {
+      // No request but the readiness checks reaches the API, as behind a load balancer.
+      let status = 503
+      for (let i = 0; i < 100 && status !== 200; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        status = (await request(app).get('/ready')).status
+      }
+      expect(status).toBe(200)
+      expect(probes).toBeGreaterThan(0)
+    } finally {
+      await late.close()
+    }
   })
 
   it('answers GET /whoami with the caller, its scope and audience', async () => {

@@ -23,6 +23,7 @@ import {
   hashClientSecret,
   jsonFileClientStore,
 } from '@ccflow/issuer'
+import { registerGuardMetrics } from '@ccflow/guard/prometheus'
 import { registerIssuerMetrics } from '@ccflow/issuer/prometheus'
 import * as env from '../shared/env.js'
 import { logLevel } from '../shared/log.js'
@@ -30,7 +31,7 @@ import { serveMetrics } from '../shared/metrics.js'
 import { prettyLogger } from '../shared/pretty.js'
 import { closeOnSignal, fail, listen } from '../shared/serve.js'
 import { createResourceServerApp } from '../resource-server/app.js'
-import { KeySetReadiness, logGuardEvents } from '../resource-server/events.js'
+import { logGuardEvents } from '../resource-server/events.js'
 import { createTokenServerApp } from '../token-server/app.js'
 import { logIssuerEvents } from '../token-server/events.js'
 
@@ -123,9 +124,11 @@ try {
   ]
   writeFileSync(clientsFile, `${JSON.stringify(clients, null, 2)}\n`, { mode: 0o600 })
   const key = generateSigningKey('RS256')
-  // The token server's metrics, as METRICS_PORT serves them (step 12 scrapes them).
+  // The metrics of both servers (one process here), as METRICS_PORT serves them; step 12
+  // scrapes them.
   const metrics = await serveMetrics('127.0.0.1', metricsPort, (registry) => {
     registerIssuerMetrics({ registry })
+    registerGuardMetrics({ registry })
   })
   const tokenServer = await listen(
     '127.0.0.1',
@@ -144,22 +147,15 @@ try {
   const api = await listen(
     '127.0.0.1',
     apiPort,
-    () => {
-      const keySet = new KeySetReadiness()
-      return createResourceServerApp({
-        issuer,
-        audience: AUDIENCE,
-        onEvent: logGuardEvents(apiLogger, keySet),
-        readiness: [keySet],
-      })
-    },
+    () =>
+      createResourceServerApp({ issuer, audience: AUDIENCE, onEvent: logGuardEvents(apiLogger) }),
     apiLogger,
   )
   console.log(
     `token server     ${issuer}  (issuer; metadata at /.well-known/oauth-authorization-server)`,
   )
   console.log(`resource server  ${api.url}  (audience ${AUDIENCE})`)
-  console.log(`metrics          ${metrics.url}/metrics  (the token server's, for Prometheus)`)
+  console.log(`metrics          ${metrics.url}/metrics  (both servers', for Prometheus)`)
   console.log(`demo client      ${CLIENT_ID} / ${secret}  (scopes reports:read reports:write)`)
   console.log(`key client       ${KEY_CLIENT_ID}  (private_key_jwt, scope reports:read)`)
   console.log(`  private JWK    ${keyFile}  (removed when the demo exits)`)
@@ -369,10 +365,10 @@ try {
   await Promise.all([secretClient.close(), keyClient.close()])
 
   // What Prometheus scrapes: the counters the walk moved, a few lines of them.
-  const shown = /^ccflow_issuer_(token_requests_total|client_authentications_total)\{/
+  const shown = /^ccflow_(issuer_token_requests_total|guard_requests_total)\{/
   const scraped = await step(
-    "12. Scrape the token server's metrics (METRICS_PORT): the token requests above, counted",
-    `curl -s ${metrics.url}/metrics | grep -E '^ccflow_issuer_(token_requests|client_authentications)_total'`,
+    '12. Scrape the metrics (METRICS_PORT): the token requests and guarded calls above, counted',
+    `curl -s ${metrics.url}/metrics | grep -E '^ccflow_(issuer_token_requests|guard_requests)_total'`,
     200,
     () => fetch(`${metrics.url}/metrics`),
     false,

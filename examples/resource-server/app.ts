@@ -7,6 +7,7 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler } 
 import { type GuardEvent, type RevocationCheck, requireScopes, requireToken } from '@ccflow/guard'
 import { healthRoutes, type ReadinessCheck } from '../shared/health.js'
 import { noteRequest } from '../shared/request-log.js'
+import { keySetCheck } from './events.js'
 
 /** What the app needs (see config.ts). */
 export interface ResourceServerAppConfig {
@@ -18,9 +19,28 @@ export interface ResourceServerAppConfig {
   isRevoked?: RevocationCheck | undefined
   /** The guard's events (server.ts logs them and feeds the key-set readiness check). */
   onEvent?: ((event: GuardEvent) => void) | undefined
-  /** `GET /ready` checks (server.ts: the guard's key set, Redis); none means always ready. */
+  /** More `GET /ready` checks (server.ts adds Redis); the guard's key set is always checked. */
   readiness?: readonly ReadinessCheck[] | undefined
+  /**
+   * Called by `GET /ready` while the guard has no usable key set, to make it fetch again
+   * (server.ts sends it a probe request); see `keySetCheck`.
+   */
+  refreshKeys?: (() => void) | undefined
 }
+
+/**
+ * A well-formed token whose key no issuer has (`kid` `ccflow-readiness-probe`): sent to the guard
+ * by the readiness check to make it look for keys; always refused.
+ */
+export const PROBE_TOKEN = [
+  { alg: 'ES256', typ: 'at+jwt', kid: 'ccflow-readiness-probe' },
+  { iss: 'probe' },
+]
+  .map((part) => Buffer.from(JSON.stringify(part)).toString('base64url'))
+  // A signature of the right shape for ES256 (64 bytes, r and s not zero), so the guard looks
+  // for the key.
+  .concat(Buffer.alloc(64, 1).toString('base64url'))
+  .join('.')
 
 // The caller of an accepted request, for its log line.
 const noteCaller: RequestHandler = (req, _res, next) => {
@@ -48,7 +68,12 @@ export function createResourceServerApp(config: ResourceServerAppConfig): Expres
   app.disable('x-powered-by')
 
   // Public: liveness and readiness, for load balancers and orchestrators.
-  app.use(healthRoutes(config.readiness ?? []))
+  app.use(
+    healthRoutes([
+      keySetCheck(() => guard.stats(), config.refreshKeys),
+      ...(config.readiness ?? []),
+    ]),
+  )
 
   // Any valid token: who is calling, with which scopes, for which audience.
   app.get('/whoami', guard, noteCaller, (req, res) => {

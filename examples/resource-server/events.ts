@@ -1,8 +1,8 @@
 /**
- * The resource server's `onEvent` hook for the guard: refusals fill in the request's log line,
- * key-set events get a line of their own and feed the key-set readiness check.
+ * The resource server's guard, observed: its `onEvent` hook (refusals fill in the request's log
+ * line, key-set events get a line of their own) and the key-set readiness check.
  */
-import type { GuardEvent } from '@ccflow/guard'
+import type { GuardEvent, GuardStats } from '@ccflow/guard'
 import type { ReadinessCheck } from '../shared/health.js'
 import type { Logger } from '../shared/log.js'
 import { noteRequest } from '../shared/request-log.js'
@@ -11,46 +11,42 @@ import { noteRequest } from '../shared/request-log.js'
 const STALE_FOR_SECONDS = 3600
 
 /**
- * Whether the guard can verify tokens now, from its key-set events: not before its first JWKS
- * fetch succeeded (`key_set_not_loaded`), nor once refreshes have failed for longer than the
- * set's max-age plus the hour the guard serves a stale set (`key_set_stale`).
+ * Whether the guard can verify tokens now, read from its `stats()`: not before its first JWKS
+ * fetch succeeded (`key_set_not_loaded`), nor once refreshes have failed past the set's max-age
+ * plus the hour the guard serves a stale set (`key_set_stale`). A set past its max-age that
+ * nobody has asked for yet is fine: the next request refreshes it.
+ *
+ * The guard fetches only when a request needs a key, and a server that is not ready gets no
+ * requests from its load balancer; so while not ready each check calls `refresh` (server.ts
+ * sends the guard a probe request, which makes it fetch again within its own backoff).
  */
-export class KeySetReadiness implements ReadinessCheck {
-  readonly name = 'key_set'
-  private lastSuccess: { at: number; maxAge: number } | undefined
-  private failing = false
-
-  private readonly now: () => number
-
-  /** @param now - the clock, in epoch milliseconds (tests pass their own). */
-  constructor(now: () => number = Date.now) {
-    this.now = now
-  }
-
-  /** Takes in one guard event (only key-set events matter). */
-  observe(event: GuardEvent): void {
-    if (event.type === 'jwks_fetched') {
-      this.lastSuccess = { at: this.now(), maxAge: event.maxAge }
-      this.failing = false
-    } else if (event.type === 'jwks_fetch_failed' || event.type === 'discovery_failed') {
-      this.failing = true
-    }
-  }
-
-  check(): string | undefined {
-    if (this.lastSuccess === undefined) return 'key_set_not_loaded'
-    const usableUntil = this.lastSuccess.at + (this.lastSuccess.maxAge + STALE_FOR_SECONDS) * 1000
-    return this.failing && this.now() > usableUntil ? 'key_set_stale' : undefined
+export function keySetCheck(
+  stats: () => GuardStats,
+  refresh: () => void = () => {},
+  now: () => number = Date.now,
+): ReadinessCheck {
+  return {
+    name: 'key_set',
+    check() {
+      const { jwks, keys } = stats()
+      let reason: string | undefined
+      if (jwks === undefined) reason = keys > 0 ? undefined : 'no_keys'
+      else if (jwks.lastSuccessAt === undefined) reason = 'key_set_not_loaded'
+      else if (
+        jwks.consecutiveFailures > 0 &&
+        now() > (jwks.expiresAt ?? jwks.lastSuccessAt) + STALE_FOR_SECONDS * 1000
+      ) {
+        reason = 'key_set_stale'
+      }
+      if (reason !== undefined && jwks !== undefined) refresh()
+      return reason
+    },
   }
 }
 
-/** Builds the guard's `onEvent` hook: logs to `logger` and tells `keySet` what happened. */
-export function logGuardEvents(
-  logger: Logger,
-  keySet: KeySetReadiness,
-): (event: GuardEvent) => void {
+/** Builds the guard's `onEvent` hook: refusals go to the request's log line, key-set events to `logger`. */
+export function logGuardEvents(logger: Logger): (event: GuardEvent) => void {
   return (event) => {
-    keySet.observe(event)
     switch (event.type) {
       case 'token_rejected':
         noteRequest({ outcome: 'invalid_token', reason: event.reason })

@@ -3,15 +3,17 @@
  * (root: `pnpm start:resource-server`). Configuration comes from the environment.
  */
 import { redisRevocationCheck } from '@ccflow/guard'
+import { registerGuardInstrumentation } from '@ccflow/guard/opentelemetry'
+import { registerGuardMetrics } from '@ccflow/guard/prometheus'
 import type { ReadinessCheck } from '../shared/health.js'
 import { createLogger, logLevel } from '../shared/log.js'
 import { serveMetrics } from '../shared/metrics.js'
 import { connectRedis } from '../shared/redis.js'
 import { closeOnSignal, fail, listen } from '../shared/serve.js'
 import { startTelemetry, telemetryConfig } from '../shared/telemetry.js'
-import { createResourceServerApp } from './app.js'
+import { createResourceServerApp, PROBE_TOKEN } from './app.js'
 import { loadResourceServerConfig } from './config.js'
-import { KeySetReadiness, logGuardEvents } from './events.js'
+import { logGuardEvents } from './events.js'
 
 const PROGRAM = 'resource-server'
 
@@ -24,29 +26,58 @@ try {
   const redis = config.redisUrl === undefined ? undefined : connectRedis(config.redisUrl, logger)
   const isRevoked =
     redis === undefined ? undefined : redisRevocationCheck({ sendCommand: redis.sendCommand })
-  const keySet = new KeySetReadiness()
-  const readiness: ReadinessCheck[] = [keySet]
+  const readiness: ReadinessCheck[] = []
   if (redis !== undefined) {
     readiness.push({
       name: 'redis',
       check: async () => ((await redis.ping(1000)) ? undefined : 'redis_unreachable'),
     })
   }
+  // OTEL_EXPORTER_OTLP_ENDPOINT: spans (ccflow.guard.verify) and metrics to a collector.
   const telemetry = otel === undefined ? undefined : startTelemetry(PROGRAM, otel)
+  if (telemetry !== undefined) {
+    registerGuardInstrumentation({
+      tracerProvider: telemetry.tracerProvider,
+      meterProvider: telemetry.meterProvider,
+    })
+  }
+  // METRICS_PORT: the guard's metrics and the process metrics on a second listener.
   const metrics =
     config.metrics === undefined
       ? undefined
-      : await serveMetrics(config.metrics.host, config.metrics.port, () => {})
+      : await serveMetrics(config.metrics.host, config.metrics.port, (registry) => {
+          registerGuardMetrics({ registry })
+        })
+  // While the guard has no usable key set, GET /ready sends it a probe request (its token is
+  // always refused) so that it fetches again: a server nobody routes to would never recover.
+  let probing = false
+  let selfUrl = ''
+  const refreshKeys = (): void => {
+    if (probing || selfUrl === '') return
+    probing = true
+    fetch(`${selfUrl}/whoami`, {
+      headers: { authorization: `Bearer ${PROBE_TOKEN}` },
+      signal: AbortSignal.timeout(5000),
+    })
+      .then((res) => res.arrayBuffer())
+      .catch(() => undefined)
+      .finally(() => {
+        probing = false
+      })
+  }
   const served = await listen(
     config.host,
     config.port,
-    () =>
-      createResourceServerApp({
+    (url) => {
+      selfUrl = url
+      return createResourceServerApp({
         ...config,
         isRevoked,
-        onEvent: logGuardEvents(logger, keySet),
+        onEvent: logGuardEvents(logger),
         readiness,
-      }),
+        refreshKeys,
+      })
+    },
     logger,
   )
   logger.info({ url: served.url }, `resource server listening on ${served.url}`)
