@@ -1,10 +1,12 @@
-import { readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { registerGuardMetrics } from '@ccflow/guard/prometheus'
 import { registerIssuerMetrics } from '@ccflow/issuer/prometheus'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
-import { parse } from 'yaml'
+import { parse, stringify } from 'yaml'
 import { ROOT } from './support/processes.js'
 
 // The files operators copy: every metric they name must be one the servers export.
@@ -37,6 +39,16 @@ async function exportedNames(): Promise<Set<string>> {
 function metricsIn(expr: string): string[] {
   return [...expr.matchAll(/\b(?:ccflow|process|nodejs)_[a-z0-9_]+\b/g)].map((m) => m[0])
 }
+
+/** Prometheus's own checker, when installed (the `prometheus` package of most distributions). */
+const PROMTOOL = (() => {
+  try {
+    execFileSync('promtool', ['--version'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+})()
 
 interface AlertRule {
   alert: string
@@ -105,4 +117,33 @@ describe('examples/observability', () => {
     const unknown = metricsIn(alertsText + dashboardText).filter((name) => !known.has(name))
     expect(unknown).toEqual([])
   })
+
+  it.skipIf(!PROMTOOL)(
+    'passes promtool check rules, the dashboard queries too (skipped: promtool is not installed)',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'ccflow-promtool-'))
+      try {
+        const dashboard = JSON.parse(dashboardText) as {
+          panels: { targets?: { expr: string }[] }[]
+        }
+        // The dashboard's queries as recording rules, with Grafana's variables filled in.
+        const rules = dashboard.panels
+          .flatMap((panel) => panel.targets ?? [])
+          .map(({ expr }, i) => ({
+            record: `ccflow:dashboard_query_${i}`,
+            expr: expr.replaceAll('$__rate_interval', '5m').replaceAll('$job', '.*'),
+          }))
+        const queries = join(dir, 'dashboard-queries.yml')
+        writeFileSync(queries, stringify({ groups: [{ name: 'dashboard', rules }] }))
+        const output = execFileSync(
+          'promtool',
+          ['check', 'rules', resolve(DIR, 'alerts.yml'), queries],
+          { encoding: 'utf8' },
+        )
+        expect(output).toContain(`SUCCESS: ${rules.length} rules found`)
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    },
+  )
 })
