@@ -409,6 +409,7 @@ describe.skipIf(ON_EXPRESS_4)(
       })
     })
     let tokenServer: { proc: RunningProcess; url: string }
+    let resourceServer: { proc: RunningProcess; url: string }
     const secret = generateClientSecret()
 
     beforeAll(async () => {
@@ -428,9 +429,16 @@ describe.skipIf(ON_EXPRESS_4)(
         OTEL_BSP_SCHEDULE_DELAY: '50',
         OTEL_METRIC_EXPORT_INTERVAL: '200',
       })
+      resourceServer = await startServer('examples/resource-server/server.ts', {
+        ISSUER: tokenServer.url,
+        AUDIENCE,
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}/`,
+        OTEL_SERVICE_NAME: 'reports-api',
+        OTEL_BSP_SCHEDULE_DELAY: '50',
+      })
     })
     afterAll(async () => {
-      await tokenServer?.proc.stop()
+      await Promise.all([tokenServer?.proc.stop(), resourceServer?.proc.stop()])
       collector.close()
       dir.remove()
     })
@@ -489,6 +497,35 @@ describe.skipIf(ON_EXPRESS_4)(
       for (const value of [secret.secret, access_token, access_token.split('.')[2] as string]) {
         expect(raw).not.toContain(value)
       }
+    })
+
+    it('sends a ccflow.guard.verify span per verification from the resource server', async () => {
+      const { access_token } = await fetchToken(`${tokenServer.url}/token`, {
+        clientId: 'traced',
+        secret: secret.secret,
+      })
+      const auth = { authorization: `Bearer ${access_token}` }
+      expect((await fetch(`${resourceServer.url}/whoami`, { headers: auth })).status).toBe(200)
+      const expired = `${access_token.slice(0, access_token.lastIndexOf('.'))}.${'A'.repeat(342)}`
+      const refused = await fetch(`${resourceServer.url}/whoami`, {
+        headers: { authorization: `Bearer ${expired}` },
+      })
+      expect(refused.status).toBe(401)
+      const verifies = () =>
+        spans().filter(
+          ({ service, span }) => service === 'reports-api' && span.name === 'ccflow.guard.verify',
+        )
+      const deadline = Date.now() + 10_000
+      while (verifies().length < 2) {
+        if (Date.now() > deadline) throw new Error(`not received in 10 s: ${raw.slice(0, 2000)}`)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      expect(
+        verifies()
+          .map(({ span }) => attribute(span, 'ccflow.outcome'))
+          .sort(),
+      ).toEqual(['invalid_token', 'success'])
+      expect(raw).not.toContain(access_token.split('.')[2] as string)
     })
 
     it('flushes and exits 0 on SIGTERM', async () => {
