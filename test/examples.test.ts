@@ -845,6 +845,7 @@ describe('shared server runner (listen)', () => {
   it('logs one JSON record per request: method, full path without query, status, time, outcome', async () => {
     const { logger, records } = memoryLogger()
     const app = express()
+    app.get('/health', (_req, res) => void res.json({ status: 'ok' }))
     app.use(
       '/oauth',
       express.Router().post('/token', (_req, res) => {
@@ -855,6 +856,7 @@ describe('shared server runner (listen)', () => {
     const served = await listen('127.0.0.1', 0, () => app, logger)
     try {
       await fetch(`${served.url}/oauth/token?client_secret=hunter2`, { method: 'POST' })
+      await fetch(`${served.url}/health`)
       await fetch(`${served.url}/nowhere`)
       expect(records()).toEqual([
         expect.objectContaining({
@@ -869,6 +871,8 @@ describe('shared server runner (listen)', () => {
           reason: 'duplicate_parameter',
           client_id: 'c',
         }),
+        // Probes answered 200 only at debug: one every few seconds would drown the log.
+        expect.objectContaining({ level: 'debug', route: '/health', status: 200 }),
         expect.objectContaining({ method: 'GET', route: '/nowhere', outcome: 'not_found' }),
       ])
       expect(JSON.stringify(records())).not.toContain('hunter2')

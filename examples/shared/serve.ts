@@ -17,6 +17,9 @@ export interface Served {
   close(): Promise<void>
 }
 
+/** Liveness and readiness routes, whose successful answers are logged at debug only. */
+const PROBES: ReadonlySet<string> = new Set(['/health', '/ready'])
+
 /** How long a shutdown waits for slow requests before it cuts their connections. */
 const SHUTDOWN_GRACE_MS = 10_000
 
@@ -24,7 +27,8 @@ const SHUTDOWN_GRACE_MS = 10_000
  * Binds `host:port`, then installs the handler built for the bound URL (so an issuer can default
  * to the real port when PORT=0). Logs one `request` line per finished request on `logger` (see
  * {@link requestLine}): never the query string, headers or body, which may carry credentials.
- * Without a logger nothing is logged.
+ * A `/health` or `/ready` answered 200 is logged at `debug`, anything else at `info`. Without a
+ * logger nothing is logged.
  */
 export async function listen(
   host: string,
@@ -41,10 +45,10 @@ export async function listen(
     // The issuer's and the guard's event hooks write into this record while the app answers.
     const facts: RequestFacts = {}
     res.once('finish', () => {
-      logger?.info(
-        requestLine(req.method, path, res, performance.now() - started, facts),
-        'request',
-      )
+      const line = requestLine(req.method, path, res, performance.now() - started, facts)
+      // Probes come every few seconds: logged only at debug while they answer 200.
+      if (PROBES.has(path) && res.statusCode === 200) logger?.debug(line, 'request')
+      else logger?.info(line, 'request')
       // A keep-alive connection that just finished its last request is idle now: let it go.
       if (closing) setImmediate(() => server.closeIdleConnections())
     })
