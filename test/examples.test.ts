@@ -20,6 +20,7 @@ import { createTokenServerApp } from '../examples/token-server/app.js'
 import { loadTokenServerConfig, type TokenServerConfig } from '../examples/token-server/config.js'
 import { serveMetrics } from '../examples/shared/metrics.js'
 import { noteRequest } from '../examples/shared/request-log.js'
+import { logIssuerEvents } from '../examples/token-server/events.js'
 import { memoryLogger } from './support/logs.js'
 import { Counter, Gauge } from 'prom-client'
 import {
@@ -940,6 +941,33 @@ describe('shared metrics listener (serveMetrics)', () => {
 })
 
 describe('examples/README.md', () => {
+  it('shows a request log line with exactly the fields the servers write', async () => {
+    const readme = readFileSync(new URL('../examples/README.md', import.meta.url), 'utf8')
+    const shown = /```json\n(\{"level".*"msg":"request"\})\n```/.exec(readme)?.[1]
+    expect(shown).toBeDefined()
+    const { logger, records } = memoryLogger('token-server')
+    // As server.ts builds it: the issuer's events fill in the request line.
+    const app = createTokenServerApp({
+      ...loadConfig(),
+      issuer: 'http://127.0.0.1:4000',
+      onEvent: logIssuerEvents(logger),
+    })
+    const served = await listen('127.0.0.1', 0, () => app, logger)
+    try {
+      await fetch(`${served.url}/token`, {
+        method: 'POST',
+        headers: { authorization: basic('reporter', 'wrong') },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      })
+    } finally {
+      await served.close()
+    }
+    const written = records().find((record) => record.msg === 'request')
+    const keys = (record: object) => Object.keys(record).sort()
+    expect(keys(JSON.parse(shown ?? '{}') as object)).toEqual(keys(written ?? {}))
+    expect(written).toMatchObject({ outcome: 'invalid_client', reason: 'wrong_secret' })
+  })
+
   it('shows a CLIENTS_FILE example that the token server loads', async () => {
     const readme = readFileSync(new URL('../examples/README.md', import.meta.url), 'utf8')
     const example = /```json\n([\s\S]*?)```/.exec(readme)?.[1]
