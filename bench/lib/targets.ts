@@ -74,6 +74,20 @@ const TARGETS: readonly Target[] = [
       description: `ccflow requireToken + requireScopes, JWKS URI, a new ${alg} token per request (cache miss)`,
     },
   ]),
+  // Issue 14: the cache-hit path with the guard's Prometheus adapter attached, paired against the
+  // same path without: `pnpm bench --paired --only guard/ccflow-rs256-reused-prometheus --versus
+  // guard/ccflow-rs256-reused`. The goal is at most 3 % fewer requests per second.
+  {
+    name: 'guard/ccflow-rs256-reused-prometheus',
+    kind: 'guard',
+    role: 'ccflow',
+    alg: 'RS256',
+    server: 'guard-ccflow',
+    options: { alg: 'RS256', metrics: 'prometheus' },
+    load: 'token-reused',
+    description:
+      'guard/ccflow-rs256-reused with @ccflow/guard/prometheus registered (issue 14 cost of the metrics)',
+  },
   ...(['RS256', 'ES256'] as const).map((alg): Target => ({
     name: `guard/express-oauth2-jwt-bearer-${alg.toLowerCase()}`,
     kind: 'guard',

@@ -1,9 +1,13 @@
 // ccflow guard: requireToken with the JWKS fetched from the sibling endpoint, then requireScopes.
+// With `metrics: 'prometheus'`, the guard's Prometheus adapter is registered first (issue 14).
 import { requireScopes, requireToken } from '@ccflow/guard'
+import { registerGuardMetrics } from '@ccflow/guard/prometheus'
 import express from 'express'
+import { Registry } from 'prom-client'
 import { routeHandler } from '../common.mjs'
 
 export async function build({ fixtures, options, jwksUri }) {
+  if (options.metrics === 'prometheus') registerGuardMetrics({ registry: new Registry() })
   const guard = requireToken({
     issuer: fixtures.issuer,
     audience: fixtures.audience,

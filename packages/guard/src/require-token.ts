@@ -1,9 +1,9 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import { NO_TOKEN, readBearerToken } from './http/bearer.js'
+import { checkHeaderTokenSyntax, NO_TOKEN, readBearerToken } from './http/bearer.js'
 import type { TokenLocations } from './http/bearer.js'
-import { fail, setContext } from './http/context.js'
+import { fail, rememberContext, setContext } from './http/context.js'
 import type { GuardContext } from './http/context.js'
-import { UnauthorizedError } from './errors.js'
+import { InsufficientScopeError, UnauthorizedError } from './errors.js'
 import {
   REQUIRE_TOKEN_OPTIONS,
   resolveTransportOptions,
@@ -12,7 +12,7 @@ import {
 import type { RequireTokenOptions } from './options/types.js'
 import type { AccessTokenClaims, AuthInfo } from './types.js'
 import { createVerifierCore } from './verify/verifier.js'
-import type { GuardStats } from './observability/channels.js'
+import type { GuardStats, GuardVerifyMessage } from './observability/channels.js'
 import { beginVerifyTrace, endVerifyTrace } from './observability/verify-trace.js'
 
 /** The middleware returned by {@link requireToken}. */
@@ -74,17 +74,45 @@ export function requireToken<C extends AccessTokenClaims = AccessTokenClaims>(
     options as unknown as Record<string, unknown>,
     'requireToken',
   )
-  const core = createVerifierCore(config)
   const { realm } = config
   const { credentialsOptional } = transport
   const locations: TokenLocations = { body: transport.body, query: transport.query }
   const context: GuardContext = { realm, passErrors: transport.passErrors }
-  const traced = core.traced
+  // requireScopes finds this guard's realm and passErrors through req.auth.
+  const core = createVerifierCore(config, (auth) => rememberContext(auth, context))
+  const check = core.check
+  const required = transport.scopes
+  // Run by the verifier on a cache miss only: a cached token passed it when it was first seen.
+  const checkSyntax = (token: string): void => {
+    checkHeaderTokenSyntax(token, realm)
+  }
 
-  // The async tail is built once; the request travels as arguments, not in a fresh closure.
-  function resolved(req: Request, next: NextFunction, auth: AuthInfo): void {
+  // Shared by the synchronous and the async path; the request travels as arguments, not in a
+  // fresh closure. `trace` (only when observed) ends here, after the guard-wide scope check.
+  function accepted(
+    req: Request,
+    res: Response,
+    next: NextFunction,
+    auth: AuthInfo,
+    trace: GuardVerifyMessage | undefined,
+  ): void {
     req.auth = auth
+    if (required !== undefined && !grantsAll(auth.scopes, required)) {
+      refused(new InsufficientScopeError(required, { realm }), res, next, trace)
+      return
+    }
+    endVerifyTrace(trace, 'success')
     next()
+  }
+
+  function refused(
+    error: unknown,
+    res: Response,
+    next: NextFunction,
+    trace: GuardVerifyMessage | undefined,
+  ): void {
+    endVerifyTrace(trace, 'failure', error)
+    fail(error, context, res, next)
   }
 
   function requireTokenHandler(req: Request, res: Response, next: NextFunction): void {
@@ -94,13 +122,13 @@ export function requireToken<C extends AccessTokenClaims = AccessTokenClaims>(
       next()
       return
     }
-    setContext(req, context)
     const trace = beginVerifyTrace()
     let result: AuthInfo | Promise<AuthInfo>
     try {
-      const token = readBearerToken(req, locations, realm)
+      const token = readBearerToken(req, locations, realm, false)
       if (typeof token !== 'string') {
         if (credentialsOptional) {
+          setContext(req, context)
           endVerifyTrace(trace, 'anonymous')
           next()
           return
@@ -109,22 +137,19 @@ export function requireToken<C extends AccessTokenClaims = AccessTokenClaims>(
           realm,
         })
       }
-      // Ends the trace itself from here on.
-      result = traced(token, trace)
+      result = check(token, checkSyntax, trace)
     } catch (error) {
-      if (trace?.outcome === undefined) endVerifyTrace(trace, 'failure', error)
-      fail(error, context, res, next)
+      refused(error, res, next, trace)
       return
     }
     if (result instanceof Promise) {
       result.then(
-        (auth) => resolved(req, next, auth),
-        (error: unknown) => fail(error, context, res, next),
+        (auth) => accepted(req, res, next, auth, trace),
+        (error: unknown) => refused(error, res, next, trace),
       )
       return
     }
-    req.auth = result
-    next()
+    accepted(req, res, next, result, trace)
   }
 
   return Object.assign(requireTokenHandler, {
@@ -132,4 +157,9 @@ export function requireToken<C extends AccessTokenClaims = AccessTokenClaims>(
     close: core.close,
     stats: core.stats,
   })
+}
+
+function grantsAll(granted: readonly string[], required: readonly string[]): boolean {
+  for (const scope of required) if (!granted.includes(scope)) return false
+  return true
 }

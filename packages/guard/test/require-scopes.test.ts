@@ -81,6 +81,21 @@ describe('requireScopes', () => {
     expect(res.headers['www-authenticate']).toBe('Bearer realm="api"')
   })
 
+  it('uses the realm of the requireToken before it for a token served from its cache', async () => {
+    const app2 = createApp(
+      requireToken({ issuer: ISSUER, audience: AUDIENCE, keys: [rsa.publicKey], realm: 'orders' }),
+      requireScopes('admin'),
+    )
+    const token = bearer('reports:read')
+    for (let i = 0; i < 2; i++) {
+      const res = await request(app2).get('/api').set('Authorization', token)
+      expect(res.status).toBe(403)
+      expect(res.headers['www-authenticate']).toMatch(
+        /^Bearer realm="orders", error="insufficient_scope"/,
+      )
+    }
+  })
+
   it('follows passErrors of the requireToken before it', async () => {
     const passing = requireToken({
       issuer: ISSUER,

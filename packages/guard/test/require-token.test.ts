@@ -282,6 +282,87 @@ describe('passErrors', () => {
   })
 })
 
+describe('scopes', () => {
+  const scoped = createApp(requireToken(guardOptions({ scopes: ['reports:read'] })))
+  const both = createApp(requireToken(guardOptions({ scopes: ['reports:read', 'admin'] })))
+
+  it('lets a token through that grants every listed scope', async () => {
+    const res = await request(scoped).get('/api').set('Authorization', `Bearer ${good()}`)
+    expect(res.status).toBe(200)
+    expect(bodyOf(res).scopes).toEqual(['reports:read', 'reports:write'])
+  })
+
+  it('answers 403 insufficient_scope naming every listed scope when one is missing (RFC 6750 §3.1)', async () => {
+    const res = await request(both).get('/api').set('Authorization', `Bearer ${good()}`)
+    expect(res.status).toBe(403)
+    expect(res.headers['www-authenticate']).toBe(
+      'Bearer realm="api", error="insufficient_scope", error_description="The token does not grant the required scope", scope="reports:read admin"',
+    )
+  })
+
+  it('answers 403 from the cache as well as on the first verification', async () => {
+    const token = good({ scope: 'reports:write' })
+    await request(scoped).get('/api').set('Authorization', `Bearer ${token}`).expect(403)
+    await request(scoped).get('/api').set('Authorization', `Bearer ${token}`).expect(403)
+  })
+
+  it('hands an InsufficientScopeError to next(err) with passErrors', async () => {
+    const passing = createApp(requireToken(guardOptions({ scopes: ['admin'], passErrors: true })))
+    const res = await request(passing).get('/api').set('Authorization', `Bearer ${good()}`)
+    expect(res.body).toMatchObject({ status: 403, code: 'insufficient_scope' })
+  })
+
+  it.each([
+    [[], /option "scopes" must be a non-empty array of scopes/],
+    [
+      'reports:read admin',
+      /option "scopes" must be an array of scopes, as scopes: \['reports:read', 'admin'\]/,
+    ],
+    [
+      ['reports:read admin'],
+      /option "scopes" must list each scope as its own item, not space-delimited/,
+    ],
+    [['a"b'], /option "scopes" must hold only RFC 6749 scope tokens/],
+    [[42], /option "scopes" must hold only RFC 6749 scope tokens/],
+  ])('refuses scopes %j at setup', (scopes, message) => {
+    expect(() => requireToken(guardOptions({ scopes: scopes as string[] }))).toThrow(message)
+  })
+
+  it('refuses scopes beside credentialsOptional, which lets requests without scopes through', () => {
+    expect(() =>
+      requireToken(guardOptions({ scopes: ['reports:read'], credentialsOptional: true })),
+    ).toThrow(/option "scopes" cannot be combined with "credentialsOptional"/)
+  })
+})
+
+describe('the verified-token cache', () => {
+  it('verifies a forged token that copies a cached token’s signature instead of serving the cached result', async () => {
+    const guarded = createApp(requireToken(guardOptions()))
+    const token = good()
+    await request(guarded).get('/api').set('Authorization', `Bearer ${token}`).expect(200)
+    const signature = token.slice(token.lastIndexOf('.') + 1)
+    const forged = `${craftToken(HEADER, accessClaims({ scope: 'admin' }))}${signature}`
+    expect(forged.slice(-43)).toBe(token.slice(-43))
+    const res = await request(guarded).get('/api').set('Authorization', `Bearer ${forged}`)
+    expect(res.status).toBe(401)
+    expect(bodyOf(res).reason).toBe('bad_signature')
+    // The genuine token's entry is still there and still answers.
+    await request(guarded).get('/api').set('Authorization', `Bearer ${token}`).expect(200)
+  })
+
+  it('still answers 400 to a cached token followed by a comma or a character outside b64token', async () => {
+    const guarded = createApp(requireToken(guardOptions()))
+    const token = good()
+    await request(guarded).get('/api').set('Authorization', `Bearer ${token}`).expect(200)
+    const joined = await request(guarded).get('/api').set('Authorization', `Bearer ${token}, x`)
+    expect(joined.status).toBe(400)
+    expect(bodyOf(joined).reason).toBe('multiple_authorization_headers')
+    const broken = await request(guarded).get('/api').set('Authorization', `Bearer ${token}!`)
+    expect(broken.status).toBe(400)
+    expect(bodyOf(broken).reason).toBe('malformed_authorization')
+  })
+})
+
 describe('ready', () => {
   it('is resolved for static keys', async () => {
     await expect(requireToken(guardOptions()).ready).resolves.toBeUndefined()

@@ -30,9 +30,11 @@ export interface PrometheusMetricConfig<R extends PrometheusRegistry> {
 export interface PrometheusClient<R extends PrometheusRegistry> {
   Counter: new (config: PrometheusMetricConfig<R>) => {
     inc(labels: Record<string, string>, value: number): void
+    inc(value: number): void
   }
   Histogram: new (config: PrometheusMetricConfig<R>) => {
     observe(labels: Record<string, string>, value: number): void
+    observe(value: number): void
   }
   Gauge: new (config: PrometheusMetricConfig<R>) => {
     set(labels: Record<string, string>, value: number): void
@@ -65,19 +67,32 @@ export function registerPrometheusMetrics<K extends string, R extends Prometheus
     for (const key of Object.keys(set.metrics) as K[]) {
       const metric = set.metrics[key]
       const labels = labelNames(metric, options.clientLabel)
+      const picker = labelPicker(labels)
       const config: PrometheusMetricConfig<R> = {
         name: prometheusName(metric, options.prefix),
         help: metric.description,
         labelNames: labels,
         registers: [registry],
       }
+      // An unlabelled metric takes prom-client's shortest path (no label hashing); a frozen
+      // labels object (a publisher's precomputed one) is picked once, not on every call.
       if (metric.kind === 'counter') {
         const counter = new client.Counter(config)
-        writers.set(key, (values, value) => counter.inc(pickLabels(labels, values), value))
+        writers.set(
+          key,
+          labels.length === 0
+            ? (_values, value) => counter.inc(value)
+            : (values, value) => counter.inc(picker(values), value),
+        )
       } else if (metric.kind === 'histogram') {
         const buckets = [...(metric.buckets ?? DURATION_BUCKETS_SECONDS)]
         const histogram = new client.Histogram({ ...config, buckets })
-        writers.set(key, (values, value) => histogram.observe(pickLabels(labels, values), value))
+        writers.set(
+          key,
+          labels.length === 0
+            ? (_values, value) => histogram.observe(value)
+            : (values, value) => histogram.observe(picker(values), value),
+        )
       } else {
         const read = set.gauges[key]
         const gauge: InstanceType<PrometheusClient<R>['Gauge']> = new client.Gauge({
@@ -105,5 +120,22 @@ export function registerPrometheusMetrics<K extends string, R extends Prometheus
       },
     },
     unregister,
+  }
+}
+
+/**
+ * `pickLabels(names, values)`, remembered for frozen `values` objects: a publisher that reuses one
+ * frozen labels object per label set (the guard does) costs no allocation per call.
+ */
+function labelPicker(names: readonly string[]): (values: MetricLabels) => Record<string, string> {
+  const picked = new WeakMap<MetricLabels, Record<string, string>>()
+  return (values) => {
+    if (!Object.isFrozen(values)) return pickLabels(names, values)
+    let labels = picked.get(values)
+    if (labels === undefined) {
+      labels = pickLabels(names, values)
+      picked.set(values, labels)
+    }
+    return labels
   }
 }

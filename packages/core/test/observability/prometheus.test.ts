@@ -37,6 +37,51 @@ function metricSet(readKeys: () => number): MetricSet<Key> {
 }
 
 describe('registerPrometheusMetrics', () => {
+  it('records unlabelled metrics and frozen, reused labels objects', async () => {
+    const registry = new client.Registry()
+    const set: MetricSet<'hits' | 'time' | 'requests'> = {
+      metrics: {
+        hits: {
+          name: 'ccflow.test.hits',
+          kind: 'counter',
+          unit: '{hit}',
+          description: 'Hits.',
+          labels: [],
+        },
+        time: {
+          name: 'ccflow.test.time',
+          kind: 'histogram',
+          unit: 's',
+          description: 'Time.',
+          labels: [],
+          buckets: [1],
+        },
+        requests: {
+          name: 'ccflow.test.requests',
+          kind: 'counter',
+          unit: '{request}',
+          description: 'Requests.',
+          labels: ['outcome'],
+        },
+      },
+      gauges: {},
+    }
+    const { recorder } = registerPrometheusMetrics(client, registry, set, {
+      prefix: '',
+      clientLabel: false,
+    })
+    const success = Object.freeze({ outcome: 'success', extra: 'dropped' })
+    recorder.record('hits', {}, 1)
+    recorder.record('hits', { ignored: 'x' }, 2)
+    recorder.record('time', {}, 0.5)
+    recorder.record('requests', success, 1)
+    recorder.record('requests', success, 1)
+    const text = await registry.metrics()
+    expect(text).toContain('ccflow_test_hits_total 3')
+    expect(text).toContain('ccflow_test_time_seconds_bucket{le="1"} 1')
+    expect(text).toContain('ccflow_test_requests_total{outcome="success"} 2')
+  })
+
   it('leaves an unlabelled gauge without a reading out of the scrape instead of writing 0', async () => {
     const registry = new client.Registry()
     let readings: { labels: Record<string, string>; value: number }[] = []

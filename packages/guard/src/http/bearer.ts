@@ -36,7 +36,22 @@ function reject(reason: InvalidRequestReason, realm: string): never {
   throw new InvalidRequestError(reason, { realm })
 }
 
-function fromHeader(value: string, realm: string): string | typeof OTHER_SCHEME {
+/**
+ * The syntax checks of a token read from the Authorization header: no comma (two headers folded
+ * into one) and the RFC 6750 §2.1 b64token grammar.
+ *
+ * @throws {InvalidRequestError} (400) `multiple_authorization_headers` or `malformed_authorization`.
+ */
+export function checkHeaderTokenSyntax(token: string, realm: string): void {
+  if (token.includes(',')) reject('multiple_authorization_headers', realm)
+  if (!B64TOKEN.test(token)) reject('malformed_authorization', realm)
+}
+
+function fromHeader(
+  value: string,
+  realm: string,
+  checkSyntax: boolean,
+): string | typeof OTHER_SCHEME {
   const space = value.indexOf(' ')
   const scheme = space === -1 ? value : value.slice(0, space)
   // RFC 9110 §11.1: the scheme is case-insensitive.
@@ -55,8 +70,7 @@ function fromHeader(value: string, realm: string): string | typeof OTHER_SCHEME 
   let start = space + 1
   while (value.charCodeAt(start) === 0x20) start += 1
   const token = value.slice(start)
-  if (token.includes(',')) reject('multiple_authorization_headers', realm)
-  if (!B64TOKEN.test(token)) reject('malformed_authorization', realm)
+  if (checkSyntax) checkHeaderTokenSyntax(token, realm)
   return token
 }
 
@@ -106,6 +120,8 @@ function fromQuery(req: Request, realm: string, enabled: boolean): string | unde
  * when enabled, the form body or the query. The scheme is case-insensitive, one or more spaces
  * may follow it, and the token must match the b64token grammar.
  *
+ * @param checkSyntax - `false` leaves {@link checkHeaderTokenSyntax} of a header token to the
+ * caller, which runs it only when the token is not already known (a cached token passed it).
  * @returns the token, {@link NO_TOKEN}, or {@link OTHER_SCHEME}.
  * @throws {InvalidRequestError} (400) for repeated or comma-joined Authorization headers, a
  * malformed header or parameter, a token in a disabled location, or tokens in several locations.
@@ -115,6 +131,7 @@ export function readBearerToken(
   req: Request,
   locations: TokenLocations,
   realm: string,
+  checkSyntax = true,
 ): string | typeof NO_TOKEN | typeof OTHER_SCHEME {
   const header = req.headers.authorization
   let token: string | typeof OTHER_SCHEME | undefined
@@ -123,7 +140,7 @@ export function readBearerToken(
     if (countAuthorizationHeaders(req.rawHeaders) > 1) {
       reject('multiple_authorization_headers', realm)
     }
-    token = fromHeader(header, realm)
+    token = fromHeader(header, realm, checkSyntax)
   }
   const body = fromBody(req, realm, locations.body)
   const query = fromQuery(req, realm, locations.query)

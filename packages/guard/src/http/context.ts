@@ -12,14 +12,33 @@ const CONTEXT = Symbol.for('@ccflow/guard.context')
 /** The defaults the scope guards use when `requireToken` did not run first. */
 export const DEFAULT_CONTEXT: GuardContext = { realm: 'api', passErrors: false }
 
-/** Leaves the guard's error settings on the request for `requireScopes`. */
+// The settings of the guard that verified each AuthInfo. Every requireToken has its own verifier
+// and cache, so an AuthInfo belongs to exactly one guard; remembering it once per verified token
+// keeps the per-request path free of a store on `req`.
+const contextOfAuth = new WeakMap<object, GuardContext>()
+
+/** Leaves the guard's error settings on a request that passes without a token. */
 export function setContext(req: Request, context: GuardContext): void {
   ;(req as unknown as Record<symbol, GuardContext>)[CONTEXT] = context
 }
 
-/** The error settings of the `requireToken` that ran on this request, or the defaults. */
+/** Remembers which guard's settings apply to requests carrying this verified token's AuthInfo. */
+export function rememberContext(auth: object, context: GuardContext): void {
+  contextOfAuth.set(auth, context)
+}
+
+/**
+ * The error settings of the `requireToken` that ran on this request (the one whose AuthInfo is
+ * on `req.auth`, or the one that let it through without a token), or the defaults.
+ */
 export function getContext(req: Request): GuardContext {
-  return (req as unknown as Record<symbol, GuardContext | undefined>)[CONTEXT] ?? DEFAULT_CONTEXT
+  const auth: unknown = req.auth
+  const byAuth = typeof auth === 'object' && auth !== null ? contextOfAuth.get(auth) : undefined
+  return (
+    byAuth ??
+    (req as unknown as Record<symbol, GuardContext | undefined>)[CONTEXT] ??
+    DEFAULT_CONTEXT
+  )
 }
 
 /**

@@ -34,12 +34,12 @@ export const GUARD_CHANNELS: Readonly<{
 /**
  * How a verification ended: `success`, the `code` of the `BearerError` it was refused with
  * (`unauthorized` for no bearer token, `invalid_request`, `invalid_token`,
- * `temporarily_unavailable` for a 503), `anonymous` for a request without a token that
- * `credentialsOptional` let through, or `error` for anything unexpected (an exception that is not
- * a `BearerError`, passed to the app's error handler).
+ * `insufficient_scope` for `requireToken`'s own `scopes`, `temporarily_unavailable` for a 503),
+ * `anonymous` for a request without a token that `credentialsOptional` let through, or `error`
+ * for anything unexpected (an exception that is not a `BearerError`, passed to the app's error
+ * handler).
  */
-export type GuardOutcome =
-  'success' | Exclude<BearerErrorCode, 'insufficient_scope'> | 'anonymous' | 'error'
+export type GuardOutcome = 'success' | BearerErrorCode | 'anonymous' | 'error'
 
 /**
  * One verification. Published on `ccflow:guard:verify:start` when it begins (only `startTime`

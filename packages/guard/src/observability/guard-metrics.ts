@@ -108,6 +108,7 @@ const OUTCOMES = [
   'unauthorized',
   'invalid_request',
   'invalid_token',
+  'insufficient_scope',
   'temporarily_unavailable',
   'anonymous',
   'error',

@@ -1,7 +1,7 @@
 import { isOperationObserved, operationChannels, publishEnd, publishStart } from '@ccflow/core'
 import { performance } from 'node:perf_hooks'
 import { isBearerError } from '../errors.js'
-import type { GuardOutcome, GuardVerifyMessage } from './channels.js'
+import type { GuardVerifyMessage } from './channels.js'
 
 // `ccflow:guard:verify:start` and `…:end` (GUARD_CHANNELS.verifyStart/verifyEnd).
 const verifyChannels = operationChannels('guard', 'verify')
@@ -41,7 +41,7 @@ export function endVerifyTrace(
   if (outcome !== 'failure') {
     trace.outcome = outcome
   } else if (isBearerError(error)) {
-    trace.outcome = error.code as GuardOutcome
+    trace.outcome = error.code
     trace.reason = error.reason
   } else {
     trace.outcome = 'error'

@@ -8,6 +8,7 @@ import {
   checkNumber,
   checkObject,
   checkString,
+  isScopeToken,
   type JwsHeaderPolicy,
   normalizeType,
   optionError,
@@ -69,6 +70,8 @@ export interface TransportConfig {
   query: boolean
   credentialsOptional: boolean
   passErrors: boolean
+  /** Scopes every token must grant (`scopes`), or `undefined` for none. */
+  scopes: readonly string[] | undefined
 }
 
 /** The defaults of {@link TokenVerifierOptions}, one place for the code and the docs. */
@@ -119,6 +122,7 @@ const TRANSPORT_OPTIONS = {
   tokenLocations: true,
   credentialsOptional: true,
   passErrors: true,
+  scopes: true,
 } satisfies OptionTable<Omit<RequireTokenOptions, keyof TokenVerifierOptions>>
 
 /** Every option name of {@link RequireTokenOptions}. @internal */
@@ -394,6 +398,15 @@ export function resolveTransportOptions(
       ? {}
       : checkObject(input.tokenLocations, where, 'tokenLocations')
   checkKnownKeys(locations, TOKEN_LOCATIONS_OPTIONS, where, 'tokenLocations.')
+  const scopes = resolveScopes(input.scopes, where)
+  if (scopes !== undefined && input.credentialsOptional === true) {
+    // An anonymous request has no scopes to check: the two options contradict each other.
+    throw optionError(
+      where,
+      'scopes',
+      'cannot be combined with "credentialsOptional": put requireScopes on the routes that need a token',
+    )
+  }
   return {
     body: checkBoolean(locations.body, { where, path: 'tokenLocations.body' }, false),
     query: checkBoolean(locations.query, { where, path: 'tokenLocations.query' }, false),
@@ -403,5 +416,30 @@ export function resolveTransportOptions(
       false,
     ),
     passErrors: checkBoolean(input.passErrors, { where, path: 'passErrors' }, false),
+    scopes,
   }
+}
+
+function resolveScopes(value: unknown, where: string): readonly string[] | undefined {
+  if (value === undefined) return undefined
+  if (typeof value === 'string') {
+    const parts = value.split(/\s+/).filter((part) => part !== '')
+    const list = parts.map((part) => `'${part.replace(/['\\]/g, '')}'`).join(', ')
+    throw optionError(where, 'scopes', `must be an array of scopes, as scopes: [${list}]`)
+  }
+  if (!Array.isArray(value) || value.length === 0) {
+    throw optionError(where, 'scopes', "must be a non-empty array of scopes, as ['reports:read']")
+  }
+  for (const scope of value as unknown[]) {
+    if (isScopeToken(scope)) continue
+    if (typeof scope === 'string' && /\s/.test(scope) && scope.split(/\s+/).some(isScopeToken)) {
+      throw optionError(
+        where,
+        'scopes',
+        'must list each scope as its own item, not space-delimited',
+      )
+    }
+    throw optionError(where, 'scopes', 'must hold only RFC 6749 scope tokens (no space, " or \\)')
+  }
+  return Object.freeze([...new Set(value as string[])])
 }

@@ -127,4 +127,11 @@ export interface RequireTokenOptions<C = AccessTokenClaims> extends TokenVerifie
    * @default false
    */
   passErrors?: boolean | undefined
+  /**
+   * Scopes the token must grant, **every** one of them: the same check and the same 403
+   * `insufficient_scope` as `requireScopes(...scopes)` placed after the guard, in one middleware
+   * layer instead of two. Use `requireScopes`/`requireAnyScope` for per-route scopes.
+   * @default none: any valid token passes
+   */
+  scopes?: readonly string[] | undefined
 }

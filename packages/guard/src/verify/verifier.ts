@@ -21,7 +21,7 @@ import { isBadSignature, reasonFor } from './jwt-errors.js'
 import { createRevocationStep } from './revocation-step.js'
 import { createTimeCheck } from './time-checks.js'
 import { createGuardEmitter } from '../diagnostics/emitter.js'
-import { TokenCache, tokenCacheKey } from './token-cache.js'
+import { TokenCache } from './token-cache.js'
 import type { CachedToken } from './token-cache.js'
 import type { AccessTokenClaims, AuthInfo, JwtHeader } from '../types.js'
 import {
@@ -72,9 +72,14 @@ export interface VerifierCore {
   /**
    * Verifies a token. Returns synchronously on a cache hit (or with static keys and a synchronous
    * `isRevoked`), so the hot path allocates no promise; throws `BearerError` synchronously
-   * or rejects with one.
+   * or rejects with one. `beforeVerify` runs on a cache miss only, before anything is decoded:
+   * the syntax checks a verified (cached) token has already passed.
    */
-  readonly check: (token: string, trace?: GuardVerifyMessage) => AuthInfo | Promise<AuthInfo>
+  readonly check: (
+    token: string,
+    beforeVerify?: (token: string) => void,
+    trace?: GuardVerifyMessage,
+  ) => AuthInfo | Promise<AuthInfo>
   /**
    * {@link VerifierCore.check} that also ends `trace` (from `beginVerifyTrace`) with the outcome;
    * exactly `check` when `trace` is `undefined`.
@@ -82,6 +87,7 @@ export interface VerifierCore {
   readonly traced: (
     token: string,
     trace: GuardVerifyMessage | undefined,
+    beforeVerify?: (token: string) => void,
   ) => AuthInfo | Promise<AuthInfo>
   readonly ready: Promise<void>
   readonly close: () => void
@@ -98,7 +104,10 @@ function isStringArray(value: unknown): value is string[] {
  * Builds the verifier from resolved options. Internal: {@link createTokenVerifier},
  * {@link requireToken} and the passport strategy share it.
  */
-export function createVerifierCore(config: VerifierConfig): VerifierCore {
+export function createVerifierCore(
+  config: VerifierConfig,
+  onVerified?: (auth: AuthInfo) => void,
+): VerifierCore {
   const { realm, scopeClaims, isRevoked, headerPolicy } = config
   const clockTolerance = config.clockToleranceSeconds
   const maxTokenAge = config.maxTokenAgeSeconds
@@ -195,7 +204,7 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
     throw invalid(reasonFor(lastError, decoded.payload), lastError, decoded.payload)
   }
 
-  const accept = (token: string, verified: Verified, cacheKey: string | undefined): AuthInfo => {
+  const accept = (token: string, verified: Verified): AuthInfo => {
     const claims = verified.payload
     const { exp, nbf, iat, iss, aud } = claims
     if (exp === undefined) throw invalid('missing_exp')
@@ -224,62 +233,66 @@ export function createVerifierCore(config: VerifierConfig): VerifierCore {
       scopes: readScopes(claims, scopeClaims),
       clientId,
     })
-    if (cache !== undefined && cacheKey !== undefined) {
+    onVerified?.(auth)
+    if (cache !== undefined) {
       let until = exp + clockTolerance
       if (maxTokenAge !== undefined)
         until = Math.min(until, (iat as number) + maxTokenAge + clockTolerance)
       const entry: CachedToken = { auth, exp, nbf, iat }
-      cache.set(cacheKey, entry, until * 1000 - Date.now())
+      cache.set(entry, until * 1000 - Date.now())
     }
     return auth
   }
 
-  const check = (token: string, trace?: GuardVerifyMessage): AuthInfo | Promise<AuthInfo> => {
+  const check = (
+    token: string,
+    beforeVerify?: (token: string) => void,
+    trace?: GuardVerifyMessage,
+  ): AuthInfo | Promise<AuthInfo> => {
     if (typeof token !== 'string' || token === '') throw invalid('malformed')
     if (token.length > maxTokenLength) throw invalid('too_large')
-    let cacheKey: string | undefined
     if (cache !== undefined) {
-      cacheKey = tokenCacheKey(token)
-      const hit = cache.get(cacheKey)
+      const hit = cache.get(token)
       if (hit !== undefined) {
         hits++
         if (trace !== undefined) trace.cacheHit = true
         const problem = timeProblem(hit.exp, hit.nbf, hit.iat)
         if (problem !== undefined) {
-          cache.delete(cacheKey)
+          cache.delete(token)
           throw invalid(problem)
         }
         return isRevoked === undefined ? hit.auth : revocation(hit.auth)
       }
     }
     misses++
+    beforeVerify?.(token)
     const decoded = decodeCompactJws(token, headerPolicy, headers)
     if (typeof decoded === 'string') throw invalid(decoded)
     if (remote === undefined) {
       const keys = (staticCandidates as (header: JwtHeader) => KeyObject[])(decoded.header)
       if (keys.length === 0) throw invalid('unknown_kid')
-      return revocation(accept(token, verifyWith(token, keys, decoded), cacheKey))
+      return revocation(accept(token, verifyWith(token, keys, decoded)))
     }
     const { kid, alg } = decoded.header
     // The common case, a fresh key set that knows the kid, stays synchronous: no promise, and
     // the response is written in the same turn as the request was read.
     const known = remote.peekKey(kid, alg)
-    if (known !== undefined)
-      return revocation(accept(token, verifyOne(token, known, decoded), cacheKey))
+    if (known !== undefined) return revocation(accept(token, verifyOne(token, known, decoded)))
     return remote.getKey(kid, alg).then((key) => {
       if (key === undefined) throw invalid('unknown_kid')
-      return revocation(accept(token, verifyOne(token, key, decoded), cacheKey))
+      return revocation(accept(token, verifyOne(token, key, decoded)))
     })
   }
 
   const traced = (
     token: string,
     trace: GuardVerifyMessage | undefined,
+    beforeVerify?: (token: string) => void,
   ): AuthInfo | Promise<AuthInfo> => {
-    if (trace === undefined) return check(token)
+    if (trace === undefined) return check(token, beforeVerify)
     let result: AuthInfo | Promise<AuthInfo>
     try {
-      result = check(token, trace)
+      result = check(token, beforeVerify, trace)
     } catch (error) {
       endVerifyTrace(trace, 'failure', error)
       throw error

@@ -1,6 +1,11 @@
 import type { Request } from 'express'
 import { describe, expect, it } from 'vitest'
-import { NO_TOKEN, OTHER_SCHEME, readBearerToken } from '../../src/http/bearer.js'
+import {
+  checkHeaderTokenSyntax,
+  NO_TOKEN,
+  OTHER_SCHEME,
+  readBearerToken,
+} from '../../src/http/bearer.js'
 import type { TokenLocations } from '../../src/http/bearer.js'
 import { BearerError } from '../../src/errors.js'
 
@@ -165,5 +170,18 @@ describe('readBearerToken', () => {
       return
     }
     expect.unreachable()
+  })
+})
+
+describe('checkHeaderTokenSyntax', () => {
+  it('is left to the caller with checkSyntax false, and then refuses what readBearerToken would', () => {
+    const req = fakeRequest({ authorization: 'Bearer abc!def' })
+    expect(readBearerToken(req, OFF, 'api', false)).toBe('abc!def')
+    expect(reasonOf(() => readBearerToken(req, OFF, 'api'))).toBe('malformed_authorization')
+    expect(reasonOf(() => checkHeaderTokenSyntax('abc!def', 'api'))).toBe('malformed_authorization')
+    expect(reasonOf(() => checkHeaderTokenSyntax('abc,def', 'api'))).toBe(
+      'multiple_authorization_headers',
+    )
+    expect(() => checkHeaderTokenSyntax('abc.def-_~+/==', 'api')).not.toThrow()
   })
 })

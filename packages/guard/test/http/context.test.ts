@@ -1,6 +1,12 @@
 import type { Request, Response } from 'express'
 import { describe, expect, it, vi } from 'vitest'
-import { DEFAULT_CONTEXT, fail, getContext, setContext } from '../../src/http/context.js'
+import {
+  DEFAULT_CONTEXT,
+  fail,
+  getContext,
+  rememberContext,
+  setContext,
+} from '../../src/http/context.js'
 import { InvalidTokenError } from '../../src/errors.js'
 
 describe('getContext', () => {
@@ -10,6 +16,13 @@ describe('getContext', () => {
     const context = { realm: 'orders', passErrors: true }
     setContext(req, context)
     expect(getContext(req)).toBe(context)
+  })
+  it('finds the settings of the guard that verified the AuthInfo on req.auth', () => {
+    const auth = { scopes: [] }
+    const context = { realm: 'billing', passErrors: false }
+    rememberContext(auth, context)
+    expect(getContext({ auth } as unknown as Request)).toBe(context)
+    expect(getContext({ auth: { scopes: [] } } as unknown as Request)).toBe(DEFAULT_CONTEXT)
   })
 })
 

@@ -1,4 +1,5 @@
 import { channel } from 'node:diagnostics_channel'
+import { readFileSync } from 'node:fs'
 import { prometheusName } from '@ccflow/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -46,6 +47,17 @@ describe('GUARD_METRICS', () => {
         expect(known, label).toBe(true)
       }
     }
+  })
+})
+
+describe('the README', () => {
+  it('lists exactly these metrics, by both names', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+    const table = readme.slice(readme.indexOf('### Metrics'), readme.indexOf('### Labels'))
+    const rows = [...table.matchAll(/^\| `(ccflow_guard_\w+)` +\| `(ccflow\.guard\.[\w.]+)`/gm)]
+    expect(rows.map(([, prometheus, otel]) => [prometheus, otel])).toEqual(
+      Object.values(GUARD_METRICS).map((metric) => [prometheusName(metric), metric.name]),
+    )
   })
 })
 

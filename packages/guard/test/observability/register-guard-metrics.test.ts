@@ -183,6 +183,19 @@ describe('ccflow_guard_requests_total, ccflow_guard_verify_duration_seconds and 
     expect(moved).toBe(1)
   })
 
+  it("counts a token without requireToken's own scopes as insufficient_scope, once", async () => {
+    const app = createApp(guard({ ...STATIC, scopes: ['admin'] }))
+    const moved = await moves(
+      registry,
+      [outcome('insufficient_scope', 'insufficient_scope'), outcome('success')],
+      async () => {
+        const res = await request(app).get('/api').set('Authorization', `Bearer ${token()}`)
+        expect(res.status).toBe(403)
+      },
+    )
+    expect(moved).toEqual([1, 0])
+  })
+
   it('counts a failing revocation check as temporarily_unavailable', async () => {
     const app = createApp(
       guard({

@@ -559,6 +559,30 @@ describe('createTokenVerifier stats', () => {
       }
     })
 
+    it('counts the lookups answered from the stale key set while the JWKS fails', async () => {
+      vi.useFakeTimers({ toFake: ['Date'] })
+      server.route('/jwks.json', json(jwks(key), { 'cache-control': 'max-age=60' }))
+      const v = remoteVerifier(server.url('/jwks.json'))
+      try {
+        await v.ready
+        server.route('/jwks.json', status(503))
+        vi.setSystemTime(Date.now() + 61_000)
+        const t = craftToken(
+          { alg: 'RS256', typ: 'at+jwt', kid: 'remote-1' },
+          accessClaims(),
+          key.privateKey,
+        )
+        await v.verify(t)
+        expect(v.stats().jwks).toMatchObject({
+          fresh: false,
+          staleServed: 1,
+          lastError: 'http_status',
+        })
+      } finally {
+        v.close()
+      }
+    })
+
     it('reports a key set that never loaded as not fresh, with the failure', async () => {
       server.route('/jwks.json', status(500))
       const v = remoteVerifier(server.url('/jwks.json'))
