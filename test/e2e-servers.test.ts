@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process'
 import { once } from 'node:events'
-import { Agent, request as httpRequest } from 'node:http'
+import { Agent, createServer, request as httpRequest } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { readFileSync } from 'node:fs'
@@ -25,6 +26,7 @@ import {
   makeSigningKey,
   tempDir,
 } from './helpers.js'
+import { type LogRecord, logRecords, requestRecords } from './support/logs.js'
 import { ROOT, type RunningProcess, startTs } from './support/processes.js'
 
 const run = promisify(execFile)
@@ -49,13 +51,16 @@ async function exited(proc: RunningProcess): Promise<number | null> {
   return child.exitCode
 }
 
-/** Runs a program that should refuse to start; resolves with its exit code and output lines. */
+/** Runs a program that should refuse to start; resolves with its exit code and log records. */
 async function startupFailure(
   script: string,
   env: Record<string, string>,
-): Promise<{ code: number | null; lines: string[] }> {
+): Promise<{ code: number | null; lines: LogRecord[] }> {
   const proc = startTs(script, { PORT: '0', ...env })
-  return { code: await exited(proc), lines: proc.output().trim().split('\n') }
+  const code = await exited(proc)
+  const text = proc.output().trim()
+  // Every line is one JSON record.
+  return { code, lines: text.split('\n').map((line) => JSON.parse(line) as LogRecord) }
 }
 
 describe.skipIf(ON_EXPRESS_4)(
@@ -68,6 +73,7 @@ describe.skipIf(ON_EXPRESS_4)(
     let tokenServer: { proc: RunningProcess; url: string }
     let resourceServer: { proc: RunningProcess; url: string }
     let metricsUrl: string
+    let apiMetricsUrl: string
     const reporter = { clientId: 'reporter', secret: humanSecret }
     const writer = { clientId: 'writer', secret: generated.secret }
 
@@ -95,21 +101,50 @@ describe.skipIf(ON_EXPRESS_4)(
         SIGNING_KEYS_FILE: keysFile,
         METRICS_PORT: '0',
       })
-      const [, metrics] = await tokenServer.proc.waitFor(/metrics listening on (http:\S+)/)
+      const [, metrics] = await tokenServer.proc.waitFor(/metrics listening on (http:[^\s"]+)/)
       metricsUrl = metrics as string
       resourceServer = await startServer('examples/resource-server/server.ts', {
         ISSUER: tokenServer.url,
         AUDIENCE,
+        METRICS_PORT: '0',
       })
+      const [, apiMetrics] = await resourceServer.proc.waitFor(
+        /metrics listening on (http:[^\s"]+)/,
+      )
+      apiMetricsUrl = apiMetrics as string
     })
     afterAll(async () => {
       await Promise.all([tokenServer?.proc.stop(), resourceServer?.proc.stop()])
       dir.remove()
     })
 
-    it('prints the issuer, derived from the port it bound', async () => {
-      await tokenServer.proc.waitFor(/^issuer /m)
-      expect(tokenServer.proc.output()).toContain(`issuer ${tokenServer.url} `)
+    it('logs its startup as JSON records: the URL, the issuer derived from the port it bound', async () => {
+      await tokenServer.proc.waitFor(/"msg":"issuer /)
+      const records = logRecords(tokenServer.proc.output())
+      expect(records).toContainEqual(
+        expect.objectContaining({
+          level: 'info',
+          program: 'token-server',
+          url: tokenServer.url,
+          msg: `token server listening on ${tokenServer.url}`,
+        }),
+      )
+      expect(records).toContainEqual(expect.objectContaining({ issuer: tokenServer.url }))
+      for (const record of records) expect(Date.parse(String(record.time))).not.toBeNaN()
+    })
+
+    it('answers GET /health and GET /ready on both servers, without a token', async () => {
+      for (const url of [tokenServer.url, resourceServer.url]) {
+        const health = await fetch(`${url}/health`)
+        expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }])
+        expect(health.headers.get('cache-control')).toBe('no-store')
+      }
+      // The token server has its signing key; the resource server has fetched the key set.
+      const ready = await fetch(`${tokenServer.url}/ready`)
+      expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready' }])
+      await fetch(`${resourceServer.url}/whoami`)
+      const apiReady = await fetch(`${resourceServer.url}/ready`)
+      expect([apiReady.status, await apiReady.json()]).toEqual([200, { status: 'ready' }])
     })
 
     it('runs the full flow with client_secret_basic: token, 200, 401, 403', async () => {
@@ -152,14 +187,75 @@ describe.skipIf(ON_EXPRESS_4)(
       expect(await created.json()).toMatchObject({ title: 'Q3', created_by: 'writer' })
     })
 
-    it('logs one line per request with method, path, status and time, never secrets', async () => {
+    it('logs one JSON line per request: route, status, duration, outcome, reason, client_id; never secrets', async () => {
       await fetch(`${tokenServer.url}/.well-known/oauth-authorization-server?x=1`)
-      await tokenServer.proc.waitFor(/GET \/\.well-known\/oauth-authorization-server 200 \d+ms/)
-      const output = tokenServer.proc.output()
-      expect(output).toMatch(/^POST \/token 200 \d+ms$/m)
+      const wrong = await fetch(`${tokenServer.url}/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from('writer:not-it').toString('base64')}` },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      })
+      expect(wrong.status).toBe(401)
+      const { access_token } = await fetchToken(`${tokenServer.url}/token`, writer)
+      const expired = `${access_token.slice(0, -4)}AAAA`
+      await fetch(`${resourceServer.url}/reports`, {
+        headers: { authorization: `Bearer ${expired}` },
+      })
+      await tokenServer.proc.waitFor(/"route":"\/\.well-known\/oauth-authorization-server"/)
+      await resourceServer.proc.waitFor(/"reason":"bad_signature"/)
+      const tokenLines = requestRecords(tokenServer.proc.output())
+      expect(tokenLines).toContainEqual({
+        method: 'POST',
+        route: '/token',
+        status: 200,
+        duration_ms: expect.any(Number) as number,
+        outcome: 'success',
+        client_id: 'reporter',
+      })
+      expect(tokenLines).toContainEqual(
+        expect.objectContaining({
+          route: '/token',
+          status: 401,
+          outcome: 'invalid_client',
+          reason: 'wrong_secret',
+          client_id: 'writer',
+        }),
+      )
+      expect(tokenLines).toContainEqual(
+        expect.objectContaining({
+          method: 'GET',
+          route: '/.well-known/oauth-authorization-server',
+          outcome: 'success',
+        }),
+      )
+      const apiLines = requestRecords(resourceServer.proc.output())
+      expect(apiLines).toContainEqual(
+        expect.objectContaining({ route: '/reports', status: 401, outcome: 'missing_token' }),
+      )
+      expect(apiLines).toContainEqual(
+        expect.objectContaining({
+          route: '/reports',
+          status: 401,
+          outcome: 'invalid_token',
+          reason: 'bad_signature',
+        }),
+      )
+      expect(apiLines).toContainEqual(
+        expect.objectContaining({ route: '/whoami', status: 200, client_id: 'reporter' }),
+      )
+      expect(apiLines).toContainEqual(
+        expect.objectContaining({ route: '/reports', status: 403, outcome: 'insufficient_scope' }),
+      )
+      const output = tokenServer.proc.output() + resourceServer.proc.output()
       expect(output).not.toContain('x=1')
-      expect(output).not.toContain(generated.secret)
-      expect(resourceServer.proc.output()).toMatch(/^GET \/reports 401 \d+ms$/m)
+      for (const secret of [generated.secret, humanSecret, 'not-it', access_token, expired]) {
+        expect(output).not.toContain(secret)
+      }
+      // The token's signature alone, and its jti, are not there either.
+      expect(output).not.toContain(access_token.split('.')[2])
+      const { jti } = JSON.parse(
+        Buffer.from(access_token.split('.')[1] as string, 'base64url').toString(),
+      ) as { jti: string }
+      expect(output).not.toContain(jti)
     })
 
     it('serves /metrics on its own loopback port, and counts exactly the requests made', async () => {
@@ -211,6 +307,46 @@ describe.skipIf(ON_EXPRESS_4)(
       expect((await fetch(`${tokenServer.url}/metrics`)).status).toBe(404)
     })
 
+    it('serves the resource server /metrics on its own loopback port: guard counters move by exactly the requests made', async () => {
+      expect(apiMetricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/)
+      const scrape = async (): Promise<Map<string, number>> => {
+        const res = await fetch(apiMetricsUrl)
+        expect(res.status).toBe(200)
+        const text = await res.text()
+        expect(text).toContain('process_cpu_user_seconds_total')
+        const series = new Map<string, number>()
+        for (const line of text.split('\n')) {
+          const match = /^(ccflow_guard_\w+(?:\{[^}]*\})?) (\S+)$/.exec(line)
+          if (match) series.set(match[1] as string, Number(match[2]))
+        }
+        return series
+      }
+      const { access_token } = await fetchToken(`${tokenServer.url}/token`, reporter)
+      const before = await scrape()
+      const auth = { authorization: `Bearer ${access_token}` }
+      expect((await fetch(`${resourceServer.url}/whoami`, { headers: auth })).status).toBe(200)
+      expect((await fetch(`${resourceServer.url}/reports`, { headers: auth })).status).toBe(200)
+      expect((await fetch(`${resourceServer.url}/reports`)).status).toBe(401)
+      const forged = `${access_token.slice(0, access_token.lastIndexOf('.'))}.${'A'.repeat(342)}`
+      const refused = await fetch(`${resourceServer.url}/reports`, {
+        headers: { authorization: `Bearer ${forged}` },
+      })
+      expect(refused.status).toBe(401)
+      const after = await scrape()
+      const moved = (name: string): number => (after.get(name) ?? 0) - (before.get(name) ?? 0)
+      expect(moved('ccflow_guard_requests_total{outcome="success",reason="none"}')).toBe(2)
+      expect(
+        moved('ccflow_guard_requests_total{outcome="unauthorized",reason="missing_token"}'),
+      ).toBe(1)
+      expect(
+        moved('ccflow_guard_requests_total{outcome="invalid_token",reason="bad_signature"}'),
+      ).toBe(1)
+      // The second call with the same token was answered from the verified-token cache.
+      expect(moved('ccflow_guard_token_cache_hits_total')).toBe(1)
+      expect(after.get('ccflow_guard_jwks_keys')).toBe(1)
+      expect((await fetch(`${resourceServer.url}/metrics`)).status).toBe(404)
+    })
+
     it('finishes an in-flight request and exits 0 on SIGTERM', async () => {
       const { access_token } = await fetchToken(`${tokenServer.url}/token`, writer, {
         scope: 'reports:write',
@@ -253,33 +389,219 @@ describe.skipIf(ON_EXPRESS_4)(
   },
 )
 
+describe.skipIf(ON_EXPRESS_4)(
+  `token server with OTEL_EXPORTER_OTLP_ENDPOINT (${PROCESS_SUITE_SKIP_REASON})`,
+  () => {
+    const dir = tempDir()
+    /** What the collector received, by path (`/v1/traces`, `/v1/metrics`): parsed JSON bodies. */
+    const received = new Map<string, unknown[]>()
+    let raw = ''
+    const collector = createServer((req, res) => {
+      let body = ''
+      req.setEncoding('utf8')
+      req.on('data', (chunk: string) => (body += chunk))
+      req.on('end', () => {
+        raw += body
+        const list = received.get(req.url ?? '') ?? []
+        list.push(JSON.parse(body) as unknown)
+        received.set(req.url ?? '', list)
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+      })
+    })
+    let tokenServer: { proc: RunningProcess; url: string }
+    let resourceServer: { proc: RunningProcess; url: string }
+    const secret = generateClientSecret()
+
+    beforeAll(async () => {
+      await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve))
+      const { port } = collector.address() as AddressInfo
+      const clientsFile = dir.file('clients.json', [
+        {
+          client_id: 'traced',
+          secrets: [{ id: secret.secretId, hash: await hashClientSecret(secret.secret) }],
+          scope: 'reports:read',
+          audiences: [AUDIENCE],
+        },
+      ])
+      tokenServer = await startServer('examples/token-server/server.ts', {
+        CLIENTS_FILE: clientsFile,
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+        OTEL_BSP_SCHEDULE_DELAY: '50',
+        OTEL_METRIC_EXPORT_INTERVAL: '200',
+      })
+      resourceServer = await startServer('examples/resource-server/server.ts', {
+        ISSUER: tokenServer.url,
+        AUDIENCE,
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}/`,
+        OTEL_SERVICE_NAME: 'reports-api',
+        OTEL_BSP_SCHEDULE_DELAY: '50',
+      })
+    })
+    afterAll(async () => {
+      await Promise.all([tokenServer?.proc.stop(), resourceServer?.proc.stop()])
+      collector.close()
+      dir.remove()
+    })
+
+    /** Every span the collector received so far, with its service name. */
+    const spans = (): { service: unknown; span: OtlpSpan }[] =>
+      (received.get('/v1/traces') ?? []).flatMap((body) =>
+        (body as OtlpTraces).resourceSpans.flatMap((rs) =>
+          rs.scopeSpans.flatMap((ss) =>
+            ss.spans.map((span) => ({
+              service: rs.resource.attributes.find((a) => a.key === 'service.name')?.value
+                .stringValue,
+              span,
+            })),
+          ),
+        ),
+      )
+    const attribute = (span: OtlpSpan, key: string): unknown => {
+      const value = span.attributes.find((a) => a.key === key)?.value
+      return value?.stringValue ?? value?.boolValue
+    }
+
+    it('sends a ccflow.token span per token request, and the issuer metrics, over OTLP/HTTP', async () => {
+      const { access_token } = await fetchToken(`${tokenServer.url}/token`, {
+        clientId: 'traced',
+        secret: secret.secret,
+      })
+      const refused = await fetch(`${tokenServer.url}/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from('traced:wrong').toString('base64')}` },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      })
+      expect(refused.status).toBe(401)
+      const deadline = Date.now() + 10_000
+      while (
+        spans().filter(({ span }) => span.name === 'ccflow.token').length < 2 ||
+        !raw.includes('ccflow.issuer.token_requests')
+      ) {
+        if (Date.now() > deadline) throw new Error(`not received in 10 s: ${raw.slice(0, 2000)}`)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      const roots = spans().filter(({ span }) => span.name === 'ccflow.token')
+      expect(roots.map(({ service }) => service)).toEqual(['token-server', 'token-server'])
+      expect(roots.map(({ span }) => attribute(span, 'ccflow.outcome')).sort()).toEqual([
+        'invalid_client',
+        'success',
+      ])
+      const failed = roots.find(({ span }) => attribute(span, 'ccflow.outcome') !== 'success')
+      expect(attribute(failed?.span as OtlpSpan, 'error.type')).toBe('invalid_client')
+      // Its steps are child spans of the same trace.
+      const children = spans().filter(
+        ({ span }) => span.parentSpanId === roots[0]?.span.spanId && span.parentSpanId !== '',
+      )
+      expect(children.map(({ span }) => span.name)).toContain('ccflow.client_authentication')
+      // Never a secret or a token on the wire to the collector.
+      for (const value of [secret.secret, access_token, access_token.split('.')[2] as string]) {
+        expect(raw).not.toContain(value)
+      }
+    })
+
+    it('sends a ccflow.guard.verify span per verification from the resource server', async () => {
+      const { access_token } = await fetchToken(`${tokenServer.url}/token`, {
+        clientId: 'traced',
+        secret: secret.secret,
+      })
+      const auth = { authorization: `Bearer ${access_token}` }
+      expect((await fetch(`${resourceServer.url}/whoami`, { headers: auth })).status).toBe(200)
+      const expired = `${access_token.slice(0, access_token.lastIndexOf('.'))}.${'A'.repeat(342)}`
+      const refused = await fetch(`${resourceServer.url}/whoami`, {
+        headers: { authorization: `Bearer ${expired}` },
+      })
+      expect(refused.status).toBe(401)
+      const verifies = () =>
+        spans().filter(
+          ({ service, span }) => service === 'reports-api' && span.name === 'ccflow.guard.verify',
+        )
+      const deadline = Date.now() + 10_000
+      while (verifies().length < 2) {
+        if (Date.now() > deadline) throw new Error(`not received in 10 s: ${raw.slice(0, 2000)}`)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      expect(
+        verifies()
+          .map(({ span }) => attribute(span, 'ccflow.outcome'))
+          .sort(),
+      ).toEqual(['invalid_token', 'success'])
+      expect(raw).not.toContain(access_token.split('.')[2] as string)
+    })
+
+    it('flushes and exits 0 on SIGTERM', async () => {
+      expect(await tokenServer.proc.stop('SIGTERM')).toBe(0)
+      expect(tokenServer.proc.output()).toContain('"msg":"stopped"')
+    })
+  },
+)
+
+interface OtlpValue {
+  stringValue?: string
+  boolValue?: boolean
+}
+interface OtlpSpan {
+  name: string
+  spanId: string
+  parentSpanId?: string
+  attributes: { key: string; value: OtlpValue }[]
+}
+interface OtlpTraces {
+  resourceSpans: {
+    resource: { attributes: { key: string; value: OtlpValue }[] }
+    scopeSpans: { spans: OtlpSpan[] }[]
+  }[]
+}
+
 describe.skipIf(ON_EXPRESS_4)(`bad configuration (${PROCESS_SUITE_SKIP_REASON})`, () => {
   const dir = tempDir()
   afterAll(() => dir.remove())
 
-  it('stops the token server with exit 1 and one line when CLIENTS_FILE is missing', async () => {
+  it('stops the token server with exit 1 and one fatal record when CLIENTS_FILE is missing', async () => {
     const { code, lines } = await startupFailure('examples/token-server/server.ts', {})
     expect(code).toBe(1)
-    expect(lines).toHaveLength(1)
-    expect(lines[0]).toMatch(/^token-server: CLIENTS_FILE is required/)
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'fatal',
+        program: 'token-server',
+        msg: expect.stringMatching(/^CLIENTS_FILE is required/) as string,
+      }),
+    ])
   })
 
-  it('stops the token server with exit 1 and one line naming the right field for an old one', async () => {
+  it('stops the token server with exit 1 and one fatal record naming the right field for an old one', async () => {
     const file = dir.file('clients.json', [{ client_id: 'a', client_secret_hash: 'x', scope: 's' }])
     const { code, lines } = await startupFailure('examples/token-server/server.ts', {
       CLIENTS_FILE: file,
     })
     expect(code).toBe(1)
-    expect(lines).toEqual([
-      `token-server: CLIENTS_FILE ${file}[0] (client_id "a"): client_secret_hash is not a ` +
+    expect(lines.map((line) => line.msg)).toEqual([
+      `CLIENTS_FILE ${file}[0] (client_id "a"): client_secret_hash is not a ` +
         'record field; put the hash in secrets: [{ id, hash }]',
     ])
   })
 
-  it('stops the resource server with exit 1 and one line when ISSUER is missing', async () => {
+  it('stops the resource server with exit 1 and one fatal record when ISSUER is missing', async () => {
     const { code, lines } = await startupFailure('examples/resource-server/server.ts', { AUDIENCE })
     expect(code).toBe(1)
-    expect(lines).toEqual([expect.stringMatching(/^resource-server: ISSUER is required/)])
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'fatal',
+        program: 'resource-server',
+        msg: expect.stringMatching(/^ISSUER is required/) as string,
+      }),
+    ])
+  })
+
+  it('stops with exit 1 on a LOG_LEVEL it does not know, naming the levels', async () => {
+    const { code, lines } = await startupFailure('examples/resource-server/server.ts', {
+      AUDIENCE,
+      ISSUER: 'http://127.0.0.1:4000',
+      LOG_LEVEL: 'verbose',
+    })
+    expect(code).toBe(1)
+    expect(lines.map((line) => line.msg)).toEqual([
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    ])
   })
 })
 
@@ -288,7 +610,15 @@ describe.skipIf(ON_EXPRESS_4)(`the demo (${PROCESS_SUITE_SKIP_REASON})`, () => {
     const demo = startTs('examples/demo/run.ts', { DEMO_ONCE: '1', PORT: '0' })
     const code = await exited(demo)
     const output = demo.output()
-    expect(output).toMatch(/✓ 12\/12 steps answered as expected/)
+    expect(output).toMatch(/✓ 13\/13 steps answered as expected/)
+    // The servers' request logs, as short lines between the steps.
+    expect(output).toMatch(
+      /^ {4}\[token-server\] POST \/token 401 [\d.]+ms invalid_client reason=assertion_replayed client_id=demo-key-client$/m,
+    )
+    // Step 12: the token requests of the walk, counted in the scraped metrics.
+    expect(output).toMatch(
+      /^ {4}ccflow_issuer_token_requests_total\{grant_type="client_credentials",outcome="invalid_client"\} 1$/m,
+    )
     // The last two steps are made in code with @ccflow/client.
     expect(output).toMatch(
       /▶ 11\. In code with @ccflow\/client[^\n]*\n(?:.*\n)*?\s+✓ 200 as expected/,

@@ -12,13 +12,16 @@ import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose'
 import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createExistingApp, API_AUDIENCE } from '../examples/existing-app/app.js'
-import { createResourceServerApp } from '../examples/resource-server/app.js'
+import { createResourceServerApp, PROBE_TOKEN } from '../examples/resource-server/app.js'
 import { loadResourceServerConfig } from '../examples/resource-server/config.js'
 import { ConfigError } from '../examples/shared/env.js'
 import { listen } from '../examples/shared/serve.js'
 import { createTokenServerApp } from '../examples/token-server/app.js'
 import { loadTokenServerConfig, type TokenServerConfig } from '../examples/token-server/config.js'
 import { serveMetrics } from '../examples/shared/metrics.js'
+import { noteRequest } from '../examples/shared/request-log.js'
+import { logIssuerEvents } from '../examples/token-server/events.js'
+import { memoryLogger } from './support/logs.js'
 import { Counter, Gauge } from 'prom-client'
 import {
   type Listening,
@@ -585,6 +588,64 @@ describe('resource server', () => {
     expect(res.body).toEqual({ status: 'ok' })
   })
 
+  it('answers GET /ready 503 with every reason, until the key set is fetched', async () => {
+    const ready = createResourceServerApp({
+      issuer: tokenServer.url,
+      audience: AUDIENCE,
+      readiness: [{ name: 'redis', check: () => 'redis_unreachable' }],
+    })
+    const before = await request(ready).get('/ready')
+    expect([before.status, before.body]).toEqual([
+      503,
+      { status: 'not_ready', reasons: ['key_set_not_loaded', 'redis_unreachable'] },
+    ])
+    expect(before.headers['cache-control']).toBe('no-store')
+    await request(ready).get('/reports').set('Authorization', `Bearer ${readToken}`)
+    const after = await request(ready).get('/ready')
+    expect(after.body).toEqual({ status: 'not_ready', reasons: ['redis_unreachable'] })
+  })
+
+  it('gets ready by itself once the token server is up: /ready makes the guard fetch again', async () => {
+    // A port nothing listens on yet, for a token server started later.
+    const spare = await listenOnEphemeralPort(() => express())
+    const port = Number(new URL(spare.url).port)
+    await spare.close()
+    const issuer = `http://127.0.0.1:${port}`
+    let probes = 0
+    const app: express.Express = createResourceServerApp({
+      issuer,
+      audience: AUDIENCE,
+      refreshKeys: () => {
+        probes++
+        void request(app).get('/whoami').set('Authorization', `Bearer ${PROBE_TOKEN}`).then()
+      },
+    })
+    const down = await request(app).get('/ready')
+    expect([down.status, down.body]).toEqual([
+      503,
+      { status: 'not_ready', reasons: ['key_set_not_loaded'] },
+    ])
+    const key = makeSigningKey('ES256')
+    const late = await listen(
+      '127.0.0.1',
+      port,
+      () => createTokenServerApp({ issuer, clients: staticClientStore([]), keys: [key.input] }),
+      undefined,
+    )
+    try {
+      // No request but the readiness checks reaches the API, as behind a load balancer.
+      let status = 503
+      for (let i = 0; i < 100 && status !== 200; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        status = (await request(app).get('/ready')).status
+      }
+      expect(status).toBe(200)
+      expect(probes).toBeGreaterThan(0)
+    } finally {
+      await late.close()
+    }
+  })
+
   it('answers GET /whoami with the caller, its scope and audience', async () => {
     const res = await request(app()).get('/whoami').set('Authorization', `Bearer ${readToken}`)
     expect(res.status).toBe(200)
@@ -782,37 +843,50 @@ describe('existing app with ccflow mounted', () => {
 })
 
 describe('shared server runner (listen)', () => {
-  it('logs one line per request: method, full path without query, status, time', async () => {
-    const lines: string[] = []
+  it('logs one JSON record per request: method, full path without query, status, time, outcome', async () => {
+    const { logger, records } = memoryLogger()
     const app = express()
+    app.get('/health', (_req, res) => void res.json({ status: 'ok' }))
     app.use(
       '/oauth',
-      express.Router().post('/token', (_req, res) => void res.status(400).end()),
+      express.Router().post('/token', (_req, res) => {
+        noteRequest({ outcome: 'invalid_request', reason: 'duplicate_parameter', clientId: 'c' })
+        res.status(400).end()
+      }),
     )
-    const served = await listen(
-      '127.0.0.1',
-      0,
-      () => app,
-      (line) => lines.push(line),
-    )
+    const served = await listen('127.0.0.1', 0, () => app, logger)
     try {
       await fetch(`${served.url}/oauth/token?client_secret=hunter2`, { method: 'POST' })
-      expect(lines).toEqual([expect.stringMatching(/^POST \/oauth\/token 400 \d+ms$/)])
+      await fetch(`${served.url}/health`)
+      await fetch(`${served.url}/nowhere`)
+      expect(records()).toEqual([
+        expect.objectContaining({
+          level: 'info',
+          program: 'test',
+          msg: 'request',
+          method: 'POST',
+          route: '/oauth/token',
+          status: 400,
+          duration_ms: expect.any(Number) as number,
+          outcome: 'invalid_request',
+          reason: 'duplicate_parameter',
+          client_id: 'c',
+        }),
+        // Probes answered 200 only at debug: one every few seconds would drown the log.
+        expect.objectContaining({ level: 'debug', route: '/health', status: 200 }),
+        expect.objectContaining({ method: 'GET', route: '/nowhere', outcome: 'not_found' }),
+      ])
+      expect(JSON.stringify(records())).not.toContain('hunter2')
     } finally {
       await served.close()
     }
   })
 
   it('reports a port in use as a one-line error naming HOST/PORT', async () => {
-    const first = await listen(
-      '127.0.0.1',
-      0,
-      () => express(),
-      () => undefined,
-    )
+    const first = await listen('127.0.0.1', 0, () => express(), undefined)
     const port = Number(new URL(first.url).port)
     try {
-      await expect(listen('127.0.0.1', port, () => express())).rejects.toThrow(
+      await expect(listen('127.0.0.1', port, () => express(), undefined)).rejects.toThrow(
         `cannot listen on 127.0.0.1:${port} (the address is in use); set HOST/PORT`,
       )
     } finally {
@@ -867,6 +941,33 @@ describe('shared metrics listener (serveMetrics)', () => {
 })
 
 describe('examples/README.md', () => {
+  it('shows a request log line with exactly the fields the servers write', async () => {
+    const readme = readFileSync(new URL('../examples/README.md', import.meta.url), 'utf8')
+    const shown = /```json\n(\{"level".*"msg":"request"\})\n```/.exec(readme)?.[1]
+    expect(shown).toBeDefined()
+    const { logger, records } = memoryLogger('token-server')
+    // As server.ts builds it: the issuer's events fill in the request line.
+    const app = createTokenServerApp({
+      ...loadConfig(),
+      issuer: 'http://127.0.0.1:4000',
+      onEvent: logIssuerEvents(logger),
+    })
+    const served = await listen('127.0.0.1', 0, () => app, logger)
+    try {
+      await fetch(`${served.url}/token`, {
+        method: 'POST',
+        headers: { authorization: basic('reporter', 'wrong') },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      })
+    } finally {
+      await served.close()
+    }
+    const written = records().find((record) => record.msg === 'request')
+    const keys = (record: object) => Object.keys(record).sort()
+    expect(keys(JSON.parse(shown ?? '{}') as object)).toEqual(keys(written ?? {}))
+    expect(written).toMatchObject({ outcome: 'invalid_client', reason: 'wrong_secret' })
+  })
+
   it('shows a CLIENTS_FILE example that the token server loads', async () => {
     const readme = readFileSync(new URL('../examples/README.md', import.meta.url), 'utf8')
     const example = /```json\n([\s\S]*?)```/.exec(readme)?.[1]

@@ -125,6 +125,13 @@ describe.skipIf(ON_EXPRESS_4 || skipWithoutRedisServer())(
       dir.remove()
     })
 
+    it('is ready with Redis reachable', async () => {
+      for (const url of [tokenA, tokenB, api]) {
+        const ready = await fetch(`${url}/ready`)
+        expect([url, ready.status, await ready.json()]).toEqual([url, 200, { status: 'ready' }])
+      }
+    })
+
     it('says at startup that state is shared through Redis', async () => {
       await tokenServerA.waitFor(/rate limits and revocations shared through Redis/)
       await resourceServer.waitFor(/revoked tokens are checked in Redis/)
@@ -152,7 +159,15 @@ describe.skipIf(ON_EXPRESS_4 || skipWithoutRedisServer())(
       expect((await call(access_token)).status).toBe(503)
       expect(procs).toHaveLength(3)
       for (const proc of procs) expect(proc.child.exitCode).toBeNull()
-      await tokenServerA.waitFor(/token-server: redis unavailable/)
+      await tokenServerA.waitFor(/"level":"warn".*"msg":"redis unavailable; reconnecting"/)
+      // Not ready: a load balancer stops sending traffic to them.
+      for (const url of [tokenA, api]) {
+        const ready = await fetch(`${url}/ready`)
+        expect([ready.status, await ready.json()]).toEqual([
+          503,
+          { status: 'not_ready', reasons: ['redis_unreachable'] },
+        ])
+      }
     })
 
     it('heals by itself when Redis is back', async () => {
@@ -166,7 +181,10 @@ describe.skipIf(ON_EXPRESS_4 || skipWithoutRedisServer())(
         'revocation answers 200',
       )
       expect((await call(fresh)).status).toBe(401)
-      await resourceServer.waitFor(/resource-server: redis connected again/)
+      await resourceServer.waitFor(/"msg":"redis connected again"/)
+      for (const url of [tokenA, api]) {
+        await eventually(async () => (await fetch(`${url}/ready`)).status === 200, `${url} ready`)
+      }
     })
 
     it('refuses to start with a REDIS_URL that is not a redis URL, without echoing it', async () => {

@@ -1,10 +1,13 @@
 /**
  * The demo (`pnpm demo`): starts the token server and the resource server with two demo clients
  * (one with a secret, one with a key for private_key_jwt), walks the client credentials flow
- * printing each step with its curl command (the last two with @ccflow/client, as code would), then keeps serving until Ctrl-C. With DEMO_ONCE=1 it
- * exits after the walk: 0 when every step answered as expected.
+ * printing each step with its curl command (steps 10 and 11 with @ccflow/client, as code would),
+ * scrapes the token server's metrics (step 12), then keeps serving until Ctrl-C. The servers'
+ * request logs are printed as short lines between the steps (LOG_LEVEL applies). With
+ * DEMO_ONCE=1 it exits after the walk: 0 when every step answered as expected.
  *
- * Ports: 4000 and 4001; DEMO_PORT_BASE=N uses N and N+1; PORT=0 picks two free ports.
+ * Ports: 4000, 4001 and 9464 (metrics); DEMO_PORT_BASE=N uses N, N+1 and N+2; PORT=0 picks free
+ * ports.
  */
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -20,10 +23,17 @@ import {
   hashClientSecret,
   jsonFileClientStore,
 } from '@ccflow/issuer'
+import { registerGuardMetrics } from '@ccflow/guard/prometheus'
+import { registerIssuerMetrics } from '@ccflow/issuer/prometheus'
 import * as env from '../shared/env.js'
+import { logLevel } from '../shared/log.js'
+import { serveMetrics } from '../shared/metrics.js'
+import { prettyLogger } from '../shared/pretty.js'
 import { closeOnSignal, fail, listen } from '../shared/serve.js'
 import { createResourceServerApp } from '../resource-server/app.js'
+import { logGuardEvents } from '../resource-server/events.js'
 import { createTokenServerApp } from '../token-server/app.js'
+import { logIssuerEvents } from '../token-server/events.js'
 
 const PROGRAM = 'demo'
 const CLIENT_ID = 'demo-client'
@@ -31,15 +41,15 @@ const KEY_CLIENT_ID = 'demo-key-client'
 const AUDIENCE = 'https://reports.example'
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 
-function ports(): [number, number] {
+function ports(): [number, number, number] {
   const base = env.optional(process.env, 'DEMO_PORT_BASE')
   if (base !== undefined) {
-    if (!/^\d+$/.test(base) || Number(base) < 1 || Number(base) > 65_534) {
-      throw new env.ConfigError('DEMO_PORT_BASE must be a port from 1 to 65534')
+    if (!/^\d+$/.test(base) || Number(base) < 1 || Number(base) > 65_533) {
+      throw new env.ConfigError('DEMO_PORT_BASE must be a port from 1 to 65533')
     }
-    return [Number(base), Number(base) + 1]
+    return [Number(base), Number(base) + 1, Number(base) + 2]
   }
-  return env.optional(process.env, 'PORT') === '0' ? [0, 0] : [4000, 4001]
+  return env.optional(process.env, 'PORT') === '0' ? [0, 0, 0] : [4000, 4001, 9464]
 }
 
 /** One HTTP exchange, printed with its curl equivalent and checked against the expected status. */
@@ -48,6 +58,7 @@ async function step(
   curl: string | readonly string[],
   expected: number,
   send: () => Promise<Response>,
+  echo = true,
 ): Promise<{ ok: boolean; body: unknown }> {
   const commands = typeof curl === 'string' ? [curl] : curl
   // A line starting with '>' is code, not a shell command.
@@ -65,7 +76,8 @@ async function step(
       // not JSON: print it as text
     }
     const challenge = res.headers.get('www-authenticate')
-    console.log(`  ← ${res.status} ${text.length > 160 ? `${text.slice(0, 157)}...` : text}`)
+    const shownBody = !echo ? '' : text.length > 160 ? `${text.slice(0, 157)}...` : text
+    console.log(`  ← ${res.status} ${shownBody}`.trimEnd())
     if (challenge !== null) console.log(`    WWW-Authenticate: ${challenge}`)
     const ok = res.status === expected
     console.log(ok ? `  ✓ ${expected} as expected` : `  ✗ expected ${expected}, got ${res.status}`)
@@ -78,7 +90,11 @@ async function step(
 
 try {
   const once = process.env.DEMO_ONCE === '1'
-  const [tokenPort, apiPort] = ports()
+  const [tokenPort, apiPort, metricsPort] = ports()
+  const level = logLevel(process.env)
+  const logger = prettyLogger(PROGRAM, level)
+  const tokenLogger = prettyLogger('token-server', level)
+  const apiLogger = prettyLogger('resource-server', level)
   const { secretId, secret } = generateClientSecret()
   // The key client's ES256 key pair, as `ccflow keygen --client` makes it: the private JWK (with
   // kid, alg, use) stays with the client, here a file for `ccflow assertion --key`; only the
@@ -108,7 +124,12 @@ try {
   ]
   writeFileSync(clientsFile, `${JSON.stringify(clients, null, 2)}\n`, { mode: 0o600 })
   const key = generateSigningKey('RS256')
-  const tag = (name: string) => (line: string) => console.log(`    [${name}] ${line}`)
+  // The metrics of both servers (one process here), as METRICS_PORT serves them; step 12
+  // scrapes them.
+  const metrics = await serveMetrics('127.0.0.1', metricsPort, (registry) => {
+    registerIssuerMetrics({ registry })
+    registerGuardMetrics({ registry })
+  })
   const tokenServer = await listen(
     '127.0.0.1',
     tokenPort,
@@ -118,20 +139,23 @@ try {
         // As the token server reads CLIENTS_FILE.
         clients: jsonFileClientStore(clientsFile),
         keys: [{ kid: key.kid, alg: key.alg, privateKey: key.privateKey }],
+        onEvent: logIssuerEvents(tokenLogger),
       }),
-    tag('token-server'),
+    tokenLogger,
   )
   const issuer = tokenServer.url
   const api = await listen(
     '127.0.0.1',
     apiPort,
-    () => createResourceServerApp({ issuer, audience: AUDIENCE }),
-    tag('resource-server'),
+    () =>
+      createResourceServerApp({ issuer, audience: AUDIENCE, onEvent: logGuardEvents(apiLogger) }),
+    apiLogger,
   )
   console.log(
     `token server     ${issuer}  (issuer; metadata at /.well-known/oauth-authorization-server)`,
   )
   console.log(`resource server  ${api.url}  (audience ${AUDIENCE})`)
+  console.log(`metrics          ${metrics.url}/metrics  (both servers', for Prometheus)`)
   console.log(`demo client      ${CLIENT_ID} / ${secret}  (scopes reports:read reports:write)`)
   console.log(`key client       ${KEY_CLIENT_ID}  (private_key_jwt, scope reports:read)`)
   console.log(`  private JWK    ${keyFile}  (removed when the demo exits)`)
@@ -340,15 +364,29 @@ try {
   )
   await Promise.all([secretClient.close(), keyClient.close()])
 
+  // What Prometheus scrapes: the counters the walk moved, a few lines of them.
+  const shown = /^ccflow_(issuer_token_requests_total|guard_requests_total)\{/
+  const scraped = await step(
+    '12. Scrape the metrics (METRICS_PORT): the token requests and guarded calls above, counted',
+    `curl -s ${metrics.url}/metrics | grep -E '^ccflow_(issuer_token_requests|guard_requests)_total'`,
+    200,
+    () => fetch(`${metrics.url}/metrics`),
+    false,
+  )
+  const lines = typeof scraped.body === 'string' ? scraped.body.split('\n') : []
+  const counters = lines.filter((line) => shown.test(line))
+  for (const line of counters) console.log(`    ${line}`)
+  results.push(scraped.ok && counters.length > 0)
+
   const passed = results.filter(Boolean).length
   const allPassed = passed === results.length
   console.log(`\n${allPassed ? '✓' : '✗'} ${passed}/${results.length} steps answered as expected`)
   if (once) {
-    await Promise.all([tokenServer.close(), api.close()])
+    await Promise.all([tokenServer.close(), api.close(), metrics.close()])
     process.exit(allPassed ? 0 : 1)
   }
   console.log('Both servers keep running; try the curl commands above. Ctrl-C stops them.')
-  closeOnSignal(PROGRAM, tokenServer, api)
+  closeOnSignal(logger, [tokenServer, api, metrics])
 } catch (err) {
   fail(PROGRAM, err)
 }

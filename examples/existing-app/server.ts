@@ -4,12 +4,14 @@
  */
 import { generateClientSecret, generateSigningKey, hashClientSecret } from '@ccflow/issuer'
 import * as env from '../shared/env.js'
+import { createLogger, logLevel } from '../shared/log.js'
 import { closeOnSignal, fail, listen } from '../shared/serve.js'
 import { API_AUDIENCE, createExistingApp } from './app.js'
 
 const PROGRAM = 'existing-app'
 
 try {
+  const logger = createLogger(PROGRAM, { level: logLevel(process.env) })
   const { secretId, secret } = generateClientSecret()
   const client = {
     client_id: 'reporter',
@@ -18,12 +20,16 @@ try {
     secrets: [{ id: secretId, hash: await hashClientSecret(secret) }],
   }
   const signingKey = generateSigningKey('ES256')
-  const served = await listen(env.host(process.env), env.port(process.env, 4002), (origin) =>
-    createExistingApp({ origin, clients: [client], signingKey }),
+  const served = await listen(
+    env.host(process.env),
+    env.port(process.env, 4002),
+    (origin) => createExistingApp({ origin, clients: [client], signingKey }),
+    logger,
   )
-  console.log(`existing app listening on ${served.url}`)
+  logger.info({ url: served.url }, `existing app listening on ${served.url}`)
+  // A demo secret for a human, printed once and never logged.
   console.log(`client reporter, secret ${secret} (shown once; ephemeral)`)
-  closeOnSignal(PROGRAM, served)
+  closeOnSignal(logger, [served])
 } catch (err) {
   fail(PROGRAM, err)
 }

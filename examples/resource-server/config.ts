@@ -14,10 +14,13 @@ export interface ResourceServerConfig {
   jwksUri: string | undefined
   /** `REDIS_URL`: where the token server's revocation denylist is; no revocation check without. */
   redisUrl: string | undefined
+  /** `METRICS_PORT` and `METRICS_HOST`: where `GET /metrics` is served; `undefined`: nowhere. */
+  metrics: env.MetricsListener | undefined
 }
 
 /**
- * Reads `HOST`, `PORT` (default 4001), `ISSUER`, `AUDIENCE`, `JWKS_URI` and `REDIS_URL`.
+ * Reads `HOST`, `PORT` (default 4001), `ISSUER`, `AUDIENCE`, `JWKS_URI`, `REDIS_URL`,
+ * `METRICS_PORT` and `METRICS_HOST`.
  *
  * @throws {env.ConfigError} With a one-line message saying what to fix.
  */
@@ -32,5 +35,6 @@ export function loadResourceServerConfig(vars: env.Env): ResourceServerConfig {
     audience,
     jwksUri: jwksUri === undefined ? undefined : env.url(jwksUri, 'JWKS_URI'),
     redisUrl: redisUrl(vars),
+    metrics: env.metricsListener(vars),
   }
 }

@@ -37,6 +37,6 @@ export async function serveMetrics(
       )
     },
     // Scrapes are not logged: one line every few seconds would drown the request log.
-    () => undefined,
+    undefined,
   )
 }

@@ -5,10 +5,13 @@
  */
 import { createClient } from 'redis'
 import { ConfigError, type Env, optional } from './env.js'
+import type { Logger } from './log.js'
 
-/** What ccflow's Redis stores need: one raw command at a time. */
+/** What ccflow's Redis stores need: one raw command at a time; and a readiness check. */
 export interface RedisConnection {
   sendCommand: (args: string[]) => Promise<unknown>
+  /** Whether Redis answers `PING` within `timeoutMs` (false at once while disconnected). */
+  ping(timeoutMs: number): Promise<boolean>
   close(): void
 }
 
@@ -26,7 +29,7 @@ export function redisUrl(vars: Env): string | undefined {
  * Connects with node-redis (the client maintained by Redis, written in TypeScript, reconnecting
  * by itself) and returns at once: the program starts even while Redis is down.
  */
-export function connectRedis(url: string, program: string): RedisConnection {
+export function connectRedis(url: string, logger: Logger): RedisConnection {
   const client = createClient({
     url,
     // While disconnected a command fails at once instead of waiting in a queue, so the stores
@@ -42,13 +45,33 @@ export function connectRedis(url: string, program: string): RedisConnection {
   // Required: without an 'error' listener node-redis throws, and the process dies. One line per
   // outage rather than one per reconnect attempt.
   client.on('error', (err: Error) => {
-    if (!down) console.warn(`${program}: redis unavailable (${err.message}); reconnecting`)
+    if (!down) logger.warn({ err: err.message }, 'redis unavailable; reconnecting')
     down = true
   })
   client.on('ready', () => {
-    if (down) console.warn(`${program}: redis connected again`)
+    if (down) logger.warn('redis connected again')
     down = false
   })
   client.connect().catch(() => {})
-  return { sendCommand: (args) => client.sendCommand(args), close: () => client.destroy() }
+  return {
+    sendCommand: (args) => client.sendCommand(args),
+    async ping(timeoutMs) {
+      if (!client.isReady) return false
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs)
+      })
+      try {
+        return await Promise.race([
+          client.sendCommand(['PING']).then((reply: unknown) => reply === 'PONG'),
+          late,
+        ])
+      } catch {
+        return false
+      } finally {
+        clearTimeout(timer)
+      }
+    },
+    close: () => client.destroy(),
+  }
 }

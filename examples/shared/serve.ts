@@ -3,7 +3,10 @@
  * gracefully on SIGINT/SIGTERM, and turn startup errors into one line and exit code 1.
  */
 import { createServer, type RequestListener, type Server } from 'node:http'
+import { pino } from 'pino'
 import { originOf } from './env.js'
+import { createLogger, type Logger } from './log.js'
+import { type RequestFacts, requestLine, withRequestFacts } from './request-log.js'
 
 /** A bound server. */
 export interface Served {
@@ -14,19 +17,24 @@ export interface Served {
   close(): Promise<void>
 }
 
+/** Liveness and readiness routes, whose successful answers are logged at debug only. */
+const PROBES: ReadonlySet<string> = new Set(['/health', '/ready'])
+
 /** How long a shutdown waits for slow requests before it cuts their connections. */
 const SHUTDOWN_GRACE_MS = 10_000
 
 /**
  * Binds `host:port`, then installs the handler built for the bound URL (so an issuer can default
- * to the real port when PORT=0). Logs `METHOD /path STATUS MSms` per finished request: never the
- * query string, headers or body, which may carry credentials.
+ * to the real port when PORT=0). Logs one `request` line per finished request on `logger` (see
+ * {@link requestLine}): never the query string, headers or body, which may carry credentials.
+ * A `/health` or `/ready` answered 200 is logged at `debug`, anything else at `info`. Without a
+ * logger nothing is logged.
  */
 export async function listen(
   host: string,
   port: number,
   build: (url: string) => RequestListener,
-  log: (line: string) => void = (line) => console.log(line),
+  logger: Logger | undefined,
 ): Promise<Served> {
   const state: { handler?: RequestListener } = {}
   let closing = false
@@ -34,14 +42,21 @@ export async function listen(
     const started = performance.now()
     // Read now: Express rewrites req.url inside mounted routers (app.use('/oauth', ...)).
     const path = (req.url ?? '/').split('?')[0]?.replace(/[^\x21-\x7e]/g, '?') ?? '/'
+    // The issuer's and the guard's event hooks write into this record while the app answers.
+    const facts: RequestFacts = {}
     res.once('finish', () => {
-      const ms = Math.round(performance.now() - started)
-      log(`${req.method ?? '-'} ${path} ${res.statusCode} ${ms}ms`)
+      const line = requestLine(req.method, path, res, performance.now() - started, facts)
+      // Probes come every few seconds: logged only at debug while they answer 200.
+      if (PROBES.has(path) && res.statusCode === 200) logger?.debug(line, 'request')
+      else logger?.info(line, 'request')
       // A keep-alive connection that just finished its last request is idle now: let it go.
       if (closing) setImmediate(() => server.closeIdleConnections())
     })
-    if (state.handler) state.handler(req, res)
-    else res.writeHead(503).end()
+    const handler = state.handler
+    withRequestFacts(facts, () => {
+      if (handler) handler(req, res)
+      else res.writeHead(503).end()
+    })
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
@@ -73,30 +88,47 @@ export async function listen(
 }
 
 /**
- * Closes the servers on the first SIGINT or SIGTERM and exits 0 once in-flight requests are done;
- * a second signal exits 1 at once.
+ * Closes the servers on the first SIGINT or SIGTERM, then runs `finally` (flushing telemetry,
+ * closing connections) and exits 0 once in-flight requests are done; a second signal exits 1
+ * at once.
  */
-export function closeOnSignal(program: string, ...served: Served[]): void {
+export function closeOnSignal(
+  logger: Logger,
+  served: readonly Served[],
+  andThen: () => Promise<void> = async () => {},
+): void {
   let stopping = false
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
-      console.error(`${program}: ${signal} again, exiting now`)
+      logger.error({ signal }, `${signal} again, exiting now`)
       process.exit(1)
     }
     stopping = true
-    console.log(`${program}: ${signal} received, finishing in-flight requests`)
-    Promise.all(served.map((s) => s.close())).then(
-      () => process.exit(0),
-      (err: unknown) => fail(program, err),
-    )
+    logger.info({ signal }, `${signal} received, finishing in-flight requests`)
+    Promise.all(served.map((s) => s.close()))
+      .then(andThen)
+      .then(
+        () => {
+          logger.info('stopped')
+          process.exit(0)
+        },
+        (err: unknown) => fail(logger, err),
+      )
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
 }
 
-/** Prints `program: message` as one line on stderr and exits 1. */
-export function fail(program: string, err: unknown): never {
+/**
+ * Writes the error as one `fatal` line (on standard error, through `logger` or a new logger for
+ * `program`) and exits 1.
+ */
+export function fail(logger: Logger | string, err: unknown): never {
   const message = err instanceof Error ? err.message : String(err)
-  console.error(`${program}: ${message.replace(/\s*\n\s*/g, ' ')}`)
+  const log =
+    typeof logger === 'string'
+      ? createLogger(logger, { destination: pino.destination({ dest: 2, sync: true }) })
+      : logger
+  log.fatal(message.replace(/\s*\n\s*/g, ' '))
   process.exit(1)
 }

@@ -1,12 +1,15 @@
 /**
  * The token server: an Express app that serves only ccflow's token endpoint, its JWKS, its
- * RFC 8414 metadata, token revocation and introspection at the issuer's path. Built from a
- * config; it never listens (see server.ts).
+ * RFC 8414 metadata, token revocation and introspection at the issuer's path, plus `GET /health`
+ * and `GET /ready` at the root. Built from a config; it never listens (see server.ts).
  */
 import express, { type ErrorRequestHandler, type Express } from 'express'
+import { collectSnapshots } from '@ccflow/core'
 import {
   type ClientStore,
+  ISSUER_CHANNELS,
   type IssuerEvent,
+  type IssuerSnapshot,
   type SigningKeysInput,
   memoryDenylist,
   rateLimitRedisCommand,
@@ -16,6 +19,7 @@ import {
 } from '@ccflow/issuer'
 import { RedisStore } from 'rate-limit-redis'
 import type { TrustProxy } from '../shared/env.js'
+import { healthRoutes, type ReadinessCheck } from '../shared/health.js'
 
 /** What the app needs; `loadTokenServerConfig()` gives all of it except the final issuer. */
 export interface TokenServerAppConfig {
@@ -33,6 +37,22 @@ export interface TokenServerAppConfig {
    * instance.
    */
   sendCommand?: ((args: string[]) => Promise<unknown>) | undefined
+  /** More `GET /ready` checks (server.ts adds Redis); a signing key is always checked. */
+  readiness?: readonly ReadinessCheck[] | undefined
+}
+
+/**
+ * Ready when a live token endpoint of this process has an active signing key, read from the
+ * endpoints themselves (`ISSUER_CHANNELS.snapshot`), as the `ccflow_issuer_signing_keys` gauge
+ * reads it.
+ */
+export const signingKeyCheck: ReadinessCheck = {
+  name: 'signing_key',
+  check() {
+    const snapshots = collectSnapshots<IssuerSnapshot>(ISSUER_CHANNELS.snapshot)
+    const active = snapshots.reduce((sum, s) => sum + s.signingKeys.active, 0)
+    return active > 0 ? undefined : 'no_active_signing_key'
+  },
 }
 
 /** Builds the token server app; throws a TypeError (from the issuer) on a bad config. */
@@ -49,6 +69,9 @@ export function createTokenServerApp(config: TokenServerAppConfig): Express {
     config.sendCommand === undefined
       ? { revocation: { store: memoryDenylist() } }
       : sharedThroughRedis(config.sendCommand)
+
+  // Liveness and readiness, for load balancers and orchestrators: no token needed.
+  app.use(healthRoutes([signingKeyCheck, ...(config.readiness ?? [])]))
 
   // POST /token, /revoke, /introspect, GET /jwks.json and the metadata under the issuer.
   app.use(
