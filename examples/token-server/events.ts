@@ -32,6 +32,19 @@ export function logIssuerEvents(logger: Logger): (event: IssuerEvent) => void {
         noteRequest({ outcome: 'server_error', clientId: event.clientId })
         logger.error({ err: event.error }, 'unexpected error (the client got a generic 500)')
         break
+      case 'store_error':
+        // The request itself ends as a 500 or 503 (reported as server_error) or goes through
+        // unlimited (a rate-limit store failing open); this line says which store failed.
+        logger.warn(
+          {
+            store: event.store,
+            limiter: event.limiter,
+            client_id: event.clientId,
+            err: event.error,
+          },
+          'store error',
+        )
+        break
       case 'assertion_legacy_audience':
         logger.warn(
           { client_id: event.clientId },
