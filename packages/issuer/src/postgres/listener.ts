@@ -107,7 +107,7 @@ export class ClientChangeListener {
     try {
       await client.query(`LISTEN ${CLIENTS_CHANNEL}`)
     } catch (err) {
-      client.release(err instanceof Error ? err : true)
+      client.release(true)
       this.#retry()
       throw err
     }

@@ -96,17 +96,16 @@ export function postgresClientRegistry(options: PostgresClientRegistryOptions): 
     clientId: string,
     expiresAt: number | undefined,
   ): Promise<{ secretId: string; secret: string }> => {
-    // 48 random bits per id: a clash is unlikely, and then another id is drawn.
-    for (;;) {
-      const generated = generateClientSecret()
-      const hash = await hashClientSecret(generated.secret, hashOptions)
-      const inserted = await db.query(
-        `INSERT INTO ccflow_client_secrets (client_id, secret_id, hash, expires_at)
-         VALUES ($1, $2, $3, to_timestamp($4)) ON CONFLICT DO NOTHING`,
-        [clientId, generated.secretId, hash, expiresAt ?? null],
-      )
-      if (inserted.rowCount === 1) return generated
-    }
+    // 48 random bits per id: a clash with another id of this client is not to be expected, and
+    // would fail the primary key rather than replace a secret.
+    const generated = generateClientSecret()
+    const hash = await hashClientSecret(generated.secret, hashOptions)
+    await db.query(
+      `INSERT INTO ccflow_client_secrets (client_id, secret_id, hash, expires_at)
+       VALUES ($1, $2, $3, to_timestamp($4))`,
+      [clientId, generated.secretId, hash, expiresAt ?? null],
+    )
+    return generated
   }
 
   return {
@@ -334,11 +333,28 @@ function newClientRecord(input: NewClient): { client: Client; generate: boolean 
 }
 
 function checkRecord(value: unknown, where: string): Client {
+  let client: Client
   try {
-    return validateClient(value, where)
+    client = validateClient(value, where)
   } catch (err) {
     throw new RegistryError('invalid_client_record', (err as Error).message, { cause: err })
   }
+  // PostgreSQL text and jsonb cannot hold U+0000; refuse it here, naming the field.
+  const field = nulField(client, where)
+  if (field !== undefined) {
+    throw new RegistryError('invalid_client_record', `${field} must not contain U+0000`)
+  }
+  return client
+}
+
+function nulField(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\0') ? path : undefined
+  if (typeof value !== 'object' || value === null) return undefined
+  for (const [key, member] of Object.entries(value)) {
+    const found = nulField(member, Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`)
+    if (found !== undefined) return found
+  }
+  return undefined
 }
 
 function checkClientId(clientId: unknown): asserts clientId is string {
@@ -417,9 +433,8 @@ async function readClient(db: PgPoolClient, clientId: string): Promise<Client> {
     `${SELECT_CLIENT_SQL}\nWHERE c.client_id = $1\nGROUP BY c.client_id`,
     [clientId],
   )
-  const row = rows[0] as ClientRow | undefined
-  if (row === undefined) throw notFound(clientId)
-  return clientFromRow(row)
+  // The caller has locked (or just inserted) the row: it is there.
+  return clientFromRow(rows[0] as ClientRow)
 }
 
 async function insertClient(db: PgPoolClient, client: Client): Promise<void> {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net'
 import pg from 'pg'
 
 // The PostgreSQL the tests use: `DATABASE_URL`, default the local server.
@@ -74,5 +75,51 @@ async function admin(sql: string): Promise<void> {
     await client.query(sql)
   } finally {
     await client.end()
+  }
+}
+
+/** A TCP proxy in front of the test server, to cut the database off and bring it back. */
+export interface DatabaseProxy {
+  /** The connection string of the database through the proxy. */
+  readonly url: string
+  /** Closes the listening socket and every open connection: the database is "down". */
+  stop(): Promise<void>
+  /** Listens again on the same port: the database is back. */
+  start(): Promise<void>
+}
+
+/** Starts a proxy to the database at `url` on a free port of 127.0.0.1. */
+export async function databaseProxy(url: string): Promise<DatabaseProxy> {
+  const target = new URL(url)
+  const sockets = new Set<Socket>()
+  const server = createServer((inbound) => {
+    const outbound = connect(Number(target.port || 5432), target.hostname)
+    for (const socket of [inbound, outbound]) {
+      sockets.add(socket)
+      socket.on('close', () => sockets.delete(socket))
+      socket.on('error', () => undefined)
+    }
+    inbound.pipe(outbound).pipe(inbound)
+    inbound.on('close', () => outbound.destroy())
+    outbound.on('close', () => inbound.destroy())
+  })
+  const listen = (port: number): Promise<number> =>
+    new Promise((resolve) => {
+      server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port))
+    })
+  const port = await listen(0)
+  const proxied = new URL(url)
+  proxied.hostname = '127.0.0.1'
+  proxied.port = String(port)
+  return {
+    url: proxied.href,
+    async stop() {
+      const closed = new Promise((resolve) => server.close(resolve))
+      for (const socket of sockets) socket.destroy()
+      await closed
+    },
+    async start() {
+      await listen(port)
+    },
   }
 }
