@@ -21,7 +21,10 @@ import type { TrustProxy } from '../shared/env.js'
 export interface TokenServerAppConfig {
   /** The issuer URL, exactly as it appears in `iss` and in the metadata. */
   issuer: string
-  /** Where clients are looked up: `jsonFileClientStore(CLIENTS_FILE)`, or `staticClientStore`. */
+  /**
+   * Where clients are looked up: `jsonFileClientStore(CLIENTS_FILE)`, `postgresClientStore`
+   * (`DATABASE_URL`), or `staticClientStore`.
+   */
   clients: ClientStore
   keys: SigningKeysInput
   accessTokenTtlSeconds?: number | undefined

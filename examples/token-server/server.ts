@@ -14,6 +14,9 @@ const PROGRAM = 'token-server'
 try {
   const config = loadTokenServerConfig(process.env)
   for (const warning of config.warnings) console.warn(`${PROGRAM}: warning: ${warning}`)
+  // DATABASE_URL: never serve on a schema this ccflow does not know, or without change
+  // notifications (a disabled client must be refused everywhere at once).
+  await config.database?.ready()
   const redis = config.redisUrl === undefined ? undefined : connectRedis(config.redisUrl, PROGRAM)
   // METRICS_PORT: a second listener, started first so that every request is counted.
   const metrics =
@@ -34,6 +37,9 @@ try {
   console.log(
     `issuer ${issuer} (metadata: ${issuer.replace(/\/$/, '')}/.well-known/oauth-authorization-server)`,
   )
+  if (config.database !== undefined) {
+    console.log('clients from PostgreSQL (DATABASE_URL); manage them with `ccflow client …`')
+  }
   console.log(
     redis === undefined
       ? 'rate limits, revocations and used client assertions in this process only (set REDIS_URL to share them)'
