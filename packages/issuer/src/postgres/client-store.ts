@@ -30,6 +30,10 @@ const LOOKUP_SQL = `${SELECT_CLIENT_SQL}
 WHERE c.client_id = $1
 GROUP BY c.client_id`
 
+// Distinct ids looked up at once. A database that hangs would otherwise let every new id add
+// a query to the pool's queue; past this bound a miss answers 503 at once.
+const MAX_PENDING_LOOKUPS = 1000
+
 interface CacheEntry {
   client: Client | undefined
   expiresAt: number
@@ -118,6 +122,15 @@ export function postgresClientStore(options: PostgresClientStoreOptions): Postgr
       }
       let lookup = pending.get(clientId)
       if (lookup === undefined) {
+        if (pending.size >= MAX_PENDING_LOOKUPS) {
+          return Promise.reject(
+            new TemporarilyUnavailableError('client_store', {
+              cause: new Error(
+                `postgresClientStore: ${MAX_PENDING_LOOKUPS} lookups are waiting for the database`,
+              ),
+            }),
+          )
+        }
         lookup = lookUp(clientId).finally(() => {
           if (pending.get(clientId) === lookup) pending.delete(clientId)
         })

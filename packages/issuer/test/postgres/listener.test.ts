@@ -199,6 +199,19 @@ describe('postgresClientStore with a scripted pool', () => {
     })
   })
 
+  it('answers 503 at once while 1000 lookups wait for the database', async () => {
+    const pool = new FakePool()
+    pool.hold = new Promise(() => undefined)
+    const store = postgresClientStore({ pool, listen: false, queryTimeoutMs: 60_000 })
+    for (let i = 0; i < 1000; i++) void store.findClient(`id-${i}`).catch(() => undefined)
+    const error = await store.findClient('one-more').catch((err: unknown) => err)
+    expect(error).toMatchObject({
+      dependency: 'client_store',
+      cause: { message: 'postgresClientStore: 1000 lookups are waiting for the database' },
+    })
+    expect(pool.lookups).toBe(1000)
+  })
+
   it('does not cache what a lookup read when a change was announced meanwhile', async () => {
     const pool = new FakePool()
     pool.rows.set('billing', row('billing'))
