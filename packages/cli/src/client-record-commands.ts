@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs'
-import { type Command, Option } from 'commander'
+import { type Command, InvalidArgumentError, Option } from 'commander'
+import { didYouMean } from '@ccflow/core'
 import type { ClientChanges, NewClient } from '@ccflow/issuer/postgres'
 import { CliFailure } from './cli-failure.js'
 import type { CliIo } from './cli-io.js'
@@ -129,17 +130,30 @@ export function addUpdateCommand(group: Command, io: CliIo): void {
       'an audience the client may request; repeat for several (replaces the list)',
       parseAudience,
     )
-  recordOptions(command).action(
-    async (clientId: string, options: RecordOptions, command: Command) => {
+  recordOptions(command)
+    .option(
+      '--unset <flag>',
+      `remove an optional field, named by its flag: ${Object.keys(UNSETTABLE).join(', ')} ` +
+        '(repeat for several)',
+      parseUnset,
+    )
+    .action(async (clientId: string, options: UpdateOptions, command: Command) => {
       const changes: ClientChanges = {
         ...(options.scope === undefined ? {} : { scope: options.scope }),
         ...(options.audience === undefined ? {} : { audiences: options.audience }),
         ...recordFields(options),
       }
+      for (const flag of options.unset ?? []) {
+        const field = UNSETTABLE[flag]
+        if (changes[field] !== undefined) {
+          command.error(`error: --unset ${flag} and --${flag} do not go together`, { exitCode: 2 })
+        }
+        changes[field] = null
+      }
       if (Object.keys(changes).length === 0) {
         command.error(
-          'error: nothing to change: give --scope, --audience, --name, --ttl, --default-scope ' +
-            'or --default-audience',
+          'error: nothing to change: give --scope, --audience, --name, --ttl, --default-scope, ' +
+            '--default-audience or --unset',
           { exitCode: 2 },
         )
       }
@@ -149,8 +163,31 @@ export function addUpdateCommand(group: Command, io: CliIo): void {
       io.stdout.write(
         options.json === true ? jsonText({ client: clientView(client) }) : clientText(client),
       )
-    },
-  )
+    })
+}
+
+/** The optional fields `update --unset` removes, by the flag that sets them. */
+const UNSETTABLE = {
+  name: 'client_name',
+  ttl: 'access_token_ttl',
+  'default-scope': 'default_scope',
+  'default-audience': 'default_audience',
+} as const satisfies Record<string, keyof ClientChanges>
+
+type UnsettableFlag = keyof typeof UNSETTABLE
+
+interface UpdateOptions extends RecordOptions {
+  unset?: UnsettableFlag[]
+}
+
+function parseUnset(value: string, previous: UnsettableFlag[] | undefined): UnsettableFlag[] {
+  const flags = Object.keys(UNSETTABLE)
+  if (!flags.includes(value)) {
+    throw new InvalidArgumentError(
+      `Allowed choices are ${flags.join(', ')}${didYouMean(value, flags, '')}.`,
+    )
+  }
+  return [...(previous ?? []), value as UnsettableFlag]
 }
 
 /** The flags of the record fields that `create` and `update` share. */

@@ -390,6 +390,32 @@ describe.skipIf(skip)('ccflow client create and update', () => {
       expect((await run(['client', 'show', 'billing'], { env })).stdout).toMatch(/^scope +a b c$/m)
     })
 
+    it('removes optional fields with --unset', async () => {
+      await run(['client', 'update', 'billing', '--ttl', '90', '--name', 'B'], { env })
+      const result = await run(
+        ['client', 'update', 'billing', '--unset', 'ttl', '--unset', 'name', '--json'],
+        { env },
+      )
+      const { client } = json(result) as { client: Record<string, unknown> }
+      expect(client).not.toHaveProperty('access_token_ttl')
+      expect(client).not.toHaveProperty('client_name')
+      expect(client).toMatchObject({ client_id: 'billing', default_scope: 'c' })
+    })
+
+    it.each([
+      ['an unknown field, naming the nearest', ['--unset', 'tll'], /did you mean ttl\?/],
+      [
+        '--unset with the flag it unsets',
+        ['--unset', 'ttl', '--ttl', '5'],
+        /--unset ttl and --ttl/,
+      ],
+      ['--unset of a required field', ['--unset', 'scope'], /Allowed choices are name, ttl/],
+    ])('refuses %s with exit code 2', async (_what, flags, message) => {
+      const result = await run(['client', 'update', 'billing', ...flags], { env })
+      expect(result.code).toBe(2)
+      expect(result.stderr).toMatch(message)
+    })
+
     it('refuses an update without a change with exit code 2', async () => {
       const result = await run(['client', 'update', 'billing'], { env })
       expect(result.code).toBe(2)
