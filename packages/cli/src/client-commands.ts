@@ -1,10 +1,11 @@
 import type { Command } from 'commander'
+import type { AuditEntry } from '@ccflow/issuer/postgres'
 import type { CliIo } from './cli-io.js'
 import { parseClientId } from './client-arguments.js'
 import { addCreateCommand, addUpdateCommand } from './client-record-commands.js'
 import { addImportCommand } from './client-import-command.js'
 import { addSecretCommands } from './client-secret-commands.js'
-import { clientListText, clientText, clientView, jsonText } from './client-view.js'
+import { clientListText, clientText, clientView, jsonText, printable } from './client-view.js'
 import { databaseCommand, type DatabaseOptions, withRegistry } from './database-command.js'
 import { CliFailure } from './cli-failure.js'
 
@@ -18,7 +19,7 @@ export function addClientCommands(program: Command, io: CliIo): void {
     .command('client')
     .description(
       'Manage the clients registered in PostgreSQL (DATABASE_URL): create, list, show, update, ' +
-        'rotate secrets, disable, enable, delete, import a CLIENTS_FILE.',
+        'rotate secrets, disable, enable, delete, import a CLIENTS_FILE, read the audit trail.',
     )
 
   addCreateCommand(group, io)
@@ -59,6 +60,39 @@ export function addClientCommands(program: Command, io: CliIo): void {
   )
 
   addImportCommand(group, io)
+
+  databaseCommand(
+    group,
+    'audit',
+    'Print the audit trail, oldest first (the latest 1000 entries): when, who, what, which client.',
+    { changes: false },
+  )
+    .argument('[id]', 'only this client', parseClientId)
+    .action(async (clientId: string | undefined, options: DatabaseOptions, command: Command) => {
+      const entries = await withRegistry(command, io, (registry) => registry.audit(clientId))
+      io.stdout.write(
+        options.json === true
+          ? jsonText({ entries: entries.map((entry) => ({ ...entry, at: isoSeconds(entry.at) })) })
+          : auditText(entries),
+      )
+    })
+}
+
+/** A time as ISO 8601 UTC, without milliseconds. */
+function isoSeconds(at: Date): string {
+  return at.toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
+/** `audit`: one line per entry, its detail as compact JSON (never a secret or a hash). */
+function auditText(entries: readonly AuditEntry[]): string {
+  if (entries.length === 0) return 'no audit entries\n'
+  return entries
+    .map(
+      (entry) =>
+        `${isoSeconds(entry.at)}  ${printable(entry.actor)}  ${entry.action}  ` +
+        `${JSON.stringify(entry.client_id)}  ${printable(JSON.stringify(entry.detail))}\n`,
+    )
+    .join('')
 }
 
 const STATE_OUTCOMES = {

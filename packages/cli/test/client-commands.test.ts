@@ -5,7 +5,7 @@ import { json, run } from './support/run.js'
 const skip = await skipWithoutPostgres()
 const AUDIENCE = 'https://api.example.com'
 
-describe.skipIf(skip)('ccflow client list, show, disable, enable, delete', () => {
+describe.skipIf(skip)('ccflow client list, show, disable, enable, delete, audit', () => {
   let db: TestDatabase
   let env: Record<string, string>
   beforeAll(async () => {
@@ -129,6 +129,44 @@ describe.skipIf(skip)('ccflow client list, show, disable, enable, delete', () =>
       })
       expect((await run(['client', 'delete', 'old2'], { env })).stdout).toBe(
         'client "old2" deleted\n',
+      )
+    })
+  })
+
+  describe('audit', () => {
+    it('prints who did what to a client, oldest first, without secrets or hashes', async () => {
+      await run(['client', 'create', '--id', 'audited', '--scope', 'a', '--audience', AUDIENCE], {
+        env,
+      })
+      await run(['client', 'disable', 'audited', '--actor', 'alice'], { env })
+      const result = await run(['client', 'audit', 'audited'], { env })
+      expect(result.code).toBe(0)
+      const lines = result.stdout.trim().split('\n')
+      expect(lines).toHaveLength(2)
+      expect(lines[0]).toMatch(
+        /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ {2}ops {2}created {2}"audited" {2}\{/,
+      )
+      expect(lines[1]).toMatch(/ {2}alice {2}disabled {2}"audited" {2}\{\}$/)
+      expect(result.stdout).not.toContain('$hmac')
+      expect(result.stdout).not.toContain('ccs_')
+    })
+
+    it('prints { entries } with --json, and every client without an id', async () => {
+      const result = await run(['client', 'audit', '--json'], { env })
+      const { entries } = json(result) as { entries: Record<string, unknown>[] }
+      expect(entries.length).toBeGreaterThanOrEqual(4)
+      expect(entries.at(-1)).toEqual({
+        at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) as unknown,
+        actor: 'alice',
+        action: 'disabled',
+        client_id: 'audited',
+        detail: {},
+      })
+    })
+
+    it('says so when a client has no entries', async () => {
+      expect((await run(['client', 'audit', 'never-existed'], { env })).stdout).toBe(
+        'no audit entries\n',
       )
     })
   })
