@@ -94,11 +94,13 @@ export class ClientChangeListener {
       client.release(true)
       return
     }
-    client.on('error', (err) => {
+    const lost = (err: Error): void => {
       if (this.#client !== client) return
       this.#drop(err)
       this.#retry()
-    })
+    }
+    client.on('error', lost)
+    client.on('end', () => lost(new Error('the LISTEN connection ended')))
     client.on('notification', (message) => {
       if (message.channel === CLIENTS_CHANNEL && typeof message.payload === 'string') {
         this.#events.onChange(message.payload)

@@ -29,6 +29,8 @@ export interface PgPoolClient {
   on(event: 'notification', listener: (message: PgNotification) => void): unknown
   /** `'error'`: the connection failed (the server went away, the backend was terminated). */
   on(event: 'error', listener: (err: Error) => void): unknown
+  /** `'end'`: the connection closed. */
+  on(event: 'end', listener: () => void): unknown
 }
 
 /**

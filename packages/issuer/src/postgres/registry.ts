@@ -108,7 +108,7 @@ export function postgresClientRegistry(options: PostgresClientRegistryOptions): 
     return generated
   }
 
-  return {
+  const registry: ClientRegistry = {
     async create(input) {
       const { client, generate } = newClientRecord(input)
       return inTransaction(pool, async (db) => {
@@ -289,9 +289,11 @@ export function postgresClientRegistry(options: PostgresClientRegistryOptions): 
     },
   }
 
-  function setDisabled(clientId: string, disabled: boolean): Promise<void> {
+  return withSchemaHint(registry)
+
+  async function setDisabled(clientId: string, disabled: boolean): Promise<void> {
     checkClientId(clientId)
-    return inTransaction(pool, async (db) => {
+    await inTransaction(pool, async (db) => {
       const was = await lockClient(db, clientId)
       if (was === disabled) return
       await db.query(
@@ -301,6 +303,33 @@ export function postgresClientRegistry(options: PostgresClientRegistryOptions): 
       await record(db, disabled ? 'disabled' : 'enabled', clientId, {})
     })
   }
+}
+
+/**
+ * The same registry, with "relation does not exist" (an unmigrated database) turned into a
+ * `schema_mismatch` that says what to run.
+ */
+function withSchemaHint(registry: ClientRegistry): ClientRegistry {
+  const wrapped: Record<string, unknown> = {}
+  for (const [name, method] of Object.entries(registry)) {
+    wrapped[name] = (...args: unknown[]) =>
+      (method as (...args: unknown[]) => Promise<unknown>)(...args).catch((err: unknown) => {
+        throw isUndefinedTable(err)
+          ? new RegistryError(
+              'schema_mismatch',
+              `${WHERE}: the ccflow tables are missing: run \`ccflow db migrate\` (or migrate() ` +
+                'from @ccflow/issuer/postgres) first',
+              { cause: err },
+            )
+          : err
+      })
+  }
+  return wrapped as unknown as ClientRegistry
+}
+
+// SQLSTATE 42P01: undefined_table.
+function isUndefinedTable(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '42P01'
 }
 
 /** A new client's checked record, and whether a secret is to be generated for it. */

@@ -12,7 +12,10 @@ import type { PgPool } from './pg-types.js'
  * Options of {@link postgresClientStore}.
  */
 export interface PostgresClientStoreOptions {
-  /** A node-postgres `Pool` (yours: the store never ends it). Required. */
+  /**
+   * A node-postgres `Pool` (yours: the store never ends it). With `listen`, the store keeps one
+   * of its connections for `LISTEN`, so give the pool `max` ≥ 2. Required.
+   */
   pool: PgPool
   /**
    * How long a looked-up client (or the absence of one) is served from memory, in milliseconds.

@@ -105,6 +105,19 @@ describe('ClientChangeListener', () => {
     expect(pool.connections[1]?.released).toEqual([true])
   })
 
+  it('reconnects after the connection ends without an error', async () => {
+    vi.useFakeTimers()
+    const pool = new FakePool()
+    const listener = new ClientChangeListener(pool, { onChange: vi.fn(), onSubscribed: vi.fn() })
+    await listener.start()
+    pool.connections[0]?.emit('end')
+    expect(listener.listening).toBe(false)
+    expect(pool.connections[0]?.released).toEqual([new Error('the LISTEN connection ended')])
+    await vi.advanceTimersByTimeAsync(100)
+    expect(listener.listening).toBe(true)
+    listener.close()
+  })
+
   it('retries when LISTEN itself fails, destroying that connection', async () => {
     vi.useFakeTimers()
     const pool = new FakePool()

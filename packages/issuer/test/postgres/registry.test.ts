@@ -64,6 +64,37 @@ describe.skipIf(skip)('postgresClientRegistry', () => {
       )
     })
 
+    it('answers schema_mismatch, saying to run ccflow db migrate, on a database without the tables', async () => {
+      const empty = await createTestDatabase()
+      try {
+        const bare = postgresClientRegistry({ pool: empty.pool() })
+        const error = await refusal(bare.list())
+        expect(error.code).toBe('schema_mismatch')
+        expect(error.message).toMatch(/the ccflow tables are missing: run `ccflow db migrate`/)
+        expect(await refusal(bare.create({ client_id: 'c', ...base }))).toMatchObject({
+          code: 'schema_mismatch',
+        })
+      } finally {
+        await empty.drop()
+      }
+    })
+
+    it('rejects (never throws) for a malformed id', async () => {
+      const pending = registry.disable('')
+      expect(pending).toBeInstanceOf(Promise)
+      expect(await refusal(pending)).toMatchObject({ code: 'invalid_client_record' })
+    })
+
+    it('passes other database errors on as they are', async () => {
+      const broken = postgresClientRegistry({
+        pool: {
+          query: () => Promise.reject(new Error('boom')),
+          connect: () => Promise.reject(new Error('boom')),
+        },
+      })
+      await expect(broken.list()).rejects.toThrow('boom')
+    })
+
     it('records "unknown" as the actor by default', async () => {
       await postgresClientRegistry({ pool }).create({ client_id: 'anon', ...base })
       expect((await registry.audit('anon'))[0]).toMatchObject({ actor: 'unknown' })
