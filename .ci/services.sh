@@ -27,3 +27,41 @@ else
   export REDIS_URL="redis://127.0.0.1:$free_port"
   echo "services: no redis answered at $redis_url; started one at $REDIS_URL"
 fi
+
+# PostgreSQL: the same for DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres).
+# When none answers there, a private cluster is made with initdb in a temporary folder (trust
+# auth, no fsync: it holds test data only) and started with pg_ctl on a free port; as root, both
+# run as the `postgres` OS user, since the server refuses to run as root.
+
+database_url="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+
+pg_answers() { PGCONNECT_TIMEOUT=3 psql "$1" -Atqc 'SELECT 1' 2>/dev/null | grep -q '^1$'; }
+
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+if ! command -v psql >/dev/null 2>&1 || [ -z "$pg_bin" ]; then
+  echo "services: PostgreSQL is not installed; install it (apt-get install postgresql)"
+  return 1 2>/dev/null || exit 1
+fi
+
+if pg_answers "$database_url"; then
+  echo "services: postgresql answers at $database_url"
+else
+  pg_dir=$(mktemp -d /tmp/ccflow-postgres.XXXXXX)
+  as_pg() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  }
+  [ "$(id -u)" = 0 ] && chown postgres: "$pg_dir"
+  free_port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+  if ! as_pg "$pg_bin/initdb" -D "$pg_dir/data" -U postgres --auth=trust -E UTF8 --no-sync >"$pg_dir/initdb.log" 2>&1 ||
+    ! as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 30 \
+      -o "-c listen_addresses=127.0.0.1 -p $free_port -k $pg_dir -c fsync=off" start >/dev/null; then
+    echo "services: postgresql did not start on port $free_port (logs in $pg_dir)"
+    return 1 2>/dev/null || exit 1
+  fi
+  export DATABASE_URL="postgres://postgres@127.0.0.1:$free_port/postgres"
+  if ! pg_answers "$DATABASE_URL"; then
+    echo "services: postgresql started on port $free_port but does not answer (logs in $pg_dir)"
+    return 1 2>/dev/null || exit 1
+  fi
+  echo "services: no postgresql answered at $database_url; started one at $DATABASE_URL"
+fi

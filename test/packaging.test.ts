@@ -357,6 +357,16 @@ const ADAPTERS = {
     file: 'opentelemetry',
     names: ['registerClientInstrumentation'],
   },
+  '@ccflow/issuer/postgres': {
+    file: 'postgres',
+    names: [
+      'RegistryError',
+      'migrate',
+      'postgresClientRegistry',
+      'postgresClientStore',
+      'schemaVersion',
+    ],
+  },
 } as const
 
 describe.skipIf(ON_EXPRESS_4)('the adapters as built (e2e-express5 only)', () => {
@@ -387,8 +397,18 @@ describe.skipIf(ON_EXPRESS_4)('the adapters as built (e2e-express5 only)', () =>
     ])('loads with %s, from dist/%s', async (_, build, args) => {
       const out = JSON.parse(await node(args)) as { file: string; names: string[] }
       expect(out.file).toMatch(new RegExp(`/dist/${build}/${file}\\.js$`))
-      expect(out.names).toEqual([...names])
+      expect([...out.names].sort()).toEqual([...names])
     })
+  })
+
+  it('loads @ccflow/issuer/postgres without loading pg, which the caller brings', async () => {
+    const out = await node([
+      '--input-type=commonjs',
+      '-e',
+      `require('@ccflow/issuer/postgres')
+       console.log(JSON.stringify(Object.keys(require.cache).filter((p) => /[\\/]pg[\\/]/.test(p))))`,
+    ])
+    expect(JSON.parse(out)).toEqual([])
   })
 
   it('keeps prom-client and @opentelemetry/api out of the main entry', async () => {

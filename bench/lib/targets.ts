@@ -149,6 +149,17 @@ const TARGETS: readonly Target[] = [
     description: 'ccflow tokenEndpoint, Basic, hmac-sha256 secret hash, ES256',
   },
   {
+    name: 'issuer/ccflow-es256-hmac-postgres',
+    kind: 'issuer',
+    role: 'ccflow',
+    alg: 'ES256',
+    server: 'issuer-ccflow',
+    options: { alg: 'ES256', secretHash: 'hmac-sha256', store: 'postgres' },
+    load: 'token-request',
+    description:
+      'issuer/ccflow-es256-hmac with the client in PostgreSQL (postgresClientStore, DATABASE_URL), warm cache',
+  },
+  {
     name: 'issuer/ccflow-es256-private-key-jwt',
     kind: 'issuer',
     role: 'ccflow',
@@ -269,6 +280,12 @@ export const SPEED_GOALS: readonly SpeedGoal[] = [
     target: 'issuer/ccflow-es256-hmac-prometheus',
     versus: 'issuer/ccflow-es256-hmac',
     min: 0.97,
+  },
+  {
+    goal: 'token endpoint with the PostgreSQL client store (warm cache) ≥ 0.95× the static store',
+    target: 'issuer/ccflow-es256-hmac-postgres',
+    versus: 'issuer/ccflow-es256-hmac',
+    min: 0.95,
   },
   {
     goal: 'token endpoint RS256 ≥ 1.15× oauth2orize stack (KeyObject, RS256)',

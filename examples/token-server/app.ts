@@ -25,7 +25,10 @@ import { healthRoutes, type ReadinessCheck } from '../shared/health.js'
 export interface TokenServerAppConfig {
   /** The issuer URL, exactly as it appears in `iss` and in the metadata. */
   issuer: string
-  /** Where clients are looked up: `jsonFileClientStore(CLIENTS_FILE)`, or `staticClientStore`. */
+  /**
+   * Where clients are looked up: `jsonFileClientStore(CLIENTS_FILE)`, `postgresClientStore`
+   * (`DATABASE_URL`), or `staticClientStore`.
+   */
   clients: ClientStore
   keys: SigningKeysInput
   accessTokenTtlSeconds?: number | undefined

@@ -12,6 +12,7 @@ import {
 } from '@ccflow/issuer'
 import * as env from '../shared/env.js'
 import { redisUrl } from '../shared/redis.js'
+import { type ClientDatabase, databaseUrl, openClientDatabase } from './clients-database.js'
 
 /** Everything the token server needs to start. */
 export interface TokenServerConfig {
@@ -19,8 +20,13 @@ export interface TokenServerConfig {
   port: number
   /** `ISSUER`; `undefined` means `http://HOST:PORT` with the port actually bound. */
   issuer: string | undefined
-  /** `CLIENTS_FILE`, read through the issuer's `jsonFileClientStore`. */
+  /**
+   * `CLIENTS_FILE`, read through the issuer's `jsonFileClientStore`; or, with `DATABASE_URL`,
+   * the issuer's `postgresClientStore` (`database.clients`).
+   */
   clients: ClientStore
+  /** `DATABASE_URL`: the clients in PostgreSQL, to be made `ready()` before listening. */
+  database: ClientDatabase | undefined
   /** Private signing keys (a list or a JWK Set); the first signs. */
   keys: SigningKeysInput
   accessTokenTtlSeconds: number | undefined
@@ -41,9 +47,10 @@ export interface TokenServerConfig {
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 
 /**
- * Reads `HOST`, `PORT`, `ISSUER`, `CLIENTS_FILE`, `SIGNING_KEYS_FILE`, `ACCESS_TOKEN_TTL`,
- * `TRUST_PROXY`, `CCFLOW_SECRET_PEPPER`, `REDIS_URL`, `METRICS_PORT` and `METRICS_HOST`. CLIENTS_FILE
- * holds hashes only.
+ * Reads `HOST`, `PORT`, `ISSUER`, `CLIENTS_FILE` or `DATABASE_URL`, `SIGNING_KEYS_FILE`,
+ * `ACCESS_TOKEN_TTL`, `TRUST_PROXY`, `CCFLOW_SECRET_PEPPER`, `REDIS_URL`, `METRICS_PORT` and
+ * `METRICS_HOST`. CLIENTS_FILE holds hashes only; with DATABASE_URL the clients come from
+ * PostgreSQL (nothing connects until `database.ready()`).
  *
  * @throws {env.ConfigError} With a one-line message saying what to fix.
  */
@@ -71,8 +78,8 @@ export function loadTokenServerConfig(vars: env.Env): TokenServerConfig {
   }
   const redis = redisUrl(vars)
   const metrics = env.metricsListener(vars)
-  const clientsFile = env.required(vars, 'CLIENTS_FILE', 'a JSON array of client records')
-  const clients = openClientsFile(clientsFile, warnings)
+  const database = openDatabase(vars)
+  const clients = database?.clients ?? openClientsFile(clientsFilePath(vars), warnings)
   const keysFile = env.optional(vars, 'SIGNING_KEYS_FILE')
   let keys: SigningKeysInput
   if (keysFile === undefined) {
@@ -90,6 +97,7 @@ export function loadTokenServerConfig(vars: env.Env): TokenServerConfig {
     port,
     issuer,
     clients,
+    database,
     keys,
     accessTokenTtlSeconds,
     trustProxy,
@@ -113,6 +121,30 @@ function readJson(path: string, name: string): unknown {
   } catch (err) {
     throw new env.ConfigError(`${name} ${path} is not valid JSON (${(err as Error).message})`)
   }
+}
+
+/**
+ * `DATABASE_URL`: the clients in PostgreSQL. Beside it, `CLIENTS_FILE` is refused: clients come
+ * from one place, and a file that silently stopped counting would mislead whoever edits it.
+ */
+function openDatabase(vars: env.Env): ClientDatabase | undefined {
+  const url = databaseUrl(vars)
+  if (url === undefined) return undefined
+  if (env.optional(vars, 'CLIENTS_FILE') !== undefined) {
+    throw new env.ConfigError(
+      'CLIENTS_FILE and DATABASE_URL are both set: clients come from one place. Unset ' +
+        'CLIENTS_FILE (copy its clients with `ccflow client import FILE`) or DATABASE_URL',
+    )
+  }
+  return openClientDatabase(url, 'token-server')
+}
+
+function clientsFilePath(vars: env.Env): string {
+  return env.required(
+    vars,
+    'CLIENTS_FILE',
+    'a JSON array of client records; or set DATABASE_URL for clients in PostgreSQL',
+  )
 }
 
 /**

@@ -21,6 +21,9 @@ try {
   const config = loadTokenServerConfig(process.env)
   const otel = telemetryConfig(process.env)
   for (const warning of config.warnings) logger.warn(warning)
+  // DATABASE_URL: never serve on a schema this ccflow does not know, or without change
+  // notifications (a disabled client must be refused everywhere at once).
+  await config.database?.ready()
   const redis = config.redisUrl === undefined ? undefined : connectRedis(config.redisUrl, logger)
   const readiness: ReadinessCheck[] = []
   if (redis !== undefined) {
@@ -63,6 +66,9 @@ try {
     { issuer, metadata: `${issuer.replace(/\/$/, '')}/.well-known/oauth-authorization-server` },
     `issuer ${issuer}`,
   )
+  if (config.database !== undefined) {
+    logger.info('clients from PostgreSQL (DATABASE_URL); manage them with `ccflow client …`')
+  }
   logger.info(
     { shared_state: redis === undefined ? 'process' : 'redis' },
     redis === undefined

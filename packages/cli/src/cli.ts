@@ -7,8 +7,13 @@ import {
   type SecretHashAlgorithm,
   DEFAULT_SIGNING_ALGORITHM,
 } from '@ccflow/issuer'
-import { didYouMean } from '@ccflow/core'
 import { CliFailure } from './cli-failure.js'
+import type { CliIo } from './cli-io.js'
+import { parseClientId } from './client-arguments.js'
+import { addClientCommands } from './client-commands.js'
+import { printable } from './client-view.js'
+import { addDbCommands } from './db-commands.js'
+import { withChoices } from './option-choices.js'
 import { readBounded } from './read-bounded.js'
 import {
   CLIENT_KEY_ALGORITHMS,
@@ -24,15 +29,7 @@ import {
   MAX_ASSERTION_LIFETIME_SECONDS,
 } from './create-client-assertion.js'
 
-/** Where the CLI reads and writes; injected so tests need no real terminal. */
-export interface CliIo {
-  /** Standard input, read whole when a command needs a secret. */
-  stdin: AsyncIterable<string | Buffer>
-  stdout: { write(text: string): unknown }
-  stderr: { write(text: string): unknown }
-  /** The environment: `CCFLOW_CLIENT_SECRET` and `CCFLOW_SECRET_PEPPER` are read from here. */
-  env: Readonly<Record<string, string | undefined>>
-}
+export type { CliIo } from './cli-io.js'
 
 const MAX_STDIN_BYTES = 64 * 1024
 const TOKEN_REQUEST_TIMEOUT_MS = 10_000
@@ -241,6 +238,8 @@ function buildProgram(io: CliIo): Command {
       io.stdout.write(`${JSON.stringify(response, null, 2)}\n`)
     })
 
+  addClientCommands(program, io)
+  addDbCommands(program, io)
   return program
 }
 
@@ -399,26 +398,16 @@ function hashAlgorithm(options: HashAlgorithmOptions): SecretHashAlgorithm | und
 }
 
 /**
- * `option.choices(list)`, whose usage error also suggests the nearest choice
- * (`--alg es256` → `did you mean ES256?`).
- */
-function withChoices<T extends string>(option: Option, choices: readonly T[]): Option {
-  return option.choices(choices).argParser((value: string): T => {
-    if ((choices as readonly string[]).includes(value)) return value as T
-    throw new InvalidArgumentError(
-      `Allowed choices are ${choices.join(', ')}${didYouMean(value, choices, '')}.`,
-    )
-  })
-}
-
-/**
  * Commander's usage errors in the one format of every ccflow message: `ccflow: <problem>` on
- * one line, its "Did you mean" hint on that line too.
+ * one line, its "Did you mean" hint on that line too, control characters escaped.
  */
 function oneLineError(text: string): string {
-  return text
+  const line = text
     .replace(/^error: /, 'ccflow: ')
     .replace(/\n\(Did you mean (.+)\?\)/, ' (did you mean $1?)')
+    .replace(/\n$/, '')
+  // Commander quotes the refused argument, which may hold a newline or a terminal escape.
+  return `${printable(line)}\n`
 }
 
 /** Without an algorithm, hashClientSecret picks scrypt for anything that is not a generated secret. */
@@ -450,12 +439,6 @@ function parseIssuer(value: string): string {
     throw new InvalidArgumentError('an issuer identifier has no query or fragment (RFC 8414 §2)')
   }
   return value
-}
-
-// RFC 6749 Appendix A.1: client-id = *VSCHAR (%x20-7E); the issuer's records allow 1 to 255.
-function parseClientId(value: string): string {
-  if (/^[\x20-\x7e]{1,255}$/.test(value)) return value
-  throw new InvalidArgumentError('expected 1-255 printable ASCII characters')
 }
 
 function parseLifetime(value: string): number {

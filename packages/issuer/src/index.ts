@@ -87,7 +87,12 @@ export type {
   ClientSecretStrategyOptions,
 } from './clients/strategy-options.js'
 
-export { jsonFileClientStore, staticClientStore, validateClient } from './clients/client-store.js'
+export {
+  jsonFileClientStore,
+  readClientsFile,
+  staticClientStore,
+  validateClient,
+} from './clients/client-store.js'
 export type { Client, ClientJwks, ClientSecret, ClientStore } from './clients/client-store.js'
 
 export {

@@ -45,6 +45,7 @@ describe('@ccflow/issuer', () => {
         'memoryReplayStore',
         'parseSecretId',
         'rateLimitRedisCommand',
+        'readClientsFile',
         'redisDenylist',
         'redisReplayStore',
         'staticClientStore',

@@ -297,6 +297,34 @@ export function jsonFileClientStore(
   }
 }
 
+/**
+ * Reads and checks a clients file exactly as {@link jsonFileClientStore} does, and returns its
+ * records: for tools that move the clients elsewhere (`ccflow client import` copies them into
+ * PostgreSQL) and must accept exactly the files the server accepts.
+ *
+ * @example
+ * ```ts
+ * const clients = readClientsFile('/etc/ccflow/clients.json')
+ * console.log(clients.map((client) => client.client_id))
+ * ```
+ * @returns The checked, frozen records, in file order.
+ * @throws {TypeError} As {@link jsonFileClientStore}: an invalid option, not JSON, not an array,
+ *   an invalid record or a duplicate `client_id` (the message starts with the path and position).
+ * @throws {Error} When the file cannot be read: one line naming the resolved path, with the
+ *   system `code` kept on the error.
+ */
+export function readClientsFile(
+  path: string,
+  options?: JsonFileClientStoreOptions,
+): readonly Client[] {
+  if (typeof path !== 'string' || path === '') {
+    throw new TypeError('readClientsFile: path must be a non-empty string')
+  }
+  const file = resolveClientFileOptions(options, 'readClientsFile')
+  const map = parseClientFile(readClientFileText('readClientsFile', path), path, file)
+  return Object.freeze([...map.values()])
+}
+
 function parseClientFile(
   text: string,
   path: string,

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
   checkStoredClient,
   jsonFileClientStore,
+  readClientsFile,
   staticClientStore,
   validateClient,
   type Client,
@@ -463,6 +464,63 @@ describe('jsonFileClientStore', () => {
     const path = await file('options.json', [record()])
     expect(() => jsonFileClientStore(path, { pepper: PEPPER } as never)).toThrow(
       new TypeError('jsonFileClientStore: unknown option "pepper"'),
+    )
+  })
+})
+
+describe('readClientsFile', () => {
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ccflow-clients-read-'))
+  })
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  async function file(name: string, content: unknown): Promise<string> {
+    const path = join(dir, name)
+    await writeFile(path, typeof content === 'string' ? content : JSON.stringify(content))
+    return path
+  }
+
+  it('returns the checked, frozen records in file order', async () => {
+    const path = await file('ok.json', [record({ client_id: 'b' }), record({ client_id: 'a' })])
+    const clients = readClientsFile(path)
+    expect(clients.map((client) => client.client_id)).toEqual(['b', 'a'])
+    expect(Object.isFrozen(clients)).toBe(true)
+    expect(Object.isFrozen(clients[0])).toBe(true)
+    expect(clients[0]).toEqual(validateClient(record({ client_id: 'b' })))
+  })
+
+  it('refuses what jsonFileClientStore refuses, with the same message', async () => {
+    const path = await file('dupe.json', [record(), record()])
+    expect(() => readClientsFile(path)).toThrow(
+      new TypeError(`${path}[1]: duplicate client_id "billing"`),
+    )
+    const bad = await file('bad.json', [record({ scopes: 'a' })])
+    expect(() => readClientsFile(bad)).toThrow(
+      new TypeError(
+        `${bad}[0] (client_id "billing"): unknown key "scopes" (did you mean "scope"?)`,
+      ),
+    )
+  })
+
+  it('hands the warnings of the file to onWarning', async () => {
+    const path = await file('empty.json', [])
+    const onWarning = vi.fn()
+    expect(readClientsFile(path, { onWarning })).toEqual([])
+    expect(onWarning).toHaveBeenCalledWith(`${path} holds no clients: every client is refused`)
+  })
+
+  it('names itself when the file cannot be read', () => {
+    expect(() => readClientsFile(join(dir, 'missing.json'))).toThrow(
+      /^readClientsFile: cannot read the clients file .*missing\.json \(ENOENT: no such file\)$/,
+    )
+  })
+
+  it('throws a TypeError for a path that is not a non-empty string', () => {
+    expect(() => readClientsFile('')).toThrow(
+      new TypeError('readClientsFile: path must be a non-empty string'),
     )
   })
 })
