@@ -93,7 +93,7 @@ describe.skipIf(skip)(
     it('says at startup that the clients come from PostgreSQL', async () => {
       for (const { proc } of servers) {
         await expect(
-          proc.waitFor(/^clients from PostgreSQL \(DATABASE_URL\)/m),
+          proc.waitFor(/"msg":"clients from PostgreSQL \(DATABASE_URL\)/),
         ).resolves.toBeTruthy()
       }
     })
@@ -135,23 +135,34 @@ describe.skipIf(skip)(
     /** Runs the token server, which should refuse to start; resolves with its code and output. */
     async function startupFailure(
       env: Record<string, string>,
-    ): Promise<{ code: number | null; output: string }> {
+    ): Promise<{ code: number | null; output: string; message: string }> {
       const proc = startTs('examples/token-server/server.ts', {
         HOST: '127.0.0.1',
         PORT: '0',
         ...env,
       })
       if (proc.child.exitCode === null) await once(proc.child, 'exit')
-      return { code: proc.child.exitCode, output: proc.output() }
+      const output = proc.output()
+      // JSON records (a SIGNING_KEYS_FILE warning may come first), one of them fatal: its
+      // message is what the operator reads.
+      const records = output
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { level?: string; msg?: string })
+      const fatal = records.filter((record) => record.level === 'fatal')
+      expect(fatal).toHaveLength(1)
+      expect(records.at(-1)).toBe(fatal[0])
+      const record = fatal[0] as { msg?: string }
+      return { code: proc.child.exitCode, output, message: record.msg ?? '' }
     }
 
     it('refuses to start, in one line, on a database that is not migrated', async () => {
       const empty = await createTestDatabase('servers_empty')
       try {
-        const { code, output } = await startupFailure({ DATABASE_URL: empty.url })
+        const { code, message } = await startupFailure({ DATABASE_URL: empty.url })
         expect(code).toBe(1)
-        expect(output).toMatch(
-          /^token-server: DATABASE_URL postgres:\/\/.*ccflow_servers_empty_\w+: .*version 0.*run `ccflow db migrate`.*$/m,
+        expect(message).toMatch(
+          /^DATABASE_URL postgres:\/\/.*ccflow_servers_empty_\w+: .*version 0.*run `ccflow db migrate`.*$/m,
         )
       } finally {
         await empty.drop()
@@ -161,13 +172,13 @@ describe.skipIf(skip)(
     it('refuses CLIENTS_FILE beside DATABASE_URL', async () => {
       const dir = tempDir()
       try {
-        const { code, output } = await startupFailure({
+        const { code, message } = await startupFailure({
           DATABASE_URL: 'postgres://127.0.0.1:1/none',
           CLIENTS_FILE: dir.file('clients.json', []),
         })
         expect(code).toBe(1)
-        expect(output.trim()).toBe(
-          'token-server: CLIENTS_FILE and DATABASE_URL are both set: clients come from one place. ' +
+        expect(message).toBe(
+          'CLIENTS_FILE and DATABASE_URL are both set: clients come from one place. ' +
             'Unset CLIENTS_FILE (copy its clients with `ccflow client import FILE`) or DATABASE_URL',
         )
       } finally {
@@ -176,22 +187,20 @@ describe.skipIf(skip)(
     })
 
     it('refuses a DATABASE_URL that is not a postgres URL, without echoing it', async () => {
-      const { code, output } = await startupFailure({ DATABASE_URL: 'mysql://u:s3cret@db/x' })
+      const { code, output, message } = await startupFailure({
+        DATABASE_URL: 'mysql://u:s3cret@db/x',
+      })
       expect(code).toBe(1)
-      expect(output).toMatch(
-        /^token-server: DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/m,
-      )
+      expect(message).toMatch(/^DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/m)
       expect(output).not.toContain('s3cret')
     })
 
     it('refuses to start when the database does not answer, naming it without the password', async () => {
-      const { code, output } = await startupFailure({
+      const { code, output, message } = await startupFailure({
         DATABASE_URL: 'postgres://u:s3cret@127.0.0.1:1/x',
       })
       expect(code).toBe(1)
-      expect(output).toMatch(
-        /^token-server: DATABASE_URL postgres:\/\/u@127\.0\.0\.1:1\/x: .*ECONNREFUSED/m,
-      )
+      expect(message).toMatch(/^DATABASE_URL postgres:\/\/u@127\.0\.0\.1:1\/x: .*ECONNREFUSED/m)
       expect(output).not.toContain('s3cret')
     })
   },

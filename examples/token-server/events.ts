@@ -28,10 +28,19 @@ export function logIssuerEvents(logger: Logger): (event: IssuerEvent) => void {
           clientId: event.clientId,
         })
         break
-      case 'server_error':
-        noteRequest({ outcome: 'server_error', clientId: event.clientId })
-        logger.error({ err: event.error }, 'unexpected error (the client got a generic 500)')
+      case 'server_error': {
+        // A store or hook that did not answer is a 503 temporarily_unavailable, not a bug.
+        const { error } = event
+        const unavailable = error instanceof Error && (error as { status?: unknown }).status === 503
+        noteRequest({
+          outcome: unavailable ? 'temporarily_unavailable' : 'server_error',
+          clientId: event.clientId,
+        })
+        if (unavailable) {
+          logger.warn({ err: error }, 'a dependency did not answer (the client got a 503)')
+        } else logger.error({ err: error }, 'unexpected error (the client got a generic 500)')
         break
+      }
       case 'store_error':
         // The request itself ends as a 500 or 503 (reported as server_error) or goes through
         // unlimited (a rate-limit store failing open); this line says which store failed.
