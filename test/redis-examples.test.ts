@@ -160,6 +160,13 @@ describe.skipIf(ON_EXPRESS_4 || skipWithoutRedisServer())(
       expect(procs).toHaveLength(3)
       for (const proc of procs) expect(proc.child.exitCode).toBeNull()
       await tokenServerA.waitFor(/"level":"warn".*"msg":"redis unavailable; reconnecting"/)
+      await resourceServer.waitFor(/"level":"warn".*"msg":"revocation check cannot reach Redis/)
+      // The rate limiters' and the revocation check's complaints are log records too.
+      for (const proc of procs) {
+        for (const line of proc.output().trim().split('\n')) {
+          expect(() => JSON.parse(line) as unknown, line).not.toThrow()
+        }
+      }
       // Not ready: a load balancer stops sending traffic to them.
       for (const url of [tokenA, api]) {
         const ready = await fetch(`${url}/ready`)

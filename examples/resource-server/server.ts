@@ -25,7 +25,15 @@ try {
   // Redis is down requests get 503 rather than skip the check.
   const redis = config.redisUrl === undefined ? undefined : connectRedis(config.redisUrl, logger)
   const isRevoked =
-    redis === undefined ? undefined : redisRevocationCheck({ sendCommand: redis.sendCommand })
+    redis === undefined
+      ? undefined
+      : redisRevocationCheck({
+          sendCommand: redis.sendCommand,
+          // A log record instead of the guard's console line, at most one per 10 s of failures.
+          onError: throttled(10_000, (error) =>
+            logger.warn({ err: error }, 'revocation check cannot reach Redis; requests get 503'),
+          ),
+        })
   const readiness: ReadinessCheck[] = []
   if (redis !== undefined) {
     readiness.push({
@@ -103,4 +111,15 @@ try {
   })
 } catch (err) {
   fail(PROGRAM, err)
+}
+
+/** `report`, called at most once per `intervalMs`. */
+function throttled(intervalMs: number, report: (error: unknown) => void): (error: unknown) => void {
+  let last = -Infinity
+  return (error) => {
+    const now = Date.now()
+    if (now - last < intervalMs) return
+    last = now
+    report(error)
+  }
 }

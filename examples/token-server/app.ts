@@ -21,6 +21,12 @@ import { RedisStore } from 'rate-limit-redis'
 import type { TrustProxy } from '../shared/env.js'
 import { healthRoutes, type ReadinessCheck } from '../shared/health.js'
 
+/** express-rate-limit's `logger`: its store errors, with a message. */
+export interface LimiterLogger {
+  error(error: unknown, message?: string): void
+  warn(error: unknown, message?: string): void
+}
+
 /** What the app needs; `loadTokenServerConfig()` gives all of it except the final issuer. */
 export interface TokenServerAppConfig {
   /** The issuer URL, exactly as it appears in `iss` and in the metadata. */
@@ -40,6 +46,11 @@ export interface TokenServerAppConfig {
    * instance.
    */
   sendCommand?: ((args: string[]) => Promise<unknown>) | undefined
+  /**
+   * Where the rate limiters report a Redis store error (express-rate-limit's `logger`), so that
+   * it is a log record like every other line; its console by default.
+   */
+  limiterLogger?: LimiterLogger | undefined
   /** More `GET /ready` checks (server.ts adds Redis); a signing key is always checked. */
   readiness?: readonly ReadinessCheck[] | undefined
 }
@@ -71,7 +82,7 @@ export function createTokenServerApp(config: TokenServerAppConfig): Express {
   const shared =
     config.sendCommand === undefined
       ? { revocation: { store: memoryDenylist() } }
-      : sharedThroughRedis(config.sendCommand)
+      : sharedThroughRedis(config.sendCommand, config.limiterLogger)
 
   // Liveness and readiness, for load balancers and orchestrators: no token needed.
   app.use(healthRoutes([signingKeyCheck, ...(config.readiness ?? [])]))
@@ -112,15 +123,24 @@ export function createTokenServerApp(config: TokenServerAppConfig): Express {
  * Both rate limiters (one prefix each), the revocation denylist and the replay store of
  * private_key_jwt assertions in Redis.
  */
-function sharedThroughRedis(sendCommand: (args: string[]) => Promise<unknown>) {
+function sharedThroughRedis(
+  sendCommand: (args: string[]) => Promise<unknown>,
+  logger: LimiterLogger | undefined,
+) {
   // Adds a timeout, and lets rate-limit-redis recover when Redis was down at startup.
   const limiterCommand = rateLimitRedisCommand({ sendCommand })
   const store = (prefix: string): RedisStore =>
     new RedisStore({ sendCommand: limiterCommand, prefix })
   return {
     rateLimit: {
-      failures: { store: store('ccflow:rl:failures:') },
-      issuance: { store: store('ccflow:rl:issuance:') },
+      failures: {
+        store: store('ccflow:rl:failures:'),
+        ...(logger === undefined ? {} : { logger }),
+      },
+      issuance: {
+        store: store('ccflow:rl:issuance:'),
+        ...(logger === undefined ? {} : { logger }),
+      },
     },
     revocation: { store: redisDenylist({ sendCommand }) },
     // An assertion replayed to another instance is refused there too (RFC 7523 §3 item 7).

@@ -56,6 +56,10 @@ try {
         issuer: config.issuer ?? url,
         sendCommand: redis?.sendCommand,
         onEvent: logIssuerEvents(logger),
+        limiterLogger: {
+          error: (err, message) => logger.error({ err }, message ?? 'rate limiter error'),
+          warn: (err, message) => logger.warn({ err }, message ?? 'rate limiter warning'),
+        },
         readiness,
       }),
     logger,
