@@ -125,7 +125,8 @@ function deploy(redis: TestRedisClient, limits: { issuance?: number } = {}): Dep
     return app
   }
   return {
-    issuer: issuerApp({}, 'open'),
+    // RateLimit headers on every response (not only on 429s), so a 200 shows the count.
+    issuer: issuerApp({ standardHeaders: 'draft-8' }, 'open'),
     strictIssuer: issuerApp({ passOnStoreError: false }, 'strict'),
     guard: guardApp(false),
     lenientGuard: guardApp(true),
