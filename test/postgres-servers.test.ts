@@ -126,8 +126,40 @@ describe.skipIf(skip)(
       await untilAll(urls, 'reporter', added.client_secret, 401)
       for (const url of urls) expect(await tokenStatus(url, 'reporter', secret)).toBe(200)
     })
+
+    it('is not ready (database_unreachable) while the database refuses connections, and ready again after', async () => {
+      const { url } = servers[0] as { url: string }
+      const readiness = async (): Promise<[number, unknown]> => {
+        const res = await fetch(`${url}/ready`)
+        return [res.status, await res.json()]
+      }
+      expect((await readiness())[0]).toBe(200)
+      await db.allowConnections(false)
+      try {
+        await until(async () => (await readiness())[0] === 503)
+        expect(await readiness()).toEqual([
+          503,
+          { status: 'not_ready', reasons: ['database_unreachable'] },
+        ])
+        // The process keeps running: a cached client still gets its token.
+        expect(await tokenStatus(url, 'reporter', secret)).toBe(200)
+      } finally {
+        await db.allowConnections(true)
+      }
+      await until(async () => (await readiness())[0] === 200)
+      await servers[0]?.proc.waitFor(/"level":"warn".*"msg":"database connection lost"/)
+    })
   },
 )
+
+/** Resolves once `check` holds, polling every 50 ms for at most 10 s. */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met within 10 s')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
 
 describe.skipIf(skip)(
   `token server startup with DATABASE_URL (${PROCESS_SUITE_SKIP_REASON})`,

@@ -16,6 +16,10 @@ export interface ClientDatabase {
    * password) and saying what to do.
    */
   ready(): Promise<void>
+  /** Whether the database answers `SELECT 1` within `timeoutMs` (for `GET /ready`). */
+  ping(timeoutMs: number): Promise<boolean>
+  /** Where a lost connection is reported (once per outage); `console.warn` until set. */
+  onConnectionLost(report: (error: Error) => void): void
   /** Stops listening and closes the pool. */
   close(): Promise<void>
 }
@@ -43,8 +47,11 @@ export function openClientDatabase(url: string, program: string): ClientDatabase
   // Required: an idle connection that the server drops emits 'error' on the pool, and without a
   // listener the process dies. One line per outage.
   let down = false
+  let reportLost = (err: Error): void => {
+    console.warn(`${program}: database connection lost (${err.message})`)
+  }
   pool.on('error', (err) => {
-    if (!down) console.warn(`${program}: database connection lost (${err.message})`)
+    if (!down) reportLost(err)
     down = true
   })
   pool.on('connect', () => {
@@ -61,6 +68,24 @@ export function openClientDatabase(url: string, program: string): ClientDatabase
         const why = typeof message === 'string' && message !== '' ? message : String(code)
         throw new ConfigError(`DATABASE_URL ${printable(url) ?? ''}: ${why}`)
       }
+    },
+    async ping(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs)
+      })
+      const answer = pool.query('SELECT 1').then(
+        () => true,
+        () => false,
+      )
+      try {
+        return await Promise.race([answer, late])
+      } finally {
+        clearTimeout(timer)
+      }
+    },
+    onConnectionLost(report) {
+      reportLost = report
     },
     async close() {
       await clients.close()

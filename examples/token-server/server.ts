@@ -26,6 +26,14 @@ try {
   await config.database?.ready()
   const redis = config.redisUrl === undefined ? undefined : connectRedis(config.redisUrl, logger)
   const readiness: ReadinessCheck[] = []
+  const { database } = config
+  if (database !== undefined) {
+    database.onConnectionLost((err) => logger.warn({ err }, 'database connection lost'))
+    readiness.push({
+      name: 'database',
+      check: async () => ((await database.ping(1000)) ? undefined : 'database_unreachable'),
+    })
+  }
   if (redis !== undefined) {
     readiness.push({
       name: 'redis',

@@ -37,6 +37,11 @@ export interface TestDatabase {
   url: string
   /** Drops it, closing whatever connections are still open to it. */
   drop(): Promise<void>
+  /**
+   * Lets clients connect to it again, or refuses new connections and closes the open ones: the
+   * database goes away for the programs using it while the server keeps running.
+   */
+  allowConnections(allowed: boolean): Promise<void>
 }
 
 /** Creates an empty database named `ccflow_<prefix>_<random>`. */
@@ -48,6 +53,14 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
   return {
     url: url.href,
     drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    async allowConnections(allowed) {
+      await admin(`ALTER DATABASE ${name} ALLOW_CONNECTIONS ${allowed ? 'true' : 'false'}`)
+      if (!allowed) {
+        await admin(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`,
+        )
+      }
+    },
   }
 }
 
