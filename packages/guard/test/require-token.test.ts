@@ -350,6 +350,20 @@ describe('the verified-token cache', () => {
     await request(guarded).get('/api').set('Authorization', `Bearer ${token}`).expect(200)
   })
 
+  it('answers 400 malformed_authorization, not 401 too_large, to an oversized token outside b64token', async () => {
+    const guarded = createApp(requireToken(guardOptions()))
+    const res = await request(guarded)
+      .get('/api')
+      .set('Authorization', `Bearer ${'a'.repeat(9000)}!`)
+    expect(res.status).toBe(400)
+    expect(bodyOf(res).reason).toBe('malformed_authorization')
+    const long = await request(guarded)
+      .get('/api')
+      .set('Authorization', `Bearer ${'a'.repeat(9000)}`)
+    expect(long.status).toBe(401)
+    expect(bodyOf(long).reason).toBe('too_large')
+  })
+
   it('still answers 400 to a cached token followed by a comma or a character outside b64token', async () => {
     const guarded = createApp(requireToken(guardOptions()))
     const token = good()

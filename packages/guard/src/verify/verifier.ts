@@ -249,8 +249,12 @@ export function createVerifierCore(
     beforeVerify?: (token: string) => void,
     trace?: GuardVerifyMessage,
   ): AuthInfo | Promise<AuthInfo> => {
-    if (typeof token !== 'string' || token === '') throw invalid('malformed')
-    if (token.length > maxTokenLength) throw invalid('too_large')
+    if (typeof token !== 'string' || token === '' || token.length > maxTokenLength) {
+      // The syntax checks come first, as they would without the cache: a malformed header
+      // is a 400 however long it is.
+      if (typeof token === 'string') beforeVerify?.(token)
+      throw invalid(token === '' || typeof token !== 'string' ? 'malformed' : 'too_large')
+    }
     if (cache !== undefined) {
       const hit = cache.get(token)
       if (hit !== undefined) {
