@@ -167,7 +167,10 @@ export {
   checkMetricPrefix,
   checkOtelProvider,
   checkPrometheusRegistry,
+  OTEL_ADAPTER_OPTIONS,
+  resolveOtelAdapterOptions,
 } from './observability/adapter-options.js'
+export type { OtelAdapterSettings } from './observability/adapter-options.js'
 export type {
   PrometheusClient,
   PrometheusMetricConfig,

@@ -1,11 +1,7 @@
 import {
-  checkBoolean,
-  checkKnownKeys,
-  checkObject,
-  checkOtelProvider,
   operationChannels,
+  resolveOtelAdapterOptions,
   startOtelInstrumentation,
-  type OptionTable,
 } from '@ccflow/core'
 import {
   context,
@@ -29,12 +25,6 @@ export interface ClientInstrumentationOptions {
   traces?: boolean | undefined
 }
 
-const OPTIONS = {
-  meterProvider: true,
-  tracerProvider: true,
-  metrics: true,
-  traces: true,
-} satisfies OptionTable<ClientInstrumentationOptions>
 const WHERE = 'registerClientInstrumentation'
 const SCOPE = '@ccflow/client'
 
@@ -65,27 +55,17 @@ const SCOPE = '@ccflow/client'
 export function registerClientInstrumentation(
   options: ClientInstrumentationOptions = {},
 ): () => void {
-  checkObject(options, WHERE)
-  checkKnownKeys(options, OPTIONS, WHERE)
-  const meterProvider = checkOtelProvider(options.meterProvider, WHERE, 'meterProvider', 'getMeter')
-  const tracerProvider = checkOtelProvider(
-    options.tracerProvider,
-    WHERE,
-    'tracerProvider',
-    'getTracer',
-  )
-  const withMetrics = checkBoolean(options.metrics, { where: WHERE, path: 'metrics' }, true)
-  const withTraces = checkBoolean(options.traces, { where: WHERE, path: 'traces' }, true)
+  const settings = resolveOtelAdapterOptions(options, WHERE)
   return startOtelInstrumentation(
     { context, metrics, trace },
     {
       scope: SCOPE,
-      meterProvider,
-      tracerProvider,
-      metrics: withMetrics
+      meterProvider: settings.meterProvider,
+      tracerProvider: settings.tracerProvider,
+      metrics: settings.metrics
         ? { set: CLIENT_METRIC_SET, clientLabel: false, subscribe: subscribeClientMetrics }
         : undefined,
-      traces: withTraces
+      traces: settings.traces
         ? { channels: operationChannels('client', 'token-fetch'), spans: clientSpans() }
         : undefined,
     },

@@ -1,4 +1,5 @@
-import { checkString } from '../options/check.js'
+import { checkBoolean, checkObject, checkString } from '../options/check.js'
+import { checkKnownKeys } from '../options/keys.js'
 import type { PrometheusRegistry } from './prometheus.js'
 
 // What prom-client accepts at the start of a metric name, and after it.
@@ -63,4 +64,56 @@ export function checkOtelProvider<P>(
     )
   }
   return value
+}
+
+/** The options every package's `register…Instrumentation` takes. */
+export const OTEL_ADAPTER_OPTIONS: Readonly<{
+  meterProvider: true
+  tracerProvider: true
+  metrics: true
+  traces: true
+}> = Object.freeze({
+  meterProvider: true,
+  tracerProvider: true,
+  metrics: true,
+  traces: true,
+} as const)
+
+/** The common options of a `register…Instrumentation`, checked, with their defaults. */
+export interface OtelAdapterSettings<M, T> {
+  /** `undefined`: the API's global one. */
+  meterProvider: M | undefined
+  /** `undefined`: the API's global one. */
+  tracerProvider: T | undefined
+  /** Record the metrics. */
+  metrics: boolean
+  /** Record the spans. */
+  traces: boolean
+}
+
+/**
+ * Checks the options of a package's `register…Instrumentation` once: a plain object with only
+ * the keys of `table` ({@link OTEL_ADAPTER_OPTIONS} plus the package's own), providers with
+ * `getMeter`/`getTracer`, and `metrics`/`traces` booleans (both default `true`).
+ *
+ * @throws {TypeError} `<where>: …` naming the first unknown or bad option.
+ */
+export function resolveOtelAdapterOptions<M, T>(
+  options: {
+    meterProvider?: M | undefined
+    tracerProvider?: T | undefined
+    metrics?: boolean | undefined
+    traces?: boolean | undefined
+  },
+  where: string,
+  table: Readonly<Record<string, true>> = OTEL_ADAPTER_OPTIONS,
+): OtelAdapterSettings<M, T> {
+  checkObject(options, where)
+  checkKnownKeys(options, table, where)
+  return {
+    meterProvider: checkOtelProvider(options.meterProvider, where, 'meterProvider', 'getMeter'),
+    tracerProvider: checkOtelProvider(options.tracerProvider, where, 'tracerProvider', 'getTracer'),
+    metrics: checkBoolean(options.metrics, { where, path: 'metrics' }, true),
+    traces: checkBoolean(options.traces, { where, path: 'traces' }, true),
+  }
 }

@@ -4,6 +4,8 @@ import {
   checkMetricPrefix,
   checkOtelProvider,
   checkPrometheusRegistry,
+  OTEL_ADAPTER_OPTIONS,
+  resolveOtelAdapterOptions,
 } from '../../src/observability/adapter-options.js'
 
 describe('checkPrometheusRegistry', () => {
@@ -57,5 +59,40 @@ describe('checkOtelProvider', () => {
         'registerX: option "tracerProvider" must be an OpenTelemetry provider with getTracer()',
       ),
     )
+  })
+})
+
+describe('resolveOtelAdapterOptions', () => {
+  const meterProvider = { getMeter: () => ({}) }
+
+  it('defaults to the global providers with metrics and traces on', () => {
+    expect(resolveOtelAdapterOptions({}, 'registerX')).toEqual({
+      meterProvider: undefined,
+      tracerProvider: undefined,
+      metrics: true,
+      traces: true,
+    })
+    expect(
+      resolveOtelAdapterOptions({ meterProvider, metrics: false, traces: false }, 'registerX'),
+    ).toEqual({ meterProvider, tracerProvider: undefined, metrics: false, traces: false })
+  })
+
+  it('refuses an unknown key, a provider without its method and a non-boolean switch', () => {
+    expect(() => resolveOtelAdapterOptions({ tracer: 1 } as never, 'registerX')).toThrow(
+      /^registerX: unknown option "tracer"/,
+    )
+    expect(() => resolveOtelAdapterOptions({ tracerProvider: meterProvider }, 'registerX')).toThrow(
+      'registerX: option "tracerProvider" must be an OpenTelemetry provider with getTracer()',
+    )
+    expect(() => resolveOtelAdapterOptions({ traces: 'yes' } as never, 'registerX')).toThrow(
+      'registerX: option "traces" must be a boolean',
+    )
+  })
+
+  it("accepts a package's own keys beside the common ones", () => {
+    const table = { ...OTEL_ADAPTER_OPTIONS, clientIds: true } as const
+    expect(() =>
+      resolveOtelAdapterOptions({ clientIds: ['a'] } as never, 'registerX', table),
+    ).not.toThrow()
   })
 })

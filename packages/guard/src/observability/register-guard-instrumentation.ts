@@ -1,12 +1,7 @@
 import {
-  checkBoolean,
-  checkKnownKeys,
-  checkObject,
-  checkOtelProvider,
-  createOtelInstruments,
   operationChannels,
-  traceOperations,
-  type OptionTable,
+  resolveOtelAdapterOptions,
+  startOtelInstrumentation,
 } from '@ccflow/core'
 import {
   context,
@@ -30,12 +25,6 @@ export interface GuardInstrumentationOptions {
   traces?: boolean | undefined
 }
 
-const OPTIONS = {
-  meterProvider: true,
-  tracerProvider: true,
-  metrics: true,
-  traces: true,
-} satisfies OptionTable<GuardInstrumentationOptions>
 const WHERE = 'registerGuardInstrumentation'
 const SCOPE = '@ccflow/guard'
 
@@ -69,41 +58,19 @@ const SCOPE = '@ccflow/guard'
 export function registerGuardInstrumentation(
   options: GuardInstrumentationOptions = {},
 ): () => void {
-  checkObject(options, WHERE)
-  checkKnownKeys(options, OPTIONS, WHERE)
-  const meterProvider = checkOtelProvider(options.meterProvider, WHERE, 'meterProvider', 'getMeter')
-  const tracerProvider = checkOtelProvider(
-    options.tracerProvider,
-    WHERE,
-    'tracerProvider',
-    'getTracer',
+  const settings = resolveOtelAdapterOptions(options, WHERE)
+  return startOtelInstrumentation(
+    { context, metrics, trace },
+    {
+      scope: SCOPE,
+      meterProvider: settings.meterProvider,
+      tracerProvider: settings.tracerProvider,
+      metrics: settings.metrics
+        ? { set: GUARD_METRIC_SET, clientLabel: false, subscribe: subscribeGuardMetrics }
+        : undefined,
+      traces: settings.traces
+        ? { channels: operationChannels('guard', 'verify'), spans: guardSpans() }
+        : undefined,
+    },
   )
-  const withMetrics = checkBoolean(options.metrics, { where: WHERE, path: 'metrics' }, true)
-  const withTraces = checkBoolean(options.traces, { where: WHERE, path: 'traces' }, true)
-
-  const stops: (() => void)[] = []
-  if (withMetrics) {
-    const meter = (meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE)
-    const { recorder, unregister } = createOtelInstruments(meter, GUARD_METRIC_SET, {
-      clientLabel: false,
-    })
-    stops.push(subscribeGuardMetrics(recorder), unregister)
-  }
-  if (withTraces) {
-    const tracer = (tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE)
-    stops.push(
-      traceOperations(
-        {
-          tracer,
-          activeContext: () => context.active(),
-          setSpan: (parent, span) => trace.setSpan(parent, span),
-        },
-        operationChannels('guard', 'verify'),
-        guardSpans(),
-      ),
-    )
-  }
-  return () => {
-    for (const stop of stops.splice(0)) stop()
-  }
 }

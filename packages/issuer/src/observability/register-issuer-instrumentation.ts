@@ -1,10 +1,8 @@
 import {
-  checkBoolean,
-  checkKnownKeys,
-  checkObject,
-  checkOtelProvider,
   clientIdLabel,
   operationChannels,
+  OTEL_ADAPTER_OPTIONS,
+  resolveOtelAdapterOptions,
   startOtelInstrumentation,
   type OptionTable,
 } from '@ccflow/core'
@@ -38,11 +36,8 @@ export interface IssuerInstrumentationOptions {
 }
 
 const OPTIONS = {
-  meterProvider: true,
-  tracerProvider: true,
+  ...OTEL_ADAPTER_OPTIONS,
   clientIds: true,
-  metrics: true,
-  traces: true,
 } satisfies OptionTable<IssuerInstrumentationOptions>
 const WHERE = 'registerIssuerInstrumentation'
 const SCOPE = '@ccflow/issuer'
@@ -74,33 +69,22 @@ const SCOPE = '@ccflow/issuer'
 export function registerIssuerInstrumentation(
   options: IssuerInstrumentationOptions = {},
 ): () => void {
-  checkObject(options, WHERE)
-  checkKnownKeys(options, OPTIONS, WHERE)
-  const meterProvider = checkOtelProvider(options.meterProvider, WHERE, 'meterProvider', 'getMeter')
-  const tracerProvider = checkOtelProvider(
-    options.tracerProvider,
-    WHERE,
-    'tracerProvider',
-    'getTracer',
-  )
+  const settings = resolveOtelAdapterOptions(options, WHERE, OPTIONS)
   const label = clientIdLabel(options.clientIds, { where: WHERE, path: 'clientIds' })
-  const withMetrics = checkBoolean(options.metrics, { where: WHERE, path: 'metrics' }, true)
-  const withTraces = checkBoolean(options.traces, { where: WHERE, path: 'traces' }, true)
-
   return startOtelInstrumentation(
     { context, metrics, trace },
     {
       scope: SCOPE,
-      meterProvider,
-      tracerProvider,
-      metrics: withMetrics
+      meterProvider: settings.meterProvider,
+      tracerProvider: settings.tracerProvider,
+      metrics: settings.metrics
         ? {
             set: ISSUER_METRIC_SET,
             clientLabel: label !== undefined,
             subscribe: (recorder) => subscribeIssuerMetrics(recorder, label),
           }
         : undefined,
-      traces: withTraces
+      traces: settings.traces
         ? { channels: operationChannels('issuer', 'request'), spans: issuerSpans(label) }
         : undefined,
     },
