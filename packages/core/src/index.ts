@@ -128,8 +128,10 @@ export {
   epochMilliseconds,
   isOperationObserved,
   operationChannels,
+  phaseListFor,
   publishEnd,
   publishStart,
+  UNTIMED_PHASES,
 } from './observability/operation.js'
 export type {
   OperationChannels,

@@ -2,7 +2,11 @@ import { type RemoteKeySetEvent, wrapHook } from '@ccflow/core'
 import { channel } from 'node:diagnostics_channel'
 import type { TokenErrorCode } from './errors.js'
 import { type SetupFacts, warnAuthenticationFailure } from './diagnostics/auth-warnings.js'
-import { ISSUER_CHANNELS } from './observability/channels.js'
+import {
+  COUNTED_EVENT_TYPES,
+  ISSUER_CHANNELS,
+  METRIC_EVENT_CHANNEL,
+} from './observability/channels.js'
 
 /** Why a client authentication attempt failed. Sent to `onEvent` only, never to the client. */
 export type AuthenticationFailureReason =
@@ -169,8 +173,17 @@ export type IssuerEvent =
 /** Delivers one event; never throws and never waits. */
 export type EmitEvent = (event: IssuerEvent) => void
 
-// `ccflow:issuer:event` (ISSUER_CHANNELS.event): every event, for the metrics adapters.
+// `ccflow:issuer:event` (ISSUER_CHANNELS.event): every event, for anyone.
 const eventChannel = channel(ISSUER_CHANNELS.event)
+// The rare events the metrics adapters count, on a channel of their own (METRIC_EVENT_CHANNEL).
+const metricEventChannel = channel(METRIC_EVENT_CHANNEL)
+
+function publish(event: IssuerEvent): void {
+  if (eventChannel.hasSubscribers) eventChannel.publish(event)
+  if (metricEventChannel.hasSubscribers && COUNTED_EVENT_TYPES.has(event.type)) {
+    metricEventChannel.publish(event)
+  }
+}
 
 /**
  * Wraps the user's hook so that it can neither break nor delay a request: it is called
@@ -192,7 +205,7 @@ export function createEmitter(
     const explain = setup !== undefined && process.env.NODE_ENV !== 'production' ? setup : undefined
     const where = setup?.where ?? 'tokenEndpoint'
     const emit: EmitEvent = (event) => {
-      if (eventChannel.hasSubscribers) eventChannel.publish(event)
+      publish(event)
       if (event.type === 'server_error') {
         console.error(`${where}: unexpected error (the client got a generic 500)`, event.error)
       } else if (event.type === 'authentication_failed' && explain !== undefined) {
@@ -204,7 +217,7 @@ export function createEmitter(
   }
   const hook = wrapHook(onEvent)
   return (event) => {
-    if (eventChannel.hasSubscribers) eventChannel.publish(event)
+    publish(event)
     hook(event)
   }
 }

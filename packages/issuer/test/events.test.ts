@@ -2,7 +2,11 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { forgetWarnings } from '@ccflow/core'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { createEmitter, isObserved, type IssuerEvent } from '../src/events.js'
-import { ISSUER_CHANNELS } from '../src/observability/channels.js'
+import {
+  COUNTED_EVENT_TYPES,
+  ISSUER_CHANNELS,
+  METRIC_EVENT_CHANNEL,
+} from '../src/observability/channels.js'
 
 const issued: IssuerEvent = {
   type: 'token_issued',
@@ -102,6 +106,37 @@ describe('createEmitter (setup diagnostics)', () => {
     createEmitter(vi.fn(), setup)(failed)
     createEmitter(undefined)(failed)
     expect(warn).not.toHaveBeenCalled()
+  })
+})
+
+describe('the metrics event channel', () => {
+  it('carries the counted events only, so that a metrics adapter leaves token_issued unbuilt', () => {
+    const emit = createEmitter(vi.fn())
+    const onMessage = vi.fn()
+    const limited: IssuerEvent = { type: 'rate_limited', limiter: 'failures', ip: undefined }
+    const storeError: IssuerEvent = {
+      type: 'store_error',
+      store: 'client_store',
+      error: new Error('down'),
+      ip: undefined,
+    }
+    subscribe(METRIC_EVENT_CHANNEL, onMessage)
+    try {
+      expect(isObserved(createEmitter(undefined), 'token_issued')).toBe(false)
+      emit(issued)
+      emit(limited)
+      emit(storeError)
+    } finally {
+      unsubscribe(METRIC_EVENT_CHANNEL, onMessage)
+    }
+    expect(onMessage.mock.calls.map(([event]) => event as unknown)).toEqual([limited, storeError])
+    expect([...COUNTED_EVENT_TYPES].sort()).toEqual([
+      'assertion_legacy_audience',
+      'client_jwks',
+      'rate_limited',
+      'server_error',
+      'store_error',
+    ])
   })
 })
 

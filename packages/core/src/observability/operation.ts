@@ -29,8 +29,29 @@ export interface OperationMessage<N extends string = string> {
   readonly startTime: number
   /** `performance.now()` when it ended; `undefined` until the `:end` message. */
   endTime: number | undefined
-  /** The steps, in the order they began. */
+  /**
+   * The steps, in the order they began: recorded only while something listens on the `:start`
+   * channel (a tracer, which turns them into child spans); otherwise the shared empty
+   * {@link UNTIMED_PHASES}, so that an operation observed only for its outcome (metrics) reads
+   * no clock and allocates nothing per step.
+   */
   readonly phases: OperationPhase<N>[]
+}
+
+/**
+ * The `phases` of an operation whose steps are not timed (see {@link phaseListFor}): frozen and
+ * empty; {@link beginPhase} records nothing in it.
+ */
+export const UNTIMED_PHASES: OperationPhase<never>[] = Object.freeze(
+  [],
+) as unknown as OperationPhase<never>[]
+
+/**
+ * The `phases` list of a new operation: a fresh array when its steps are timed (something
+ * listens on `:start`), else {@link UNTIMED_PHASES}. Read it when the operation begins.
+ */
+export function phaseListFor<N extends string>(channels: OperationChannels): OperationPhase<N>[] {
+  return channels.start.hasSubscribers ? [] : UNTIMED_PHASES
 }
 
 /** The `:start` and `:end` channels of one kind of operation. */
@@ -81,12 +102,16 @@ export function publishEnd(channels: OperationChannels, message: OperationMessag
   if (channels.end.hasSubscribers) channels.end.publish(message)
 }
 
-/** Starts a step of `message` now and returns it, for {@link endPhase}. */
+/**
+ * Starts a step of `message` now and returns it, for {@link endPhase}; `undefined` (and no
+ * clock read) when the operation's steps are not timed.
+ */
 export function beginPhase<N extends string>(
   message: OperationMessage<N>,
   name: N,
   detail?: string,
-): OperationPhase<N> {
+): OperationPhase<N> | undefined {
+  if (message.phases === UNTIMED_PHASES) return undefined
   const phase: OperationPhase<N> = {
     name,
     detail,
@@ -98,9 +123,9 @@ export function beginPhase<N extends string>(
   return phase
 }
 
-/** Ends a step now; a second call changes nothing. */
-export function endPhase(phase: OperationPhase, failed = false): void {
-  if (phase.endTime !== undefined) return
+/** Ends a step now; a second call, or a step that was not timed (`undefined`), changes nothing. */
+export function endPhase(phase: OperationPhase | undefined, failed = false): void {
+  if (phase === undefined || phase.endTime !== undefined) return
   phase.endTime = performance.now()
   phase.failed = failed
 }

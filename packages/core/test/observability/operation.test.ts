@@ -7,9 +7,12 @@ import {
   epochMilliseconds,
   isOperationObserved,
   operationChannels,
+  phaseListFor,
   publishEnd,
   publishStart,
+  UNTIMED_PHASES,
   type OperationMessage,
+  type OperationPhase,
 } from '../../src/observability/operation.js'
 
 const channels = operationChannels('issuer', 'test-operation')
@@ -88,7 +91,7 @@ describe('publishStart and publishEnd', () => {
 describe('beginPhase and endPhase', () => {
   it('records a step with its detail, times and failure', () => {
     const m = message()
-    const phase = beginPhase(m, 'rate_limit', 'failures')
+    const phase = beginPhase(m, 'rate_limit', 'failures') as OperationPhase
     expect(m.phases).toEqual([phase])
     expect(phase).toMatchObject({ name: 'rate_limit', detail: 'failures', failed: false })
     expect(phase.endTime).toBeUndefined()
@@ -102,12 +105,50 @@ describe('beginPhase and endPhase', () => {
 
   it('closes a step still running at the end as failed, at the end time', () => {
     const m = message()
-    const done = beginPhase(m, 'client_authentication')
+    const done = beginPhase(m, 'client_authentication') as OperationPhase
     endPhase(done)
     const running = beginPhase(m, 'rate_limit', 'issuance')
     publishEnd(channels, m)
     expect(done.failed).toBe(false)
     expect(running).toMatchObject({ endTime: m.endTime, failed: true })
+  })
+})
+
+describe('phaseListFor', () => {
+  it('times steps only while something listens on :start (a tracer), not for :end alone', () => {
+    const onStart = (): void => {}
+    const onEnd = (): void => {}
+    subscribe(channels.end.name, onEnd)
+    try {
+      const untimed: OperationMessage = {
+        startTime: performance.now(),
+        endTime: undefined,
+        phases: phaseListFor(channels),
+      }
+      expect(untimed.phases).toBe(UNTIMED_PHASES)
+      const step = beginPhase(untimed, 'sign')
+      expect(step).toBeUndefined()
+      endPhase(step, true)
+      publishEnd(channels, untimed)
+      expect(untimed.phases).toEqual([])
+
+      subscribe(channels.start.name, onStart)
+      const timed: OperationMessage = {
+        startTime: performance.now(),
+        endTime: undefined,
+        phases: phaseListFor(channels),
+      }
+      expect(timed.phases).not.toBe(UNTIMED_PHASES)
+      const signing = beginPhase(timed, 'sign')
+      expect(timed.phases).toEqual([signing])
+    } finally {
+      unsubscribe(channels.start.name, onStart)
+      unsubscribe(channels.end.name, onEnd)
+    }
+  })
+
+  it('cannot be written to: the shared empty list is frozen', () => {
+    expect(Object.isFrozen(UNTIMED_PHASES)).toBe(true)
   })
 })
 

@@ -1,4 +1,10 @@
-import { isOperationObserved, operationChannels, publishEnd, publishStart } from '@ccflow/core'
+import {
+  isOperationObserved,
+  operationChannels,
+  phaseListFor,
+  publishEnd,
+  publishStart,
+} from '@ccflow/core'
 import { performance } from 'node:perf_hooks'
 import { isBearerError } from '../errors.js'
 import type { GuardVerifyMessage } from './channels.js'
@@ -17,7 +23,7 @@ export function beginVerifyTrace(): GuardVerifyMessage | undefined {
   const message: GuardVerifyMessage = {
     startTime: performance.now(),
     endTime: undefined,
-    phases: [],
+    phases: phaseListFor(verifyChannels),
     outcome: undefined,
     reason: undefined,
     cacheHit: false,

@@ -1,6 +1,6 @@
 import { channelName, type OperationMessage } from '@ccflow/core'
 import type { TokenErrorCode, TokenErrorReason } from '../errors.js'
-import type { ClientAuthMethod } from '../events.js'
+import type { ClientAuthMethod, IssuerEvent } from '../events.js'
 
 /**
  * The `node:diagnostics_channel` channels of `@ccflow/issuer` (names `ccflow:issuer:<topic>`).
@@ -26,6 +26,30 @@ export const ISSUER_CHANNELS: Readonly<{
   requestEnd: channelName('issuer', 'request:end'),
   snapshot: channelName('issuer', 'snapshot'),
 })
+
+/**
+ * `ccflow:issuer:metric-event`: the events the metrics adapters count (see
+ * {@link COUNTED_EVENT_TYPES}), published beside `ccflow:issuer:event`. The adapters listen here
+ * rather than on the public channel, whose subscribers make every success build its
+ * `token_issued` event (and resolve `req.ip`) for nothing. Internal to ccflow.
+ *
+ * @internal
+ */
+export const METRIC_EVENT_CHANNEL: string = channelName('issuer', 'metric-event')
+
+/**
+ * The event types the metrics count: rare ones (refusals by a limiter, store failures, key-set
+ * fetches); everything per request is counted from the request messages.
+ *
+ * @internal
+ */
+export const COUNTED_EVENT_TYPES: ReadonlySet<IssuerEvent['type']> = new Set<IssuerEvent['type']>([
+  'rate_limited',
+  'server_error',
+  'store_error',
+  'client_jwks',
+  'assertion_legacy_audience',
+])
 
 /** The routes whose requests are traced. */
 export type IssuerRoute = 'token' | 'revocation' | 'introspection'

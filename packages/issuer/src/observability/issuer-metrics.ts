@@ -14,6 +14,7 @@ import { isTokenError, type TemporarilyUnavailableError } from '../errors.js'
 import type { AuthenticationFailureReason, IssuerEvent } from '../events.js'
 import {
   ISSUER_CHANNELS,
+  METRIC_EVENT_CHANNEL,
   type IssuerOutcome,
   type IssuerRequestMessage,
   type IssuerSnapshot,
@@ -273,7 +274,7 @@ export function subscribeIssuerMetrics(
   const client = (id: string | undefined): Record<string, string> =>
     clientLabel === undefined ? {} : { client_id: clientLabel(id) }
   return subscribeChannels({
-    [ISSUER_CHANNELS.event]: (raw) => {
+    [METRIC_EVENT_CHANNEL]: (raw) => {
       const event = raw as IssuerEvent
       switch (event.type) {
         case 'rate_limited':
@@ -307,11 +308,8 @@ export function subscribeIssuerMetrics(
         case 'assertion_legacy_audience':
           recorder.record('legacyAudience', client(event.clientId), 1)
           break
-        // Counted from the request messages, which also see the requests that succeed.
-        case 'token_issued':
-        case 'token_revoked':
-        case 'authentication_failed':
-        case 'token_request_rejected':
+        // Only COUNTED_EVENT_TYPES arrive here: requests (issued, refused, revoked) are counted
+        // from the request messages, which also see the requests that succeed.
         default:
           break
       }

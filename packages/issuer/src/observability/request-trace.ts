@@ -3,6 +3,7 @@ import {
   endPhase,
   isOperationObserved,
   operationChannels,
+  phaseListFor,
   publishEnd,
   publishStart,
 } from '@ccflow/core'
@@ -37,7 +38,7 @@ export function beginRequestTrace(
     route,
     startTime: performance.now(),
     endTime: undefined,
-    phases: [],
+    phases: phaseListFor(requestChannels),
     outcome: undefined,
     reason: undefined,
     status: 0,
@@ -105,11 +106,11 @@ export function timedStep(
 ): RequestHandler {
   return (req, res, next) => {
     const trace = stateOf(req)?.trace
-    if (trace === undefined) {
+    const phase = trace === undefined ? undefined : beginPhase(trace, name, detail)
+    if (phase === undefined) {
       handler(req, res, next)
       return
     }
-    const phase = beginPhase(trace, name, detail)
     handler(req, res, (err?: unknown) => {
       endPhase(phase, err !== undefined && err !== null && err !== 'route' && err !== 'router')
       next(err)

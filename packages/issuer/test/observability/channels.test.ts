@@ -120,6 +120,7 @@ describe('ccflow:issuer:request:start and :end', () => {
   })
 
   it('records a refusal with its error code and reason, and the claimed client id', async () => {
+    const starts = listen<IssuerRequestMessage>(ISSUER_CHANNELS.requestStart)
     const ends = listen<IssuerRequestMessage>(ISSUER_CHANNELS.requestEnd)
     try {
       const app = createApp({ rateLimit: false })
@@ -128,6 +129,7 @@ describe('ccflow:issuer:request:start and :end', () => {
         .type('form')
         .send(form({ grant_type: 'password', client_id: 'reporter', client_secret: 'nope' }))
     } finally {
+      starts.stop()
       ends.stop()
     }
     expect(ends.messages[0]).toMatchObject({
@@ -145,6 +147,7 @@ describe('ccflow:issuer:request:start and :end', () => {
   })
 
   it('ends a 429 with the limiter step failed', async () => {
+    const starts = listen<IssuerRequestMessage>(ISSUER_CHANNELS.requestStart)
     const ends = listen<IssuerRequestMessage>(ISSUER_CHANNELS.requestEnd)
     try {
       const app = createApp({ rateLimit: { failures: false, issuance: { limit: 1 } } })
@@ -156,6 +159,7 @@ describe('ccflow:issuer:request:start and :end', () => {
           .send(form(GRANT))
       }
     } finally {
+      starts.stop()
       ends.stop()
     }
     expect(ends.messages[1]).toMatchObject({ outcome: 'too_many_requests', status: 429 })
@@ -163,6 +167,22 @@ describe('ccflow:issuer:request:start and :end', () => {
       ['client_authentication', undefined, false],
       ['rate_limit', 'issuance', true],
     ])
+  })
+
+  it('times no steps when only :end has subscribers (metrics): phases stay empty, the outcome is complete', async () => {
+    const ends = listen<IssuerRequestMessage>(ISSUER_CHANNELS.requestEnd)
+    try {
+      const app = createApp()
+      await request(app)
+        .post('/token')
+        .set('Authorization', REPORTER)
+        .type('form')
+        .send(form(GRANT))
+    } finally {
+      ends.stop()
+    }
+    expect(ends.messages[0]).toMatchObject({ outcome: 'success', status: 200, phases: [] })
+    expect(ends.messages[0]?.endTime).toBeGreaterThanOrEqual(ends.messages[0]?.startTime ?? 0)
   })
 
   it('ends a request whose client went away before the answer as aborted, with status 0', async () => {

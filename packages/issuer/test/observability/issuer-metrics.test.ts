@@ -9,7 +9,7 @@ import {
   subscribeIssuerMetrics,
   type IssuerMetricKey,
 } from '../../src/observability/issuer-metrics.js'
-import { ISSUER_CHANNELS } from '../../src/observability/channels.js'
+import { ISSUER_CHANNELS, METRIC_EVENT_CHANNEL } from '../../src/observability/channels.js'
 
 const recorded: [IssuerMetricKey, Record<string, string>, number][] = []
 const recorder = {
@@ -65,7 +65,7 @@ describe('subscribeIssuerMetrics', () => {
       authenticated: true,
       clientId: 'c-123',
     })
-    publish(ISSUER_CHANNELS.event, { type: 'rate_limited', limiter: 'made-up', ip: undefined })
+    publish(METRIC_EVENT_CHANNEL, { type: 'rate_limited', limiter: 'made-up', ip: undefined })
     expect(recorded).toEqual([
       ['clientAuthentications', { method: 'other', outcome: 'success', reason: 'none' }, 1],
       ['tokenRequests', { grant_type: 'other', outcome: 'other' }, 1],
@@ -88,18 +88,18 @@ describe('subscribeIssuerMetrics', () => {
   it('counts a 503 only when a store caused it', () => {
     stop = subscribeIssuerMetrics(recorder, undefined)
     const event = (error: unknown) => ({ type: 'server_error', error, ip: undefined })
-    publish(ISSUER_CHANNELS.event, event(new TemporarilyUnavailableError('client_store')))
-    publish(ISSUER_CHANNELS.event, event(new TemporarilyUnavailableError('extra_claims')))
-    publish(ISSUER_CHANNELS.event, event(new Error('bug')))
+    publish(METRIC_EVENT_CHANNEL, event(new TemporarilyUnavailableError('client_store')))
+    publish(METRIC_EVENT_CHANNEL, event(new TemporarilyUnavailableError('extra_claims')))
+    publish(METRIC_EVENT_CHANNEL, event(new Error('bug')))
     expect(recorded).toEqual([['storeErrors', { store: 'client_store' }, 1]])
   })
 
   it('counts a store failure that answered no 503, its store bounded', () => {
     stop = subscribeIssuerMetrics(recorder, undefined)
     const event = (store: string) => ({ type: 'store_error', store, error: new Error('down') })
-    publish(ISSUER_CHANNELS.event, event('rate_limit'))
-    publish(ISSUER_CHANNELS.event, event('client_store'))
-    publish(ISSUER_CHANNELS.event, event('made-up'))
+    publish(METRIC_EVENT_CHANNEL, event('rate_limit'))
+    publish(METRIC_EVENT_CHANNEL, event('client_store'))
+    publish(METRIC_EVENT_CHANNEL, event('made-up'))
     expect(recorded).toEqual([
       ['storeErrors', { store: 'rate_limit' }, 1],
       ['storeErrors', { store: 'client_store' }, 1],
@@ -109,7 +109,7 @@ describe('subscribeIssuerMetrics', () => {
 
   it('ignores a skipped client key and events that have no metric', () => {
     stop = subscribeIssuerMetrics(recorder, undefined)
-    publish(ISSUER_CHANNELS.event, {
+    publish(METRIC_EVENT_CHANNEL, {
       type: 'client_jwks',
       jwksUri: 'https://client.example/jwks',
       detail: {
@@ -119,19 +119,19 @@ describe('subscribeIssuerMetrics', () => {
         reason: 'x',
       },
     })
-    publish(ISSUER_CHANNELS.event, { type: 'token_issued', clientId: 'c', ip: undefined })
+    publish(METRIC_EVENT_CHANNEL, { type: 'token_issued', clientId: 'c', ip: undefined })
     publish(ISSUER_CHANNELS.requestEnd, { route: 'made-up', phases: [], startTime: 0, endTime: 0 })
     expect(recorded).toEqual([])
   })
 
   it('adds the client_id label through the allow-list only', () => {
     stop = subscribeIssuerMetrics(recorder, (id) => (id === 'billing' ? id : 'other'))
-    publish(ISSUER_CHANNELS.event, {
+    publish(METRIC_EVENT_CHANNEL, {
       type: 'assertion_legacy_audience',
       clientId: 'billing',
       ip: undefined,
     })
-    publish(ISSUER_CHANNELS.event, {
+    publish(METRIC_EVENT_CHANNEL, {
       type: 'assertion_legacy_audience',
       clientId: 'x',
       ip: undefined,
