@@ -308,8 +308,12 @@ export function subscribeIssuerMetrics(
         case 'assertion_legacy_audience':
           recorder.record('legacyAudience', client(event.clientId), 1)
           break
-        // Only COUNTED_EVENT_TYPES arrive here: requests (issued, refused, revoked) are counted
-        // from the request messages, which also see the requests that succeed.
+        // Only COUNTED_EVENT_TYPES are published here: requests (issued, refused, revoked) are
+        // counted from the request messages, which also see the requests that succeed.
+        case 'token_issued':
+        case 'token_revoked':
+        case 'authentication_failed':
+        case 'token_request_rejected':
         default:
           break
       }
