@@ -82,6 +82,60 @@ describe('registerPrometheusMetrics', () => {
     expect(text).toContain('ccflow_test_requests_total{outcome="success"} 2')
   })
 
+  it('sums frozen labels between scrapes and hands prom-client exact totals at every scrape', async () => {
+    const registry = new client.Registry()
+    const { recorder } = registerPrometheusMetrics(
+      client,
+      registry,
+      metricSet(() => 0),
+      { prefix: '', clientLabel: false },
+    )
+    const success = Object.freeze({ outcome: 'success' })
+    const refused = Object.freeze({ outcome: 'invalid_client' })
+    for (let i = 0; i < 5; i++) recorder.record('requests', success, 1)
+    recorder.record('requests', refused, 2)
+    recorder.record('requests', { outcome: 'success' }, 1) // not frozen: straight to prom-client
+    const first = await registry.metrics()
+    expect(first).toContain('ccflow_test_requests_total{outcome="success"} 6')
+    expect(first).toContain('ccflow_test_requests_total{outcome="invalid_client"} 2')
+    recorder.record('requests', success, 1)
+    const json = await registry.getMetricsAsJSON()
+    const values = json.find((m) => m.name === 'ccflow_test_requests_total')?.values
+    expect(values).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ labels: { outcome: 'success' }, value: 7 }),
+        expect.objectContaining({ labels: { outcome: 'invalid_client' }, value: 2 }),
+      ]),
+    )
+    expect(await registry.metrics()).toContain('ccflow_test_requests_total{outcome="success"} 7')
+  })
+
+  it('refuses a negative count at once, not at the next scrape', async () => {
+    const registry = new client.Registry()
+    const { recorder } = registerPrometheusMetrics(
+      client,
+      registry,
+      metricSet(() => 0),
+      { prefix: '', clientLabel: false },
+    )
+    const success = Object.freeze({ outcome: 'success' })
+    expect(() => recorder.record('requests', success, -1)).toThrow()
+    recorder.record('requests', success, 1)
+    expect(await registry.metrics()).toContain('ccflow_test_requests_total{outcome="success"} 1')
+  })
+
+  it('counts at once past 1000 pending label sets (a publisher freezing a new object per call)', async () => {
+    const registry = new client.Registry()
+    const { recorder } = registerPrometheusMetrics(
+      client,
+      registry,
+      metricSet(() => 0),
+      { prefix: '', clientLabel: false },
+    )
+    for (let i = 0; i < 3000; i++) recorder.record('requests', Object.freeze({ outcome: 'x' }), 1)
+    expect(await registry.metrics()).toContain('ccflow_test_requests_total{outcome="x"} 3000')
+  })
+
   it('leaves an unlabelled gauge without a reading out of the scrape instead of writing 0', async () => {
     const registry = new client.Registry()
     let readings: { labels: Record<string, string>; value: number }[] = []

@@ -1,12 +1,14 @@
 import {
   boundedLabel,
   collectSnapshots,
+  MAX_LABELLED_CLIENT_IDS,
   NONE_LABEL,
   subscribeChannels,
   type ClientIdLabel,
   type GaugeReading,
   type KeySourceFailureReason,
   type MetricDefinition,
+  type MetricLabels,
   type MetricRecorder,
   type MetricSet,
 } from '@ccflow/core'
@@ -273,6 +275,7 @@ export function subscribeIssuerMetrics(
 ): () => void {
   const client = (id: string | undefined): Record<string, string> =>
     clientLabel === undefined ? {} : { client_id: clientLabel(id) }
+  const recordRequest = requestRecorder(recorder, clientLabel)
   return subscribeChannels({
     [METRIC_EVENT_CHANNEL]: (raw) => {
       const event = raw as IssuerEvent
@@ -319,63 +322,143 @@ export function subscribeIssuerMetrics(
       }
     },
     [ISSUER_CHANNELS.requestEnd]: (raw) => {
-      recordRequest(recorder, raw as IssuerRequestMessage, client)
+      recordRequest(raw as IssuerRequestMessage)
     },
   })
 }
 
-function recordRequest(
-  recorder: MetricRecorder<IssuerMetricKey>,
-  message: IssuerRequestMessage,
-  client: (id: string | undefined) => Record<string, string>,
-): void {
-  const outcome = boundedLabel(message.outcome, OUTCOME)
-  const perClient = client(message.clientId)
-  if (message.authenticated) {
-    recorder.record(
-      'clientAuthentications',
-      {
-        method: boundedLabel(message.authMethod, METHOD),
-        outcome: 'success',
-        reason: NONE_LABEL,
-        ...perClient,
-      },
-      1,
-    )
-  } else if (message.outcome === 'invalid_client') {
-    recorder.record(
-      'clientAuthentications',
-      {
-        method: boundedLabel(message.authMethod, METHOD),
-        outcome: 'failure',
-        reason: boundedLabel(message.reason, REASON),
-        ...perClient,
-      },
-      1,
-    )
+// Distinct label sets remembered per subscription (see requestRecorder); the vocabularies keep
+// real traffic to a few dozen.
+const MAX_REMEMBERED_LABEL_SETS = 2000
+
+/** What one request message records: counters (each +1) and the duration's labels. */
+interface RequestRecords {
+  readonly counts: readonly (readonly [IssuerMetricKey, MetricLabels])[]
+  /** The labels of `tokenRequestDuration`, for the token route. */
+  readonly duration: MetricLabels | undefined
+}
+
+/**
+ * Numbers the values of a label: a vocabulary value its position, anything else one code for
+ * `other` and `undefined` one for `none` (so `radix` codes in all). Codes of several labels make
+ * one number, a cheaper cache key than the joined strings.
+ */
+function labelCoder(vocabulary: ReadonlySet<string>): {
+  code: (value: string | undefined) => number
+  radix: number
+} {
+  const codes = new Map([...vocabulary].map((value, index) => [value, index]))
+  const other = vocabulary.size
+  const none = other + 1
+  return {
+    code: (value) => (value === undefined ? none : (codes.get(value) ?? other)),
+    radix: none + 1,
   }
-  switch (message.route) {
-    case 'token': {
-      const grantType = boundedLabel(message.grantType, GRANT_TYPE)
-      recorder.record('tokenRequests', { grant_type: grantType, outcome, ...perClient }, 1)
-      const seconds = ((message.endTime ?? message.startTime) - message.startTime) / 1000
-      recorder.record('tokenRequestDuration', { outcome }, seconds)
-      break
+}
+
+const ROUTE = labelCoder(new Set(['token', 'revocation', 'introspection']))
+const OUTCOME_CODE = labelCoder(OUTCOME)
+const METHOD_CODE = labelCoder(METHOD)
+const REASON_CODE = labelCoder(REASON)
+const GRANT_TYPE_CODE = labelCoder(GRANT_TYPE)
+
+/** 0, 1 or 2 for `undefined`, `false` or `true`. */
+function flag(value: boolean | undefined): number {
+  return value === undefined ? 0 : value ? 2 : 1
+}
+
+/**
+ * Records each request message: `clientAuthentications` when the client authenticated or was
+ * refused as `invalid_client`, and by route `tokenRequests` with `tokenRequestDuration`,
+ * `revocations` or `introspections`.
+ *
+ * The labels objects are frozen and remembered per distinct combination of bounded values (at
+ * most {@link MAX_REMEMBERED_LABEL_SETS}), so that a recorder counts a request without building
+ * or hashing labels: the Prometheus adapter adds it to a sum kept per labels object (see
+ * `registerPrometheusMetrics`).
+ */
+function requestRecorder(
+  recorder: MetricRecorder<IssuerMetricKey>,
+  clientLabel: ClientIdLabel | undefined,
+): (message: IssuerRequestMessage) => void {
+  const remembered = new Map<number, RequestRecords>()
+  // Client label values: the listed ids and `other`, so at most MAX_LABELLED_CLIENT_IDS + 1.
+  const clientCodes = new Map<string, number>()
+  const clientCode = (id: string | undefined): number => {
+    if (clientLabel === undefined) return 0
+    const value = clientLabel(id)
+    let code = clientCodes.get(value)
+    if (code === undefined) clientCodes.set(value, (code = clientCodes.size))
+    return code
+  }
+  return (message) => {
+    let key = ROUTE.code(message.route)
+    key = key * OUTCOME_CODE.radix + OUTCOME_CODE.code(message.outcome)
+    key = key * METHOD_CODE.radix + METHOD_CODE.code(message.authMethod)
+    key = key * REASON_CODE.radix + REASON_CODE.code(message.reason)
+    key = key * GRANT_TYPE_CODE.radix + GRANT_TYPE_CODE.code(message.grantType)
+    key = ((key * 2 + (message.authenticated ? 1 : 0)) * 3 + flag(message.revoked)) * 3
+    key =
+      (key + flag(message.active)) * (MAX_LABELLED_CLIENT_IDS + 1) + clientCode(message.clientId)
+    let records = remembered.get(key)
+    if (records === undefined) {
+      records = requestRecords(message, clientLabel)
+      if (remembered.size < MAX_REMEMBERED_LABEL_SETS) remembered.set(key, records)
     }
+    for (const [metric, labels] of records.counts) recorder.record(metric, labels, 1)
+    if (records.duration !== undefined) {
+      const seconds = ((message.endTime ?? message.startTime) - message.startTime) / 1000
+      recorder.record('tokenRequestDuration', records.duration, seconds)
+    }
+  }
+}
+
+function requestRecords(
+  message: IssuerRequestMessage,
+  clientLabel: ClientIdLabel | undefined,
+): RequestRecords {
+  const outcome = boundedLabel(message.outcome, OUTCOME)
+  const method = boundedLabel(message.authMethod, METHOD)
+  const reason = boundedLabel(message.reason, REASON)
+  const grantType = boundedLabel(message.grantType, GRANT_TYPE)
+  const perClient: Record<string, string> =
+    clientLabel === undefined ? {} : { client_id: clientLabel(message.clientId) }
+  const counts: [IssuerMetricKey, MetricLabels][] = []
+  if (message.authenticated) {
+    counts.push([
+      'clientAuthentications',
+      Object.freeze({ method, outcome: 'success', reason: NONE_LABEL, ...perClient }),
+    ])
+  } else if (message.outcome === 'invalid_client') {
+    counts.push([
+      'clientAuthentications',
+      Object.freeze({ method, outcome: 'failure', reason, ...perClient }),
+    ])
+  }
+  let duration: MetricLabels | undefined
+  switch (message.route) {
+    case 'token':
+      counts.push([
+        'tokenRequests',
+        Object.freeze({ grant_type: grantType, outcome, ...perClient }),
+      ])
+      duration = Object.freeze({ outcome })
+      break
     case 'revocation': {
       const result =
         outcome === 'success' ? (message.revoked === true ? 'revoked' : 'ignored') : outcome
-      recorder.record('revocations', { outcome: result, ...perClient }, 1)
+      counts.push(['revocations', Object.freeze({ outcome: result, ...perClient })])
       break
     }
     case 'introspection': {
       const active = message.active === undefined ? NONE_LABEL : String(message.active === true)
-      recorder.record('introspections', { outcome, active, ...perClient }, 1)
+      counts.push(['introspections', Object.freeze({ outcome, active, ...perClient })])
       break
     }
     default:
       break
   }
+  return { counts, duration }
 }
 
 /** The store behind a 503, when a store (not a hook or a client's key set) was the cause. */

@@ -50,7 +50,8 @@ export function beginRequestTrace(
     active: undefined,
   }
   publishStart(requestChannels, message)
-  res.once('close', () => {
+  // `on`, not `once`: a response closes once, and `once` costs a wrapper and a removal per request.
+  res.on('close', () => {
     endRequestTrace(message, state, res)
   })
   return message

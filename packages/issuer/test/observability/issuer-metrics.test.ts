@@ -74,6 +74,48 @@ describe('subscribeIssuerMetrics', () => {
     ])
   })
 
+  it('hands the recorder one frozen labels object per label set, the same one each time', () => {
+    const seen: [IssuerMetricKey, Readonly<Record<string, string>>][] = []
+    stop = subscribeIssuerMetrics(
+      { record: (metric, labels) => seen.push([metric, labels]) },
+      (id) => (id === 'billing' ? id : 'other'),
+    )
+    const message = (clientId: string, outcome: string) => ({
+      route: 'token',
+      startTime: 0,
+      endTime: 2,
+      phases: [],
+      outcome,
+      reason: outcome === 'success' ? undefined : 'wrong_secret',
+      grantType: 'client_credentials',
+      authMethod: 'client_secret_basic',
+      authenticated: outcome === 'success',
+      clientId,
+    })
+    publish(ISSUER_CHANNELS.requestEnd, message('billing', 'success'))
+    publish(ISSUER_CHANNELS.requestEnd, message('billing', 'success'))
+    publish(ISSUER_CHANNELS.requestEnd, message('x-1', 'invalid_client'))
+    publish(ISSUER_CHANNELS.requestEnd, message('x-2', 'invalid_client'))
+    expect(seen).toHaveLength(12)
+    for (const [, labels] of seen) expect(Object.isFrozen(labels)).toBe(true)
+    expect(seen[3]?.[1]).toBe(seen[0]?.[1])
+    expect(seen[4]?.[1]).toBe(seen[1]?.[1])
+    expect(seen[9]?.[1]).toBe(seen[6]?.[1])
+    expect(seen[0]?.[1]).toEqual({
+      method: 'client_secret_basic',
+      outcome: 'success',
+      reason: 'none',
+      client_id: 'billing',
+    })
+    expect(seen[6]?.[1]).toEqual({
+      method: 'client_secret_basic',
+      outcome: 'failure',
+      reason: 'wrong_secret',
+      client_id: 'other',
+    })
+    expect(seen[2]).toEqual(['tokenRequestDuration', { outcome: 'success' }])
+  })
+
   it('times a message without an end time as 0 s', () => {
     stop = subscribeIssuerMetrics(recorder, undefined)
     publish(ISSUER_CHANNELS.requestEnd, {

@@ -25,7 +25,7 @@ function tracedRequest(): { req: Request; res: Response; trace: () => IssuerRequ
   const listeners: Record<string, () => void> = {}
   const res = {
     setHeader: vi.fn(),
-    once: (event: string, fn: () => void) => {
+    on: (event: string, fn: () => void) => {
       listeners[event] = fn
     },
   } as unknown as ServerResponse as Response
