@@ -78,8 +78,7 @@ export function registerPrometheusMetrics<K extends string, R extends Prometheus
       // labels object (a publisher's precomputed one) is picked once, not on every call.
       if (metric.kind === 'counter') {
         if (labels.length === 0) {
-          const counter = new client.Counter(config)
-          writers.set(key, (_values, value) => counter.inc(value))
+          writers.set(key, pendingUnlabelledCounter(client, config))
         } else {
           writers.set(key, pendingCounter(client, config, picker))
         }
@@ -156,6 +155,26 @@ function pendingCounter<R extends PrometheusRegistry>(
     if (sum !== undefined) pending.set(values, sum + value)
     else if (pending.size < MAX_PENDING_LABEL_SETS) pending.set(values, value)
     else counter.inc(picker(values), value)
+  }
+}
+
+/** An unlabelled counter that adds up its records and hands the sum over on every scrape. */
+function pendingUnlabelledCounter<R extends PrometheusRegistry>(
+  client: PrometheusClient<R>,
+  config: PrometheusMetricConfig<R>,
+): (labels: MetricLabels, value: number) => void {
+  let pending = 0
+  const counter = new client.Counter({
+    ...config,
+    collect: () => {
+      if (pending > 0) counter.inc(pending)
+      pending = 0
+    },
+  })
+  return (_values, value) => {
+    // A value prom-client refuses (negative, not finite) is refused now, not at the scrape.
+    if (value >= 0 && value < Infinity) pending += value
+    else counter.inc(value)
   }
 }
 

@@ -73,6 +73,7 @@ describe('registerPrometheusMetrics', () => {
     const success = Object.freeze({ outcome: 'success', extra: 'dropped' })
     recorder.record('hits', {}, 1)
     recorder.record('hits', { ignored: 'x' }, 2)
+    expect(() => recorder.record('hits', {}, -1)).toThrow()
     recorder.record('time', {}, 0.5)
     recorder.record('requests', success, 1)
     recorder.record('requests', success, 1)

@@ -215,7 +215,13 @@ function readKeys(): GaugeReading[] {
 
 // One labels object per (outcome, reason) pair, built once: the hot path allocates none.
 const requestLabels = new Map<string, Readonly<Record<string, string>>>()
+const SUCCESS_LABELS: Readonly<Record<string, string>> = Object.freeze({
+  outcome: 'success',
+  reason: NONE_LABEL,
+})
 function labelsOf(message: GuardVerifyMessage): Readonly<Record<string, string>> {
+  // Most requests pass: their labels need no lookup at all.
+  if (message.outcome === 'success' && message.reason === undefined) return SUCCESS_LABELS
   const outcome = boundedLabel(message.outcome, OUTCOME)
   const reason = boundedLabel(message.reason, REASON)
   const key = `${outcome} ${reason}`
