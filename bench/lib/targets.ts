@@ -72,7 +72,7 @@ const TARGETS: readonly Target[] = [
       server: 'guard-ccflow',
       options: { alg },
       load: 'token-reused',
-      description: `ccflow requireToken + requireScopes, JWKS URI, one reused ${alg} token (cache hit)`,
+      description: `ccflow requireToken({ scopes }), JWKS URI, one reused ${alg} token (cache hit)`,
     },
     {
       name: `guard/ccflow-${alg.toLowerCase()}-fresh`,
@@ -82,7 +82,7 @@ const TARGETS: readonly Target[] = [
       server: 'guard-ccflow',
       options: { alg },
       load: 'token-fresh',
-      description: `ccflow requireToken + requireScopes, JWKS URI, a new ${alg} token per request (cache miss)`,
+      description: `ccflow requireToken({ scopes }), JWKS URI, a new ${alg} token per request (cache miss)`,
     },
   ]),
   // Issue 14: the cache-hit path with the guard's Prometheus adapter attached, paired against the
