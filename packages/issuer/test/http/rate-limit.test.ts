@@ -79,6 +79,21 @@ describe('the per-IP failure limiter', () => {
     expect((await token(app, bad, '203.0.113.2')).status).toBe(401)
   })
 
+  it("works out req.ip once per request, however often express-rate-limit reads it, and keeps it the app's value", async () => {
+    const trusted = vi.fn((_address: string, hop: number) => hop === 0)
+    const { onEvent, events } = eventSpy()
+    const app = createApp({ onEvent })
+    app.set('trust proxy', trusted)
+    expect((await token(app, good, '203.0.113.9')).status).toBe(200)
+    // proxy-addr asks the trust function once per evaluation of req.ip for this one hop.
+    expect(trusted).toHaveBeenCalledTimes(1)
+    expect(events('token_issued')[0]?.ip).toBe('203.0.113.9')
+    trusted.mockClear()
+    for (let i = 0; i < 20; i++) await token(app, bad, '203.0.113.9')
+    expect((await token(app, good, '203.0.113.9')).status).toBe(429)
+    expect((await token(app, good, '203.0.113.10')).status).toBe(200)
+  })
+
   it('groups IPv6 clients by their /56 subnet', async () => {
     const app = express()
     app.set('trust proxy', 1)
