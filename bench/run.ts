@@ -435,8 +435,15 @@ async function bench(
 function pairsOf(targets: readonly Target[]): PairSpec[] {
   if (values.versus !== undefined) {
     const versus = targetNamed(values.versus)
+    // A ceiling is paired only when --only names it: ceiling/express is otherwise in every
+    // selection, kept for the ratios.
+    const named = (t: Target): boolean =>
+      t.kind !== 'ceiling' ||
+      (values.only ?? []).some(
+        (o) => t.name === o || (t.name !== 'ceiling/express' && t.name.includes(o)),
+      )
     return targets
-      .filter((t) => t.name !== versus.name && t.kind !== 'ceiling')
+      .filter((t) => t.name !== versus.name && named(t))
       .map((target) => {
         const goal = SPEED_GOALS.find((g) => g.target === target.name && g.versus === versus.name)
         return { target, versus, ...(goal ? { goal } : {}) }

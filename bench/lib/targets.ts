@@ -55,6 +55,17 @@ const TARGETS: readonly Target[] = [
       'ceiling/express sent the bearer header of guard/ccflow-rs256-reused, which it ignores: the same request bytes as the guard gets',
   },
   {
+    name: 'ceiling/express-bearer-middleware',
+    kind: 'ceiling',
+    role: 'ceiling',
+    alg: 'RS256',
+    server: 'ceiling-express',
+    options: { middleware: 'bearer-floor' },
+    load: 'token-reused',
+    description:
+      'ceiling/express-bearer with one middleware that reads the Authorization header and sets a constant req.auth: the least any bearer guard does, so the floor of a guard ratio',
+  },
+  {
     name: 'ceiling/node-http',
     kind: 'ceiling',
     role: 'ceiling',
