@@ -36,6 +36,16 @@ function metricSet(readKeys: () => number): MetricSet<Key> {
   }
 }
 
+/** A fresh registry with the test metric set registered on it (no prefix, no client label). */
+function registered(readKeys: () => number = () => 0) {
+  const registry = new client.Registry()
+  const { recorder } = registerPrometheusMetrics(client, registry, metricSet(readKeys), {
+    prefix: '',
+    clientLabel: false,
+  })
+  return { registry, recorder }
+}
+
 describe('registerPrometheusMetrics', () => {
   it('records unlabelled metrics and frozen, reused labels objects', async () => {
     const registry = new client.Registry()
@@ -84,13 +94,7 @@ describe('registerPrometheusMetrics', () => {
   })
 
   it('sums frozen labels between scrapes and hands prom-client exact totals at every scrape', async () => {
-    const registry = new client.Registry()
-    const { recorder } = registerPrometheusMetrics(
-      client,
-      registry,
-      metricSet(() => 0),
-      { prefix: '', clientLabel: false },
-    )
+    const { registry, recorder } = registered()
     const success = Object.freeze({ outcome: 'success' })
     const refused = Object.freeze({ outcome: 'invalid_client' })
     for (let i = 0; i < 5; i++) recorder.record('requests', success, 1)
@@ -112,13 +116,7 @@ describe('registerPrometheusMetrics', () => {
   })
 
   it('refuses a negative count at once, not at the next scrape', async () => {
-    const registry = new client.Registry()
-    const { recorder } = registerPrometheusMetrics(
-      client,
-      registry,
-      metricSet(() => 0),
-      { prefix: '', clientLabel: false },
-    )
+    const { registry, recorder } = registered()
     const success = Object.freeze({ outcome: 'success' })
     expect(() => recorder.record('requests', success, -1)).toThrow()
     recorder.record('requests', success, 1)
@@ -126,13 +124,7 @@ describe('registerPrometheusMetrics', () => {
   })
 
   it('counts at once past 1000 pending label sets (a publisher freezing a new object per call)', async () => {
-    const registry = new client.Registry()
-    const { recorder } = registerPrometheusMetrics(
-      client,
-      registry,
-      metricSet(() => 0),
-      { prefix: '', clientLabel: false },
-    )
+    const { registry, recorder } = registered()
     for (let i = 0; i < 3000; i++) recorder.record('requests', Object.freeze({ outcome: 'x' }), 1)
     expect(await registry.metrics()).toContain('ccflow_test_requests_total{outcome="x"} 3000')
   })

@@ -4,7 +4,6 @@ import { rateLimit, type Options, type RateLimitInfo, type Store } from 'express
 import type { EmitEvent } from '../events.js'
 import { errorBody, sendJson } from './respond.js'
 import type { TokenEndpointConfig } from '../options/resolve.js'
-import type { LimiterOptions } from '../options/types.js'
 import { stateOf } from './request-state.js'
 import { recordOutcome } from '../observability/request-trace.js'
 
@@ -44,24 +43,11 @@ export function createFailureLimiter(
   const options = config.rateLimit.failures
   if (options === false) return undefined
   const settings = { windowMs: 15 * 60 * 1000, limit: 20, identifier: 'failures', ...options }
-  return withPinnedIp(
-    rateLimit({
-      // RateLimit headers go on 429 answers only unless standardHeaders is given: see
-      // setRefusalHeaders.
-      standardHeaders: false,
-      legacyHeaders: false,
-      // Fail open: a rate-limit store outage must not take token issuance down with it. The
-      // error is logged through `logger`; `passOnStoreError: false` answers 503 instead.
-      passOnStoreError: true,
-      ...settings,
-      ...observedStore(options, 'failures', emit),
-      skipSuccessfulRequests: true,
-      skipFailedRequests: false,
-      requestWasSuccessful: (_req: Request, res: Response) => res.statusCode !== 401,
-      requestPropertyName: FAILURES_PROPERTY,
-      handler: createHandler('failures', FAILURES_PROPERTY, emit, settings),
-    } satisfies Partial<Options>),
-  )
+  return createLimiter('failures', FAILURES_PROPERTY, settings, emit, {
+    skipSuccessfulRequests: true,
+    skipFailedRequests: false,
+    requestWasSuccessful: (_req: Request, res: Response) => res.statusCode !== 401,
+  })
 }
 
 /**
@@ -78,16 +64,42 @@ export function createIssuanceLimiter(
   const options = config.rateLimit.issuance
   if (options === false) return undefined
   const settings = { windowMs: 60 * 1000, limit: 600, identifier: 'issuance', ...options }
+  return createLimiter('issuance', ISSUANCE_PROPERTY, settings, emit, {
+    keyGenerator: (req: Request) => `client:${stateOf(req)?.client?.client_id ?? ''}`,
+  })
+}
+
+type LimiterSettings = Readonly<Partial<Options>> & {
+  windowMs: number
+  identifier: Options['identifier']
+}
+
+/**
+ * One express-rate-limit instance: our defaults, then the endpoint's options for this limiter
+ * (`settings`), its store wrapped to report failures, then what this limiter fixes (`fixed`),
+ * our own request property and 429 handler.
+ */
+function createLimiter(
+  limiter: 'failures' | 'issuance',
+  property: string,
+  settings: LimiterSettings,
+  emit: EmitEvent,
+  fixed: Partial<Options>,
+): RequestHandler {
   return withPinnedIp(
     rateLimit({
+      // RateLimit headers go on 429 answers only unless standardHeaders is given: see
+      // setRefusalHeaders.
       standardHeaders: false,
       legacyHeaders: false,
+      // Fail open: a rate-limit store outage must not take token issuance down with it. The
+      // error is logged through `logger`; `passOnStoreError: false` answers 503 instead.
       passOnStoreError: true,
       ...settings,
-      ...observedStore(options, 'issuance', emit),
-      keyGenerator: (req: Request) => `client:${stateOf(req)?.client?.client_id ?? ''}`,
-      requestPropertyName: ISSUANCE_PROPERTY,
-      handler: createHandler('issuance', ISSUANCE_PROPERTY, emit, settings),
+      ...observedStore(settings, limiter, emit),
+      ...fixed,
+      requestPropertyName: property,
+      handler: createHandler(limiter, property, emit, settings),
     } satisfies Partial<Options>),
   )
 }
@@ -133,7 +145,7 @@ async function setRefusalHeaders(
   req: Request,
   res: Response,
   info: RateLimitInfo,
-  settings: Readonly<LimiterOptions> & { windowMs: number; identifier: Options['identifier'] },
+  settings: LimiterSettings,
 ): Promise<void> {
   const { identifier, windowMs } = settings
   const name = typeof identifier === 'function' ? await identifier(req, res) : identifier
@@ -159,7 +171,7 @@ function createHandler(
   limiter: 'failures' | 'issuance',
   property: string,
   emit: EmitEvent,
-  settings: Readonly<LimiterOptions> & { windowMs: number; identifier: Options['identifier'] },
+  settings: LimiterSettings,
 ): Options['handler'] {
   const refusalHeaders = settings.standardHeaders === undefined
   const refuse = async (req: Request, res: Response): Promise<void> => {

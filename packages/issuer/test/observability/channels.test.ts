@@ -8,6 +8,15 @@ import { basic, createApp, form, secrets } from '../helpers.js'
 const REPORTER = basic('reporter', secrets.reporter.secret)
 const GRANT = { grant_type: 'client_credentials' }
 
+/** A client_credentials token request with the given Authorization header. */
+function tokenRequest(app: Parameters<typeof request>[0], authorization: string): request.Test {
+  return request(app)
+    .post('/token')
+    .set('Authorization', authorization)
+    .type('form')
+    .send(form(GRANT))
+}
+
 /** Collects what is published on `name` while subscribed. */
 function listen<T>(name: string): { messages: T[]; stop: () => void } {
   const messages: T[] = []
@@ -39,11 +48,7 @@ describe('ccflow:issuer:event', () => {
     const published = listen<IssuerEvent>(ISSUER_CHANNELS.event)
     try {
       const app = createApp({ rateLimit: false, onEvent })
-      await request(app)
-        .post('/token')
-        .set('Authorization', REPORTER)
-        .type('form')
-        .send(form(GRANT))
+      await tokenRequest(app, REPORTER)
       await request(app)
         .post('/token')
         .set('Authorization', basic('reporter', 'x'))
@@ -61,11 +66,7 @@ describe('ccflow:issuer:event', () => {
     const published = listen<IssuerEvent>(ISSUER_CHANNELS.event)
     try {
       const app = createApp({ rateLimit: false })
-      await request(app)
-        .post('/token')
-        .set('Authorization', REPORTER)
-        .type('form')
-        .send(form(GRANT))
+      await tokenRequest(app, REPORTER)
     } finally {
       published.stop()
     }
@@ -86,11 +87,7 @@ describe('ccflow:issuer:request:start and :end', () => {
     subscribe(ISSUER_CHANNELS.requestStart, peek)
     try {
       const app = createApp()
-      await request(app)
-        .post('/token')
-        .set('Authorization', REPORTER)
-        .type('form')
-        .send(form(GRANT))
+      await tokenRequest(app, REPORTER)
     } finally {
       starts.stop()
       ends.stop()
@@ -152,11 +149,7 @@ describe('ccflow:issuer:request:start and :end', () => {
     try {
       const app = createApp({ rateLimit: { failures: false, issuance: { limit: 1 } } })
       for (let i = 0; i < 2; i++) {
-        await request(app)
-          .post('/token')
-          .set('Authorization', REPORTER)
-          .type('form')
-          .send(form(GRANT))
+        await tokenRequest(app, REPORTER)
       }
     } finally {
       starts.stop()
@@ -173,11 +166,7 @@ describe('ccflow:issuer:request:start and :end', () => {
     const ends = listen<IssuerRequestMessage>(ISSUER_CHANNELS.requestEnd)
     try {
       const app = createApp()
-      await request(app)
-        .post('/token')
-        .set('Authorization', REPORTER)
-        .type('form')
-        .send(form(GRANT))
+      await tokenRequest(app, REPORTER)
     } finally {
       ends.stop()
     }
