@@ -26,9 +26,10 @@ const options = JSON.parse(optionsJson)
 // within seconds but that a short warm-up would count. One call from outside node_modules ends
 // the check for the whole process (Node then considers its DEP0005 warning shown); the warning
 // itself is silenced.
+const deprecationsSilenced = process.noDeprecation
 process.noDeprecation = true
 Buffer(0)
-process.noDeprecation = false
+process.noDeprecation = deprecationsSilenced
 
 process.stdin.on('close', () => process.exit(0))
 process.stdin.resume()
