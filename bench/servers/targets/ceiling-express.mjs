@@ -15,7 +15,8 @@ function bearerFloor(req, res, next) {
 
 export function build({ fixtures, options }) {
   const app = express()
-  if (options.middleware === 'bearer-floor') app.get(fixtures.route, bearerFloor, routeHandler(fixtures))
+  if (options.middleware === 'bearer-floor')
+    app.get(fixtures.route, bearerFloor, routeHandler(fixtures))
   else app.get(fixtures.route, routeHandler(fixtures))
   return app
 }
