@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateClientSecret, hashClientSecret, jsonFileClientStore } from '@ccflow/issuer'
-import { createTestDatabase, skipWithoutPostgres, type TestDatabase } from './support/postgres.js'
+import {
+  createTestDatabase,
+  skipWithoutPostgres,
+  type TestDatabase,
+} from '../../../test/support/postgres.js'
 import { json, run } from './support/run.js'
 
 const skip = await skipWithoutPostgres()

@@ -5,7 +5,11 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verifyClientSecret } from '@ccflow/issuer'
 import { generateClientKey } from '../src/generate-client-key.js'
-import { createTestDatabase, skipWithoutPostgres, type TestDatabase } from './support/postgres.js'
+import {
+  createTestDatabase,
+  skipWithoutPostgres,
+  type TestDatabase,
+} from '../../../test/support/postgres.js'
 import { json, run } from './support/run.js'
 
 const skip = await skipWithoutPostgres()

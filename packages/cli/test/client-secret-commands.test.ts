@@ -1,7 +1,11 @@
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { verifyClientSecret } from '@ccflow/issuer'
-import { createTestDatabase, skipWithoutPostgres, type TestDatabase } from './support/postgres.js'
+import {
+  createTestDatabase,
+  skipWithoutPostgres,
+  type TestDatabase,
+} from '../../../test/support/postgres.js'
 import { json, run } from './support/run.js'
 
 const skip = await skipWithoutPostgres()

@@ -1,6 +1,10 @@
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, skipWithoutPostgres, type TestDatabase } from './support/postgres.js'
+import {
+  createTestDatabase,
+  skipWithoutPostgres,
+  type TestDatabase,
+} from '../../../test/support/postgres.js'
 import { json, run } from './support/run.js'
 
 const skip = await skipWithoutPostgres()
