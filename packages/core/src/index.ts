@@ -171,6 +171,7 @@ export {
   checkPrometheusRegistry,
   OTEL_ADAPTER_OPTIONS,
   resolveOtelAdapterOptions,
+  startPrometheusAdapter,
 } from './observability/adapter-options.js'
 export type { OtelAdapterSettings } from './observability/adapter-options.js'
 export type {

@@ -1,11 +1,4 @@
-import {
-  checkKnownKeys,
-  checkMetricPrefix,
-  checkObject,
-  checkPrometheusRegistry,
-  registerPrometheusMetrics,
-  type OptionTable,
-} from '@ccflow/core'
+import { startPrometheusAdapter, type OptionTable } from '@ccflow/core'
 import * as client from 'prom-client'
 import { CLIENT_METRIC_SET, subscribeClientMetrics } from './client-metrics.js'
 
@@ -51,17 +44,10 @@ const WHERE = 'registerClientMetrics'
  * @throws {Error} prom-client's, when a metric of the same name is already registered.
  */
 export function registerClientMetrics(options: ClientMetricsOptions): () => void {
-  checkObject(options, WHERE)
-  checkKnownKeys(options, OPTIONS, WHERE)
-  const registry = checkPrometheusRegistry(options.registry, WHERE)
-  const prefix = checkMetricPrefix(options.prefix, WHERE)
-  const { recorder, unregister } = registerPrometheusMetrics(client, registry, CLIENT_METRIC_SET, {
-    prefix,
-    clientLabel: false,
-  })
-  const unsubscribe = subscribeClientMetrics(recorder)
-  return () => {
-    unsubscribe()
-    unregister()
-  }
+  return startPrometheusAdapter(
+    client,
+    options,
+    { where: WHERE, known: OPTIONS, set: CLIENT_METRIC_SET, perClient: false },
+    subscribeClientMetrics,
+  )
 }

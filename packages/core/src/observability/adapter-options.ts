@@ -1,6 +1,12 @@
 import { checkBoolean, checkObject, checkString } from '../options/check.js'
 import { checkKnownKeys } from '../options/keys.js'
-import type { PrometheusRegistry } from './prometheus.js'
+import { clientIdLabel, type ClientIdLabel } from './labels.js'
+import type { MetricRecorder, MetricSet } from './metrics.js'
+import {
+  registerPrometheusMetrics,
+  type PrometheusClient,
+  type PrometheusRegistry,
+} from './prometheus.js'
 
 // What prom-client accepts at the start of a metric name, and after it.
 const PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
@@ -115,5 +121,45 @@ export function resolveOtelAdapterOptions<M, T>(
     tracerProvider: checkOtelProvider(options.tracerProvider, where, 'tracerProvider', 'getTracer'),
     metrics: checkBoolean(options.metrics, { where, path: 'metrics' }, true),
     traces: checkBoolean(options.traces, { where, path: 'traces' }, true),
+  }
+}
+
+/**
+ * What every package's `register…Metrics` does: checks `options` (an object of the `known` keys,
+ * a prom-client `registry`, a `prefix`, and with `perClient` the `clientIds` allow-list),
+ * registers the package's metric `set` on the registry and starts `subscribe`, which feeds the
+ * recorder from the package's channels. Returns the function that stops recording and takes
+ * the metrics off the registry.
+ *
+ * @throws {TypeError} For an unknown option or a bad value (the message names it and `where`).
+ * @throws {Error} prom-client's, when a metric of the same name is already registered.
+ */
+export function startPrometheusAdapter<K extends string, R extends PrometheusRegistry>(
+  client: PrometheusClient<R>,
+  options: unknown,
+  adapter: {
+    readonly where: string
+    readonly known: Readonly<Record<string, true>>
+    readonly set: MetricSet<K>
+    readonly perClient: boolean
+  },
+  subscribe: (recorder: MetricRecorder<K>, clientLabel: ClientIdLabel | undefined) => () => void,
+): () => void {
+  const { where } = adapter
+  const given = checkObject(options, where)
+  checkKnownKeys(given, adapter.known, where)
+  const registry = checkPrometheusRegistry(given.registry as R | undefined, where)
+  const label = adapter.perClient
+    ? clientIdLabel(given.clientIds, { where, path: 'clientIds' })
+    : undefined
+  const prefix = checkMetricPrefix(given.prefix, where)
+  const { recorder, unregister } = registerPrometheusMetrics(client, registry, adapter.set, {
+    prefix,
+    clientLabel: label !== undefined,
+  })
+  const unsubscribe = subscribe(recorder, label)
+  return () => {
+    unsubscribe()
+    unregister()
   }
 }

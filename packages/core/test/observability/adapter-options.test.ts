@@ -1,3 +1,4 @@
+import * as client from 'prom-client'
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import {
@@ -6,7 +7,9 @@ import {
   checkPrometheusRegistry,
   OTEL_ADAPTER_OPTIONS,
   resolveOtelAdapterOptions,
+  startPrometheusAdapter,
 } from '../../src/observability/adapter-options.js'
+import type { MetricSet } from '../../src/observability/metrics.js'
 
 describe('checkPrometheusRegistry', () => {
   it('returns a prom-client registry', () => {
@@ -94,5 +97,75 @@ describe('resolveOtelAdapterOptions', () => {
     expect(() =>
       resolveOtelAdapterOptions({ clientIds: ['a'] } as never, 'registerX', table),
     ).not.toThrow()
+  })
+})
+
+describe('startPrometheusAdapter', () => {
+  const set: MetricSet<'requests'> = {
+    metrics: {
+      requests: {
+        name: 'ccflow.test.adapter_requests',
+        kind: 'counter',
+        unit: '{request}',
+        description: 'Requests.',
+        labels: ['outcome'],
+        perClient: true,
+      },
+    },
+    gauges: {},
+  }
+  const adapter = (perClient: boolean) => ({
+    where: 'registerTestMetrics',
+    known: { registry: true, prefix: true, clientIds: true } as const,
+    set,
+    perClient,
+  })
+
+  it('checks the options, registers the set, feeds it through subscribe and undoes both', async () => {
+    const registry = new Registry()
+    let unsubscribed = false
+    const stop = startPrometheusAdapter(
+      client,
+      { registry, prefix: 'app_', clientIds: ['billing'] },
+      adapter(true),
+      (recorder, label) => {
+        recorder.record('requests', { outcome: 'success', client_id: label?.('billing') ?? '' }, 1)
+        recorder.record('requests', { outcome: 'success', client_id: label?.('x') ?? '' }, 1)
+        return () => {
+          unsubscribed = true
+        }
+      },
+    )
+    const text = await registry.metrics()
+    expect(text).toContain(
+      'app_ccflow_test_adapter_requests_total{outcome="success",client_id="billing"} 1',
+    )
+    expect(text).toContain(
+      'app_ccflow_test_adapter_requests_total{outcome="success",client_id="other"} 1',
+    )
+    stop()
+    expect(unsubscribed).toBe(true)
+    expect(await registry.getMetricsAsJSON()).toEqual([])
+  })
+
+  it('gives subscribe no client label without perClient, and refuses bad options by name', () => {
+    const registry = new Registry()
+    let seen: unknown = 'unset'
+    startPrometheusAdapter(client, { registry }, adapter(false), (_recorder, label) => {
+      seen = label
+      return () => undefined
+    })()
+    expect(seen).toBeUndefined()
+    const none = () => () => undefined
+    expect(() => startPrometheusAdapter(client, 'x', adapter(false), none)).toThrow(
+      /registerTestMetrics/,
+    )
+    expect(() =>
+      startPrometheusAdapter(client, { registry, prefx: 'a_' }, adapter(false), none),
+    ).toThrow(/prefx/)
+    expect(() => startPrometheusAdapter(client, {}, adapter(false), none)).toThrow(/registry/)
+    expect(() =>
+      startPrometheusAdapter(client, { registry, clientIds: 'billing' }, adapter(true), none),
+    ).toThrow(/clientIds/)
   })
 })

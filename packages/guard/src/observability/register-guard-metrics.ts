@@ -1,11 +1,4 @@
-import {
-  checkKnownKeys,
-  checkMetricPrefix,
-  checkObject,
-  checkPrometheusRegistry,
-  registerPrometheusMetrics,
-  type OptionTable,
-} from '@ccflow/core'
+import { startPrometheusAdapter, type OptionTable } from '@ccflow/core'
 import * as client from 'prom-client'
 import { GUARD_METRIC_SET, subscribeGuardMetrics } from './guard-metrics.js'
 
@@ -56,17 +49,10 @@ const WHERE = 'registerGuardMetrics'
  * @throws {Error} prom-client's, when a metric of the same name is already registered.
  */
 export function registerGuardMetrics(options: GuardMetricsOptions): () => void {
-  checkObject(options, WHERE)
-  checkKnownKeys(options, OPTIONS, WHERE)
-  const registry = checkPrometheusRegistry(options.registry, WHERE)
-  const prefix = checkMetricPrefix(options.prefix, WHERE)
-  const { recorder, unregister } = registerPrometheusMetrics(client, registry, GUARD_METRIC_SET, {
-    prefix,
-    clientLabel: false,
-  })
-  const unsubscribe = subscribeGuardMetrics(recorder)
-  return () => {
-    unsubscribe()
-    unregister()
-  }
+  return startPrometheusAdapter(
+    client,
+    options,
+    { where: WHERE, known: OPTIONS, set: GUARD_METRIC_SET, perClient: false },
+    subscribeGuardMetrics,
+  )
 }

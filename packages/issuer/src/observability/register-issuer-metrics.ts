@@ -1,12 +1,4 @@
-import {
-  checkKnownKeys,
-  checkMetricPrefix,
-  checkObject,
-  checkPrometheusRegistry,
-  clientIdLabel,
-  registerPrometheusMetrics,
-  type OptionTable,
-} from '@ccflow/core'
+import { startPrometheusAdapter, type OptionTable } from '@ccflow/core'
 import * as client from 'prom-client'
 import { ISSUER_METRIC_SET, subscribeIssuerMetrics } from './issuer-metrics.js'
 
@@ -68,18 +60,10 @@ const WHERE = 'registerIssuerMetrics'
  * @throws {Error} prom-client's, when a metric of the same name is already registered.
  */
 export function registerIssuerMetrics(options: IssuerMetricsOptions): () => void {
-  checkObject(options, WHERE)
-  checkKnownKeys(options, OPTIONS, WHERE)
-  const registry = checkPrometheusRegistry(options.registry, WHERE)
-  const label = clientIdLabel(options.clientIds, { where: WHERE, path: 'clientIds' })
-  const prefix = checkMetricPrefix(options.prefix, WHERE)
-  const { recorder, unregister } = registerPrometheusMetrics(client, registry, ISSUER_METRIC_SET, {
-    prefix,
-    clientLabel: label !== undefined,
-  })
-  const unsubscribe = subscribeIssuerMetrics(recorder, label)
-  return () => {
-    unsubscribe()
-    unregister()
-  }
+  return startPrometheusAdapter(
+    client,
+    options,
+    { where: WHERE, known: OPTIONS, set: ISSUER_METRIC_SET, perClient: true },
+    subscribeIssuerMetrics,
+  )
 }
