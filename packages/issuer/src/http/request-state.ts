@@ -66,7 +66,7 @@ export function beginTokenRequest(route: IssuerRoute): RequestHandler {
       trace: undefined,
     }
     states.set(req, state)
-    state.trace = beginRequestTrace(route, state, res)
+    state.trace = beginRequestTrace(route, state, req, res)
     setNoStore(res)
     const url = req.url
     const q = url.indexOf('?')

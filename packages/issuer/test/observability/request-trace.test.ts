@@ -1,5 +1,6 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel'
+import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import request from 'supertest'
 import { describe, expect, it, vi } from 'vitest'
@@ -24,6 +25,7 @@ function tracedRequest(): { req: Request; res: Response; trace: () => IssuerRequ
   const req = { url: '/token', headers: {} } as unknown as IncomingMessage as Request
   const listeners: Record<string, () => void> = {}
   const res = {
+    listeners,
     setHeader: vi.fn(),
     on: (event: string, fn: () => void) => {
       listeners[event] = fn
@@ -61,6 +63,141 @@ describe('the end of a request trace', () => {
       unsubscribe(ISSUER_CHANNELS.requestEnd, onEnd)
     }
     expect(ends[0]).toMatchObject({ outcome: 'server_error', status: 418, grantType: undefined })
+  })
+})
+
+/** Collects the ends published while subscribed. */
+function listenEnds(): { ends: IssuerRequestMessage[]; stop: () => void } {
+  const ends: IssuerRequestMessage[] = []
+  const onEnd = (m: unknown): void => {
+    ends.push(m as IssuerRequestMessage)
+  }
+  subscribe(ISSUER_CHANNELS.requestEnd, onEnd)
+  return { ends, stop: () => unsubscribe(ISSUER_CHANNELS.requestEnd, onEnd) }
+}
+
+/** POSTs `/token` `count` times, one after the other, on one keep-alive connection. */
+async function postInSequence(port: number, count: number): Promise<number[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  const statuses: number[] = []
+  try {
+    for (let i = 0; i < count; i++) {
+      statuses.push(
+        await new Promise<number>((resolve, reject) => {
+          const req = httpRequest(
+            { host: '127.0.0.1', port, method: 'POST', path: '/token', agent },
+            (res) => {
+              res.resume()
+              res.on('end', () => resolve(res.statusCode ?? 0))
+            },
+          )
+          req.on('error', reject)
+          req.end()
+        }),
+      )
+    }
+  } finally {
+    agent.destroy()
+  }
+  return statuses
+}
+
+describe('how a traced request learns that its answer is over', () => {
+  it('adds no listener to the response, one close listener per connection, and ends every request', async () => {
+    const closeListeners: number[] = []
+    const connections: Socket[] = []
+    const app = express().post('/token', beginTokenRequest('token'), (req, res) => {
+      closeListeners.push(res.listenerCount('close'))
+      res.status(req.headers['x-fail'] === undefined ? 200 : 400).end()
+    })
+    const server = app.listen(0, '127.0.0.1')
+    server.on('connection', (socket: Socket) => connections.push(socket))
+    await new Promise((resolve) => server.once('listening', resolve))
+    const { port } = server.address() as AddressInfo
+    try {
+      await postInSequence(port, 1) // untraced: the baseline
+      const untracedSocketListeners = connections[0]?.listenerCount('close') ?? -1
+      const { ends, stop } = listenEnds()
+      try {
+        expect(await postInSequence(port, 3)).toEqual([200, 200, 200])
+        await vi.waitFor(() => {
+          expect(ends).toHaveLength(3)
+        })
+        expect(connections).toHaveLength(2)
+        expect(connections[1]?.listenerCount('close')).toBe(untracedSocketListeners + 1)
+      } finally {
+        stop()
+      }
+      expect(new Set(closeListeners)).toEqual(new Set([closeListeners[0]]))
+      expect(ends.map((m) => [m.outcome, m.status])).toEqual([
+        ['success', 200],
+        ['success', 200],
+        ['success', 200],
+      ])
+      for (const m of ends) expect(m.endTime).toBeGreaterThanOrEqual(m.startTime)
+    } finally {
+      server.close()
+    }
+  })
+
+  it('leaves http.server.response.finish once nothing listens and no trace is open', async () => {
+    const finish = channel('http.server.response.finish')
+    const app = express().post('/token', beginTokenRequest('token'), (_req, res) => {
+      res.end()
+    })
+    const { ends, stop } = listenEnds()
+    try {
+      await request(app).post('/token')
+      await vi.waitFor(() => {
+        expect(ends).toHaveLength(1)
+      })
+      expect(finish.hasSubscribers).toBe(true)
+    } finally {
+      stop()
+    }
+    // The first answer finished after the last subscriber left takes the subscription down.
+    await request(app).post('/token')
+    expect(finish.hasSubscribers).toBe(false)
+  })
+
+  it('ends a request as aborted when its connection was closed before it reached the route', async () => {
+    const { ends, stop } = listenEnds()
+    try {
+      const app = express().post(
+        '/token',
+        (req, _res, next) => {
+          req.socket.destroy()
+          next()
+        },
+        beginTokenRequest('token'),
+        (_req, res) => {
+          res.end()
+        },
+      )
+      await request(app)
+        .post('/token')
+        .catch(() => undefined)
+      await vi.waitFor(() => {
+        expect(ends).toHaveLength(1)
+      })
+    } finally {
+      stop()
+    }
+    expect(ends[0]).toMatchObject({ outcome: 'aborted', status: 0 })
+  })
+
+  it('falls back to the close event of a response that is not an http.ServerResponse, and ends once', () => {
+    const { ends, stop } = listenEnds()
+    try {
+      const { res } = tracedRequest()
+      const listeners = (res as unknown as { listeners: Record<string, () => void> }).listeners
+      Object.assign(res, { writableFinished: true, statusCode: 204 })
+      listeners['close']?.()
+      listeners['close']?.()
+    } finally {
+      stop()
+    }
+    expect(ends.map((m) => [m.outcome, m.status])).toEqual([['success', 204]])
   })
 })
 
