@@ -177,6 +177,7 @@ export type { OtelAdapterSettings } from './observability/adapter-options.js'
 export type {
   PrometheusClient,
   PrometheusMetricConfig,
+  PrometheusRegistrable,
   PrometheusRegistry,
 } from './observability/prometheus.js'
 export {

@@ -7,9 +7,20 @@ import {
   type MetricSet,
   type RegisteredMetrics,
 } from './metrics.js'
+import { PrometheusHistogram } from './prometheus-histogram.js'
+
+/**
+ * A metric given to `registerMetric`, as far as the types go: prom-client's own declarations
+ * name only `get()` (its `Registry` also reads `name`, and calls `reset()`, which
+ * `PrometheusHistogram` has).
+ */
+export interface PrometheusRegistrable {
+  get(): Promise<unknown>
+}
 
 /** The part of a prom-client `Registry` used here; structural, so core needs no prom-client. */
 export interface PrometheusRegistry {
+  registerMetric(metric: PrometheusRegistrable): void
   removeSingleMetric(name: string): void
 }
 
@@ -31,10 +42,6 @@ export interface PrometheusClient<R extends PrometheusRegistry> {
   Counter: new (config: PrometheusMetricConfig<R>) => {
     inc(labels: Record<string, string>, value: number): void
     inc(value: number): void
-  }
-  Histogram: new (config: PrometheusMetricConfig<R>) => {
-    observe(labels: Record<string, string>, value: number): void
-    observe(value: number): void
   }
   Gauge: new (config: PrometheusMetricConfig<R>) => {
     set(labels: Record<string, string>, value: number): void
@@ -83,14 +90,10 @@ export function registerPrometheusMetrics<K extends string, R extends Prometheus
           writers.set(key, pendingCounter(client, config, picker))
         }
       } else if (metric.kind === 'histogram') {
-        const buckets = [...(metric.buckets ?? DURATION_BUCKETS_SECONDS)]
-        const histogram = new client.Histogram({ ...config, buckets })
-        writers.set(
-          key,
-          labels.length === 0
-            ? (_values, value) => histogram.observe(value)
-            : (values, value) => histogram.observe(picker(values), value),
-        )
+        const buckets = metric.buckets ?? DURATION_BUCKETS_SECONDS
+        const histogram = new PrometheusHistogram(config.name, config.help, labels, buckets)
+        registry.registerMetric(histogram)
+        writers.set(key, (values, value) => histogram.observe(values, value))
       } else {
         const read = set.gauges[key]
         const gauge: InstanceType<PrometheusClient<R>['Gauge']> = new client.Gauge({
@@ -147,14 +150,16 @@ function pendingCounter<R extends PrometheusRegistry>(
   })
   return (values, value) => {
     // A value prom-client refuses (negative, not finite) is refused now, not at the scrape.
-    if (!Object.isFrozen(values) || !(value >= 0 && value < Infinity)) {
+    if (!(value >= 0 && value < Infinity)) {
       counter.inc(picker(values), value)
       return
     }
+    // Only frozen objects are kept, so a labels object found here is frozen.
     const sum = pending.get(values)
     if (sum !== undefined) pending.set(values, sum + value)
-    else if (pending.size < MAX_PENDING_LABEL_SETS) pending.set(values, value)
-    else counter.inc(picker(values), value)
+    else if (pending.size < MAX_PENDING_LABEL_SETS && Object.isFrozen(values)) {
+      pending.set(values, value)
+    } else counter.inc(picker(values), value)
   }
 }
 
@@ -185,11 +190,10 @@ function pendingUnlabelledCounter<R extends PrometheusRegistry>(
 function labelPicker(names: readonly string[]): (values: MetricLabels) => Record<string, string> {
   const picked = new WeakMap<MetricLabels, Record<string, string>>()
   return (values) => {
-    if (!Object.isFrozen(values)) return pickLabels(names, values)
     let labels = picked.get(values)
     if (labels === undefined) {
       labels = pickLabels(names, values)
-      picked.set(values, labels)
+      if (Object.isFrozen(values)) picked.set(values, labels)
     }
     return labels
   }
