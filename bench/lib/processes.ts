@@ -122,6 +122,17 @@ export interface RunningServer {
 
 const SERVE = fileURLToPath(new URL('../servers/serve.mjs', import.meta.url))
 
+/** How {@link startServer} launches the server. */
+export interface LaunchOptions {
+  /** How long to wait for `BENCH_READY`; @default 20 s */
+  timeoutMs?: number
+  /**
+   * A program to run Node under (valgrind and its flags), instead of pinning it to the server
+   * core.
+   */
+  wrapper?: readonly string[]
+}
+
 /**
  * Starts one target server as a child process (pinned to the server core) and waits for its
  * `BENCH_READY` line. Node runs the plain .mjs servers without a loader, so the RSS is theirs.
@@ -131,14 +142,13 @@ export function startServer(
   options: Record<string, string>,
   fixturesFile: string,
   nodeArgs: readonly string[] = [],
-  timeoutMs = 20_000,
+  { timeoutMs = 20_000, wrapper }: LaunchOptions = {},
 ): Promise<RunningServer> {
-  const [command, args] = pinned(SERVER_CORE, process.execPath, [
-    ...nodeArgs,
-    SERVE,
-    server,
-    JSON.stringify(options),
-  ])
+  const nodeCommand = [...nodeArgs, SERVE, server, JSON.stringify(options)]
+  const [command, args] =
+    wrapper === undefined || wrapper[0] === undefined
+      ? pinned(SERVER_CORE, process.execPath, nodeCommand)
+      : [wrapper[0], [...wrapper.slice(1), process.execPath, ...nodeCommand]]
   const child = track(
     spawn(command, args, {
       stdio: ['pipe', 'pipe', 'pipe'],
