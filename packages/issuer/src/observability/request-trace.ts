@@ -36,8 +36,8 @@ const requestChannels = operationChannels('issuer', 'request')
 // double) falls back to its own `close` event.
 const RESPONSE_FINISH_CHANNEL = 'http.server.response.finish'
 
-/** The traces still open on each connection, in the order their requests came in. */
-const openBySocket = new WeakMap<Socket, Set<TokenRequestState>>()
+/** The traces still open on each connection, with their requests, in the order they came in. */
+const openBySocket = new WeakMap<Socket, Map<TokenRequestState, IncomingMessage>>()
 let openTraces = 0
 let finishSubscribed = false
 
@@ -50,11 +50,14 @@ interface ResponseFinish {
 
 function onResponseFinish(data: unknown): void {
   const { request, response, socket } = data as ResponseFinish
-  const state = stateOf(request)
-  const trace = state?.trace
-  if (trace !== undefined && trace.endTime === undefined) {
-    openBySocket.get(socket)?.delete(state as TokenRequestState)
-    endRequestTrace(trace, state as TokenRequestState, response.statusCode)
+  const open = openBySocket.get(socket)
+  if (open !== undefined) {
+    // Usually one entry; a request that entered the route twice has two traces to end.
+    for (const [state, req] of open) {
+      if (req !== request) continue
+      open.delete(state)
+      endIfOpen(state, response.statusCode)
+    }
   }
   // Detached adapters leave no per-response cost behind once the last open trace has ended.
   if (openTraces === 0 && !isOperationObserved(requestChannels)) {
@@ -67,11 +70,7 @@ function onSocketClose(this: Socket): void {
   const open = openBySocket.get(this)
   if (open === undefined) return
   openBySocket.delete(this)
-  for (const state of open) {
-    if (state.trace !== undefined && state.trace.endTime === undefined) {
-      endRequestTrace(state.trace, state, undefined)
-    }
-  }
+  for (const state of open.keys()) endIfOpen(state, undefined)
 }
 
 /** Arranges for `state`'s trace to end when the answer to `req` finishes or is abandoned. */
@@ -79,19 +78,14 @@ function watchAnswer(req: IncomingMessage, res: ServerResponse, state: TokenRequ
   const socket = req.socket as Socket | null | undefined
   if (!(res instanceof ServerResponse) || socket === null || socket === undefined) {
     res.on('close', () => {
-      const trace = state.trace
-      if (trace !== undefined && trace.endTime === undefined) {
-        endRequestTrace(trace, state, res.writableFinished ? res.statusCode : undefined)
-      }
+      endIfOpen(state, res.writableFinished ? res.statusCode : undefined)
     })
     return
   }
   if (socket.destroyed) {
     // Gone before the request reached the route: its `close` has been emitted already.
     queueMicrotask(() => {
-      if (state.trace !== undefined && state.trace.endTime === undefined) {
-        endRequestTrace(state.trace, state, undefined)
-      }
+      endIfOpen(state, undefined)
     })
     return
   }
@@ -101,11 +95,11 @@ function watchAnswer(req: IncomingMessage, res: ServerResponse, state: TokenRequ
   }
   let open = openBySocket.get(socket)
   if (open === undefined) {
-    open = new Set()
+    open = new Map()
     openBySocket.set(socket, open)
     socket.on('close', onSocketClose)
   }
-  open.add(state)
+  open.set(state, req)
 }
 
 /**
@@ -141,6 +135,12 @@ export function beginRequestTrace(
   openTraces++
   watchAnswer(req, res, state)
   return message
+}
+
+/** Ends `state`'s trace unless it has ended (or was never begun). */
+function endIfOpen(state: TokenRequestState, status: number | undefined): void {
+  const trace = state.trace
+  if (trace !== undefined && trace.endTime === undefined) endRequestTrace(trace, state, status)
 }
 
 /** Ends a trace: `status` is the answer's, or `undefined` when no answer was finished. */

@@ -140,6 +140,30 @@ describe('how a traced request learns that its answer is over', () => {
     }
   })
 
+  it('ends both traces of a request that entered the route twice when its answer finishes', async () => {
+    const app = express().post(
+      '/token',
+      beginTokenRequest('token'),
+      beginTokenRequest('token'),
+      (_req, res) => {
+        res.status(201).end()
+      },
+    )
+    const { ends, stop } = listenEnds()
+    try {
+      await request(app).post('/token')
+      await vi.waitFor(() => {
+        expect(ends).toHaveLength(2)
+      })
+    } finally {
+      stop()
+    }
+    expect(ends.map((m) => [m.outcome, m.status])).toEqual([
+      ['success', 201],
+      ['success', 201],
+    ])
+  })
+
   it('leaves http.server.response.finish once nothing listens and no trace is open', async () => {
     const finish = channel('http.server.response.finish')
     const app = express().post('/token', beginTokenRequest('token'), (_req, res) => {
