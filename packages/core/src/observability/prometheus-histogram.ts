@@ -40,12 +40,21 @@ interface Series {
  * counts that were summed elsewhere, so the export is written here too, to its sample format.
  */
 export class PrometheusHistogram {
+  /** What prom-client writes on the `# TYPE` line. */
   readonly type = 'histogram'
+  /** How prom-client's `AggregatorRegistry` combines cluster workers' values. */
   readonly aggregator = 'sum'
   readonly #bounds: Float64Array
   readonly #series = new Map<string, Series>()
   // Frozen labels objects seen before, to their series: no picking or keying on the hot path.
   #byLabels = new WeakMap<MetricLabels, Series>()
+
+  /** The Prometheus name. */
+  readonly name: string
+  /** The help text. */
+  readonly help: string
+  /** The label names; other labels of an observation are dropped. */
+  readonly labelNames: readonly string[]
 
   /**
    * @param name The Prometheus name (`…_seconds`).
@@ -54,10 +63,6 @@ export class PrometheusHistogram {
    * @param bounds Bucket upper bounds, ascending, without `+Inf`.
    * @throws {TypeError} When the bounds are not finite and strictly ascending, or a label is `le`.
    */
-  readonly name: string
-  readonly help: string
-  readonly labelNames: readonly string[]
-
   constructor(
     name: string,
     help: string,
