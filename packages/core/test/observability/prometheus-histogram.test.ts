@@ -1,5 +1,6 @@
 import * as client from 'prom-client'
 import { describe, expect, it } from 'vitest'
+import type { PrometheusRegistry } from '../../src/observability/prometheus.js'
 import { PrometheusHistogram } from '../../src/observability/prometheus-histogram.js'
 
 const BOUNDS = [0.005, 0.01, 0.1, 1, 2.5]
@@ -18,8 +19,13 @@ const OBSERVATIONS: readonly (readonly [Record<string, string>, number])[] = [
 ]
 
 /** The same observations on prom-client's own Histogram and on ours, each on its own registry. */
-function bothExpositions(contentType?: typeof client.Registry.OPENMETRICS_CONTENT_TYPE) {
-  const theirs = new client.Registry(contentType)
+function bothExpositions(openMetrics = false) {
+  const registry = (): client.Registry<client.RegistryContentType> => {
+    const created = new client.Registry<client.RegistryContentType>()
+    if (openMetrics) created.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE)
+    return created
+  }
+  const theirs = registry()
   const reference = new client.Histogram({
     name: NAME,
     help: 'Duration.',
@@ -27,9 +33,12 @@ function bothExpositions(contentType?: typeof client.Registry.OPENMETRICS_CONTEN
     buckets: BOUNDS,
     registers: [theirs],
   })
-  const ours = new client.Registry(contentType)
+  const ours = registry()
   const histogram = new PrometheusHistogram(NAME, 'Duration.', ['outcome'], BOUNDS)
-  ours.registerMetric(histogram)
+  // Through the structural type the adapter uses: prom-client's declarations list only its own
+  // metric classes.
+  const registrar: PrometheusRegistry = ours
+  registrar.registerMetric(histogram)
   for (const [labels, value] of OBSERVATIONS) {
     reference.observe(labels, value)
     histogram.observe(Object.freeze({ ...labels }), value)
@@ -55,7 +64,7 @@ describe('PrometheusHistogram', () => {
   })
 
   it('exports the same OpenMetrics text as prom-client', async () => {
-    const { theirs, ours } = bothExpositions(client.Registry.OPENMETRICS_CONTENT_TYPE)
+    const { theirs, ours } = bothExpositions(true)
     expect(await ours.metrics()).toBe(await theirs.metrics())
   })
 
@@ -137,7 +146,7 @@ describe('PrometheusHistogram', () => {
   it('adds up across cluster workers like prom-client’s histograms (AggregatorRegistry)', async () => {
     const first = bothExpositions()
     const second = bothExpositions()
-    const aggregate = (registries: client.Registry[]) =>
+    const aggregate = (registries: client.Registry<client.RegistryContentType>[]) =>
       Promise.all(registries.map((r) => r.getMetricsAsJSON())).then((all) =>
         client.AggregatorRegistry.aggregate(all).metrics(),
       )
