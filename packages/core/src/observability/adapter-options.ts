@@ -13,7 +13,7 @@ const PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
 
 /**
  * Checks the `registry` option of a package's `register…Metrics`: something with prom-client's
- * `removeSingleMetric`, so that a missing or wrong value fails when the adapter is attached.
+ * `registerMetric` and `removeSingleMetric`, so that a missing or wrong value fails when the adapter is attached.
  *
  * @throws {TypeError} `<where>: option "registry" is required and must be a prom-client Registry`.
  */
@@ -24,7 +24,8 @@ export function checkPrometheusRegistry<R extends PrometheusRegistry>(
   if (
     typeof registry !== 'object' ||
     registry === null ||
-    typeof (registry as Partial<PrometheusRegistry>).removeSingleMetric !== 'function'
+    typeof (registry as Partial<PrometheusRegistry>).removeSingleMetric !== 'function' ||
+    typeof (registry as Partial<PrometheusRegistry>).registerMetric !== 'function'
   ) {
     throw new TypeError(
       `${where}: option "registry" is required and must be a prom-client Registry`,

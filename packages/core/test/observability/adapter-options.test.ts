@@ -21,6 +21,7 @@ describe('checkPrometheusRegistry', () => {
     ['nothing', undefined],
     ['null', null],
     ['an object without removeSingleMetric', {}],
+    ['an object without registerMetric', { removeSingleMetric: () => undefined }],
   ])('throws a TypeError naming the option for %s', (_, value) => {
     expect(() => checkPrometheusRegistry(value as never, 'registerX')).toThrow(
       new TypeError('registerX: option "registry" is required and must be a prom-client Registry'),
