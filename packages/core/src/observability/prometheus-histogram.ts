@@ -99,7 +99,8 @@ export class PrometheusHistogram {
 
   #seriesOf(labels: MetricLabels): Series {
     const picked = pickLabels(this.labelNames, labels)
-    const key = this.labelNames.map((name) => picked[name] ?? '\u0000').join('\u0001')
+    // JSON keeps every label set apart (a joined string would not, for values holding the joiner).
+    const key = JSON.stringify(this.labelNames.map((name) => picked[name] ?? null))
     let series = this.#series.get(key)
     if (series === undefined) {
       series = {

@@ -108,6 +108,21 @@ describe('PrometheusHistogram', () => {
     ])
   })
 
+  it('keeps label sets apart whatever characters their values hold', async () => {
+    const histogram = new PrometheusHistogram(NAME, 'Duration.', ['a', 'b'], [1])
+    histogram.observe({ a: 'x\u0001', b: 'y' }, 0.5)
+    histogram.observe({ a: 'x', b: '\u0001y' }, 0.5)
+    histogram.observe({ a: 'null' }, 0.5)
+    histogram.observe({}, 0.5)
+    const counts = (await histogram.get()).values.filter((v) => v.metricName === `${NAME}_count`)
+    expect(counts.map((v) => [v.labels, v.value])).toEqual([
+      [{ a: 'x\u0001', b: 'y' }, 1],
+      [{ a: 'x', b: '\u0001y' }, 1],
+      [{ a: 'null' }, 1],
+      [{}, 1],
+    ])
+  })
+
   it('drops labels the metric does not have and leaves a missing one out of the series', async () => {
     const histogram = new PrometheusHistogram(NAME, 'Duration.', ['outcome', 'client_id'], [1])
     histogram.observe({ outcome: 'success', route: '/x' }, 0.5)
